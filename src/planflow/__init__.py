@@ -1,0 +1,1 @@
+"""planflow: a municipality's plan follow-up run as a workflow."""

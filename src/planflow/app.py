@@ -1,0 +1,29 @@
+"""create_app(): the one place where planflow's parts are wired together."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from . import config, db, resources
+
+
+def create_app(overrides: Mapping[str, Any] | None = None, instance_path: str | None = None) -> Flask:
+    """Build the Flask app from defaults, PLANFLOW_* environment and `overrides`."""
+    app = Flask(
+        __name__,
+        instance_path=instance_path or os.environ.get("PLANFLOW_INSTANCE_PATH"),
+        instance_relative_config=True,
+        template_folder=str(resources.folder("templates")),
+    )
+    app.config.update(config.load(Path(app.instance_path), overrides))
+    db.init_app(app)
+
+    from .web import plan
+
+    app.register_blueprint(plan.bp)
+    return app

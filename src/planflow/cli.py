@@ -1,0 +1,202 @@
+"""The `planflow` command: thin wrappers that parse input, call a service and print the outcome."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+from flask import Flask
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.orm import Session
+
+from . import migrate
+from .app import create_app
+from .db import EXTENSION, Database, get_db
+from .services import demo as demo_data
+from .services import people, plans
+from .services.errors import ServiceError
+
+T = TypeVar("T")
+
+
+def _app() -> Flask:
+    ctx = click.get_current_context()
+    root = ctx.find_root()
+    if root.obj is None:
+        try:
+            root.obj = create_app()
+        except ValueError as exc:  # configuration errors
+            raise click.ClickException(str(exc)) from None
+        root.call_on_close(root.obj.extensions[EXTENSION].dispose)
+    app: Flask = root.obj
+    return app
+
+
+@contextmanager
+def _database() -> Iterator[Database]:
+    """The app's database inside an app context, with database and service errors as one line."""
+    app = _app()
+    with app.app_context():
+        database = get_db()
+        try:
+            yield database
+        except ServiceError as exc:
+            raise click.ClickException(str(exc)) from None
+        except (OperationalError, DBAPIError) as exc:
+            reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+            url = database.url.render_as_string(hide_password=True)
+            raise click.ClickException(f"cannot use the database at {url}: {reason}") from None
+
+
+def _in_transaction(work: Callable[[Session], T]) -> T:
+    with _database() as database, database.transaction() as session:
+        return work(session)
+
+
+@click.group()
+def main() -> None:
+    """planflow: the action plan's follow-up as a workflow."""
+
+
+@main.command()
+@click.option("--demo", is_flag=True, help="Also create demo users for every role and demo owners.")
+@click.option("--plan", "plan_file", type=click.Path(path_type=Path), help="Plan data file (default: the seed plan).")
+def init(demo: bool, plan_file: Path | None) -> None:
+    """Create or upgrade the database and load the plan; running it again changes nothing."""
+    try:
+        document = plans.read_plan_document(plan_file)
+    except ServiceError as exc:
+        raise click.ClickException(str(exc)) from None
+    with _database() as database:
+        before = migrate.current_revision(database.engine)
+        migrate.upgrade(database.engine)
+        with database.transaction() as session:
+            loaded = plans.load_plan(session, document)
+            accounts = demo_data.create_demo_data(session) if demo else []
+    changes = []
+    if before != migrate.head_revision():
+        changes.append(f"database migrated to {migrate.head_revision()}")
+    if loaded:
+        changes.append(f"plan loaded: {document['title']}")
+    if accounts:
+        changes.append(f"{len(accounts)} demo accounts created")
+    if not changes:
+        click.echo("Nothing to do: the database is up to date and the plan is loaded.")
+        return
+    click.echo("; ".join(changes) + ".")
+    if accounts:
+        click.echo("Demo accounts (demo data; the passwords are shown only now):")
+        for username, password in accounts:
+            click.echo(f"  {username:<18} {password}")
+
+
+@main.group()
+def plan() -> None:
+    """The plan."""
+
+
+@plan.command("export")
+@click.option("--format", "fmt", type=click.Choice(["json"]), default="json", show_default=True)
+def plan_export(fmt: str) -> None:
+    """Print the plan tree: focus areas, intervention areas, activities."""
+    tree = _in_transaction(plans.export_plan)
+    if tree is None:
+        raise click.ClickException("no plan is loaded: run `planflow init` first")
+    _print_json(tree)
+
+
+@main.group()
+def users() -> None:
+    """Users, roles and API tokens."""
+
+
+@users.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def users_list(as_json: bool) -> None:
+    """List users with their roles and scopes."""
+    rows = _in_transaction(people.list_users)
+    if as_json:
+        _print_json(rows)
+        return
+    for row in rows:
+        roles = ", ".join(_role_text(r) for r in row["roles"]) or "-"
+        demo_mark = " [demo]" if row["demo"] else ""
+        click.echo(f"{row['username']:<18} {row['display_name']}{demo_mark}: {roles}")
+
+
+def _role_text(role: dict[str, Any]) -> str:
+    scope = role["activity"] or role["focus_area"]
+    return f"{role['role']}:{scope}" if scope is not None else role["role"]
+
+
+@users.command("add")
+@click.argument("username")
+@click.option("--name", "display_name", required=True, help="Display name.")
+@click.option("--email", required=True)
+@click.option("--role", "roles", multiple=True, help="ROLE, ROLE:<focus area> or ROLE:<activity code>; repeatable.")
+@click.option("--language", type=click.Choice(["sv", "en"]), default="sv", show_default=True)
+@click.option("--office")
+@click.option("--password", help="Sets a login password (or use `users password` later).")
+def users_add(
+    username: str,
+    display_name: str,
+    email: str,
+    roles: tuple[str, ...],
+    language: str,
+    office: str | None,
+    password: str | None,
+) -> None:
+    """Add a user."""
+
+    def add(session: Session) -> None:
+        specs = [people.RoleSpec.parse(text) for text in roles]
+        people.add_user(session, username, display_name, email, specs, password, language, office)
+
+    _in_transaction(add)
+    click.echo(f"User {username} added.")
+
+
+@users.command("password")
+@click.argument("username")
+@click.password_option()
+def users_password(username: str, password: str) -> None:
+    """Set a user's login password."""
+    _in_transaction(lambda session: people.set_password(session, username, password))
+    click.echo(f"Password of {username} set.")
+
+
+@users.command("token")
+@click.argument("username")
+def users_token(username: str) -> None:
+    """Print a new API bearer token for USERNAME (shown once; stored hashed)."""
+    click.echo(_in_transaction(lambda session: people.issue_token(session, username)))
+
+
+@users.command("revoke-tokens")
+@click.argument("username")
+def users_revoke_tokens(username: str) -> None:
+    """Revoke every API token of USERNAME."""
+    count = _in_transaction(lambda session: people.revoke_tokens(session, username))
+    click.echo(f"{count} token(s) revoked.")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+def serve(host: str, port: int) -> None:
+    """Serve the web front end (and, embedded, the scheduler)."""
+    from waitress import serve as waitress_serve
+
+    app = _app()
+    click.echo(f"planflow serves http://{host}:{port}/  (Ctrl-C stops)")
+    waitress_serve(app, host=host, port=port, threads=8)
+
+
+def _print_json(value: Any) -> None:
+    json.dump(value, sys.stdout, ensure_ascii=False, indent=2)
+    sys.stdout.write("\n")

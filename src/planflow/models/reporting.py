@@ -1,0 +1,114 @@
+"""What the reporting chain produces: cycles, status reports, deviations, decisions and the
+records of each step (area reviews, business dialogues, steering meetings, annual reports)."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .base import Base, enum_column
+from .plan import Status
+
+if TYPE_CHECKING:
+    from .people import User
+    from .plan import Activity, FocusArea
+
+
+class CycleState(enum.StrEnum):
+    OPEN = "open"
+    REPORTED = "reported"  # the steering group has met on it
+
+
+class ReviewOutcome(enum.StrEnum):
+    PENDING = "pending"
+    ACCEPTED = "accepted"
+    RETURNED = "returned"
+
+
+class DeviationState(enum.StrEnum):
+    OPEN = "open"  # waiting for the process leader's recommendation
+    RECOMMENDED = "recommended"  # waiting for the focus-area lead to agree
+    AGREED = "agreed"  # waiting for the steering group
+    DECIDED = "decided"
+
+
+class ReportingCycle(Base):
+    """One round of the reporting chain for a period such as 2026-Q4."""
+
+    __tablename__ = "reporting_cycle"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    period: Mapped[str] = mapped_column(String(32), unique=True)
+    deadline: Mapped[date]
+    state: Mapped[CycleState] = mapped_column(enum_column(CycleState), default=CycleState.OPEN)
+    started_at: Mapped[datetime]
+    reported_at: Mapped[datetime | None]
+
+
+class StatusReport(Base):
+    """An owner's report of one activity's traffic light, and the lead's review of it."""
+
+    __tablename__ = "status_report"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cycle_id: Mapped[int | None] = mapped_column(ForeignKey("reporting_cycle.id"), index=True)
+    activity_id: Mapped[int] = mapped_column(ForeignKey("activity.id"), index=True)
+    # The workflow task it completed: a second completion of that task cannot add a second report.
+    task_id: Mapped[str | None] = mapped_column(String(36), unique=True)
+    reporter_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    status: Mapped[Status] = mapped_column(enum_column(Status))
+    comment: Mapped[str | None] = mapped_column(Text)
+    cause: Mapped[str | None] = mapped_column(Text)
+    reported_at: Mapped[datetime]
+    review: Mapped[ReviewOutcome] = mapped_column(enum_column(ReviewOutcome), default=ReviewOutcome.PENDING)
+    review_comment: Mapped[str | None] = mapped_column(Text)
+    reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    reviewed_at: Mapped[datetime | None]
+
+    activity: Mapped[Activity] = relationship()
+    reporter: Mapped[User] = relationship(foreign_keys=[reporter_id])
+
+
+class Deviation(Base):
+    """A yellow or red report's deviation: cause, joint recommendation, steering-group decision."""
+
+    __tablename__ = "deviation"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    activity_id: Mapped[int] = mapped_column(ForeignKey("activity.id"), index=True)
+    status_report_id: Mapped[int] = mapped_column(ForeignKey("status_report.id"), unique=True)
+    cycle_id: Mapped[int | None] = mapped_column(ForeignKey("reporting_cycle.id"), index=True)
+    level: Mapped[Status] = mapped_column(enum_column(Status))
+    cause: Mapped[str] = mapped_column(Text)
+    recommendation: Mapped[str | None] = mapped_column(Text)
+    state: Mapped[DeviationState] = mapped_column(enum_column(DeviationState), default=DeviationState.OPEN)
+    decision: Mapped[str | None] = mapped_column(String(24))
+    opened_at: Mapped[datetime]
+    escalated_at: Mapped[datetime | None]
+    decided_at: Mapped[datetime | None]
+
+    activity: Mapped[Activity] = relationship()
+
+
+class Decision(Base):
+    """A decision of the steering group (or the board): what, on which grounds, by whom, when."""
+
+    __tablename__ = "decision"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # deviation | proposal | annual_report | steering_meeting
+    subject_type: Mapped[str] = mapped_column(String(32))
+    subject_id: Mapped[int]
+    decision: Mapped[str] = mapped_column(String(24))
+    rationale: Mapped[str] = mapped_column(Text)
+    decided_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    on_behalf_of_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    decided_at: Mapped[datetime]
+    # One decision per completed task, whatever races or retries happen.
+    task_id: Mapped[str | None] = mapped_column(String(36), unique=True)
+
+    decided_by: Mapped[User] = relationship(foreign_keys=[decided_by_id])

@@ -1,0 +1,114 @@
+"""The `planflow` command: init, plan export, users."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy import inspect
+
+from planflow.models import Base
+
+from .conftest import Cli
+
+
+def _snapshot(url: str) -> dict[str, list[tuple[object, ...]]]:
+    """Every row of every planflow table, to show that a command changed nothing."""
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as connection:
+            present = set(inspect(connection).get_table_names())
+            return {
+                table.name: sorted(map(tuple, connection.execute(table.select())), key=repr)
+                for table in Base.metadata.sorted_tables
+                if table.name in present
+            }
+    finally:
+        engine.dispose()
+
+
+def test_init_twice_changes_nothing(cli: Cli, database_url: str) -> None:
+    first = cli("init", "--demo")
+    assert first.exit_code == 0, first.output
+    assert "plan loaded" in first.output and "demo accounts created" in first.output
+    before = _snapshot(database_url)
+    second = cli("init", "--demo")
+    assert second.exit_code == 0
+    assert second.output.startswith("Nothing to do")
+    assert _snapshot(database_url) == before
+
+
+def test_init_against_unreachable_database_fails_in_one_line(tmp_path: Path) -> None:
+    cli = Cli("postgresql+psycopg://planflow@127.0.0.1:9/none?connect_timeout=2", tmp_path)
+    result = cli("init")
+    assert result.exit_code != 0
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error: cannot use the database at")
+
+
+def test_init_with_malformed_plan_file_fails_and_changes_nothing(cli: Cli, database_url: str, tmp_path: Path) -> None:
+    bad = tmp_path / "plan.json"
+    bad.write_text('{"title": "x", "focus_areas": [{"number": 1}]}', encoding="utf-8")
+    before = _snapshot(database_url)
+    result = cli("init", "--plan", str(bad))
+    assert result.exit_code != 0
+    assert len(result.output.strip().splitlines()) == 1
+    assert "plan file plan.json" in result.output
+    assert _snapshot(database_url) == before
+
+
+def test_plan_export_prints_the_tree(cli: Cli) -> None:
+    cli("init", "--demo")
+    result = cli("plan", "export", "--format", "json")
+    tree = json.loads(result.output)
+    assert len(tree["focus_areas"]) == 5
+    activities = [a for fa in tree["focus_areas"] for ia in fa["intervention_areas"] for a in ia["activities"]]
+    assert len(activities) == 60
+    first = activities[0]
+    assert {"code", "title", "owner", "status"} <= first.keys()
+    assert first == first | {"code": "1.1.1", "title": "Företagsbesök politiker", "status": None, "demo": True}
+    assert all(a["owner"] for a in activities)
+
+
+def test_users_list_shows_roles_and_scopes(cli: Cli) -> None:
+    cli("init", "--demo")
+    users = {u["username"]: u for u in json.loads(cli("users", "list", "--json").output)}
+    assert {"role": "focus_area_lead", "focus_area": 3, "activity": None} in users["lead3"]["roles"]
+    chair_roles = {r["role"] for r in users["ordforande"]["roles"]}
+    assert chair_roles == {"steering_group", "steering_chair"}
+    assert {"role": "activity_owner", "focus_area": None, "activity": "1.1.1"} in users["anna.nilsson"]["roles"]
+    roles = {r["role"] for u in users.values() for r in u["roles"]}
+    assert {"activity_owner", "focus_area_lead", "process_leader", "steering_group", "steering_chair",
+            "board", "dialogue", "admin"} <= roles
+    assert all(u["demo"] for u in users.values())
+
+
+def test_users_add_with_scoped_role_and_bad_role(cli: Cli) -> None:
+    cli("init")
+    ok = cli("users", "add", "eva", "--name", "Eva Ek", "--email", "eva@example.org", "--role", "focus_area_lead:2")
+    assert ok.exit_code == 0, ok.output
+    bad = cli("users", "add", "olle", "--name", "Olle", "--email", "olle@example.org", "--role", "king")
+    assert bad.exit_code != 0 and "unknown role 'king'" in bad.output
+    again = cli("users", "add", "eva", "--name", "Eva", "--email", "eva@example.org")
+    assert again.exit_code != 0 and "taken" in again.output
+    users = {u["username"]: u for u in json.loads(cli("users", "list", "--json").output)}
+    assert "olle" not in users
+    assert users["eva"]["roles"] == [{"role": "focus_area_lead", "focus_area": 2, "activity": None}]
+
+
+def test_users_token_is_stored_hashed_and_revocable(cli: Cli, database_url: str) -> None:
+    cli("init", "--demo")
+    token = cli("users", "token", "processledare").output.strip()
+    assert token.startswith("pf_") and len(token) > 30
+    engine = sa.create_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            stored = connection.execute(sa.text("SELECT token_hash FROM api_token")).scalars().all()
+    finally:
+        engine.dispose()
+    assert stored == [hashlib.sha256(token.encode()).hexdigest()]
+    assert "1 token(s) revoked" in cli("users", "revoke-tokens", "processledare").output
+    unknown = cli("users", "token", "nobody")
+    assert unknown.exit_code != 0 and "no user 'nobody'" in unknown.output
