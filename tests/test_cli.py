@@ -48,7 +48,9 @@ def test_init_against_unreachable_database_fails_in_one_line(tmp_path: Path) -> 
     assert len(lines) == 1 and lines[0].startswith("Error: cannot use the database at")
 
 
-def test_init_with_malformed_plan_file_fails_and_changes_nothing(cli: Cli, database_url: str, tmp_path: Path) -> None:
+def test_init_with_malformed_plan_file_fails_and_changes_nothing(
+    cli: Cli, database_url: str, tmp_path: Path
+) -> None:
     bad = tmp_path / "plan.json"
     bad.write_text('{"title": "x", "focus_areas": [{"number": 1}]}', encoding="utf-8")
     before = _snapshot(database_url)
@@ -64,11 +66,18 @@ def test_plan_export_prints_the_tree(cli: Cli) -> None:
     result = cli("plan", "export", "--format", "json")
     tree = json.loads(result.output)
     assert len(tree["focus_areas"]) == 5
-    activities = [a for fa in tree["focus_areas"] for ia in fa["intervention_areas"] for a in ia["activities"]]
+    activities = [
+        a for fa in tree["focus_areas"] for ia in fa["intervention_areas"] for a in ia["activities"]
+    ]
     assert len(activities) == 60
     first = activities[0]
     assert {"code", "title", "owner", "status"} <= first.keys()
-    assert first == first | {"code": "1.1.1", "title": "Företagsbesök politiker", "status": None, "demo": True}
+    assert first == first | {
+        "code": "1.1.1",
+        "title": "Företagsbesök politiker",
+        "status": None,
+        "demo": True,
+    }
     assert all(a["owner"] for a in activities)
 
 
@@ -78,16 +87,28 @@ def test_users_list_shows_roles_and_scopes(cli: Cli) -> None:
     assert {"role": "focus_area_lead", "focus_area": 3, "activity": None} in users["lead3"]["roles"]
     chair_roles = {r["role"] for r in users["ordforande"]["roles"]}
     assert chair_roles == {"steering_group", "steering_chair"}
-    assert {"role": "activity_owner", "focus_area": None, "activity": "1.1.1"} in users["anna.nilsson"]["roles"]
+    assert {"role": "activity_owner", "focus_area": None, "activity": "1.1.1"} in users["anna.nilsson"][
+        "roles"
+    ]
     roles = {r["role"] for u in users.values() for r in u["roles"]}
-    assert {"activity_owner", "focus_area_lead", "process_leader", "steering_group", "steering_chair",
-            "board", "dialogue", "admin"} <= roles
+    assert {
+        "activity_owner",
+        "focus_area_lead",
+        "process_leader",
+        "steering_group",
+        "steering_chair",
+        "board",
+        "dialogue",
+        "admin",
+    } <= roles
     assert all(u["demo"] for u in users.values())
 
 
 def test_users_add_with_scoped_role_and_bad_role(cli: Cli) -> None:
     cli("init")
-    ok = cli("users", "add", "eva", "--name", "Eva Ek", "--email", "eva@example.org", "--role", "focus_area_lead:2")
+    ok = cli(
+        "users", "add", "eva", "--name", "Eva Ek", "--email", "eva@example.org", "--role", "focus_area_lead:2"
+    )
     assert ok.exit_code == 0, ok.output
     bad = cli("users", "add", "olle", "--name", "Olle", "--email", "olle@example.org", "--role", "king")
     assert bad.exit_code != 0 and "unknown role 'king'" in bad.output

@@ -65,7 +65,9 @@ def main() -> None:
 
 @main.command()
 @click.option("--demo", is_flag=True, help="Also create demo users for every role and demo owners.")
-@click.option("--plan", "plan_file", type=click.Path(path_type=Path), help="Plan data file (default: the seed plan).")
+@click.option(
+    "--plan", "plan_file", type=click.Path(path_type=Path), help="Plan data file (default: the seed plan)."
+)
 def init(demo: bool, plan_file: Path | None) -> None:
     """Create or upgrade the database and load the plan; running it again changes nothing."""
     try:
@@ -138,7 +140,9 @@ def _role_text(role: dict[str, Any]) -> str:
 @click.argument("username")
 @click.option("--name", "display_name", required=True, help="Display name.")
 @click.option("--email", required=True)
-@click.option("--role", "roles", multiple=True, help="ROLE, ROLE:<focus area> or ROLE:<activity code>; repeatable.")
+@click.option(
+    "--role", "roles", multiple=True, help="ROLE, ROLE:<focus area> or ROLE:<activity code>; repeatable."
+)
 @click.option("--language", type=click.Choice(["sv", "en"]), default="sv", show_default=True)
 @click.option("--office")
 @click.option("--password", help="Sets a login password (or use `users password` later).")

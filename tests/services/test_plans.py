@@ -35,7 +35,9 @@ def test_differently_indented_activity_belongs_to_the_property_owner_network(ses
     activity = session.scalar(select(Activity).where(Activity.title == "Synliggöra lediga lokaler"))
     assert activity is not None
     assert activity.code == "3.4.2"
-    assert activity.intervention_area.title.startswith("har ett strukturerat samarbete med lokala fastighetsägare")
+    assert activity.intervention_area.title.startswith(
+        "har ett strukturerat samarbete med lokala fastighetsägare"
+    )
 
 
 def test_intervention_area_without_activities_is_kept_empty(session: Session) -> None:

@@ -2,19 +2,39 @@
 
 from .audit import AuditEvent, AuditHead
 from .base import Base
+from .mail import Notice
 from .people import ApiToken, Role, RoleAssignment, Substitution, User
 from .plan import Activity, ActivityState, FocusArea, InterventionArea, Plan, Status
 from .reporting import (
+    ActivityProposal,
+    AnnualReport,
+    AreaReview,
+    BusinessDialogue,
     CycleState,
     Decision,
     Deviation,
     DeviationState,
+    DialogueFeedback,
     ReportingCycle,
     ReviewOutcome,
     StatusReport,
+    SteeringMeeting,
 )
+from .workflow import InstanceState, OpenTask, PendingTimer, ProcessInstance, ProcessSpec
 
 __all__ = [
+    "ActivityProposal",
+    "AnnualReport",
+    "AreaReview",
+    "BusinessDialogue",
+    "DialogueFeedback",
+    "InstanceState",
+    "Notice",
+    "OpenTask",
+    "PendingTimer",
+    "ProcessInstance",
+    "ProcessSpec",
+    "SteeringMeeting",
     "Activity",
     "ActivityState",
     "ApiToken",

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import enum
 from datetime import date, datetime
-
 from typing import TYPE_CHECKING
 
 from sqlalchemy import ForeignKey, String
@@ -93,4 +92,3 @@ class Substitution(Base):
 
     absent: Mapped[User] = relationship(foreign_keys=[absent_id])
     substitute: Mapped[User] = relationship(foreign_keys=[substitute_id])
-

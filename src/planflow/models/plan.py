@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import enum
 from datetime import date, datetime
-
 from typing import TYPE_CHECKING
 
 from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
@@ -112,4 +111,3 @@ class Activity(Base):
 
     intervention_area: Mapped[InterventionArea] = relationship(back_populates="activities")
     owner: Mapped[User | None] = relationship()
-

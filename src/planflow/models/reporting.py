@@ -44,6 +44,8 @@ class ReportingCycle(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     period: Mapped[str] = mapped_column(String(32), unique=True)
     deadline: Mapped[date]
+    # Days a red deviation of this cycle may wait for a decision before it is escalated.
+    escalation_days: Mapped[int] = mapped_column(default=14, server_default="14")
     state: Mapped[CycleState] = mapped_column(enum_column(CycleState), default=CycleState.OPEN)
     started_at: Mapped[datetime]
     reported_at: Mapped[datetime | None]
@@ -112,3 +114,98 @@ class Decision(Base):
     task_id: Mapped[str | None] = mapped_column(String(36), unique=True)
 
     decided_by: Mapped[User] = relationship(foreign_keys=[decided_by_id])
+
+
+class AreaReview(Base):
+    """Step 2: a focus-area lead's summary of the area and the process leader's confirmation."""
+
+    __tablename__ = "area_review"
+    __table_args__ = (UniqueConstraint("cycle_id", "focus_area_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cycle_id: Mapped[int] = mapped_column(ForeignKey("reporting_cycle.id"))
+    focus_area_id: Mapped[int] = mapped_column(ForeignKey("focus_area.id"))
+    summary: Mapped[str | None] = mapped_column(Text)
+    summarised_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    outcome: Mapped[str | None] = mapped_column(String(16))  # confirm | return
+    comment: Mapped[str | None] = mapped_column(Text)
+    confirmed_at: Mapped[datetime | None]
+
+    focus_area: Mapped[FocusArea] = relationship()
+
+
+class BusinessDialogue(Base):
+    """Step 3: the process leader's status check with the business community."""
+
+    __tablename__ = "business_dialogue"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cycle_id: Mapped[int] = mapped_column(ForeignKey("reporting_cycle.id"), unique=True)
+    forums: Mapped[list[str]] = mapped_column(JSON)
+    held_on: Mapped[date]
+    heard: Mapped[str] = mapped_column(Text)
+    ideas: Mapped[str | None] = mapped_column(Text)
+    recorded_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    recorded_at: Mapped[datetime]
+
+
+class DialogueFeedback(Base):
+    """What a business-organisation representative adds while the dialogue step is open."""
+
+    __tablename__ = "dialogue_feedback"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cycle_id: Mapped[int] = mapped_column(ForeignKey("reporting_cycle.id"), index=True)
+    author_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    feedback: Mapped[str] = mapped_column(Text)
+    given_at: Mapped[datetime]
+
+    author: Mapped[User] = relationship()
+
+
+class SteeringMeeting(Base):
+    """Step 4: the steering group's meeting on the cycle: minutes, priorities, who closed it."""
+
+    __tablename__ = "steering_meeting"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cycle_id: Mapped[int] = mapped_column(ForeignKey("reporting_cycle.id"), unique=True)
+    notes: Mapped[str] = mapped_column(Text)
+    priorities: Mapped[str | None] = mapped_column(Text)
+    closed_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    closed_at: Mapped[datetime]
+
+
+class AnnualReport(Base):
+    """Step 5: December's status of all decided and completed activities, for the board."""
+
+    __tablename__ = "annual_report"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    year: Mapped[int] = mapped_column(unique=True)
+    summary: Mapped[str | None] = mapped_column(Text)
+    # The activities' statuses and decisions as compiled: the report does not change afterwards.
+    snapshot: Mapped[dict[str, Any]] = mapped_column(JSON)
+    state: Mapped[str] = mapped_column(String(16))  # compiling | compiled | approved | noted
+    compiled_at: Mapped[datetime | None]
+    approved_at: Mapped[datetime | None]
+    noted_at: Mapped[datetime | None]
+
+
+class ActivityProposal(Base):
+    """A focus-area lead's proposal for a new activity, on its way to the steering group."""
+
+    __tablename__ = "activity_proposal"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    focus_area_id: Mapped[int] = mapped_column(ForeignKey("focus_area.id"))
+    proposed_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    title: Mapped[str | None] = mapped_column(String(300))
+    intervention_area_id: Mapped[int | None] = mapped_column(ForeignKey("intervention_area.id"))
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    starts_on: Mapped[date | None]
+    ends_on: Mapped[date | None]
+    why: Mapped[str | None] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(String(16))  # drafting | proposed | checked | approved | rejected
+    activity_id: Mapped[int | None] = mapped_column(ForeignKey("activity.id"))
+    created_at: Mapped[datetime]

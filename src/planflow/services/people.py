@@ -155,7 +155,10 @@ def list_users(session: Session) -> list[dict[str, Any]]:
             }
             for a in user.roles
         ]
-        roles += [{"role": "activity_owner", "focus_area": None, "activity": code} for code in owned.get(user.id, [])]
+        roles += [
+            {"role": "activity_owner", "focus_area": None, "activity": code}
+            for code in owned.get(user.id, [])
+        ]
         result.append(
             {
                 "username": user.username,

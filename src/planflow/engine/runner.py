@@ -1,0 +1,202 @@
+"""A running process instance in memory: start it, load it from stored state, complete a user
+task, deliver a signal, fire due timers, and dump it again.
+
+Stored state never carries the process definition: it names the spec by content hash and the
+spec comes from the SpecLibrary, parsed and checked by planflow. So a tampered row can change
+data, never code. State of any other serializer version is refused, because SpiffWorkflow's own
+migrations of old versions run eval.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from SpiffWorkflow.bpmn.serializer.config import DEFAULT_CONFIG
+from SpiffWorkflow.bpmn.serializer.default.event_definition import TimerConditionalEventDefinitionConverter
+from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, WorkflowConverter
+from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.specs.event_definitions import SignalEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask
+from SpiffWorkflow.bpmn.util.event import BpmnEvent
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
+from SpiffWorkflow.util.task import TaskState
+
+from .safety import CLOCKED_TIMERS, SAFE_ENGINE
+from .specs import ProcessDefinition
+
+SERIALIZER_VERSION = "planflow-1"
+
+
+class StateError(ValueError):
+    """The stored state, or the asked-for step, is not one this instance can take."""
+
+
+@dataclass(frozen=True)
+class HumanTask:
+    """A user task that is ready for a person."""
+
+    id: str
+    name: str
+    title: str
+    lane: str
+
+
+@dataclass(frozen=True)
+class ArmedTimer:
+    task_id: str
+    name: str
+    due_at: datetime
+
+
+class _InstanceConverter(BpmnWorkflowConverter):  # type: ignore[misc]
+    """Writes the workflow without its spec; restores it onto the spec it is given."""
+
+    def to_dict(self, workflow: BpmnWorkflow) -> dict[str, Any]:
+        dct: dict[str, Any] = WorkflowConverter.to_dict(self, workflow)
+        dct["subprocesses"] = self.mapping_to_dict(workflow.subprocesses)
+        dct["bpmn_events"] = self.registry.convert(workflow.bpmn_events)
+        return dct
+
+    def from_dict(self, dct: dict[str, Any], definition: ProcessDefinition) -> BpmnWorkflow:
+        workflow = self.target_class(definition.spec, definition.subprocess_specs, deserializing=True)
+        workflow.tasks = self.mapping_from_dict(dct["tasks"], UUID, workflow=workflow)
+        workflow.task_tree = workflow.tasks.get(UUID(dct["root"]))
+        self.set_default_attributes(workflow, dct)
+        self.subprocesses_from_dict(dct["subprocesses"], workflow)
+        workflow.bpmn_events = self.registry.restore(dct.pop("bpmn_events", []))
+        return workflow
+
+
+def _serializer() -> BpmnWorkflowSerializer:
+    config = dict(DEFAULT_CONFIG)
+    config[BpmnWorkflow] = _InstanceConverter
+    for clocked in CLOCKED_TIMERS.values():
+        config[clocked] = TimerConditionalEventDefinitionConverter
+    return BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(config), version=SERIALIZER_VERSION)
+
+
+_SERIALIZER = _serializer()
+_FORBIDDEN_KEYS = ("spec", "subprocess_specs")
+
+
+class ProcessRun:
+    """One instance of a process definition, in memory."""
+
+    def __init__(self, definition: ProcessDefinition, workflow: BpmnWorkflow) -> None:
+        self.definition = definition
+        self.workflow = workflow
+        # Deserializing hands back SpiffWorkflow's default (eval) engine: always put ours back.
+        self.workflow.script_engine = SAFE_ENGINE
+
+    @classmethod
+    def start(cls, definition: ProcessDefinition, data: dict[str, Any]) -> tuple[ProcessRun, list[str]]:
+        """Start an instance with `data` as its process variables; returns it and the elements
+        it passed on its way to the first wait."""
+        workflow = BpmnWorkflow(definition.spec, definition.subprocess_specs, script_engine=SAFE_ENGINE)
+        # Conditions and timers read task data, which starts from the root task's data.
+        workflow.task_tree.data.update(data)
+        run = cls(definition, workflow)
+        return run, run._advance()
+
+    @classmethod
+    def load(cls, definition: ProcessDefinition, state: str) -> ProcessRun:
+        try:
+            dct = json.loads(state)
+        except ValueError:
+            raise StateError("stored state is not JSON") from None
+        if not isinstance(dct, dict):
+            raise StateError("stored state is not an object")
+        version = dct.pop(BpmnWorkflowSerializer.VERSION_KEY, None)
+        if version != SERIALIZER_VERSION:
+            raise StateError(
+                f"stored state has serializer version {version!r}; planflow reads only {SERIALIZER_VERSION!r}"
+            )
+        if any(key in dct for key in _FORBIDDEN_KEYS):
+            raise StateError("stored state carries a process definition; planflow keeps those apart")
+        try:
+            workflow = _SERIALIZER.from_dict(dct, definition=definition)
+        except (KeyError, TypeError, ValueError, AttributeError, SpiffWorkflowException) as exc:
+            raise StateError(f"stored state cannot be read: {type(exc).__name__}: {exc}") from None
+        return cls(definition, workflow)
+
+    def dump(self) -> str:
+        state: str = _SERIALIZER.serialize_json(self.workflow)
+        return state
+
+    @property
+    def completed(self) -> bool:
+        return bool(self.workflow.completed)
+
+    @property
+    def data(self) -> dict[str, Any]:
+        """The process variables as the last finished step left them."""
+        last = self.workflow.last_task
+        return dict(last.data if last is not None else self.workflow.data)
+
+    def human_tasks(self) -> list[HumanTask]:
+        tasks = []
+        for task in self.workflow.get_tasks(state=TaskState.READY, manual=True):
+            info = self.definition.user_tasks.get(task.task_spec.bpmn_id)
+            if info is not None:
+                tasks.append(HumanTask(str(task.id), info.name, info.title, info.lane))
+        return tasks
+
+    def task_data(self, task_id: str) -> dict[str, Any]:
+        return dict(self._ready_user_task(task_id).data)
+
+    def timers(self) -> list[ArmedTimer]:
+        armed = []
+        for task in self.workflow.get_tasks(state=TaskState.WAITING):
+            definition = getattr(task.task_spec, "event_definition", None)
+            due = task._get_internal_data("event_value")
+            if isinstance(definition, TimerEventDefinition) and isinstance(due, str):
+                armed.append(
+                    ArmedTimer(str(task.id), task.task_spec.bpmn_id, TimerEventDefinition.get_datetime(due))
+                )
+        return armed
+
+    def complete(self, task_id: str, data: dict[str, Any], replaces: Iterable[str] = ()) -> list[str]:
+        """Complete a ready user task with `data` (first dropping the keys in `replaces`, so an
+        earlier round's answers do not linger); returns the elements passed afterwards."""
+        task = self._ready_user_task(task_id)
+        for key in replaces:
+            task.data.pop(key, None)
+        task.data.update(data)
+        task.run()
+        return self._advance()
+
+    def signal(self, name: str) -> list[str]:
+        """Deliver a signal the instance is waiting for."""
+        try:
+            self.workflow.send_event(BpmnEvent(SignalEventDefinition(name)))
+        except WorkflowException:
+            raise StateError(f"the instance is not waiting for {name!r}") from None
+        return self._advance()
+
+    def fire_due_timers(self) -> list[str]:
+        """Let timers that are due (by planflow's clock) fire; returns the elements passed."""
+        return self._advance()
+
+    def _ready_user_task(self, task_id: str) -> Any:
+        try:
+            task = self.workflow.get_task_from_id(UUID(task_id))
+        except (ValueError, SpiffWorkflowException):
+            task = None
+        if task is None or not isinstance(task.task_spec, UserTask):
+            raise StateError(f"no user task {task_id} in this instance")
+        if task.state != TaskState.READY:
+            raise StateError(f"task {task_id} is {TaskState.get_name(task.state).lower()}, not ready")
+        return task
+
+    def _advance(self) -> list[str]:
+        passed: list[str] = []
+        self.workflow.refresh_timers()
+        self.workflow.do_engine_steps(did_complete_task=lambda task: passed.append(task.task_spec.bpmn_id))
+        return [name for name in passed if name]

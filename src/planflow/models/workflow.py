@@ -1,0 +1,101 @@
+"""Running processes: each instance is its serialized state plus narrow projections (open human
+tasks, pending timers) so that inboxes and due timers are answered without deserializing."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import JSON, ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .base import Base, enum_column
+
+if TYPE_CHECKING:
+    from .people import User
+
+
+class InstanceState(enum.StrEnum):
+    RUNNING = "running"
+    COMPLETED = "completed"
+
+
+class ProcessSpec(Base):
+    """A BPMN file as it was when an instance started; instances point here by content hash,
+    so a changed diagram never changes a process that is already under way."""
+
+    __tablename__ = "process_spec"
+
+    hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    process_id: Mapped[str] = mapped_column(String(64))
+    filename: Mapped[str] = mapped_column(String(200))
+    source: Mapped[str] = mapped_column(Text)
+    stored_at: Mapped[datetime]
+
+
+class ProcessInstance(Base):
+    __tablename__ = "process_instance"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    process_id: Mapped[str] = mapped_column(String(64), index=True)
+    spec_hash: Mapped[str] = mapped_column(ForeignKey("process_spec.hash"))
+    serializer_version: Mapped[str] = mapped_column(String(32))
+    state: Mapped[str] = mapped_column(Text)
+    status: Mapped[InstanceState] = mapped_column(enum_column(InstanceState), default=InstanceState.RUNNING)
+    # What the instance is about; copied into its open tasks for scoping and inbox queries.
+    cycle_id: Mapped[int | None] = mapped_column(ForeignKey("reporting_cycle.id"), index=True)
+    focus_area_id: Mapped[int | None] = mapped_column(ForeignKey("focus_area.id"))
+    activity_id: Mapped[int | None] = mapped_column(ForeignKey("activity.id"), index=True)
+    subject_type: Mapped[str | None] = mapped_column(String(32))
+    subject_id: Mapped[int | None]
+    started_at: Mapped[datetime]
+    completed_at: Mapped[datetime | None]
+    # Optimistic lock: every save bumps it, a save over a stale read fails.
+    version: Mapped[int] = mapped_column(default=1)
+
+    __mapper_args__ = {"version_id_col": version}
+    __table_args__ = (Index("ix_process_instance_subject", "subject_type", "subject_id"),)
+
+
+class OpenTask(Base):
+    """A READY human task of an instance: who may take it and when it is due."""
+
+    __tablename__ = "open_task"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)  # the engine's task id
+    instance_id: Mapped[int] = mapped_column(
+        ForeignKey("process_instance.id", ondelete="CASCADE"), index=True
+    )
+    process_id: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(64))  # the BPMN user-task id, e.g. report_status
+    title: Mapped[str] = mapped_column(String(200))
+    lane: Mapped[str] = mapped_column(String(32))  # the role that works in the task's lane
+    cycle_id: Mapped[int | None] = mapped_column(ForeignKey("reporting_cycle.id"))
+    focus_area_id: Mapped[int | None] = mapped_column(ForeignKey("focus_area.id"))
+    activity_id: Mapped[int | None] = mapped_column(ForeignKey("activity.id"))
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"), index=True)
+    # Whether assignee_id was claimed from a group task (and so may be unclaimed).
+    claimed: Mapped[bool] = mapped_column(default=False)
+    due_on: Mapped[date | None]
+    # Fields saved before completion (a steering meeting's minutes, filled in by any member).
+    draft: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    created_at: Mapped[datetime]
+
+    assignee: Mapped[User | None] = relationship()
+
+    __table_args__ = (Index("ix_open_task_lane_scope", "lane", "focus_area_id"),)
+
+
+class PendingTimer(Base):
+    """An armed BPMN timer and when it is due."""
+
+    __tablename__ = "pending_timer"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    instance_id: Mapped[int] = mapped_column(
+        ForeignKey("process_instance.id", ondelete="CASCADE"), index=True
+    )
+    task_id: Mapped[str] = mapped_column(String(36), unique=True)
+    name: Mapped[str] = mapped_column(String(64))
+    due_at: Mapped[datetime] = mapped_column(index=True)

@@ -1,0 +1,173 @@
+"""Process instances in the database: start one, load it under lock, save its state together
+with the projections (open tasks, pending timers) that inboxes and the scheduler read."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from functools import cache
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from .. import clock, resources
+from ..engine import ProcessDefinition, ProcessRun, SpecLibrary
+from ..engine.runner import SERIALIZER_VERSION
+from ..models import (
+    Activity,
+    ActivityProposal,
+    InstanceState,
+    OpenTask,
+    PendingTimer,
+    ProcessInstance,
+    ProcessSpec,
+)
+from .errors import NotFound
+
+
+@cache
+def library() -> SpecLibrary:
+    """The processes of workflows/, parsed and checked once per process."""
+    return SpecLibrary(resources.folder("workflows"))
+
+
+@dataclass(frozen=True)
+class Subject:
+    """What an instance is about; its tasks inherit the scope."""
+
+    cycle_id: int | None = None
+    focus_area_id: int | None = None
+    activity_id: int | None = None
+    subject_type: str | None = None
+    subject_id: int | None = None
+    due_on: date | None = None
+
+
+def _stored_spec(session: Session, definition: ProcessDefinition) -> None:
+    if session.get(ProcessSpec, definition.hash) is None:
+        session.add(
+            ProcessSpec(
+                hash=definition.hash,
+                process_id=definition.process_id,
+                filename=definition.filename,
+                source=definition.source,
+                stored_at=clock.now(),
+            )
+        )
+        session.flush()
+
+
+def start(
+    session: Session, process_id: str, subject: Subject, data: dict[str, Any]
+) -> tuple[ProcessInstance, ProcessRun, list[str]]:
+    """Start an instance of the current version of a process; the caller saves it."""
+    definition = library().current(process_id)
+    _stored_spec(session, definition)
+    run, passed = ProcessRun.start(definition, data)
+    instance = ProcessInstance(
+        process_id=process_id,
+        spec_hash=definition.hash,
+        serializer_version=SERIALIZER_VERSION,
+        state="",
+        cycle_id=subject.cycle_id,
+        focus_area_id=subject.focus_area_id,
+        activity_id=subject.activity_id,
+        subject_type=subject.subject_type,
+        subject_id=subject.subject_id,
+        started_at=clock.now(),
+    )
+    session.add(instance)
+    session.flush()
+    return instance, run, passed
+
+
+def lock(session: Session, instance_id: int) -> ProcessInstance:
+    """Load an instance row for change: a row lock on PostgreSQL, the version check everywhere."""
+    instance = session.get(ProcessInstance, instance_id, with_for_update=True, populate_existing=True)
+    if instance is None:
+        raise NotFound(f"no process instance {instance_id}")
+    return instance
+
+
+def load(session: Session, instance: ProcessInstance) -> ProcessRun:
+    def stored_source(spec_hash: str) -> tuple[str, str]:
+        spec = session.get(ProcessSpec, spec_hash)
+        if spec is None:
+            raise NotFound(f"the spec {spec_hash[:12]} of instance {instance.id} is not stored")
+        return spec.source, spec.filename
+
+    return ProcessRun.load(library().by_hash(instance.spec_hash, stored_source), instance.state)
+
+
+def save(session: Session, instance: ProcessInstance, run: ProcessRun, due_on: date | None = None) -> None:
+    """Write the instance's state and bring its open tasks and pending timers in line with it."""
+    instance.state = run.dump()
+    if run.completed and instance.status is not InstanceState.COMPLETED:
+        instance.status = InstanceState.COMPLETED
+        instance.completed_at = clock.now()
+
+    ready = {task.id: task for task in run.human_tasks()}
+    existing = session.scalars(select(OpenTask).where(OpenTask.instance_id == instance.id)).all()
+    keep_due = next((t.due_on for t in existing), None)
+    for task in existing:
+        if task.id not in ready:
+            session.delete(task)
+    known = {task.id for task in existing}
+    for task in ready.values():
+        if task.id in known:
+            continue
+        session.add(
+            OpenTask(
+                id=task.id,
+                instance_id=instance.id,
+                process_id=instance.process_id,
+                name=task.name,
+                title=task.title,
+                lane=task.lane,
+                cycle_id=instance.cycle_id,
+                focus_area_id=instance.focus_area_id,
+                activity_id=instance.activity_id,
+                assignee_id=_default_assignee(session, instance, task.lane, task.name),
+                due_on=due_on or keep_due,
+                created_at=clock.now(),
+            )
+        )
+
+    armed = {timer.task_id: timer for timer in run.timers()}
+    session.execute(
+        delete(PendingTimer).where(
+            PendingTimer.instance_id == instance.id, PendingTimer.task_id.not_in(list(armed) or [""])
+        )
+    )
+    present = set(
+        session.scalars(select(PendingTimer.task_id).where(PendingTimer.instance_id == instance.id))
+    )
+    for timer in armed.values():
+        if timer.task_id not in present:
+            session.add(
+                PendingTimer(
+                    instance_id=instance.id, task_id=timer.task_id, name=timer.name, due_at=timer.due_at
+                )
+            )
+    session.flush()
+
+
+def _default_assignee(session: Session, instance: ProcessInstance, lane: str, name: str) -> int | None:
+    """An owner's task goes to the activity's owner, a proposal back to its proposer; the other
+    lanes are group tasks that anyone holding the role in scope may claim."""
+    if lane == "activity_owner" and instance.activity_id is not None:
+        return session.scalar(select(Activity.owner_id).where(Activity.id == instance.activity_id))
+    if name == "propose_activity" and instance.subject_type == "proposal":
+        return session.scalar(
+            select(ActivityProposal.proposed_by_id).where(ActivityProposal.id == instance.subject_id)
+        )
+    return None
+
+
+def find(session: Session, process_id: str, **where: Any) -> ProcessInstance | None:
+    """The instance of a process about a subject (e.g. cycle_id=…, focus_area_id=…)."""
+    query = select(ProcessInstance).where(ProcessInstance.process_id == process_id)
+    for column, value in where.items():
+        query = query.where(getattr(ProcessInstance, column) == value)
+    return session.scalars(query.order_by(ProcessInstance.id.desc()).limit(1)).first()

@@ -1,0 +1,82 @@
+"""What happens in the domain when a process moves: a registry of handlers by BPMN element id.
+
+`@on_complete("report_status")` runs when that user task is completed, with its validated form
+data; `@on_passed("deviation_escalated")` runs when the engine passes that element (timers,
+throw events). Handlers write the domain records and the audit event in the caller's
+transaction. The modules that register them are imported by planflow.services.tasks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from ..engine import ProcessRun
+from ..models import ProcessInstance
+from . import instances
+from .audit import Actor
+
+
+@dataclass(frozen=True)
+class Step:
+    """A move of one instance: who moved it and, for a completed task, which task."""
+
+    actor: Actor
+    instance: ProcessInstance
+    run: ProcessRun
+    task_id: str | None = None
+
+
+CompleteHandler = Callable[[Session, Step, dict[str, Any]], None]
+PassedHandler = Callable[[Session, Step], None]
+ON_COMPLETE: dict[str, CompleteHandler] = {}
+ON_PASSED: dict[str, PassedHandler] = {}
+
+
+def on_complete(name: str) -> Callable[[CompleteHandler], CompleteHandler]:
+    def register(handler: CompleteHandler) -> CompleteHandler:
+        ON_COMPLETE[name] = handler
+        return handler
+
+    return register
+
+
+def on_passed(name: str) -> Callable[[PassedHandler], PassedHandler]:
+    def register(handler: PassedHandler) -> PassedHandler:
+        ON_PASSED[name] = handler
+        return handler
+
+    return register
+
+
+def passed(session: Session, step: Step, names: list[str]) -> None:
+    for name in names:
+        handler = ON_PASSED.get(name)
+        if handler is not None:
+            handler(session, step)
+
+
+def start_process(
+    session: Session,
+    actor: Actor,
+    process_id: str,
+    subject: instances.Subject,
+    data: dict[str, Any],
+) -> ProcessInstance:
+    """Start an instance, let the domain react to what it passed, and save it."""
+    instance, run, names = instances.start(session, process_id, subject, data)
+    passed(session, Step(actor, instance, run), names)
+    instances.save(session, instance, run, due_on=subject.due_on)
+    return instance
+
+
+def signal(session: Session, actor: Actor, instance: ProcessInstance, name: str) -> None:
+    """Deliver a signal to a waiting instance and save it."""
+    instance = instances.lock(session, instance.id)
+    run = instances.load(session, instance)
+    names = run.signal(name)
+    passed(session, Step(actor, instance, run), names)
+    instances.save(session, instance, run)
