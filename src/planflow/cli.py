@@ -6,6 +6,7 @@ import json
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -14,11 +15,12 @@ from flask import Flask
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session
 
-from . import migrate
+from . import clock, migrate
 from .app import create_app
 from .db import EXTENSION, Database, get_db
+from .services import annual, audit, cycles, people, plans, tasks, timers
 from .services import demo as demo_data
-from .services import people, plans
+from .services.audit import SYSTEM_ACTOR, Actor
 from .services.errors import ServiceError
 
 T = TypeVar("T")
@@ -196,9 +198,96 @@ def serve(host: str, port: int) -> None:
     """Serve the web front end (and, embedded, the scheduler)."""
     from waitress import serve as waitress_serve
 
+    from .scheduling import start_embedded
+
     app = _app()
+    scheduler = start_embedded(app) if app.config["SCHEDULER_ENABLED"] else None
     click.echo(f"planflow serves http://{host}:{port}/  (Ctrl-C stops)")
-    waitress_serve(app, host=host, port=port, threads=8)
+    try:
+        waitress_serve(app, host=host, port=port, threads=8)
+    finally:
+        if scheduler is not None:
+            scheduler.shutdown(wait=False)
+
+
+@main.command()
+def scheduler() -> None:
+    """Run the scheduler alone (production: one beside the web workers)."""
+    from .scheduling import run_forever
+
+    run_forever(_app())
+
+
+@main.command()
+@click.option("--at", "moment", required=True, help="The time to move to, e.g. 2026-12-31T09:00 (UTC).")
+def tick(moment: str) -> None:
+    """Travel in time: set the clock to --at and run what is due then (timers, escalations)."""
+    at = _parse_time(moment)
+    clock.set_now(at)
+    fired = _in_transaction(lambda session: timers.fire_due_timers(session, at))
+    click.echo(f"{at.isoformat()}: {fired} timer(s) fired.")
+
+
+def _parse_time(text: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise click.BadParameter(f"{text!r} is not an ISO time such as 2026-12-31T09:00") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _as(session: Session, username: str | None) -> Actor:
+    return Actor(people.get_user(session, username)) if username else SYSTEM_ACTOR
+
+
+@main.group()
+def cycle() -> None:
+    """Reporting cycles."""
+
+
+@cycle.command("start")
+@click.option("--period", required=True, help="e.g. 2026-Q4")
+@click.option("--deadline", required=True, type=click.DateTime(["%Y-%m-%d"]), help="YYYY-MM-DD")
+@click.option("--escalation-days", type=int, help="Days before a red deviation without decision escalates.")
+@click.option("--as", "username", help="Who starts it (for the audit trail); default: system.")
+def cycle_start(period: str, deadline: datetime, escalation_days: int | None, username: str | None) -> None:
+    """Open a reporting cycle: every active activity's owner gets a status-report task."""
+    days = escalation_days or _app().config["ESCALATION_DAYS"]
+
+    def start(session: Session) -> int:
+        started = cycles.start_cycle(session, _as(session, username), period, deadline.date(), days)
+        return len(tasks.tasks_of_cycle(session, started.id))
+
+    count = _in_transaction(start)
+    click.echo(f"Cycle {period} started: {count} status report(s) due {deadline.date()}.")
+
+
+@main.group("annual-report")
+def annual_report() -> None:
+    """The annual report to the municipal board."""
+
+
+@annual_report.command("start")
+@click.option("--year", required=True, type=int)
+@click.option("--as", "username", help="Who starts it (for the audit trail); default: system.")
+def annual_report_start(year: int, username: str | None) -> None:
+    """Open the year's report for the process leader to compile."""
+    _in_transaction(lambda session: annual.start_annual_report(session, _as(session, username), year))
+    click.echo(f"Annual report {year} opened for the process leader.")
+
+
+@main.group("audit")
+def audit_group() -> None:
+    """The audit trail."""
+
+
+@audit_group.command("verify")
+def audit_verify() -> None:
+    """Check the hash chain; exits non-zero naming the first bad event."""
+    result = _in_transaction(audit.verify)
+    if not result.intact:
+        raise click.ClickException(f"audit chain broken at event {result.first_bad}: {result.problem}")
+    click.echo(f"Audit chain intact: {result.checked} event(s).")
 
 
 def _print_json(value: Any) -> None:

@@ -122,6 +122,9 @@ class ProcessRun:
             raise StateError("stored state carries a process definition; planflow keeps those apart")
         try:
             workflow = _SERIALIZER.from_dict(dct, definition=definition)
+            if workflow.task_tree is None:
+                raise ValueError("it has no task tree")
+            workflow.get_tasks()  # walks every task: a broken structure fails here, not later
         except (KeyError, TypeError, ValueError, AttributeError, SpiffWorkflowException) as exc:
             raise StateError(f"stored state cannot be read: {type(exc).__name__}: {exc}") from None
         return cls(definition, workflow)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -110,22 +111,30 @@ class Verification:
 
 def verify(session: Session) -> Verification:
     """Walk the chain in order and recompute every link."""
-    expected_seq, previous = 1, GENESIS
-    checked = 0
     events = session.scalars(select(AuditEvent).order_by(AuditEvent.seq).execution_options(yield_per=1000))
+    try:
+        return _walk(session, events)
+    finally:
+        events.close()  # a broken chain stops the walk early: release the server-side cursor
+
+
+def _walk(session: Session, events: Iterable[AuditEvent]) -> Verification:
+    expected_seq, previous = 1, GENESIS
     for event in events:
         if event.seq != expected_seq:
             return Verification(
-                checked, expected_seq, f"event {expected_seq} is missing (next is {event.seq})"
+                expected_seq - 1, expected_seq, f"event {expected_seq} is missing (next is {event.seq})"
             )
         if event.prev_hash != previous:
             return Verification(
-                checked, event.seq, f"event {event.seq} does not follow event {event.seq - 1}"
+                expected_seq - 1, event.seq, f"event {event.seq} does not follow event {event.seq - 1}"
             )
         if event_hash(event) != event.hash:
-            return Verification(checked, event.seq, f"event {event.seq} was changed after it was written")
+            return Verification(
+                expected_seq - 1, event.seq, f"event {event.seq} was changed after it was written"
+            )
         previous, expected_seq = event.hash, expected_seq + 1
-        checked += 1
+    checked = expected_seq - 1
     head = session.get(AuditHead, 1)
     if head is not None and (head.seq, head.hash) != (checked, previous):
         return Verification(

@@ -6,6 +6,7 @@ import hashlib
 import re
 import secrets
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from sqlalchemy import select
@@ -13,8 +14,9 @@ from sqlalchemy.orm import Session, selectinload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .. import clock
-from ..models import Activity, ApiToken, FocusArea, Role, RoleAssignment, User
-from .errors import InvalidInput, NotFound
+from ..models import Activity, ApiToken, FocusArea, Role, RoleAssignment, Substitution, User
+from . import audit
+from .errors import Forbidden, InvalidInput, NotFound
 
 USERNAME = re.compile(r"^[a-z0-9._-]{2,64}$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
@@ -205,3 +207,36 @@ def user_for_token(session: Session, token: str) -> User | None:
         .join(ApiToken, ApiToken.user_id == User.id)
         .where(ApiToken.token_hash == _token_hash(token), ApiToken.revoked_at.is_(None), User.active)
     )
+
+
+def add_substitute(
+    session: Session, admin: User, absent: str, substitute: str, starts_on: date, ends_on: date | None
+) -> Substitution:
+    """An admin names someone to act on behalf of an absent person for a while."""
+    if not any(a.role is Role.ADMIN for a in admin.roles):
+        raise Forbidden("only an admin names substitutes")
+    if ends_on is not None and ends_on < starts_on:
+        raise InvalidInput(
+            "the substitution ends before it starts", {"ends_on": "must not be before starts_on"}
+        )
+    absent_user, substitute_user = get_user(session, absent), get_user(session, substitute)
+    if absent_user.id == substitute_user.id:
+        raise InvalidInput("a person cannot substitute for themselves")
+    substitution = Substitution(
+        absent_id=absent_user.id,
+        substitute_id=substitute_user.id,
+        starts_on=starts_on,
+        ends_on=ends_on,
+        created_at=clock.now(),
+    )
+    session.add(substitution)
+    session.flush()
+    audit.record(
+        session,
+        audit.Actor(admin, None, "admin"),
+        "substitute.named",
+        "user",
+        absent,
+        {"substitute": substitute, "starts_on": starts_on, "ends_on": ends_on},
+    )
+    return substitution

@@ -1,0 +1,64 @@
+"""A small driver for the reporting chain in tests: act as a user on a task from its inbox."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from planflow.db import Database
+from planflow.services import cycles, people, tasks
+from planflow.services.audit import Actor
+from planflow.services.tasks import TaskView
+
+
+class Chain:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def start_cycle(self, period: str = "2026-Q4", deadline: date = date(2026, 12, 15)) -> None:
+        with self.db.transaction() as session:
+            cycles.start_cycle(session, Actor(people.get_user(session, "processledare")), period, deadline)
+
+    def inbox(self, username: str) -> list[TaskView]:
+        with self.db.transaction() as session:
+            return tasks.inbox(session, people.get_user(session, username))
+
+    def task(self, username: str, name: str, activity: str | None = None) -> TaskView:
+        matches = [
+            t
+            for t in self.inbox(username)
+            if t.name == name and (activity is None or t.activity_code == activity)
+        ]
+        assert matches, f"{username} has no {name} task{f' for {activity}' if activity else ''}"
+        return matches[0]
+
+    def do(self, username: str, name: str, data: dict[str, Any], activity: str | None = None) -> str:
+        """Complete the user's first `name` task (about `activity`); returns the task id."""
+        task = self.task(username, name, activity)
+        self.complete(username, task.id, data)
+        return task.id
+
+    def complete(self, username: str, task_id: str, data: Any) -> None:
+        with self.db.transaction() as session:
+            tasks.complete_task(session, people.get_user(session, username), task_id, data)
+
+    def report_and_accept(self, code: str, status: str = "green", cause: str | None = None) -> None:
+        """The owner reports an activity and its area's lead accepts the report."""
+        owner, lead = self.owner_of(code), f"lead{code.split('.')[0]}"
+        data = {"status": status, "comment": f"{code} rapporterad"}
+        if cause:
+            data["cause"] = cause
+        self.do(owner, "report_status", data, code)
+        self.do(lead, "review_report", {"outcome": "accept"}, code)
+
+    def owner_of(self, code: str) -> str:
+        with self.db.transaction() as session:
+            from sqlalchemy import select
+
+            from planflow.models import Activity, User
+
+            return session.scalars(
+                select(User.username)
+                .join(Activity, Activity.owner_id == User.id)
+                .where(Activity.code == code)
+            ).one()

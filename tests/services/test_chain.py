@@ -1,0 +1,442 @@
+"""The whole reporting chain on the seed plan, driven through the services as its users would."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from planflow import clock
+from planflow.db import Database
+from planflow.models import (
+    Activity,
+    ActivityState,
+    AnnualReport,
+    AuditEvent,
+    BusinessDialogue,
+    CycleState,
+    Decision,
+    Deviation,
+    DeviationState,
+    DialogueFeedback,
+    Notice,
+    OpenTask,
+    ReportingCycle,
+    StatusReport,
+    User,
+)
+from planflow.services import annual, audit, cycles, people, proposals, tasks, timers
+from planflow.services.audit import Actor
+from planflow.services.errors import Conflict, Forbidden, InvalidInput
+
+from .chain import Chain
+
+START = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def chain(seeded: Database) -> Chain:
+    clock.set_now(START)
+    chain = Chain(seeded)
+    chain.start_cycle()
+    return chain
+
+
+def _codes(db: Database) -> list[str]:
+    with db.transaction() as session:
+        return list(session.scalars(select(Activity.code).order_by(Activity.id)))
+
+
+def _count(db: Database, model: type, *where: object) -> int:
+    with db.transaction() as session:
+        return session.scalar(select(func.count()).select_from(model).where(*where)) or 0
+
+
+def _close_areas(chain: Chain) -> None:
+    for area in range(1, 6):
+        chain.do(f"lead{area}", "area_summary", {"summary": f"Fokusområde {area} följer planen."})
+        chain.do("processledare", "confirm_area", {"outcome": "confirm"})
+
+
+def test_green_path_runs_the_whole_chain_to_the_steering_group(chain: Chain) -> None:
+    db = chain.db
+    assert _count(db, OpenTask, OpenTask.name == "report_status") == 60
+    for code in _codes(db):
+        chain.report_and_accept(code)
+    assert _count(db, Activity, Activity.status == "green") == 60
+    assert [t.name for t in chain.inbox("lead3")] == ["area_summary"]
+    assert chain.inbox("processledare") == []  # the dialogue waits for all five areas
+
+    _close_areas(chain)
+    assert [t.name for t in chain.inbox("processledare")] == ["business_dialogue"]
+    assert [t.name for t in chain.inbox("naringslivsradet")] == []  # feedback is not a task of its own
+    with db.transaction() as session:
+        cycles.give_dialogue_feedback(
+            session,
+            people.get_user(session, "naringslivsradet"),
+            "2026-Q4",
+            {"feedback": "Fler företagsbesök."},
+        )
+    chain.do(
+        "processledare",
+        "business_dialogue",
+        {
+            "forums": ["Näringslivsrådet", "Frukostklubben"],
+            "held_on": "2026-11-20",
+            "heard": "Nöjda med takten.",
+        },
+    )
+    with db.transaction() as session, pytest.raises(Conflict, match="not open for feedback"):
+        cycles.give_dialogue_feedback(
+            session, people.get_user(session, "naringslivsradet"), "2026-Q4", {"feedback": "Sent"}
+        )
+
+    meeting = chain.task("styrgrupp.nk", "steering_meeting")
+    with db.transaction() as session:
+        tasks.save_draft(session, people.get_user(session, "styrgrupp.nk"), meeting.id, {"notes": "Utkast"})
+    with pytest.raises(Forbidden, match="chair"):
+        chain.complete("styrgrupp.nk", meeting.id, {"notes": "Noterat."})
+    chain.complete(
+        "ordforande", meeting.id, {"notes": "Styrgruppen noterar status.", "priorities": "Fokus 3"}
+    )
+
+    with db.transaction() as session:
+        cycle = cycles.get_cycle(session, "2026-Q4")
+        assert cycle.state is CycleState.REPORTED
+        assert session.scalar(select(BusinessDialogue.forums)) == ["Näringslivsrådet", "Frukostklubben"]
+        assert session.scalar(select(func.count()).select_from(DialogueFeedback)) == 1
+        assert session.scalar(select(func.count()).select_from(Deviation)) == 0
+        assert session.scalar(select(func.count()).select_from(OpenTask)) == 0
+        assert audit.verify(session).intact
+        meeting_event = audit.events(session, action="steering.meeting_closed")[0]
+        assert meeting_event.actor == "ordforande"
+
+
+def test_yellow_report_opens_deviation_decided_by_the_steering_group(chain: Chain) -> None:
+    db = chain.db
+    chain.report_and_accept("2.1.1", "yellow", cause="Lärosätet har skjutit upp starten.")
+    with db.transaction() as session:
+        deviation = session.scalars(select(Deviation)).one()
+        assert (deviation.level, deviation.cause) == ("yellow", "Lärosätet har skjutit upp starten.")
+        assert session.scalar(select(Activity.status).where(Activity.code == "2.1.1")) == "yellow"
+
+    chain.do("processledare", "draft_recommendation", {"recommendation": "Ny tidplan med KTH."})
+    chain.do("lead2", "agree_recommendation", {"outcome": "return", "comment": "Ta med Campus Telge."})
+    chain.do(
+        "processledare", "draft_recommendation", {"recommendation": "Ny tidplan med KTH och Campus Telge."}
+    )
+    chain.do("lead2", "agree_recommendation", {"outcome": "agree"})
+    chain.do("styrgrupp.ak", "steering_decision", {"decision": "approve", "rationale": "Rimlig åtgärd."})
+
+    with db.transaction() as session:
+        deviation = session.scalars(select(Deviation)).one()
+        assert deviation.state is DeviationState.DECIDED and deviation.decision == "approve"
+        assert deviation.recommendation == "Ny tidplan med KTH och Campus Telge."
+        assert deviation.escalated_at is None
+        decision = session.scalars(select(Decision)).one()
+        assert (decision.decision, decision.rationale, decision.decided_by.username) == (
+            "approve",
+            "Rimlig åtgärd.",
+            "styrgrupp.ak",
+        )
+        owner = session.scalars(
+            select(User).join(Activity, Activity.owner_id == User.id).where(Activity.code == "2.1.1")
+        ).one()
+        notice = session.scalars(select(Notice).where(Notice.kind == "decision")).one()
+        assert notice.recipient_id == owner.id
+        actions = [e.action for e in reversed(audit.events(session, subject_type="deviation"))]
+        assert actions == [
+            "deviation.opened",
+            "deviation.recommended",
+            "deviation.recommendation_returned",
+            "deviation.recommended",
+            "deviation.recommendation_agreed",
+            "deviation.decided",
+            "deviation.owner_informed",
+        ]
+
+
+def test_red_deviation_without_decision_escalates_after_14_days(chain: Chain) -> None:
+    db = chain.db
+    chain.report_and_accept("3.4.2", "red", cause="Inga lokaler registrerade.")
+    with db.transaction() as session:
+        assert timers.fire_due_timers(session, START + timedelta(days=13)) == 0
+    clock.set_now(START + timedelta(days=14, seconds=1))
+    with db.transaction() as session:
+        assert timers.fire_due_timers(session, clock.now()) == 1
+    with db.transaction() as session:  # a second run finds nothing left to fire
+        assert timers.fire_due_timers(session, clock.now()) == 0
+        deviation = session.scalars(select(Deviation)).one()
+        assert deviation.escalated_at == START + timedelta(days=14, seconds=1)
+        recipients = set(
+            session.scalars(
+                select(User.username)
+                .join(Notice, Notice.recipient_id == User.id)
+                .where(Notice.kind == "escalation")
+            )
+        )
+        assert recipients == {"ordforande", "processledare"}
+        (event,) = audit.events(session, action="deviation.escalated")
+        assert (event.actor, event.data["after_days"]) == ("system", 14)
+    # the handling goes on: the escalation did not interrupt it
+    chain.do("processledare", "draft_recommendation", {"recommendation": "Avsluta aktiviteten."})
+    chain.do("lead3", "agree_recommendation", {"outcome": "agree"})
+    chain.do(
+        "ordforande", "steering_decision", {"decision": "close", "rationale": "Ersätts av ny aktivitet."}
+    )
+    with db.transaction() as session:
+        assert session.scalar(select(Activity.state).where(Activity.code == "3.4.2")) is ActivityState.CLOSED
+
+
+def test_yellow_deviation_is_not_escalated(chain: Chain) -> None:
+    chain.report_and_accept("1.1.1", "yellow", cause="Färre besök än planerat.")
+    with chain.db.transaction() as session:
+        assert timers.fire_due_timers(session, START + timedelta(days=30)) == 1
+        assert session.scalars(select(Deviation.escalated_at)).one() is None
+        assert audit.events(session, action="deviation.escalated") == []
+
+
+def test_report_returned_by_lead_is_sent_again(chain: Chain) -> None:
+    chain.do("anna.nilsson", "report_status", {"status": "green"}, "1.1.1")
+    chain.do("lead1", "review_report", {"outcome": "return", "comment": "Ange antal besök."}, "1.1.1")
+    again = chain.task("anna.nilsson", "report_status", "1.1.1")
+    chain.complete("anna.nilsson", again.id, {"status": "green", "comment": "12 besök hittills."})
+    chain.do("lead1", "review_report", {"outcome": "accept"}, "1.1.1")
+    with chain.db.transaction() as session:
+        reports = session.scalars(select(StatusReport).order_by(StatusReport.id)).all()
+        assert [(r.review, r.comment) for r in reports] == [
+            ("returned", None),
+            ("accepted", "12 besök hittills."),
+        ]
+        assert reports[0].review_comment == "Ange antal besök."
+
+
+def test_steering_meeting_decides_the_deviations_still_undecided(chain: Chain) -> None:
+    db = chain.db
+    for code in _codes(db):
+        chain.report_and_accept(
+            code, "red" if code == "4.2.1" else "green", cause="Resursbrist." if code == "4.2.1" else None
+        )
+    chain.do("processledare", "draft_recommendation", {"recommendation": "Förstärk handläggningen."})
+    chain.do("lead4", "agree_recommendation", {"outcome": "agree"})
+    _close_areas(chain)
+    chain.do(
+        "processledare",
+        "business_dialogue",
+        {
+            "forums": ["Entreprenörsrådet"],
+            "held_on": "2026-11-25",
+            "heard": "Handläggningstiderna är för långa.",
+        },
+    )
+    meeting = chain.task("ordforande", "steering_meeting")
+    with pytest.raises(InvalidInput) as refused:
+        chain.complete("ordforande", meeting.id, {"notes": "Noterat."})
+    with db.transaction() as session:
+        deviation_id = str(session.scalars(select(Deviation.id)).one())
+    assert refused.value.errors == {f"decisions.{deviation_id}": "awaits a decision in this meeting"}
+    chain.complete(
+        "ordforande",
+        meeting.id,
+        {
+            "notes": "Noterat.",
+            "decisions": {deviation_id: {"decision": "reprioritise", "rationale": "Prio 1 i år."}},
+        },
+    )
+    with db.transaction() as session:
+        assert session.scalars(select(Deviation.decision)).one() == "reprioritise"
+        assert session.scalar(select(func.count()).select_from(OpenTask)) == 0
+
+
+def test_new_activity_approved_joins_the_plan_and_the_next_cycle(chain: Chain) -> None:
+    db = chain.db
+    proposal = {
+        "title": "Lokalguide för nyetablerade företag",
+        "intervention_area": "3.4",
+        "owner": "johan.ek",
+        "start": "2027-01-01",
+        "end": "2027-12-31",
+        "why": "Efterfrågat i Näringslivsrådet.",
+    }
+    with db.transaction() as session:
+        proposals.propose_activity(session, people.get_user(session, "lead3"), proposal)
+    chain.do("processledare", "check_proposal", {"outcome": "return", "comment": "Vem äger den?"})
+    chain.do("lead3", "propose_activity", proposal)
+    chain.do("processledare", "check_proposal", {"outcome": "forward"})
+    chain.do(
+        "styrgrupp.sbk", "decide_proposal", {"decision": "approve", "rationale": "Stärker etableringen."}
+    )
+    with db.transaction() as session:
+        activity = session.scalars(select(Activity).where(Activity.code == "3.4.4")).one()
+        assert (activity.title, activity.owner.username) == (
+            "Lokalguide för nyetablerade företag",
+            "johan.ek",
+        )
+        assert audit.events(session, action="activity.added")[0].subject_id == "3.4.4"
+    chain.start_cycle("2027-Q1", date(2027, 3, 31))
+    assert chain.task("johan.ek", "report_status", "3.4.4")
+
+
+def test_proposal_outside_the_leads_area_is_refused(seeded: Database) -> None:
+    proposal = {
+        "title": "X",
+        "intervention_area": "3.4",
+        "owner": "johan.ek",
+        "start": "2027-01-01",
+        "end": "2027-12-31",
+        "why": "Y",
+    }
+    with seeded.transaction() as session, pytest.raises(Forbidden, match="does not lead focus area 3"):
+        proposals.propose_activity(session, people.get_user(session, "lead1"), proposal)
+
+
+def test_annual_report_is_taken_note_of_by_the_board(chain: Chain) -> None:
+    db = chain.db
+    chain.report_and_accept("5.1.1", "yellow", cause="Försenad lansering.")
+    chain.do("processledare", "draft_recommendation", {"recommendation": "Lansera i mars."})
+    chain.do("lead5", "agree_recommendation", {"outcome": "agree"})
+    chain.do("ordforande", "steering_decision", {"decision": "approve", "rationale": "Ok."})
+    clock.set_now(datetime(2026, 12, 1, 8, tzinfo=UTC))
+    with db.transaction() as session:
+        annual.start_annual_report(session, Actor(None), 2026)
+    chain.do("processledare", "compile_annual_report", {"summary": "Planen följs i stort."})
+    chain.do("styrgrupp.nk", "approve_annual_report", {"outcome": "return", "comment": "Lägg till fokus 5."})
+    chain.do("processledare", "compile_annual_report", {"summary": "Planen följs; fokus 5 försenat."})
+    chain.do("ordforande", "approve_annual_report", {"outcome": "approve"})
+    assert chain.inbox("processledare") == [] or all(
+        t.name != "board_note" for t in chain.inbox("processledare")
+    )
+    chain.do("kommunstyrelsen", "board_note", {"noted": True, "comment": "Lägges till handlingarna."})
+    with db.transaction() as session:
+        report = session.scalars(select(AnnualReport)).one()
+        assert report.state == "noted" and report.summary == "Planen följs; fokus 5 försenat."
+        assert len(report.snapshot["activities"]) == 60
+        assert report.snapshot["decisions"][0]["activity"] == "5.1.1"
+        assert audit.events(session, action="annual_report.noted")[0].actor == "kommunstyrelsen"
+
+
+def test_double_completion_is_refused_and_decides_once(chain: Chain) -> None:
+    task_id = chain.do("anna.nilsson", "report_status", {"status": "green"}, "1.1.1")
+    with pytest.raises(Conflict, match="not open"):
+        chain.complete("anna.nilsson", task_id, {"status": "red", "cause": "Ändrat mig"})
+    assert _count(chain.db, StatusReport) == 1
+    with chain.db.transaction() as session:
+        assert len(audit.events(session, action="status.reported")) == 1
+
+
+def test_user_outside_the_scope_is_refused(chain: Chain) -> None:
+    report = chain.task("anna.nilsson", "report_status", "1.1.1")
+    with pytest.raises(Forbidden):
+        chain.complete("erik.berg", report.id, {"status": "green"})  # another owner
+    chain.complete("anna.nilsson", report.id, {"status": "green"})
+    review = chain.task("lead1", "review_report", "1.1.1")
+    for outsider in ("lead2", "processledare", "kommunstyrelsen", "naringslivsradet"):
+        assert review.id not in [t.id for t in chain.inbox(outsider)]
+        with pytest.raises(Forbidden):
+            chain.complete(outsider, review.id, {"outcome": "accept"})
+
+
+@pytest.mark.parametrize(
+    ("data", "errors"),
+    [
+        ({"status": "yellow"}, {"cause": "is required"}),
+        ({"status": "purple"}, {"status": "must be one of: green, yellow, red"}),
+        ({"status": "green", "owner": "me"}, {"owner": "is not a field of this form"}),
+        ({"status": "red", "cause": "   "}, {"cause": "must not be blank"}),
+        ({}, {"status": "is required"}),
+        ("green", {"": "must be an object of fields"}),
+    ],
+)
+def test_schema_violations_are_refused_with_nothing_changed(
+    chain: Chain, data: object, errors: dict[str, str]
+) -> None:
+    with chain.db.transaction() as session:
+        before = (
+            session.scalar(select(func.count()).select_from(AuditEvent)),
+            session.scalar(select(func.count()).select_from(StatusReport)),
+        )
+    report = chain.task("anna.nilsson", "report_status", "1.1.1")
+    with pytest.raises(InvalidInput) as refused:
+        chain.complete("anna.nilsson", report.id, data)
+    assert refused.value.errors == errors
+    with chain.db.transaction() as session:
+        after = (
+            session.scalar(select(func.count()).select_from(AuditEvent)),
+            session.scalar(select(func.count()).select_from(StatusReport)),
+        )
+    assert after == before
+    assert chain.task("anna.nilsson", "report_status", "1.1.1").id == report.id
+
+
+def test_claimed_group_task_leaves_the_others_inboxes(chain: Chain) -> None:
+    chain.report_and_accept("2.1.1", "yellow", cause="Sen start.")
+    chain.do("processledare", "draft_recommendation", {"recommendation": "Ny tidplan."})
+    chain.do("lead2", "agree_recommendation", {"outcome": "agree"})
+    decision = chain.task("styrgrupp.ak", "steering_decision")
+    with chain.db.transaction() as session:
+        tasks.claim(session, people.get_user(session, "styrgrupp.ak"), decision.id)
+    assert decision.id not in [t.id for t in chain.inbox("styrgrupp.nk")]
+    with pytest.raises(Forbidden):
+        chain.complete("styrgrupp.nk", decision.id, {"decision": "approve", "rationale": "Ok"})
+    with chain.db.transaction() as session:
+        tasks.unclaim(session, people.get_user(session, "styrgrupp.ak"), decision.id)
+    assert decision.id in [t.id for t in chain.inbox("styrgrupp.nk")]
+
+
+def test_substitute_acts_on_behalf_and_the_audit_says_so(chain: Chain) -> None:
+    with chain.db.transaction() as session:
+        people.add_substitute(
+            session,
+            people.get_user(session, "admin"),
+            "anna.nilsson",
+            "erik.berg",
+            date(2026, 11, 1),
+            date(2026, 11, 30),
+        )
+    report = chain.task("erik.berg", "report_status", "1.1.1")
+    chain.complete("erik.berg", report.id, {"status": "green"})
+    with chain.db.transaction() as session:
+        (event,) = audit.events(session, action="status.reported")
+        assert (event.actor, event.on_behalf_of) == ("erik.berg", "anna.nilsson")
+
+
+def test_admin_reassigns_a_task_with_a_reason(chain: Chain) -> None:
+    report = chain.task("anna.nilsson", "report_status", "1.1.1")
+    with chain.db.transaction() as session:
+        admin = people.get_user(session, "admin")
+        with pytest.raises(InvalidInput):
+            tasks.reassign(session, admin, report.id, "erik.berg", "  ")
+        tasks.reassign(session, admin, report.id, "erik.berg", "Anna har slutat.")
+        with pytest.raises(Forbidden):
+            tasks.reassign(session, people.get_user(session, "lead1"), report.id, "anna.nilsson", "x")
+    assert report.id not in [t.id for t in chain.inbox("anna.nilsson")]
+    chain.complete("erik.berg", report.id, {"status": "green"})
+
+
+def test_tampered_audit_row_is_caught(chain: Chain, cli: object) -> None:
+    chain.report_and_accept("1.1.1")
+    assert cli("audit", "verify").exit_code == 0  # type: ignore[operator]
+    with chain.db.transaction() as session:
+        event = session.get(AuditEvent, 2)
+        assert event is not None
+        event.data = {**event.data, "status": "red"}
+    result = cli("audit", "verify")  # type: ignore[operator]
+    assert result.exit_code != 0
+    assert "audit chain broken at event 2" in result.output
+
+
+def test_deleted_or_reordered_audit_rows_are_caught(chain: Chain) -> None:
+    chain.report_and_accept("1.1.1")
+    chain.report_and_accept("1.1.2")
+    with chain.db.transaction() as session:
+        session.delete(session.get(AuditEvent, 3))
+    with chain.db.transaction() as session:
+        result = audit.verify(session)
+        assert (result.intact, result.first_bad) == (False, 3)
+
+
+def test_cycle_for_the_same_period_twice_is_refused(chain: Chain) -> None:
+    with pytest.raises(Conflict, match="already exists"):
+        chain.start_cycle()
+    assert _count(chain.db, ReportingCycle) == 1
