@@ -133,3 +133,20 @@ def test_users_token_is_stored_hashed_and_revocable(cli: Cli, database_url: str)
     assert "1 token(s) revoked" in cli("users", "revoke-tokens", "processledare").output
     unknown = cli("users", "token", "nobody")
     assert unknown.exit_code != 0 and "no user 'nobody'" in unknown.output
+
+
+def test_cycle_start_tick_and_audit_verify(cli: Cli) -> None:
+    cli("init", "--demo")
+    started = cli(
+        "cycle", "start", "--period", "2099-Q4", "--deadline", "2099-12-15", "--as", "processledare"
+    )
+    assert started.exit_code == 0, started.output
+    assert "60 status report(s) due 2099-12-15" in started.output
+    again = cli("cycle", "start", "--period", "2099-Q4", "--deadline", "2099-12-15")
+    assert again.exit_code != 0 and "already exists" in again.output
+    bad = cli("cycle", "start", "--period", "sometime", "--deadline", "2099-12-15")
+    assert bad.exit_code != 0 and "period 'sometime'" in bad.output
+    assert "0 timer(s) fired" in cli("tick", "--at", "2100-01-01T09:00").output
+    assert cli("tick", "--at", "tomorrow").exit_code != 0
+    verified = cli("audit", "verify")
+    assert verified.exit_code == 0 and "intact: 1 event(s)" in verified.output
