@@ -168,9 +168,9 @@ class _Checker:
                 children = [left, right]
             case ast.Compare(left=left, ops=ops, comparators=comparators):
                 # All ten Python comparison operators are whitelisted; checked to fail closed.
-                for op in ops:
-                    if type(op) not in _COMPARISONS:
-                        self._refuse(node, f"{type(op).__name__} is not allowed in expressions")
+                for comparison in ops:
+                    if type(comparison) not in _COMPARISONS:
+                        self._refuse(node, f"{type(comparison).__name__} is not allowed in expressions")
                 children = [left, *comparators]
             case ast.IfExp(test=test, body=body, orelse=orelse):
                 children = [test, body, orelse]
@@ -380,9 +380,9 @@ def _eval(node: ast.expr, context: Mapping[str, Any]) -> Any:
             # `a < b < c` is `a < b and b < c` with b evaluated once.
             current = _eval(left, context)
             outcome: Any = True
-            for op, comparator in zip(ops, comparators, strict=True):
+            for comparison, comparator in zip(ops, comparators, strict=True):
                 following = _eval(comparator, context)
-                outcome = _COMPARISONS[type(op)](current, following)
+                outcome = _COMPARISONS[type(comparison)](current, following)
                 if not outcome:
                     break
                 current = following

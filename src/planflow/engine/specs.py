@@ -102,7 +102,7 @@ def _check(task_spec: Any, filename: str) -> None:
     for condition, _target in getattr(task_spec, "cond_task_specs", []):
         # BPMN conditions come wrapped in an operator holding the expression text.
         _compile(condition.args[0] if hasattr(condition, "args") else condition, where)
-    definition = getattr(task_spec, "event_definition", None)
+    definition: Any = getattr(task_spec, "event_definition", None)
     if isinstance(definition, MultipleEventDefinition):
         raise SpecError(f"{where}: multiple event definitions are not supported")
     if isinstance(definition, CycleTimerEventDefinition):

@@ -100,18 +100,7 @@ def _approved(session: Session, step: Step, data: dict[str, Any]) -> None:
     approved = data["outcome"] == "approve"
     report.state = "approved" if approved else "compiling"
     report.approved_at = clock.now() if approved else None
-    session.add(
-        Decision(
-            subject_type="annual_report",
-            subject_id=report.id,
-            decision=data["outcome"],
-            rationale=data.get("comment") or "",
-            decided_by_id=step.actor.user.id,  # type: ignore[union-attr]
-            on_behalf_of_id=step.actor.on_behalf_of.id if step.actor.on_behalf_of else None,
-            decided_at=clock.now(),
-            task_id=step.task_id,
-        )
-    )
+    step.decide(session, "annual_report", report.id, data["outcome"], data.get("comment") or "")
     action = "annual_report.approved" if approved else "annual_report.returned"
     audit.record(session, step.actor, action, "annual_report", report.year, data, data.get("comment"))
 

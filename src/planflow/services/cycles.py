@@ -18,7 +18,6 @@ from ..models import (
     AreaReview,
     BusinessDialogue,
     CycleState,
-    Decision,
     Deviation,
     DeviationState,
     DialogueFeedback,
@@ -128,7 +127,7 @@ def _reported(session: Session, step: Step, data: dict[str, Any]) -> None:
         cycle_id=step.instance.cycle_id,
         activity_id=activity.id,
         task_id=step.task_id,
-        reporter_id=step.actor.principal.id,  # type: ignore[union-attr]
+        reporter_id=step.by.id,
         status=Status(data["status"]),
         comment=data.get("comment"),
         cause=data.get("cause") if data["status"] != "green" else None,
@@ -165,7 +164,7 @@ def _pending_report(session: Session, step: Step) -> StatusReport:
 def _reviewed(session: Session, step: Step, data: dict[str, Any]) -> None:
     activity = _activity(session, step)
     report = _pending_report(session, step)
-    report.reviewed_by_id = step.actor.principal.id  # type: ignore[union-attr]
+    report.reviewed_by_id = step.by.id
     report.reviewed_at = clock.now()
     report.review_comment = data.get("comment")
     if data["outcome"] == "return":
@@ -205,8 +204,8 @@ def _reviewed(session: Session, step: Step, data: dict[str, Any]) -> None:
             ProcessInstance.id != step.instance.id,
         )
     )
-    if others_running == 0:
-        _start_reconciliation(session, step.actor, cycle, step.instance.focus_area_id)  # type: ignore[arg-type]
+    if others_running == 0 and step.instance.focus_area_id is not None:
+        _start_reconciliation(session, step.actor, cycle, step.instance.focus_area_id)
 
 
 def _start_reconciliation(session: Session, actor: Actor, cycle: ReportingCycle, focus_area_id: int) -> None:
@@ -239,7 +238,7 @@ def _review(session: Session, step: Step) -> AreaReview:
 @on_complete("area_summary")
 def _summarised(session: Session, step: Step, data: dict[str, Any]) -> None:
     review = _review(session, step)
-    review.summary, review.summarised_by_id = data["summary"], step.actor.principal.id  # type: ignore[union-attr]
+    review.summary, review.summarised_by_id = data["summary"], step.by.id
     audit.record(
         session,
         step.actor,
@@ -291,7 +290,7 @@ def _dialogue_held(session: Session, step: Step, data: dict[str, Any]) -> None:
             held_on=date.fromisoformat(data["held_on"]),
             heard=data["heard"],
             ideas=data.get("ideas"),
-            recorded_by_id=step.actor.principal.id,  # type: ignore[union-attr]
+            recorded_by_id=step.by.id,
             recorded_at=clock.now(),
         )
     )
@@ -354,22 +353,11 @@ def _meeting_closed(session: Session, step: Step, data: dict[str, Any]) -> None:
             cycle_id=cycle.id,
             notes=data["notes"],
             priorities=data.get("priorities"),
-            closed_by_id=step.actor.principal.id,  # type: ignore[union-attr]
+            closed_by_id=step.by.id,
             closed_at=clock.now(),
         )
     )
-    session.add(
-        Decision(
-            subject_type="steering_meeting",
-            subject_id=cycle.id,
-            decision="noted",
-            rationale=data["notes"],
-            decided_by_id=step.actor.user.id,  # type: ignore[union-attr]
-            on_behalf_of_id=step.actor.on_behalf_of.id if step.actor.on_behalf_of else None,
-            decided_at=clock.now(),
-            task_id=step.task_id,
-        )
-    )
+    step.decide(session, "steering_meeting", cycle.id, "noted", data["notes"])
     cycle.state, cycle.reported_at = CycleState.REPORTED, clock.now()
     audit.record(
         session,

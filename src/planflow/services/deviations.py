@@ -13,7 +13,6 @@ from .. import clock
 from ..models import (
     Activity,
     ActivityState,
-    Decision,
     Deviation,
     DeviationState,
     InterventionArea,
@@ -102,18 +101,7 @@ def _agreed(session: Session, step: Step, data: dict[str, Any]) -> None:
 def _decided(session: Session, step: Step, data: dict[str, Any]) -> None:
     deviation = _deviation(session, step)
     decision = data["decision"]
-    session.add(
-        Decision(
-            subject_type="deviation",
-            subject_id=deviation.id,
-            decision=decision,
-            rationale=data["rationale"],
-            decided_by_id=step.actor.user.id,  # type: ignore[union-attr]
-            on_behalf_of_id=step.actor.on_behalf_of.id if step.actor.on_behalf_of else None,
-            decided_at=clock.now(),
-            task_id=step.task_id,
-        )
-    )
+    step.decide(session, "deviation", deviation.id, decision, data["rationale"])
     deviation.decision = decision
     if decision == "return":
         deviation.state = DeviationState.OPEN
@@ -166,7 +154,9 @@ def _escalated(session: Session, step: Step) -> None:
     chairs = access.holders(session, Role.STEERING_CHAIR)
     leaders = access.holders(session, Role.PROCESS_LEADER)
     activity = deviation.activity
-    days = session.get(ReportingCycle, deviation.cycle_id).escalation_days  # type: ignore[union-attr]
+    days = session.scalar(
+        select(ReportingCycle.escalation_days).where(ReportingCycle.id == deviation.cycle_id)
+    )
     _notify(
         session,
         chairs + leaders,

@@ -107,13 +107,13 @@ def save(session: Session, instance: ProcessInstance, run: ProcessRun, due_on: d
         instance.status = InstanceState.COMPLETED
         instance.completed_at = clock.now()
 
-    ready = {task.id: task for task in run.human_tasks()}
+    ready = {human.id: human for human in run.human_tasks()}
     existing = session.scalars(select(OpenTask).where(OpenTask.instance_id == instance.id)).all()
-    keep_due = next((t.due_on for t in existing), None)
-    for task in existing:
-        if task.id not in ready:
-            session.delete(task)
-    known = {task.id for task in existing}
+    keep_due = next((open_task.due_on for open_task in existing), None)
+    for open_task in existing:
+        if open_task.id not in ready:
+            session.delete(open_task)
+    known = {open_task.id for open_task in existing}
     for task in ready.values():
         if task.id in known:
             continue

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -58,7 +59,7 @@ def add_user(
     username: str,
     display_name: str,
     email: str,
-    roles: list[RoleSpec] = (),  # type: ignore[assignment]
+    roles: Sequence[RoleSpec] = (),
     password: str | None = None,
     language: str = "sv",
     office: str | None = None,
@@ -142,7 +143,7 @@ def list_users(session: Session) -> list[dict[str, Any]]:
         )
         .order_by(User.username)
     ).all()
-    owned: dict[int, list[str]] = {}
+    owned: dict[int | None, list[str]] = {}
     for owner_id, code in session.execute(
         select(Activity.owner_id, Activity.code).where(Activity.owner_id.is_not(None)).order_by(Activity.id)
     ):

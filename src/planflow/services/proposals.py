@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from .. import clock
 from ..engine import FormError
-from ..models import Activity, ActivityProposal, Decision, FocusArea, InterventionArea, OpenTask, Role, User
+from ..models import Activity, ActivityProposal, FocusArea, InterventionArea, OpenTask, Role, User
 from . import access, audit, instances
 from .audit import Actor
 from .errors import Forbidden, InvalidInput
@@ -52,9 +52,9 @@ def propose_activity(session: Session, user: User, data: Any) -> ActivityProposa
         instances.Subject(focus_area_id=area.focus_area_id, subject_type="proposal", subject_id=proposal.id),
         {"focus_area": area.focus_area.number},
     )
-    task_id = session.scalar(
+    task_id = session.scalars(
         select(OpenTask.id).where(OpenTask.instance_id == instance.id, OpenTask.name == "propose_activity")
-    )
+    ).one()
     from .tasks import complete_task  # one path for every completion: lock, check, validate, run
 
     complete_task(session, user, task_id, clean)
@@ -112,18 +112,7 @@ def _checked(session: Session, step: Step, data: dict[str, Any]) -> None:
 def _decided(session: Session, step: Step, data: dict[str, Any]) -> None:
     proposal = _proposal(session, step)
     decision = data["decision"]
-    session.add(
-        Decision(
-            subject_type="proposal",
-            subject_id=proposal.id,
-            decision=decision,
-            rationale=data["rationale"],
-            decided_by_id=step.actor.user.id,  # type: ignore[union-attr]
-            on_behalf_of_id=step.actor.on_behalf_of.id if step.actor.on_behalf_of else None,
-            decided_at=clock.now(),
-            task_id=step.task_id,
-        )
-    )
+    step.decide(session, "proposal", proposal.id, decision, data["rationale"])
     proposal.state = {"approve": "approved", "reject": "rejected"}.get(decision, "drafting")
     audit.record(
         session,

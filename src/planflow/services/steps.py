@@ -14,8 +14,9 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from .. import clock
 from ..engine import ProcessRun
-from ..models import ProcessInstance
+from ..models import Decision, ProcessInstance, User
 from . import instances
 from .audit import Actor
 
@@ -28,6 +29,31 @@ class Step:
     instance: ProcessInstance
     run: ProcessRun
     task_id: str | None = None
+
+    @property
+    def by(self) -> User:
+        """The person whose act a completed task is (the absent one when a substitute acts)."""
+        person = self.actor.principal
+        assert person is not None, "user tasks are completed by people"
+        return person
+
+    def decide(
+        self, session: Session, subject_type: str, subject_id: int, decision: str, rationale: str
+    ) -> None:
+        """Record a decision made by completing this step's task: one per task, whatever races."""
+        assert self.actor.user is not None, "decisions are made by people"
+        session.add(
+            Decision(
+                subject_type=subject_type,
+                subject_id=subject_id,
+                decision=decision,
+                rationale=rationale,
+                decided_by_id=self.actor.user.id,
+                on_behalf_of_id=self.actor.on_behalf_of.id if self.actor.on_behalf_of else None,
+                decided_at=clock.now(),
+                task_id=self.task_id,
+            )
+        )
 
 
 CompleteHandler = Callable[[Session, Step, dict[str, Any]], None]
