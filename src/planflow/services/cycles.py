@@ -37,7 +37,7 @@ from ..models import (
 from . import access, audit, deviations, instances
 from .audit import Actor
 from .errors import Conflict, Forbidden, InvalidInput, NotFound
-from .steps import Step, on_complete, signal, start_process
+from .steps import Step, complete, on_complete, signal, start_process
 
 PERIOD = re.compile(r"^\d{4}-(Q[1-4]|T[1-3]|H[12]|\d{2})$")
 
@@ -274,8 +274,11 @@ def _confirmed(session: Session, step: Step, data: dict[str, Any]) -> None:
         .where(AreaReview.cycle_id == cycle.id, AreaReview.confirmed_at.is_not(None))
     )
     if confirmed == session.scalar(select(func.count()).select_from(FocusArea)):
-        cycle_instance = instances.find(session, "reporting_cycle", cycle_id=cycle.id)
-        assert cycle_instance is not None
+        cycle_instance = session.scalars(
+            select(ProcessInstance).where(
+                ProcessInstance.process_id == "reporting_cycle", ProcessInstance.cycle_id == cycle.id
+            )
+        ).one()
         audit.record(session, step.actor, "cycle.areas_confirmed", "cycle", cycle.period)
         signal(session, step.actor, cycle_instance, "all_areas_confirmed")
 
@@ -344,10 +347,8 @@ def _meeting_closed(session: Session, step: Step, data: dict[str, Any]) -> None:
         errors = {f"decisions.{d}": "awaits a decision in this meeting" for d in undecided}
         errors |= {f"decisions.{d}": "is not a deviation awaiting the steering group" for d in unknown}
         raise InvalidInput("the meeting must decide exactly the deviations awaiting it", errors)
-    from .tasks import finish  # the meeting completes each deviation's decision task
-
     for deviation_id, decision in sorted(decisions.items(), key=lambda item: int(item[0])):
-        finish(session, step.actor, awaiting[deviation_id], decision, ["decision", "rationale"])
+        complete(session, step.actor, awaiting[deviation_id], decision, ["decision", "rationale"])
     session.add(
         SteeringMeeting(
             cycle_id=cycle.id,

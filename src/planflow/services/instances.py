@@ -163,11 +163,3 @@ def _default_assignee(session: Session, instance: ProcessInstance, lane: str, na
             select(ActivityProposal.proposed_by_id).where(ActivityProposal.id == instance.subject_id)
         )
     return None
-
-
-def find(session: Session, process_id: str, **where: Any) -> ProcessInstance | None:
-    """The instance of a process about a subject (e.g. cycle_id=…, focus_area_id=…)."""
-    query = select(ProcessInstance).where(ProcessInstance.process_id == process_id)
-    for column, value in where.items():
-        query = query.where(getattr(ProcessInstance, column) == value)
-    return session.scalars(query.order_by(ProcessInstance.id.desc()).limit(1)).first()

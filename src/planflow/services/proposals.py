@@ -15,14 +15,15 @@ from ..models import Activity, ActivityProposal, FocusArea, InterventionArea, Op
 from . import access, audit, instances
 from .audit import Actor
 from .errors import Forbidden, InvalidInput
-from .steps import Step, on_complete, on_passed, start_process
+from .steps import Step, complete, on_complete, on_passed, start_process
 
 
 def propose_activity(session: Session, user: User, data: Any) -> ActivityProposal:
     """A focus-area lead proposes a new activity in its own area; the proposal goes to the
     process leader at once."""
+    form = instances.library().forms.get("propose_activity")
     try:
-        clean = instances.library().forms.get("propose_activity").validate(data)
+        clean = form.validate(data)
     except FormError as exc:
         raise InvalidInput(str(exc), exc.errors) from None
     area = _intervention_area(session, clean["intervention_area"])
@@ -45,19 +46,18 @@ def propose_activity(session: Session, user: User, data: Any) -> ActivityProposa
     )
     session.add(proposal)
     session.flush()
+    actor = Actor(user, principal if principal.id != user.id else None, "focus_area_lead")
     instance = start_process(
         session,
-        Actor(user, principal if principal.id != user.id else None, "focus_area_lead"),
+        actor,
         "activity_proposal",
         instances.Subject(focus_area_id=area.focus_area_id, subject_type="proposal", subject_id=proposal.id),
         {"focus_area": area.focus_area.number},
     )
-    task_id = session.scalars(
-        select(OpenTask.id).where(OpenTask.instance_id == instance.id, OpenTask.name == "propose_activity")
+    task = session.scalars(
+        select(OpenTask).where(OpenTask.instance_id == instance.id, OpenTask.name == "propose_activity")
     ).one()
-    from .tasks import complete_task  # one path for every completion: lock, check, validate, run
-
-    complete_task(session, user, task_id, clean)
+    complete(session, actor, task, clean, form.fields)
     return proposal
 
 

@@ -3,7 +3,7 @@
 `@on_complete("report_status")` runs when that user task is completed, with its validated form
 data; `@on_passed("deviation_escalated")` runs when the engine passes that element (timers,
 throw events). Handlers write the domain records and the audit event in the caller's
-transaction. The modules that register them are imported by planflow.services.tasks.
+transaction. Importing planflow.services registers them all, whichever entry point comes first.
 """
 
 from __future__ import annotations
@@ -15,10 +15,11 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from .. import clock
-from ..engine import ProcessRun
-from ..models import Decision, ProcessInstance, User
-from . import instances
+from ..engine import ProcessRun, StateError
+from ..models import Decision, OpenTask, ProcessInstance, User
+from . import audit, instances
 from .audit import Actor
+from .errors import Conflict
 
 
 @dataclass(frozen=True)
@@ -97,6 +98,27 @@ def start_process(
     passed(session, Step(actor, instance, run), names)
     instances.save(session, instance, run, due_on=subject.due_on)
     return instance
+
+
+def complete(
+    session: Session, actor: Actor, task: OpenTask, clean: dict[str, Any], fields: list[str]
+) -> None:
+    """Complete an open task with checked data as `actor`: run the engine, let the domain
+    react, save. The caller has checked who acts and validated `clean` against the form."""
+    instance = instances.lock(session, task.instance_id)
+    run = instances.load(session, instance)
+    try:
+        names = run.complete(task.id, clean, replaces=fields)
+    except StateError as exc:
+        raise Conflict(str(exc)) from None
+    step = Step(actor, instance, run, task.id)
+    handler = ON_COMPLETE.get(task.name)
+    if handler is not None:
+        handler(session, step, clean)
+    else:
+        audit.record(session, actor, f"task.{task.name}", "task", task.id, clean)
+    passed(session, step, names)
+    instances.save(session, instance, run)
 
 
 def signal(session: Session, actor: Actor, instance: ProcessInstance, name: str) -> None:

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..engine import FormError, StateError
+from ..engine import FormError
 from ..models import Activity, FocusArea, OpenTask, ProcessInstance, Role, User
 from . import access, annual, audit, cycles, deviations, instances, proposals, steps  # noqa: F401  (they register step handlers)
 from .audit import Actor
@@ -93,27 +93,8 @@ def complete_task(session: Session, user: User, task_id: str, data: Any) -> list
         clean = form.validate(data)
     except FormError as exc:
         raise InvalidInput(str(exc), exc.errors) from None
-    finish(session, actor, task, clean, form.fields)
+    steps.complete(session, actor, task, clean, form.fields)
     return inbox(session, user)
-
-
-def finish(session: Session, actor: Actor, task: OpenTask, clean: dict[str, Any], fields: list[str]) -> None:
-    """Complete an open task with checked data on behalf of `actor` (also used by the steering
-    meeting to decide the deviations awaiting it)."""
-    instance = instances.lock(session, task.instance_id)
-    run = instances.load(session, instance)
-    try:
-        names = run.complete(task.id, clean, replaces=fields)
-    except StateError as exc:
-        raise Conflict(str(exc)) from None
-    step = steps.Step(actor, instance, run, task.id)
-    handler = steps.ON_COMPLETE.get(task.name)
-    if handler is not None:
-        handler(session, step, clean)
-    else:
-        audit.record(session, actor, f"task.{task.name}", "task", task.id, clean)
-    steps.passed(session, step, names)
-    instances.save(session, instance, run)
 
 
 def save_draft(session: Session, user: User, task_id: str, data: Any) -> None:
