@@ -69,15 +69,9 @@ def snapshot(session: Session, year: int) -> dict[str, Any]:
     }
 
 
-def _report(session: Session, step: Step) -> AnnualReport:
-    report = session.get(AnnualReport, step.instance.subject_id)
-    assert report is not None
-    return report
-
-
 @on_complete("compile_annual_report")
 def _compiled(session: Session, step: Step, data: dict[str, Any]) -> None:
-    report = _report(session, step)
+    report = step.subject(session, AnnualReport)
     report.summary, report.snapshot = data["summary"], snapshot(session, report.year)
     report.state, report.compiled_at = "compiled", clock.now()
     audit.record(
@@ -96,7 +90,7 @@ def _compiled(session: Session, step: Step, data: dict[str, Any]) -> None:
 
 @on_complete("approve_annual_report")
 def _approved(session: Session, step: Step, data: dict[str, Any]) -> None:
-    report = _report(session, step)
+    report = step.subject(session, AnnualReport)
     approved = data["outcome"] == "approve"
     report.state = "approved" if approved else "compiling"
     report.approved_at = clock.now() if approved else None
@@ -107,7 +101,7 @@ def _approved(session: Session, step: Step, data: dict[str, Any]) -> None:
 
 @on_complete("board_note")
 def _noted(session: Session, step: Step, data: dict[str, Any]) -> None:
-    report = _report(session, step)
+    report = step.subject(session, AnnualReport)
     report.state, report.noted_at = "noted", clock.now()
     audit.record(
         session, step.actor, "annual_report.noted", "annual_report", report.year, data, data.get("comment")

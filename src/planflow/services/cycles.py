@@ -229,15 +229,9 @@ def _start_reconciliation(session: Session, actor: Actor, cycle: ReportingCycle,
     )
 
 
-def _review(session: Session, step: Step) -> AreaReview:
-    review = session.get(AreaReview, step.instance.subject_id)
-    assert review is not None
-    return review
-
-
 @on_complete("area_summary")
 def _summarised(session: Session, step: Step, data: dict[str, Any]) -> None:
-    review = _review(session, step)
+    review = step.subject(session, AreaReview)
     review.summary, review.summarised_by_id = data["summary"], step.by.id
     audit.record(
         session,
@@ -251,7 +245,7 @@ def _summarised(session: Session, step: Step, data: dict[str, Any]) -> None:
 
 @on_complete("confirm_area")
 def _confirmed(session: Session, step: Step, data: dict[str, Any]) -> None:
-    review = _review(session, step)
+    review = step.subject(session, AreaReview)
     cycle = _cycle(session, step)
     review.outcome, review.comment = data["outcome"], data.get("comment")
     action = "area.confirmed" if data["outcome"] == "confirm" else "area.returned"

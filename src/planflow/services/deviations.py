@@ -75,22 +75,16 @@ def open_deviation(session: Session, actor: Actor, report: StatusReport) -> Devi
     return deviation
 
 
-def _deviation(session: Session, step: Step) -> Deviation:
-    deviation = session.get(Deviation, step.instance.subject_id)
-    assert deviation is not None
-    return deviation
-
-
 @on_complete("draft_recommendation")
 def _recommended(session: Session, step: Step, data: dict[str, Any]) -> None:
-    deviation = _deviation(session, step)
+    deviation = step.subject(session, Deviation)
     deviation.recommendation, deviation.state = data["recommendation"], DeviationState.RECOMMENDED
     audit.record(session, step.actor, "deviation.recommended", "deviation", deviation.id, data)
 
 
 @on_complete("agree_recommendation")
 def _agreed(session: Session, step: Step, data: dict[str, Any]) -> None:
-    deviation = _deviation(session, step)
+    deviation = step.subject(session, Deviation)
     agreed = data["outcome"] == "agree"
     deviation.state = DeviationState.AGREED if agreed else DeviationState.OPEN
     action = "deviation.recommendation_agreed" if agreed else "deviation.recommendation_returned"
@@ -99,7 +93,7 @@ def _agreed(session: Session, step: Step, data: dict[str, Any]) -> None:
 
 @on_complete("steering_decision")
 def _decided(session: Session, step: Step, data: dict[str, Any]) -> None:
-    deviation = _deviation(session, step)
+    deviation = step.subject(session, Deviation)
     decision = data["decision"]
     step.decide(session, "deviation", deviation.id, decision, data["rationale"])
     deviation.decision = decision
@@ -147,7 +141,7 @@ def _notify(session: Session, people: list[User], kind: str, key: str, subject: 
 
 @on_passed("deviation_escalated")
 def _escalated(session: Session, step: Step) -> None:
-    deviation = _deviation(session, step)
+    deviation = step.subject(session, Deviation)
     if deviation.escalated_at is not None:
         return
     deviation.escalated_at = clock.now()
@@ -178,7 +172,7 @@ def _escalated(session: Session, step: Step) -> None:
 
 @on_passed("owner_informed")
 def _owner_informed(session: Session, step: Step) -> None:
-    deviation = _deviation(session, step)
+    deviation = step.subject(session, Deviation)
     activity = deviation.activity
     if activity.owner is not None:
         _notify(

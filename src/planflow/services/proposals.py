@@ -73,15 +73,9 @@ def _intervention_area(session: Session, code: str) -> InterventionArea:
     return area
 
 
-def _proposal(session: Session, step: Step) -> ActivityProposal:
-    proposal = session.get(ActivityProposal, step.instance.subject_id)
-    assert proposal is not None
-    return proposal
-
-
 @on_complete("propose_activity")
 def _proposed(session: Session, step: Step, data: dict[str, Any]) -> None:
-    proposal = _proposal(session, step)
+    proposal = step.subject(session, ActivityProposal)
     area = _intervention_area(session, data["intervention_area"])
     if area.focus_area_id != proposal.focus_area_id:
         raise InvalidInput(
@@ -102,7 +96,7 @@ def _proposed(session: Session, step: Step, data: dict[str, Any]) -> None:
 
 @on_complete("check_proposal")
 def _checked(session: Session, step: Step, data: dict[str, Any]) -> None:
-    proposal = _proposal(session, step)
+    proposal = step.subject(session, ActivityProposal)
     proposal.state = "checked" if data["outcome"] == "forward" else "drafting"
     action = "proposal.forwarded" if data["outcome"] == "forward" else "proposal.returned"
     audit.record(session, step.actor, action, "proposal", proposal.id, data, data.get("comment"))
@@ -110,7 +104,7 @@ def _checked(session: Session, step: Step, data: dict[str, Any]) -> None:
 
 @on_complete("decide_proposal")
 def _decided(session: Session, step: Step, data: dict[str, Any]) -> None:
-    proposal = _proposal(session, step)
+    proposal = step.subject(session, ActivityProposal)
     decision = data["decision"]
     step.decide(session, "proposal", proposal.id, decision, data["rationale"])
     proposal.state = {"approve": "approved", "reject": "rejected"}.get(decision, "drafting")
@@ -128,7 +122,7 @@ def _decided(session: Session, step: Step, data: dict[str, Any]) -> None:
 @on_passed("activity_added")
 def _activity_added(session: Session, step: Step) -> None:
     """The approved activity joins the plan with the next number in its intervention area."""
-    proposal = _proposal(session, step)
+    proposal = step.subject(session, ActivityProposal)
     area = session.get(InterventionArea, proposal.intervention_area_id)
     assert area is not None and proposal.title is not None
     number = (

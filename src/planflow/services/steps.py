@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy.orm import Session
 
@@ -20,6 +20,8 @@ from ..models import Decision, OpenTask, ProcessInstance, User
 from . import audit, instances
 from .audit import Actor
 from .errors import Conflict
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -37,6 +39,12 @@ class Step:
         person = self.actor.principal
         assert person is not None, "user tasks are completed by people"
         return person
+
+    def subject(self, session: Session, model: type[T]) -> T:
+        """The record the instance is about (a deviation, a proposal, an annual report…)."""
+        record = session.get(model, self.instance.subject_id)
+        assert record is not None, f"instance {self.instance.id} has no {model.__name__}"
+        return record
 
     def decide(
         self, session: Session, subject_type: str, subject_id: int, decision: str, rationale: str
