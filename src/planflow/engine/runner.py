@@ -94,6 +94,12 @@ class ProcessRun:
         self.workflow = workflow
         # Deserializing hands back SpiffWorkflow's default (eval) engine: always put ours back.
         self.workflow.script_engine = SAFE_ENGINE
+        self.mark_saved()
+
+    def mark_saved(self) -> None:
+        """Remember the tasks and timers as stored, so a save knows what changed since."""
+        self.loaded_tasks = frozenset(task.id for task in self.human_tasks())
+        self.loaded_timers = frozenset(timer.task_id for timer in self.timers())
 
     @classmethod
     def start(cls, definition: ProcessDefinition, data: dict[str, Any]) -> tuple[ProcessRun, list[str]]:

@@ -44,18 +44,23 @@ class ProcessInstance(Base):
     state: Mapped[str] = mapped_column(Text)
     status: Mapped[InstanceState] = mapped_column(enum_column(InstanceState), default=InstanceState.RUNNING)
     # What the instance is about; copied into its open tasks for scoping and inbox queries.
-    cycle_id: Mapped[int | None] = mapped_column(ForeignKey("reporting_cycle.id"), index=True)
+    cycle_id: Mapped[int | None] = mapped_column(ForeignKey("reporting_cycle.id"))
     focus_area_id: Mapped[int | None] = mapped_column(ForeignKey("focus_area.id"))
     activity_id: Mapped[int | None] = mapped_column(ForeignKey("activity.id"), index=True)
     subject_type: Mapped[str | None] = mapped_column(String(32))
     subject_id: Mapped[int | None]
+    due_on: Mapped[date | None]  # its tasks' due date (a cycle's deadline)
     started_at: Mapped[datetime]
     completed_at: Mapped[datetime | None]
     # Optimistic lock: every save bumps it, a save over a stale read fails.
     version: Mapped[int] = mapped_column(default=1)
 
     __mapper_args__ = {"version_id_col": version}
-    __table_args__ = (Index("ix_process_instance_subject", "subject_type", "subject_id"),)
+    __table_args__ = (
+        Index("ix_process_instance_subject", "subject_type", "subject_id"),
+        # Covers "are any of this area's reports still running?" without reading the state column.
+        Index("ix_process_instance_progress", "cycle_id", "focus_area_id", "process_id", "status"),
+    )
 
 
 class OpenTask(Base):

@@ -75,6 +75,7 @@ def start(
         activity_id=subject.activity_id,
         subject_type=subject.subject_type,
         subject_id=subject.subject_id,
+        due_on=subject.due_on,
         started_at=clock.now(),
     )
     session.add(instance)
@@ -100,23 +101,21 @@ def load(session: Session, instance: ProcessInstance) -> ProcessRun:
     return ProcessRun.load(library().by_hash(instance.spec_hash, stored_source), instance.state)
 
 
-def save(session: Session, instance: ProcessInstance, run: ProcessRun, due_on: date | None = None) -> None:
-    """Write the instance's state and bring its open tasks and pending timers in line with it."""
+def save(session: Session, instance: ProcessInstance, run: ProcessRun) -> None:
+    """Write the instance's state and bring its open tasks and pending timers in line with it.
+
+    The projections were written from the state the run was loaded from, so what to change is
+    the difference between the run's tasks and timers then and now: no query needed to find it.
+    """
     instance.state = run.dump()
     if run.completed and instance.status is not InstanceState.COMPLETED:
         instance.status = InstanceState.COMPLETED
         instance.completed_at = clock.now()
 
-    ready = {human.id: human for human in run.human_tasks()}
-    existing = session.scalars(select(OpenTask).where(OpenTask.instance_id == instance.id)).all()
-    keep_due = next((open_task.due_on for open_task in existing), None)
-    for open_task in existing:
-        if open_task.id not in ready:
-            session.delete(open_task)
-    known = {open_task.id for open_task in existing}
-    for task in ready.values():
-        if task.id in known:
-            continue
+    before_tasks, after_tasks = run.loaded_tasks, {task.id: task for task in run.human_tasks()}
+    if gone := before_tasks - after_tasks.keys():
+        session.execute(delete(OpenTask).where(OpenTask.id.in_(gone)))
+    for task in (after_tasks[task_id] for task_id in after_tasks.keys() - before_tasks):
         session.add(
             OpenTask(
                 id=task.id,
@@ -129,28 +128,20 @@ def save(session: Session, instance: ProcessInstance, run: ProcessRun, due_on: d
                 focus_area_id=instance.focus_area_id,
                 activity_id=instance.activity_id,
                 assignee_id=_default_assignee(session, instance, task.lane, task.name),
-                due_on=due_on or keep_due,
+                due_on=instance.due_on,
                 created_at=clock.now(),
             )
         )
 
-    armed = {timer.task_id: timer for timer in run.timers()}
-    session.execute(
-        delete(PendingTimer).where(
-            PendingTimer.instance_id == instance.id, PendingTimer.task_id.not_in(list(armed) or [""])
+    before_timers, after_timers = run.loaded_timers, {timer.task_id: timer for timer in run.timers()}
+    if gone := before_timers - after_timers.keys():
+        session.execute(delete(PendingTimer).where(PendingTimer.task_id.in_(gone)))
+    for timer in (after_timers[task_id] for task_id in after_timers.keys() - before_timers):
+        session.add(
+            PendingTimer(instance_id=instance.id, task_id=timer.task_id, name=timer.name, due_at=timer.due_at)
         )
-    )
-    present = set(
-        session.scalars(select(PendingTimer.task_id).where(PendingTimer.instance_id == instance.id))
-    )
-    for timer in armed.values():
-        if timer.task_id not in present:
-            session.add(
-                PendingTimer(
-                    instance_id=instance.id, task_id=timer.task_id, name=timer.name, due_at=timer.due_at
-                )
-            )
     session.flush()
+    run.mark_saved()
 
 
 def _default_assignee(session: Session, instance: ProcessInstance, lane: str, name: str) -> int | None:

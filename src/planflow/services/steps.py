@@ -104,7 +104,7 @@ def start_process(
     """Start an instance, let the domain react to what it passed, and save it."""
     instance, run, names = instances.start(session, process_id, subject, data)
     passed(session, Step(actor, instance, run), names)
-    instances.save(session, instance, run, due_on=subject.due_on)
+    instances.save(session, instance, run)
     return instance
 
 

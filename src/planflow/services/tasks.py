@@ -79,10 +79,10 @@ def _actor(session: Session, user: User, task: OpenTask) -> Actor:
     return Actor(user, principal if principal.id != user.id else None, task.lane)
 
 
-def complete_task(session: Session, user: User, task_id: str, data: Any) -> list[TaskView]:
+def complete_task(session: Session, user: User, task_id: str, data: Any) -> None:
     """Complete a task: lock, check who acts, validate the form, run the engine, write the
     domain records, projections and audit event. The caller commits; any error leaves nothing
-    changed. Returns the user's inbox afterwards."""
+    changed."""
     task = _open_task(session, task_id)
     actor = _actor(session, user, task)
     chair = access.has_role(actor.principal or user, Role.STEERING_CHAIR)
@@ -94,7 +94,6 @@ def complete_task(session: Session, user: User, task_id: str, data: Any) -> list
     except FormError as exc:
         raise InvalidInput(str(exc), exc.errors) from None
     steps.complete(session, actor, task, clean, form.fields)
-    return inbox(session, user)
 
 
 def save_draft(session: Session, user: User, task_id: str, data: Any) -> None:

@@ -2,7 +2,7 @@
 
 Revision ID: 0002
 Revises: 0001
-Create Date: 2026-11-26 21:08:30.860453
+Create Date: 2026-11-26 21:30:14.805217
 """
 
 from __future__ import annotations
@@ -188,6 +188,7 @@ def upgrade() -> None:
         sa.Column("activity_id", sa.Integer(), nullable=True),
         sa.Column("subject_type", sa.String(length=32), nullable=True),
         sa.Column("subject_id", sa.Integer(), nullable=True),
+        sa.Column("due_on", sa.Date(), nullable=True),
         sa.Column("started_at", planflow.models.base.UTCDateTime(timezone=True), nullable=False),
         sa.Column("completed_at", planflow.models.base.UTCDateTime(timezone=True), nullable=True),
         sa.Column("version", sa.Integer(), nullable=False),
@@ -207,8 +208,12 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("process_instance", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_process_instance_activity_id"), ["activity_id"], unique=False)
-        batch_op.create_index(batch_op.f("ix_process_instance_cycle_id"), ["cycle_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_process_instance_process_id"), ["process_id"], unique=False)
+        batch_op.create_index(
+            "ix_process_instance_progress",
+            ["cycle_id", "focus_area_id", "process_id", "status"],
+            unique=False,
+        )
         batch_op.create_index("ix_process_instance_subject", ["subject_type", "subject_id"], unique=False)
 
     op.create_table(
@@ -297,8 +302,8 @@ def downgrade() -> None:
     op.drop_table("open_task")
     with op.batch_alter_table("process_instance", schema=None) as batch_op:
         batch_op.drop_index("ix_process_instance_subject")
+        batch_op.drop_index("ix_process_instance_progress")
         batch_op.drop_index(batch_op.f("ix_process_instance_process_id"))
-        batch_op.drop_index(batch_op.f("ix_process_instance_cycle_id"))
         batch_op.drop_index(batch_op.f("ix_process_instance_activity_id"))
 
     op.drop_table("process_instance")
