@@ -17,7 +17,9 @@ def test_secret_key_is_generated_once_and_kept(tmp_path: Path, monkeypatch: pyte
     assert (tmp_path / "secret_key").stat().st_mode & 0o777 == 0o600
 
 
-def test_environment_overrides_defaults_and_overrides_win(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_environment_overrides_defaults_and_overrides_win(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("PLANFLOW_ESCALATION_DAYS", "21")
     monkeypatch.setenv("PLANFLOW_SCHEDULER_ENABLED", "off")
     loaded = config.load(tmp_path, {"MAIL_PORT": 2525})
@@ -25,7 +27,9 @@ def test_environment_overrides_defaults_and_overrides_win(tmp_path: Path, monkey
     assert loaded["DATABASE_URL"] == f"sqlite:///{tmp_path / 'planflow.sqlite3'}"
 
 
-def test_malformed_environment_value_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_malformed_environment_value_is_a_clear_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("PLANFLOW_ESCALATION_DAYS", "two weeks")
     with pytest.raises(ValueError, match="PLANFLOW_ESCALATION_DAYS must be a whole number"):
         config.load(tmp_path)

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import threading
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
 
 from planflow import clock
 from planflow.db import Database
-from planflow.models import AuditEvent, StatusReport
-from planflow.services import audit, people, tasks
+from planflow.models import AuditEvent, Notice, StatusReport
+from planflow.services import audit, people, tasks, timers
 from planflow.services.errors import Conflict
 
 from .chain import Chain
@@ -51,3 +51,29 @@ def test_two_simultaneous_completions_of_one_task_decide_once(seeded: Database) 
         )
         assert reported == 1
         assert audit.verify(session).intact
+
+
+def test_two_schedulers_firing_at_once_escalate_once(seeded: Database) -> None:
+    start = datetime(2026, 11, 2, 9, tzinfo=UTC)
+    clock.set_now(start)
+    chain = Chain(seeded)
+    chain.start_cycle()
+    chain.report_and_accept("1.1.1", "red", cause="Inga besök bokade.")
+    due = start + timedelta(days=15)
+    barrier = threading.Barrier(2)
+    fired: list[int] = []
+
+    def scheduler() -> None:
+        barrier.wait()
+        with seeded.transaction() as session:
+            fired.append(timers.fire_due_timers(session, due))
+
+    threads = [threading.Thread(target=scheduler) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sorted(fired) == [0, 1]
+    with seeded.transaction() as session:
+        assert len(audit.events(session, action="deviation.escalated")) == 1
+        assert session.scalar(select(func.count()).select_from(Notice)) == 2  # chair and process leader
