@@ -440,3 +440,9 @@ def test_cycle_for_the_same_period_twice_is_refused(chain: Chain) -> None:
     with pytest.raises(Conflict, match="already exists"):
         chain.start_cycle()
     assert _count(chain.db, ReportingCycle) == 1
+
+
+@pytest.mark.parametrize("period", ["2026-Q5", "2026-13", "Q4", "2026-q4"])
+def test_malformed_period_is_refused(seeded: Database, period: str) -> None:
+    with seeded.transaction() as session, pytest.raises(InvalidInput, match="period"):
+        cycles.start_cycle(session, Actor(None), period, date(2099, 1, 1))

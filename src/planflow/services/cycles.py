@@ -39,7 +39,7 @@ from .audit import Actor
 from .errors import Conflict, Forbidden, InvalidInput, NotFound
 from .steps import Step, complete, on_complete, signal, start_process
 
-PERIOD = re.compile(r"^\d{4}-(Q[1-4]|T[1-3]|H[12]|\d{2})$")
+PERIOD = re.compile(r"^\d{4}-(Q[1-4]|T[1-3]|H[12]|0[1-9]|1[0-2])$")
 
 
 def start_cycle(
