@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.background import BackgroundScheduler
-from flask import Flask
 
 from planflow import clock
 from planflow.db import Database
@@ -14,10 +13,10 @@ from planflow.scheduling import JOBS, configure, load_schedule
 from .services.chain import Chain
 
 
-def test_schedule_names_only_known_services_and_configures_jobs(app: Flask) -> None:
+def test_schedule_names_only_known_services_and_configures_jobs(db: Database) -> None:
     jobs = load_schedule()
     assert jobs["fire_due_timers"]["service"] == "fire_due_timers"
-    scheduler = configure(BackgroundScheduler(timezone="Europe/Stockholm"), app)
+    scheduler = configure(BackgroundScheduler(timezone="Europe/Stockholm"), db)
     assert [job.id for job in scheduler.get_jobs()] == list(jobs)
 
 

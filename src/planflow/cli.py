@@ -201,7 +201,8 @@ def serve(host: str, port: int) -> None:
     from .scheduling import start_embedded
 
     app = _app()
-    scheduler = start_embedded(app) if app.config["SCHEDULER_ENABLED"] else None
+    database, timezone = app.extensions[EXTENSION], app.config["TIMEZONE"]
+    scheduler = start_embedded(database, timezone) if app.config["SCHEDULER_ENABLED"] else None
     click.echo(f"planflow serves http://{host}:{port}/  (Ctrl-C stops)")
     try:
         waitress_serve(app, host=host, port=port, threads=8)
@@ -215,7 +216,8 @@ def scheduler() -> None:
     """Run the scheduler alone (production: one beside the web workers)."""
     from .scheduling import run_forever
 
-    run_forever(_app())
+    app = _app()
+    run_forever(app.extensions[EXTENSION], app.config["TIMEZONE"])
 
 
 @main.command()

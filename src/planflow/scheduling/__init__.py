@@ -14,10 +14,9 @@ from typing import Any
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
-from flask import Flask
 
 from .. import clock, resources
-from ..db import EXTENSION, Database
+from ..db import Database
 from ..services import timers
 
 log = logging.getLogger(__name__)
@@ -44,8 +43,8 @@ def load_schedule() -> dict[str, dict[str, Any]]:
     return jobs
 
 
-def configure(scheduler: BaseScheduler, app: Flask) -> BaseScheduler:
-    database: Database = app.extensions[EXTENSION]
+def configure(scheduler: BaseScheduler, database: Database) -> BaseScheduler:
+    """Add the schedule's jobs, each running on `database`."""
     for name, job in load_schedule().items():
         options = {k: v for k, v in job.items() if k not in ("service", "trigger")}
         scheduler.add_job(
@@ -62,13 +61,13 @@ def configure(scheduler: BaseScheduler, app: Flask) -> BaseScheduler:
     return scheduler
 
 
-def start_embedded(app: Flask) -> BackgroundScheduler:
+def start_embedded(database: Database, timezone: str) -> BackgroundScheduler:
     """A scheduler thread beside the web server (the embedded `serve` mode)."""
-    scheduler = configure(BackgroundScheduler(timezone=app.config["TIMEZONE"]), app)
+    scheduler = configure(BackgroundScheduler(timezone=timezone), database)
     scheduler.start()
     return scheduler  # type: ignore[return-value]
 
 
-def run_forever(app: Flask) -> None:
+def run_forever(database: Database, timezone: str) -> None:
     """The `planflow scheduler` process."""
-    configure(BlockingScheduler(timezone=app.config["TIMEZONE"]), app).start()
+    configure(BlockingScheduler(timezone=timezone), database).start()
