@@ -72,6 +72,7 @@ def test_green_path_runs_the_whole_chain_to_the_steering_group(chain: Chain) -> 
     assert [t.name for t in chain.inbox("processledare")] == ["business_dialogue"]
     assert [t.name for t in chain.inbox("naringslivsradet")] == []  # feedback is not a task of its own
     with db.transaction() as session:
+        assert cycles.open_for_feedback(session) == ["2026-Q4"]
         cycles.give_dialogue_feedback(
             session,
             people.get_user(session, "naringslivsradet"),
@@ -446,3 +447,14 @@ def test_cycle_for_the_same_period_twice_is_refused(chain: Chain) -> None:
 def test_malformed_period_is_refused(seeded: Database, period: str) -> None:
     with seeded.transaction() as session, pytest.raises(InvalidInput, match="period"):
         cycles.start_cycle(session, Actor(None), period, date(2099, 1, 1))
+
+
+def test_task_form_gives_schema_draft_and_context_to_who_may_act(chain: Chain) -> None:
+    report = chain.task("anna.nilsson", "report_status", "1.1.1")
+    with chain.db.transaction() as session:
+        form = tasks.task_form(session, people.get_user(session, "anna.nilsson"), report.id)
+        assert form["schema"]["properties"]["status"]["enum"] == ["green", "yellow", "red"]
+        assert form["context"]["activity_code"] == "1.1.1"
+        assert form["draft"] == {}
+        with pytest.raises(Forbidden):
+            tasks.task_form(session, people.get_user(session, "erik.berg"), report.id)

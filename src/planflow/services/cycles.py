@@ -294,6 +294,18 @@ def _dialogue_held(session: Session, step: Step, data: dict[str, Any]) -> None:
     audit.record(session, step.actor, "dialogue.recorded", "cycle", cycle.period, data)
 
 
+def open_for_feedback(session: Session) -> list[str]:
+    """The periods whose business dialogue is open, so dialogue users can add feedback."""
+    return list(
+        session.scalars(
+            select(ReportingCycle.period)
+            .join(OpenTask, OpenTask.cycle_id == ReportingCycle.id)
+            .where(OpenTask.name == "business_dialogue")
+            .order_by(ReportingCycle.period)
+        )
+    )
+
+
 def give_dialogue_feedback(session: Session, user: User, period: str, data: Any) -> DialogueFeedback:
     """A business-organisation representative adds feedback while the dialogue step is open."""
     if not access.has_role(user, Role.DIALOGUE):
