@@ -17,11 +17,8 @@ GLOBAL_LANES = {
 }
 
 
-def has_role(user: User, *roles: Role, focus_area_id: int | None = None) -> bool:
-    return any(
-        a.role in roles and (focus_area_id is None or a.focus_area_id in (None, focus_area_id))
-        for a in user.roles
-    )
+def has_role(user: User, *roles: Role) -> bool:
+    return any(a.role in roles for a in user.roles)
 
 
 def represented(session: Session, user: User) -> list[User]:
@@ -80,16 +77,6 @@ def inbox_filter(session: Session, user: User) -> ColumnElement[bool]:
         ),
     )
     return or_(OpenTask.assignee_id.in_(ids), group)
-
-
-def lead_of(session: Session, focus_area_id: int) -> list[User]:
-    return list(
-        session.scalars(
-            select(User)
-            .join(RoleAssignment, RoleAssignment.user_id == User.id)
-            .where(RoleAssignment.role == Role.FOCUS_AREA_LEAD, RoleAssignment.focus_area_id == focus_area_id)
-        )
-    )
 
 
 def holders(session: Session, role: Role) -> list[User]:

@@ -96,8 +96,3 @@ def create_demo_data(session: Session) -> list[tuple[str, str]]:
         activity.is_demo = True
     session.flush()
     return created
-
-
-def demo_roles() -> list[str]:
-    """The roles the demo covers (for the README and tests)."""
-    return sorted({r.split(":")[0] for *_, roles in STAFF for r in roles} | {"activity_owner"})

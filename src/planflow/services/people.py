@@ -12,11 +12,11 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
-from werkzeug.security import check_password_hash, generate_password_hash
+from werkzeug.security import generate_password_hash
 
 from .. import clock
 from ..models import Activity, ApiToken, FocusArea, Role, RoleAssignment, Substitution, User
-from . import audit
+from . import access, audit
 from .errors import Forbidden, InvalidInput, NotFound
 
 USERNAME = re.compile(r"^[a-z0-9._-]{2,64}$")
@@ -123,10 +123,6 @@ def get_user(session: Session, username: str) -> User:
     return user
 
 
-def check_password(user: User, password: str) -> bool:
-    return bool(user.password_hash) and check_password_hash(user.password_hash or "", password)
-
-
 def set_password(session: Session, username: str, password: str) -> None:
     if len(password) < 8:
         raise InvalidInput("a password needs at least 8 characters")
@@ -214,7 +210,7 @@ def add_substitute(
     session: Session, admin: User, absent: str, substitute: str, starts_on: date, ends_on: date | None
 ) -> Substitution:
     """An admin names someone to act on behalf of an absent person for a while."""
-    if not any(a.role is Role.ADMIN for a in admin.roles):
+    if not access.has_role(admin, Role.ADMIN):
         raise Forbidden("only an admin names substitutes")
     if ends_on is not None and ends_on < starts_on:
         raise InvalidInput(
