@@ -14,12 +14,13 @@ import sqlalchemy as sa
 from click.testing import CliRunner, Result
 from flask import Flask
 from sqlalchemy.orm import Session
+from werkzeug.security import generate_password_hash
 
 from planflow import clock, migrate
 from planflow.app import create_app
 from planflow.cli import main
 from planflow.db import Database, get_db
-from planflow.services import demo, plans
+from planflow.services import demo, people, plans
 
 POSTGRES_URL = os.environ.get(
     "PLANFLOW_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -99,6 +100,16 @@ def session(seeded: Database) -> Iterator[Session]:
     """A session on the seeded database for reading; tests open transactions themselves."""
     with seeded.sessions() as session:
         yield session
+
+
+@pytest.fixture(autouse=True)
+def _cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Most tests make the demo accounts; scrypt would spend two seconds on every set."""
+    monkeypatch.setattr(
+        people,
+        "generate_password_hash",
+        lambda password: generate_password_hash(password, "pbkdf2:sha256:1000"),
+    )
 
 
 @pytest.fixture(autouse=True)
