@@ -60,6 +60,11 @@ def _in_transaction(work: Callable[[Session], T]) -> T:
         return work(session)
 
 
+def _reading(work: Callable[[Session], T]) -> T:
+    with _database() as database, database.reading() as session:
+        return work(session)
+
+
 @click.group()
 def main() -> None:
     """planflow: the action plan's follow-up as a workflow."""
@@ -108,7 +113,7 @@ def plan() -> None:
 @click.option("--format", "fmt", type=click.Choice(["json"]), default="json", show_default=True)
 def plan_export(fmt: str) -> None:
     """Print the plan tree: focus areas, intervention areas, activities."""
-    tree = _in_transaction(plans.export_plan)
+    tree = _reading(plans.export_plan)
     if tree is None:
         raise click.ClickException("no plan is loaded: run `planflow init` first")
     _print_json(tree)
@@ -123,7 +128,7 @@ def users() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def users_list(as_json: bool) -> None:
     """List users with their roles and scopes."""
-    rows = _in_transaction(people.list_users)
+    rows = _reading(people.list_users)
     if as_json:
         _print_json(rows)
         return
@@ -286,7 +291,7 @@ def audit_group() -> None:
 @audit_group.command("verify")
 def audit_verify() -> None:
     """Check the hash chain; exits non-zero naming the first bad event."""
-    result = _in_transaction(audit.verify)
+    result = _reading(audit.verify)
     if not result.intact:
         raise click.ClickException(f"audit chain broken at event {result.first_bad}: {result.problem}")
     click.echo(f"Audit chain intact: {result.checked} event(s).")

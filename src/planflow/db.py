@@ -15,12 +15,16 @@ EXTENSION = "planflow.db"
 
 
 class Database:
-    """One engine and its session factory."""
+    """The engine that changes data and, on SQLite, a second one whose reads never wait for a
+    writer (WAL lets readers see the last commit while a write is under way)."""
 
     def __init__(self, url: str) -> None:
         self.url = make_url(url)
         self.engine = make_engine(url)
+        sqlite = self.url.get_backend_name() == "sqlite"
+        self.read_engine = make_engine(url, write_lock=False) if sqlite else self.engine
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._read_sessions = sessionmaker(self.read_engine, expire_on_commit=False)
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
@@ -28,21 +32,33 @@ class Database:
         with self.sessions() as session, session.begin():
             yield session
 
+    @contextmanager
+    def reading(self) -> Iterator[Session]:
+        """A session that reads one consistent snapshot; whatever it might write is rolled back."""
+        with self._read_sessions() as session:
+            session.begin()
+            try:
+                yield session
+            finally:
+                session.rollback()
+
     def dispose(self) -> None:
         self.engine.dispose()
+        self.read_engine.dispose()
 
 
-def make_engine(url: str) -> Engine:
-    """Create an engine; SQLite gets WAL, foreign keys and write-locking transactions."""
+def make_engine(url: str, write_lock: bool = True) -> Engine:
+    """Create an engine; SQLite gets WAL, foreign keys and, for writing, locking transactions."""
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
         return create_engine(url, pool_pre_ping=True)
     engine = create_engine(url, connect_args={"timeout": 30})
     event.listen(engine, "connect", _configure_sqlite)
     # pysqlite's own transaction handling is turned off (isolation_level=None in _configure_sqlite)
-    # so that every transaction starts with BEGIN IMMEDIATE: a writer takes the lock up front
+    # so that a writing transaction starts with BEGIN IMMEDIATE: a writer takes the lock up front
     # instead of failing half-way when another writer committed after its first read.
-    event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
+    begin = "BEGIN IMMEDIATE" if write_lock else "BEGIN"
+    event.listen(engine, "begin", lambda conn: conn.exec_driver_sql(begin))
     return engine
 
 

@@ -12,6 +12,6 @@ bp = Blueprint("plan", __name__)
 
 @bp.get("/")
 def index() -> str:
-    with get_db().transaction() as session:
+    with get_db().reading() as session:
         plan = plans.plan_tree(session)
     return render_template("plan/index.html", plan=plan)
