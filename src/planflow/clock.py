@@ -8,36 +8,35 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from contextvars import ContextVar
+from datetime import UTC, datetime
 
-_fixed: datetime | None = None
+# Pinned for the whole process (tests, `planflow tick --at`).
+_pinned: datetime | None = None
+# Pinned for one block of one thread (firing timers "as of" a time), leaving other threads alone.
+_pinned_here: ContextVar[datetime | None] = ContextVar("planflow_now", default=None)
 
 
 def now() -> datetime:
     """The current time, timezone-aware in UTC."""
-    return _fixed if _fixed is not None else datetime.now(UTC)
+    return _pinned_here.get() or _pinned or datetime.now(UTC)
+
+
+def _utc(moment: datetime) -> datetime:
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC)
 
 
 def set_now(moment: datetime | None) -> None:
-    """Pin the clock to `moment` (naive times are taken as UTC); None lets it run again."""
-    global _fixed
-    if moment is not None and moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    _fixed = moment.astimezone(UTC) if moment is not None else None
-
-
-def advance(by: timedelta) -> datetime:
-    """Move a pinned clock forward (pinning it at the current time first)."""
-    set_now(now() + by)
-    return now()
+    """Pin the clock for the process at `moment` (naive times are taken as UTC); None lets it run."""
+    global _pinned
+    _pinned = _utc(moment) if moment is not None else None
 
 
 @contextmanager
 def frozen_at(moment: datetime) -> Iterator[None]:
-    """Pin the clock for the duration of a block, then restore what was before."""
-    before = _fixed
-    set_now(moment)
+    """Pin the clock for the duration of a block in this thread only, then restore it."""
+    token = _pinned_here.set(_utc(moment))
     try:
         yield
     finally:
-        set_now(before)
+        _pinned_here.reset(token)
