@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from . import clock, migrate
 from .app import create_app
 from .db import EXTENSION, Database, get_db
-from .services import annual, audit, cycles, people, plans, tasks, timers
+from .services import annual, audit, cycles, people, plans, timers
 from .services import demo as demo_data
 from .services.audit import SYSTEM_ACTOR, Actor
 from .services.errors import ServiceError
@@ -263,7 +263,7 @@ def cycle_start(period: str, deadline: datetime, escalation_days: int | None, us
 
     def start(session: Session) -> int:
         started = cycles.start_cycle(session, _as(session, username), period, deadline.date(), days)
-        return len(tasks.tasks_of_cycle(session, started.id))
+        return cycles.reports_due(session, started.id)
 
     count = _in_transaction(start)
     click.echo(f"Cycle {period} started: {count} status report(s) due {deadline.date()}.")

@@ -101,6 +101,18 @@ def start_cycle(
     return cycle
 
 
+def reports_due(session: Session, cycle_id: int) -> int:
+    """How many status reports of a cycle are still to be made."""
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(OpenTask)
+            .where(OpenTask.cycle_id == cycle_id, OpenTask.name == "report_status")
+        )
+        or 0
+    )
+
+
 def get_cycle(session: Session, period: str) -> ReportingCycle:
     cycle = session.scalar(select(ReportingCycle).where(ReportingCycle.period == period))
     if cycle is None:

@@ -163,8 +163,3 @@ def task_form(session: Session, user: User, task_id: str) -> dict[str, Any]:
         "draft": task.draft or {},
         "context": context,
     }
-
-
-def tasks_of_cycle(session: Session, cycle_id: int) -> list[OpenTask]:
-    """The open tasks of a reporting cycle."""
-    return list(session.scalars(select(OpenTask).where(OpenTask.cycle_id == cycle_id)))
