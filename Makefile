@@ -22,12 +22,15 @@ bench: $(VENV)/.installed-test
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
 
-$(VENV)/.installed: pyproject.toml | $(VENV)/bin/python
+# Catalog edits are compiled by the install's build hook (hatch_build.py).
+CATALOGS := $(wildcard src/planflow/translations/*/LC_MESSAGES/*.po)
+
+$(VENV)/.installed: pyproject.toml hatch_build.py $(CATALOGS) | $(VENV)/bin/python
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e .
 	touch $@
 
-$(VENV)/.installed-test: pyproject.toml | $(VENV)/bin/python
+$(VENV)/.installed-test: pyproject.toml hatch_build.py $(CATALOGS) | $(VENV)/bin/python
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(VENV)/.installed $@

@@ -21,6 +21,7 @@ from planflow.app import create_app
 from planflow.cli import main
 from planflow.db import Database, get_db
 from planflow.services import demo, people, plans
+from planflow.services.audit import OPERATOR_ACTOR
 
 POSTGRES_URL = os.environ.get(
     "PLANFLOW_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -90,7 +91,7 @@ def db(app: Flask) -> Database:
 def seeded(db: Database) -> Database:
     """The database with the seed plan and the demo users."""
     with db.transaction() as session:
-        plans.load_plan(session, plans.read_plan_document())
+        plans.load_plan(session, OPERATOR_ACTOR, plans.read_plan_document())
         demo.create_demo_data(session)
     return db
 

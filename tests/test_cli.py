@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import calendar
 import hashlib
 import json
+from datetime import date
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -57,7 +59,7 @@ def test_init_with_malformed_plan_file_fails_and_changes_nothing(
     result = cli("init", "--plan", str(bad))
     assert result.exit_code != 0
     assert len(result.output.strip().splitlines()) == 1
-    assert "plan file plan.json" in result.output
+    assert "Planfilen plan.json" in result.output
     assert _snapshot(database_url) == before
 
 
@@ -84,12 +86,12 @@ def test_plan_export_prints_the_tree(cli: Cli) -> None:
 def test_users_list_shows_roles_and_scopes(cli: Cli) -> None:
     cli("init", "--demo")
     users = {u["username"]: u for u in json.loads(cli("users", "list", "--json").output)}
-    assert {"role": "focus_area_lead", "focus_area": 3, "activity": None} in users["lead3"]["roles"]
+    lead3 = {"role": "focus_area_lead", "plan": "sodertalje-2016", "focus_area": 3, "activity": None}
+    assert lead3 in users["lead3"]["roles"]
     chair_roles = {r["role"] for r in users["ordforande"]["roles"]}
     assert chair_roles == {"steering_group", "steering_chair"}
-    assert {"role": "activity_owner", "focus_area": None, "activity": "1.1.1"} in users["anna.nilsson"][
-        "roles"
-    ]
+    owner = {"role": "activity_owner", "plan": "sodertalje-2016", "focus_area": None, "activity": "1.1.1"}
+    assert owner in users["anna.nilsson"]["roles"]
     roles = {r["role"] for u in users.values() for r in u["roles"]}
     assert {
         "activity_owner",
@@ -111,12 +113,14 @@ def test_users_add_with_scoped_role_and_bad_role(cli: Cli) -> None:
     )
     assert ok.exit_code == 0, ok.output
     bad = cli("users", "add", "olle", "--name", "Olle", "--email", "olle@example.org", "--role", "king")
-    assert bad.exit_code != 0 and "unknown role 'king'" in bad.output
+    assert bad.exit_code != 0 and "Okänd roll ”king”" in bad.output
     again = cli("users", "add", "eva", "--name", "Eva", "--email", "eva@example.org")
-    assert again.exit_code != 0 and "taken" in again.output
+    assert again.exit_code != 0 and "upptaget" in again.output
     users = {u["username"]: u for u in json.loads(cli("users", "list", "--json").output)}
     assert "olle" not in users
-    assert users["eva"]["roles"] == [{"role": "focus_area_lead", "focus_area": 2, "activity": None}]
+    assert users["eva"]["roles"] == [
+        {"role": "focus_area_lead", "plan": "sodertalje-2016", "focus_area": 2, "activity": None}
+    ]
 
 
 def test_users_token_is_stored_hashed_and_revocable(cli: Cli, database_url: str) -> None:
@@ -132,21 +136,176 @@ def test_users_token_is_stored_hashed_and_revocable(cli: Cli, database_url: str)
     assert stored == [hashlib.sha256(token.encode()).hexdigest()]
     assert "1 token(s) revoked" in cli("users", "revoke-tokens", "processledare").output
     unknown = cli("users", "token", "nobody")
-    assert unknown.exit_code != 0 and "no user 'nobody'" in unknown.output
+    assert unknown.exit_code != 0 and "ingen användare ”nobody”" in unknown.output
 
 
 def test_cycle_start_tick_and_audit_verify(cli: Cli) -> None:
     cli("init", "--demo")
-    started = cli(
-        "cycle", "start", "--period", "2099-Q4", "--deadline", "2099-12-15", "--as", "processledare"
-    )
+    period, deadline = _current_quarter()
+    started = cli("cycle", "start", "--period", period, "--deadline", deadline, "--as", "processledare")
     assert started.exit_code == 0, started.output
-    assert "60 status report(s) due 2099-12-15" in started.output
-    again = cli("cycle", "start", "--period", "2099-Q4", "--deadline", "2099-12-15")
-    assert again.exit_code != 0 and "already exists" in again.output
-    bad = cli("cycle", "start", "--period", "sometime", "--deadline", "2099-12-15")
-    assert bad.exit_code != 0 and "period 'sometime'" in bad.output
-    assert "0 timer(s) fired" in cli("tick", "--at", "2100-01-01T09:00").output
+    # the demo's timelines lie around today: every activity reports in the current quarter
+    assert f"60 status report(s) due {deadline}" in started.output
+    again = cli("cycle", "start", "--period", period, "--deadline", deadline, "--as", "processledare")
+    assert again.exit_code != 0 and f"finns redan en rapporteringscykel för {period}" in again.output
+    bad = cli("cycle", "start", "--period", "sometime", "--deadline", "2099-12-15", "--as", "processledare")
+    assert bad.exit_code != 0 and "Perioden ”sometime”" in bad.output
+    assert "0 timer(s) fired" in cli("tick", "--at", "2027-01-01T09:00").output
     assert cli("tick", "--at", "tomorrow").exit_code != 0
     verified = cli("audit", "verify")
-    assert verified.exit_code == 0 and "intact: 1 event(s)" in verified.output
+    assert verified.exit_code == 0 and "intact:" in verified.output
+
+
+def _current_quarter() -> tuple[str, str]:
+    today = date.today()
+    quarter = (today.month - 1) // 3 + 1
+    last_month = quarter * 3
+    last_day = calendar.monthrange(today.year, last_month)[1]
+    return f"{today.year}-Q{quarter}", date(today.year, last_month, last_day).isoformat()
+
+
+def test_cycle_start_as_an_activity_owner_is_refused_naming_why(cli: Cli, database_url: str) -> None:
+    cli("init", "--demo")
+    before = _snapshot(database_url)
+    period, deadline = _current_quarter()
+    refused = cli("cycle", "start", "--period", period, "--deadline", deadline, "--as", "anna.nilsson")
+    assert refused.exit_code != 0
+    assert refused.output.strip().splitlines() == [
+        "Error: anna.nilsson får inte starta en rapporteringscykel."
+    ]
+    anonymous = cli("cycle", "start", "--period", period, "--deadline", deadline)
+    assert anonymous.exit_code != 0 and "--as" in anonymous.output
+    assert _snapshot(database_url) == before
+
+
+def test_activity_owner_command_moves_the_activity_and_its_open_report(cli: Cli, database_url: str) -> None:
+    cli("init", "--demo")
+    period, deadline = _current_quarter()
+    cli("cycle", "start", "--period", period, "--deadline", deadline, "--as", "processledare")
+    moved = cli("activity", "owner", "1.1.1", "erik.berg")
+    assert moved.exit_code == 0, moved.output
+    users = {u["username"]: u for u in json.loads(cli("users", "list", "--json").output)}
+    owned = {r["activity"] for r in users["erik.berg"]["roles"] if r["role"] == "activity_owner"}
+    assert "1.1.1" in owned
+    assert "1.1.1" not in {r["activity"] for r in users["anna.nilsson"]["roles"]}
+    unknown = cli("activity", "owner", "9.9.9", "erik.berg")
+    assert unknown.exit_code != 0 and "ingen aktivitet 9.9.9" in unknown.output
+    engine = sa.create_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            row = connection.execute(
+                sa.text("SELECT actor, data FROM audit_event WHERE action = 'activity.owner_changed'")
+            ).one()
+            owner_tasks = connection.execute(
+                sa.text(
+                    "SELECT count(*) FROM open_task JOIN activity ON activity.id = open_task.activity_id "
+                    'JOIN "user" ON "user".id = activity.owner_id '
+                    "WHERE activity.code = '1.1.1' AND \"user\".username = 'erik.berg'"
+                )
+            ).scalar()
+    finally:
+        engine.dispose()
+    data = row.data if isinstance(row.data, dict) else json.loads(row.data)
+    assert row.actor == "operator" and (data["from"], data["to"]) == ("anna.nilsson", "erik.berg")
+    assert owner_tasks == 1
+
+
+def test_administrative_acts_are_audited_without_secrets(cli: Cli, database_url: str) -> None:
+    cli("init")
+    cli(
+        "users",
+        "add",
+        "eva",
+        "--name",
+        "Eva Ek",
+        "--email",
+        "eva@example.org",
+        "--password",
+        "hemligt-lösen",
+        "--role",
+        "activity_owner:1.1.1",
+    )
+    cli("users", "grant", "eva", "focus_area_lead:2")
+    cli("users", "revoke", "eva", "focus_area_lead:2")
+    token = cli("users", "token", "eva").output.strip()
+    cli("users", "revoke-tokens", "eva")
+    cli("users", "password", "eva", input="nytt-lösenord\nnytt-lösenord\n")
+    engine = sa.create_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            events = connection.execute(
+                sa.text("SELECT action, actor, data FROM audit_event ORDER BY seq")
+            ).all()
+    finally:
+        engine.dispose()
+    actions = [e.action for e in events]
+    assert actions[:1] == ["plan.loaded"] and {e.actor for e in events} == {"operator"}
+    for action in (
+        "user.added",
+        "activity.owner_changed",
+        "role.granted",
+        "role.revoked",
+        "token.issued",
+        "token.revoked",
+        "user.password_set",
+    ):
+        assert action in actions, action
+    dumped = " ".join(str(e.data) for e in events)
+    assert "hemligt" not in dumped and "nytt-lösenord" not in dumped and token not in dumped
+
+
+def test_init_loads_a_second_plan_next_to_the_first(cli: Cli, tmp_path: Path) -> None:
+    cli("init", "--demo")
+    second = tmp_path / "second.json"
+    second.write_text(json.dumps(SECOND_PLAN), encoding="utf-8")
+    loaded = cli("init", "--plan", str(second))
+    assert loaded.exit_code == 0 and "plan loaded: Grön omställning" in loaded.output
+    assert cli("init", "--plan", str(second)).output.startswith("Nothing to do")
+    first = json.loads(cli("plan", "export").output)
+    other = json.loads(cli("plan", "export", "--plan", "gron-omstallning").output)
+    assert first["slug"] == "sodertalje-2016" and len(first["focus_areas"]) == 5
+    assert (
+        other["title"] == "Grön omställning"
+        and other["focus_areas"][0]["intervention_areas"][0]["activities"][0]["code"] == "1.1.1"
+    )
+    period, deadline = _current_quarter()
+    started = cli(
+        "cycle",
+        "start",
+        "--period",
+        period,
+        "--deadline",
+        deadline,
+        "--plan",
+        "gron-omstallning",
+        "--as",
+        "processledare",
+    )
+    assert started.exit_code == 0 and "1 status report(s)" in started.output, started.output
+    # the other plan's cycle for the same period is its own
+    started = cli("cycle", "start", "--period", period, "--deadline", deadline, "--as", "processledare")
+    assert started.exit_code == 0 and "60 status report(s)" in started.output, started.output
+
+
+SECOND_PLAN = {
+    "slug": "gron-omstallning",
+    "title": "Grön omställning",
+    "organisation": "Södertälje kommun",
+    "adopted_on": "2026-01-15",
+    "strategy_period": {"start": 2026, "end": 2030},
+    "source": "Test",
+    "focus_areas": [
+        {
+            "number": 1,
+            "title": "Energi",
+            "intervention_areas": [
+                {
+                    "number": 1,
+                    "title": "ställer om",
+                    "approach": "Genom att mäta.",
+                    "activities": [{"number": 1, "title": "Solceller på skolor"}],
+                }
+            ],
+        }
+    ],
+}

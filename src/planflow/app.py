@@ -9,7 +9,7 @@ from typing import Any
 
 from flask import Flask
 
-from . import config, db, resources
+from . import config, db, i18n, resources
 
 
 def create_app(overrides: Mapping[str, Any] | None = None, instance_path: str | None = None) -> Flask:
@@ -22,6 +22,10 @@ def create_app(overrides: Mapping[str, Any] | None = None, instance_path: str | 
     )
     app.config.update(config.load(Path(app.instance_path), overrides))
     db.init_app(app)
+
+    # Words are chosen when read: templates word keys in the reader's language. (The web issue
+    # adds a per-user choice; until then the configured default language.)
+    app.jinja_env.globals["t"] = lambda key, **params: i18n.text(app.config["DEFAULT_LANGUAGE"], key, params)
 
     from .web import plan
 

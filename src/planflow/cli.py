@@ -20,7 +20,7 @@ from .app import create_app
 from .db import EXTENSION, Database, get_db
 from .services import annual, audit, cycles, people, plans, timers
 from .services import demo as demo_data
-from .services.audit import SYSTEM_ACTOR, Actor
+from .services.audit import OPERATOR_ACTOR, Actor
 from .services.errors import ServiceError
 
 T = TypeVar("T")
@@ -48,7 +48,7 @@ def _database() -> Iterator[Database]:
         try:
             yield database
         except ServiceError as exc:
-            raise click.ClickException(str(exc)) from None
+            raise click.ClickException(exc.render(app.config["DEFAULT_LANGUAGE"])) from None
         except (OperationalError, DBAPIError) as exc:
             reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
             url = database.url.render_as_string(hide_password=True)
@@ -76,16 +76,14 @@ def main() -> None:
     "--plan", "plan_file", type=click.Path(path_type=Path), help="Plan data file (default: the seed plan)."
 )
 def init(demo: bool, plan_file: Path | None) -> None:
-    """Create or upgrade the database and load the plan; running it again changes nothing."""
-    try:
-        document = plans.read_plan_document(plan_file)
-    except ServiceError as exc:
-        raise click.ClickException(str(exc)) from None
+    """Create or upgrade the database and load a plan (the seed plan, or --plan FILE next to the
+    plans already there); running it again changes nothing. Runs as the local operator."""
     with _database() as database:
+        document = plans.read_plan_document(plan_file)
         before = migrate.current_revision(database.engine)
         migrate.upgrade(database.engine)
         with database.transaction() as session:
-            loaded = plans.load_plan(session, document)
+            loaded = plans.load_plan(session, OPERATOR_ACTOR, document)
             accounts = demo_data.create_demo_data(session) if demo else []
     changes = []
     if before != migrate.head_revision():
@@ -111,9 +109,10 @@ def plan() -> None:
 
 @plan.command("export")
 @click.option("--format", "fmt", type=click.Choice(["json"]), default="json", show_default=True)
-def plan_export(fmt: str) -> None:
+@click.option("--plan", "plan_slug", help="The plan's slug (default: the first plan loaded).")
+def plan_export(fmt: str, plan_slug: str | None) -> None:
     """Print the plan tree: focus areas, intervention areas, activities."""
-    tree = _reading(plans.export_plan)
+    tree = _reading(lambda session: plans.export_plan(session, plan_slug))
     if tree is None:
         raise click.ClickException("no plan is loaded: run `planflow init` first")
     _print_json(tree)
@@ -121,7 +120,7 @@ def plan_export(fmt: str) -> None:
 
 @main.group()
 def users() -> None:
-    """Users, roles and API tokens."""
+    """Users, roles and API tokens: the local operator's administration, audited as such."""
 
 
 @users.command("list")
@@ -148,7 +147,11 @@ def _role_text(role: dict[str, Any]) -> str:
 @click.option("--name", "display_name", required=True, help="Display name.")
 @click.option("--email", required=True)
 @click.option(
-    "--role", "roles", multiple=True, help="ROLE, ROLE:<focus area> or ROLE:<activity code>; repeatable."
+    "--role",
+    "roles",
+    multiple=True,
+    help="ROLE, ROLE:<focus area> (focus_area_lead:3), activity_owner:<code> (activity_owner:1.1.1);"
+    " a scope in another plan as ROLE:<plan>/<scope>; repeatable.",
 )
 @click.option("--language", type=click.Choice(["sv", "en"]), default="sv", show_default=True)
 @click.option("--office")
@@ -166,7 +169,9 @@ def users_add(
 
     def add(session: Session) -> None:
         specs = [people.RoleSpec.parse(text) for text in roles]
-        people.add_user(session, username, display_name, email, specs, password, language, office)
+        people.add_user(
+            session, OPERATOR_ACTOR, username, display_name, email, specs, password, language, office
+        )
 
     _in_transaction(add)
     click.echo(f"User {username} added.")
@@ -177,7 +182,7 @@ def users_add(
 @click.password_option()
 def users_password(username: str, password: str) -> None:
     """Set a user's login password."""
-    _in_transaction(lambda session: people.set_password(session, username, password))
+    _in_transaction(lambda session: people.set_password(session, OPERATOR_ACTOR, username, password))
     click.echo(f"Password of {username} set.")
 
 
@@ -185,15 +190,67 @@ def users_password(username: str, password: str) -> None:
 @click.argument("username")
 def users_token(username: str) -> None:
     """Print a new API bearer token for USERNAME (shown once; stored hashed)."""
-    click.echo(_in_transaction(lambda session: people.issue_token(session, username)))
+    click.echo(_in_transaction(lambda session: people.issue_token(session, OPERATOR_ACTOR, username)))
 
 
 @users.command("revoke-tokens")
 @click.argument("username")
 def users_revoke_tokens(username: str) -> None:
     """Revoke every API token of USERNAME."""
-    count = _in_transaction(lambda session: people.revoke_tokens(session, username))
+    count = _in_transaction(lambda session: people.revoke_tokens(session, OPERATOR_ACTOR, username))
     click.echo(f"{count} token(s) revoked.")
+
+
+@users.command("grant")
+@click.argument("username")
+@click.argument("role")
+def users_grant(username: str, role: str) -> None:
+    """Give USERNAME a ROLE (as for `users add --role`)."""
+
+    def grant(session: Session) -> None:
+        people.grant_role(
+            session, OPERATOR_ACTOR, people.get_user(session, username), people.RoleSpec.parse(role)
+        )
+
+    _in_transaction(grant)
+    click.echo(f"{username}: {role} granted.")
+
+
+@users.command("revoke")
+@click.argument("username")
+@click.argument("role")
+def users_revoke(username: str, role: str) -> None:
+    """Take ROLE from USERNAME; the right to act on tasks ends at once."""
+    count = _in_transaction(
+        lambda session: people.revoke_role(session, OPERATOR_ACTOR, username, people.RoleSpec.parse(role))
+    )
+    click.echo(f"{username}: {role} revoked ({count}).")
+
+
+@users.command("deactivate")
+@click.argument("username")
+def users_deactivate(username: str) -> None:
+    """Stop USERNAME from signing in and acting (nothing is deleted)."""
+    _in_transaction(lambda session: people.set_active(session, OPERATOR_ACTOR, username, False))
+    click.echo(f"{username} deactivated.")
+
+
+@main.group()
+def activity() -> None:
+    """Activities of a plan."""
+
+
+@activity.command("owner")
+@click.argument("code")
+@click.argument("username")
+@click.option("--plan", "plan_slug", help="The plan's slug (default: the first plan loaded).")
+def activity_owner(code: str, username: str, plan_slug: str | None) -> None:
+    """Make USERNAME the owner of activity CODE (the local operator's act, audited); its open
+    reporting tasks follow the new owner."""
+    _in_transaction(
+        lambda session: people.set_activity_owner(session, OPERATOR_ACTOR, code, username, plan_slug)
+    )
+    click.echo(f"Activity {code}: owner is now {username}.")
 
 
 @main.command()
@@ -243,8 +300,9 @@ def _parse_time(text: str) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def _as(session: Session, username: str | None) -> Actor:
-    return Actor(people.get_user(session, username)) if username else SYSTEM_ACTOR
+def _as(session: Session, username: str) -> Actor:
+    """The named user, who is refused like anyone else if they may not do what is asked."""
+    return Actor(people.get_user(session, username))
 
 
 @main.group()
@@ -256,13 +314,19 @@ def cycle() -> None:
 @click.option("--period", required=True, help="e.g. 2026-Q4")
 @click.option("--deadline", required=True, type=click.DateTime(["%Y-%m-%d"]), help="YYYY-MM-DD")
 @click.option("--escalation-days", type=int, help="Days before a red deviation without decision escalates.")
-@click.option("--as", "username", help="Who starts it (for the audit trail); default: system.")
-def cycle_start(period: str, deadline: datetime, escalation_days: int | None, username: str | None) -> None:
-    """Open a reporting cycle: every active activity's owner gets a status-report task."""
+@click.option("--plan", "plan_slug", help="The plan's slug (default: the first plan loaded).")
+@click.option("--as", "username", required=True, help="Who starts it: a process leader or an admin.")
+def cycle_start(
+    period: str, deadline: datetime, escalation_days: int | None, plan_slug: str | None, username: str
+) -> None:
+    """Open a reporting cycle: the owner of every activity running in the period gets a
+    status-report task."""
     days = escalation_days or _app().config["ESCALATION_DAYS"]
 
     def start(session: Session) -> int:
-        started = cycles.start_cycle(session, _as(session, username), period, deadline.date(), days)
+        started = cycles.start_cycle(
+            session, _as(session, username), period, deadline.date(), days, plan_slug
+        )
         return cycles.reports_due(session, started.id)
 
     count = _in_transaction(start)
@@ -276,10 +340,13 @@ def annual_report() -> None:
 
 @annual_report.command("start")
 @click.option("--year", required=True, type=int)
-@click.option("--as", "username", help="Who starts it (for the audit trail); default: system.")
-def annual_report_start(year: int, username: str | None) -> None:
+@click.option("--plan", "plan_slug", help="The plan's slug (default: the first plan loaded).")
+@click.option("--as", "username", required=True, help="Who starts it: a process leader or an admin.")
+def annual_report_start(year: int, plan_slug: str | None, username: str) -> None:
     """Open the year's report for the process leader to compile."""
-    _in_transaction(lambda session: annual.start_annual_report(session, _as(session, username), year))
+    _in_transaction(
+        lambda session: annual.start_annual_report(session, _as(session, username), year, plan_slug)
+    )
     click.echo(f"Annual report {year} opened for the process leader.")
 
 

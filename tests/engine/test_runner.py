@@ -338,7 +338,8 @@ def test_gateway_conditions_are_evaluated_by_the_safe_evaluator(
 
     run.complete(_only(run, "report_status").id, {"status": "yellow", "cause": "late"})
     assert run.complete(_only(run, "review_report").id, {"outcome": "return", "comment": "fix"}) == [
-        "review_outcome"
+        "review_outcome",
+        "report_returned",
     ]
     run.complete(_only(run, "report_status").id, {"status": "green"})
     passed = run.complete(_only(run, "review_report").id, {"outcome": "accept"}, replaces=["comment"])
@@ -358,7 +359,7 @@ def test_gateway_conditions_inside_a_subprocess_are_evaluated_safely_after_load(
     loaded = ProcessRun.load(definition, run.dump())
     assert loaded.complete(
         _only(loaded, "agree_recommendation").id, {"outcome": "return", "comment": "c"}
-    ) == ["agree_outcome"]
+    ) == ["agree_outcome", "recommendation_returned"]
     _only(loaded, "draft_recommendation")
 
 

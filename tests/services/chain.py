@@ -19,6 +19,20 @@ class Chain:
         with self.db.transaction() as session:
             cycles.start_cycle(session, Actor(people.get_user(session, "processledare")), period, deadline)
 
+    def inbox_of_all(self) -> list[TaskView]:
+        """Every open task, whoever may act on it (through the owners' and leads' inboxes)."""
+        with self.db.transaction() as session:
+            from sqlalchemy import select
+
+            from planflow.models import User
+
+            names = session.scalars(select(User.username).order_by(User.id)).all()
+        seen: dict[str, TaskView] = {}
+        for name in names:
+            for task in self.inbox(name):
+                seen.setdefault(task.id, task)
+        return list(seen.values())
+
     def inbox(self, username: str) -> list[TaskView]:
         with self.db.transaction() as session:
             return tasks.inbox(session, people.get_user(session, username))

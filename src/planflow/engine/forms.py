@@ -11,13 +11,15 @@ from typing import Any
 import jsonschema
 from jsonschema import Draft202012Validator
 
+from ..i18n import Message
+
 
 class FormError(ValueError):
     """Form data that does not fit its schema; `errors` maps each field ("" for the whole form)
-    to what is wrong with it."""
+    to what is wrong with it, as a catalog key with parameters."""
 
-    def __init__(self, form: str, errors: dict[str, str]) -> None:
-        details = "; ".join(f"{field or 'form'}: {message}" for field, message in sorted(errors.items()))
+    def __init__(self, form: str, errors: dict[str, Message]) -> None:
+        details = "; ".join(f"{field or 'form'}: {message.key}" for field, message in sorted(errors.items()))
         super().__init__(f"form {form} is not valid: {details}")
         self.form = form
         self.errors = errors
@@ -36,8 +38,8 @@ class Form:
     def validate(self, data: Any) -> dict[str, Any]:
         """Return the data if it fits the schema (unknown keys refused), else raise FormError."""
         if not isinstance(data, dict):
-            raise FormError(self.name, {"": "must be an object of fields"})
-        errors: dict[str, str] = {}
+            raise FormError(self.name, {"": Message("form.not_an_object")})
+        errors: dict[str, Message] = {}
         for error in self.validator.iter_errors(data):
             for field, message in _explain(error):
                 errors.setdefault(field, message)
@@ -46,34 +48,35 @@ class Form:
         return {key: data[key] for key in self.fields if key in data}
 
 
-def _explain(error: jsonschema.ValidationError) -> list[tuple[str, str]]:
+def _explain(error: jsonschema.ValidationError) -> list[tuple[str, Message]]:
     """Turn a schema error into (field, message) pairs a person can act on."""
     path = ".".join(str(p) for p in error.absolute_path)
-    if error.validator == "required":
+    rule, value = error.validator, error.validator_value
+    if rule == "required":
         missing = error.message.split("'")[1] if "'" in error.message else ""
-        return [(f"{path}.{missing}" if path else missing, "is required")]
-    if error.validator == "additionalProperties":
+        return [(f"{path}.{missing}" if path else missing, Message("form.required"))]
+    if rule == "additionalProperties":
         extra = sorted(set(error.instance) - set(error.schema.get("properties", {})))
-        return [(f"{path}.{key}" if path else key, "is not a field of this form") for key in extra]
-    if error.validator == "propertyNames":
-        return [(path, f"has an invalid key: {error.message}")]
-    if error.validator == "enum":
-        return [(path, "must be one of: " + ", ".join(map(str, error.validator_value)))]
-    if error.validator == "const":
-        return [(path, f"must be {json.dumps(error.validator_value)}")]
-    if error.validator == "pattern" and error.validator_value == "\\S":
-        return [(path, "must not be blank")]
-    if error.validator in ("minLength", "minItems") and error.validator_value == 1:
-        return [(path, "must not be empty")]
-    if (
-        error.validator == "format"
-        and error.validator_value == "date"
-        or (error.validator == "pattern" and "[0-9]{4}-" in str(error.validator_value))
-    ):
-        return [(path, "must be a date as YYYY-MM-DD")]
-    if error.validator == "type":
-        return [(path, f"must be of type {error.validator_value}")]
-    return [(path, error.message)]
+        return [(f"{path}.{key}" if path else key, Message("form.unknown_field")) for key in extra]
+    if rule == "enum":
+        return [(path, Message("form.one_of", {"choices": ", ".join(map(str, value))}))]
+    if rule == "const":
+        return [(path, Message("form.must_be", {"value": json.dumps(value)}))]
+    if rule == "pattern" and value == "\\S":
+        return [(path, Message("form.blank"))]
+    if rule in ("minLength", "minItems") and value == 1:
+        return [(path, Message("form.empty"))]
+    if rule == "format" and value == "date" or (rule == "pattern" and "[0-9]{4}-" in str(value)):
+        return [(path, Message("form.date"))]
+    if rule == "type":
+        return [(path, Message("form.type", {"type": value}))]
+    if rule == "maxLength":
+        return [(path, Message("form.too_long", {"max": value}))]
+    if rule == "maxItems":
+        return [(path, Message("form.too_many", {"max": value}))]
+    if rule in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
+        return [(path, Message("form.out_of_range", {"limit": value}))]
+    return [(path, Message("form.invalid", {"rule": rule}))]
 
 
 class FormLibrary:

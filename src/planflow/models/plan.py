@@ -36,6 +36,9 @@ class Plan(Base):
     __tablename__ = "plan"
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # How URLs, the CLI and the API name the plan (`?plan=sodertalje-2016`); the first plan loaded
+    # is the default one.
+    slug: Mapped[str] = mapped_column(String(64), unique=True)
     title: Mapped[str] = mapped_column(String(300))
     organisation: Mapped[str] = mapped_column(String(200))
     adopted_on: Mapped[date]
@@ -90,13 +93,18 @@ class InterventionArea(Base):
 
 class Activity(Base):
     __tablename__ = "activity"
-    __table_args__ = (UniqueConstraint("intervention_area_id", "number"),)
+    __table_args__ = (
+        UniqueConstraint("intervention_area_id", "number"),
+        UniqueConstraint("plan_id", "code"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # Denormalised from the intervention area so that a code is unique within its plan.
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plan.id"))
     intervention_area_id: Mapped[int] = mapped_column(ForeignKey("intervention_area.id"), index=True)
     number: Mapped[int]
-    # focus area.intervention area.activity, e.g. "3.4.2"; stable once given.
-    code: Mapped[str] = mapped_column(String(32), unique=True)
+    # focus area.intervention area.activity, e.g. "3.4.2"; stable once given, unique in its plan.
+    code: Mapped[str] = mapped_column(String(32))
     title: Mapped[str] = mapped_column(String(300))
     description: Mapped[str | None] = mapped_column(Text)
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"), index=True)
@@ -109,5 +117,6 @@ class Activity(Base):
     # Invented owner, office and dates (the seed names none): shown as demo data wherever they show.
     is_demo: Mapped[bool] = mapped_column(default=False)
 
+    plan: Mapped[Plan] = relationship()
     intervention_area: Mapped[InterventionArea] = relationship(back_populates="activities")
     owner: Mapped[User | None] = relationship()

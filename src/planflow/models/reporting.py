@@ -7,7 +7,7 @@ import enum
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, enum_column
@@ -29,6 +29,12 @@ class ReviewOutcome(enum.StrEnum):
     RETURNED = "returned"
 
 
+class AreaReviewState(enum.StrEnum):
+    SUMMARISING = "summarising"  # waiting for the lead's summary
+    SUMMARISED = "summarised"  # waiting for the process leader
+    CONFIRMED = "confirmed"
+
+
 class DeviationState(enum.StrEnum):
     OPEN = "open"  # waiting for the process leader's recommendation
     RECOMMENDED = "recommended"  # waiting for the focus-area lead to agree
@@ -36,13 +42,37 @@ class DeviationState(enum.StrEnum):
     DECIDED = "decided"
 
 
+class ProposalState(enum.StrEnum):
+    DRAFTING = "drafting"  # with the focus-area lead
+    PROPOSED = "proposed"  # with the process leader
+    CHECKED = "checked"  # with the steering group
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+
+class AnnualReportState(enum.StrEnum):
+    COMPILING = "compiling"
+    COMPILED = "compiled"
+    APPROVED = "approved"
+    NOTED = "noted"
+
+
+class DecidingBody(enum.StrEnum):
+    """Whose decision a Decision is: the body decides, a person records it."""
+
+    STEERING_GROUP = "steering_group"
+    BOARD = "board"
+
+
 class ReportingCycle(Base):
     """One round of the reporting chain for a period such as 2026-Q4."""
 
     __tablename__ = "reporting_cycle"
+    __table_args__ = (UniqueConstraint("plan_id", "period"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    period: Mapped[str] = mapped_column(String(32), unique=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plan.id"))
+    period: Mapped[str] = mapped_column(String(32))
     deadline: Mapped[date]
     # Days a red deviation of this cycle may wait for a decision before it is escalated.
     escalation_days: Mapped[int] = mapped_column(default=14, server_default="14")
@@ -88,7 +118,6 @@ class Deviation(Base):
     cause: Mapped[str] = mapped_column(Text)
     recommendation: Mapped[str | None] = mapped_column(Text)
     state: Mapped[DeviationState] = mapped_column(enum_column(DeviationState), default=DeviationState.OPEN)
-    decision: Mapped[str | None] = mapped_column(String(24))
     opened_at: Mapped[datetime]
     escalated_at: Mapped[datetime | None]
     decided_at: Mapped[datetime | None]
@@ -97,16 +126,20 @@ class Deviation(Base):
 
 
 class Decision(Base):
-    """A decision of the steering group (or the board): what, on which grounds, by whom, when."""
+    """A decision of the steering group (or the board): what, on which grounds, recorded by whom
+    (and for whom, when a substitute recorded it), when."""
 
     __tablename__ = "decision"
+    __table_args__ = (Index("ix_decision_subject", "subject_type", "subject_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    # deviation | proposal | annual_report | steering_meeting
+    body: Mapped[DecidingBody] = mapped_column(enum_column(DecidingBody))
+    # deviation | proposal | annual_report
     subject_type: Mapped[str] = mapped_column(String(32))
     subject_id: Mapped[int]
     decision: Mapped[str] = mapped_column(String(24))
     rationale: Mapped[str] = mapped_column(Text)
+    # Who recorded it (the chair, or the chair's substitute), and the absent chair it was done for.
     decided_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
     on_behalf_of_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     decided_at: Mapped[datetime]
@@ -125,9 +158,11 @@ class AreaReview(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     cycle_id: Mapped[int] = mapped_column(ForeignKey("reporting_cycle.id"))
     focus_area_id: Mapped[int] = mapped_column(ForeignKey("focus_area.id"))
+    state: Mapped[AreaReviewState] = mapped_column(
+        enum_column(AreaReviewState), default=AreaReviewState.SUMMARISING
+    )
     summary: Mapped[str | None] = mapped_column(Text)
     summarised_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
-    outcome: Mapped[str | None] = mapped_column(String(16))  # confirm | return
     comment: Mapped[str | None] = mapped_column(Text)
     confirmed_at: Mapped[datetime | None]
 
@@ -180,13 +215,17 @@ class AnnualReport(Base):
     """Step 5: December's status of all decided and completed activities, for the board."""
 
     __tablename__ = "annual_report"
+    __table_args__ = (UniqueConstraint("plan_id", "year"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    year: Mapped[int] = mapped_column(unique=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plan.id"))
+    year: Mapped[int]
     summary: Mapped[str | None] = mapped_column(Text)
     # The activities' statuses and decisions as compiled: the report does not change afterwards.
     snapshot: Mapped[dict[str, Any]] = mapped_column(JSON)
-    state: Mapped[str] = mapped_column(String(16))  # compiling | compiled | approved | noted
+    state: Mapped[AnnualReportState] = mapped_column(
+        enum_column(AnnualReportState), default=AnnualReportState.COMPILING
+    )
     compiled_at: Mapped[datetime | None]
     approved_at: Mapped[datetime | None]
     noted_at: Mapped[datetime | None]
@@ -206,6 +245,6 @@ class ActivityProposal(Base):
     starts_on: Mapped[date | None]
     ends_on: Mapped[date | None]
     why: Mapped[str | None] = mapped_column(Text)
-    state: Mapped[str] = mapped_column(String(16))  # drafting | proposed | checked | approved | rejected
+    state: Mapped[ProposalState] = mapped_column(enum_column(ProposalState), default=ProposalState.DRAFTING)
     activity_id: Mapped[int | None] = mapped_column(ForeignKey("activity.id"))
     created_at: Mapped[datetime]

@@ -73,8 +73,8 @@ class OpenTask(Base):
         ForeignKey("process_instance.id", ondelete="CASCADE"), index=True
     )
     process_id: Mapped[str] = mapped_column(String(64))
-    name: Mapped[str] = mapped_column(String(64))  # the BPMN user-task id, e.g. report_status
-    title: Mapped[str] = mapped_column(String(200))
+    # The BPMN user-task id, e.g. report_status: it names the form and, in the catalogs, the title.
+    name: Mapped[str] = mapped_column(String(64))
     lane: Mapped[str] = mapped_column(String(32))  # the role that works in the task's lane
     cycle_id: Mapped[int | None] = mapped_column(ForeignKey("reporting_cycle.id"))
     focus_area_id: Mapped[int | None] = mapped_column(ForeignKey("focus_area.id"))

@@ -1,28 +1,102 @@
-"""Who may act on what: lanes map to roles, roles may be scoped, substitutes act on behalf."""
+"""The one authority on who may do what. Every entry point (web, API, CLI, scheduler) asks here,
+through the services, so none of them can decide differently.
+
+Tasks: a task's lane names the role that works in it (LANES). Whether a person may act on an open
+task is one SQL condition, `task_condition`: the inbox is that condition over all open tasks, and
+the check before acting on one task is the same condition applied to that task, so "it is in my
+inbox" and "I may act on it" cannot disagree. Assignment (a claim, an admin's reassignment) only
+says whose turn it is: the right to act is checked every time, so a revoked role, an ended
+substitution or a deactivated account stops the person at once.
+
+Use cases that are not tasks (start a cycle, manage users…) are in USE_CASES: which roles may.
+
+Substitutes: while a substitution is in force the substitute acts on behalf of the absent person,
+with the absent person's rights; the audit trail names both.
+"""
 
 from __future__ import annotations
 
-from sqlalchemy import and_, false, or_, select
-from sqlalchemy.orm import Session
+import enum
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import and_, exists, false, or_, select
+from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.elements import ColumnElement
 
 from .. import clock
 from ..models import Activity, OpenTask, Role, RoleAssignment, Substitution, User
+from .audit import Actor
+from .errors import Forbidden
 
-# Lanes whose tasks anyone holding the role may take, wherever they are.
-GLOBAL_LANES = {
+# Lane -> the roles whose holders act in it. The activity owner's lane is the activity's owner;
+# the focus-area lead's lane is scoped to the task's focus area. The steering group decides as a
+# body; its chair (Destination Södertälje, who chairs and convenes it) records what it decided.
+LANES: dict[str, tuple[Role, ...]] = {
+    "activity_owner": (),
+    "focus_area_lead": (Role.FOCUS_AREA_LEAD,),
     "process_leader": (Role.PROCESS_LEADER,),
-    "steering_group": (Role.STEERING_GROUP, Role.STEERING_CHAIR),
+    "steering_group": (Role.STEERING_CHAIR,),
     "board": (Role.BOARD,),
 }
+SCOPED_LANES = {"focus_area_lead"}
 
 
-def has_role(user: User, *roles: Role) -> bool:
-    return any(a.role in roles for a in user.roles)
+class UseCase(enum.StrEnum):
+    """What a person may do besides the tasks in their inbox."""
+
+    START_CYCLE = "start_cycle"
+    START_ANNUAL_REPORT = "start_annual_report"
+    PROPOSE_ACTIVITY = "propose_activity"  # scoped: the focus area of the proposal
+    MANAGE_PEOPLE = "manage_people"  # users, roles, substitutes, activity owners, reassigning tasks
+    MANAGE_TOKENS = "manage_tokens"  # anyone's API tokens (everyone manages their own)
+    READ_PLAN = "read_plan"  # the plan and its traffic lights: every signed-in user
+    READ_INTERNAL = "read_internal"  # activity pages, reports, decisions, audit: municipal users
+    GIVE_DIALOGUE_FEEDBACK = "give_dialogue_feedback"
+    READ_STEERING_QUEUE = "read_steering_queue"
+
+
+# Roles of people from outside the municipality: they see the plan's status and their own
+# feedback, nothing internal.
+OUTSIDE_ROLES = {Role.DIALOGUE}
+MUNICIPAL_ROLES = tuple(role for role in Role if role not in OUTSIDE_ROLES)
+
+USE_CASES: dict[UseCase, tuple[Role, ...]] = {
+    UseCase.START_CYCLE: (Role.PROCESS_LEADER, Role.ADMIN),
+    UseCase.START_ANNUAL_REPORT: (Role.PROCESS_LEADER, Role.ADMIN),
+    UseCase.PROPOSE_ACTIVITY: (Role.FOCUS_AREA_LEAD, Role.WORKING_GROUP),
+    UseCase.MANAGE_PEOPLE: (Role.ADMIN,),
+    UseCase.MANAGE_TOKENS: (Role.ADMIN,),
+    UseCase.READ_PLAN: tuple(Role),
+    UseCase.READ_INTERNAL: MUNICIPAL_ROLES,
+    UseCase.GIVE_DIALOGUE_FEEDBACK: (Role.DIALOGUE,),
+    UseCase.READ_STEERING_QUEUE: (
+        Role.STEERING_GROUP,
+        Role.STEERING_CHAIR,
+        Role.PROCESS_LEADER,
+        Role.BOARD,
+        Role.ADMIN,
+    ),
+}
+SCOPED_USE_CASES = {UseCase.PROPOSE_ACTIVITY}
+# What the local operator (a shell on the server: `planflow users …`) may do without an account.
+OPERATOR_USE_CASES = {UseCase.MANAGE_PEOPLE, UseCase.MANAGE_TOKENS}
+
+
+@dataclass(frozen=True)
+class Grant:
+    """A role as held by someone today (their own, or through a substitution)."""
+
+    person_id: int
+    role: Role
+    focus_area_id: int | None
 
 
 def represented(session: Session, user: User) -> list[User]:
-    """The user, then everyone the user substitutes for today."""
+    """The user, then every active person the user substitutes for today; nobody when the user is
+    not active."""
+    if not user.active:
+        return []
     today = clock.now().date()
     absent = session.scalars(
         select(User)
@@ -31,55 +105,111 @@ def represented(session: Session, user: User) -> list[User]:
             Substitution.substitute_id == user.id,
             Substitution.starts_on <= today,
             or_(Substitution.ends_on.is_(None), Substitution.ends_on >= today),
+            User.active,
         )
+        .order_by(Substitution.id)
     ).all()
     return [user, *absent]
 
 
-def _may_act_as(session: Session, person: User, task: OpenTask) -> bool:
-    if task.assignee_id is not None:
-        return task.assignee_id == person.id
-    if task.lane == "activity_owner":
-        owner = session.scalar(select(Activity.owner_id).where(Activity.id == task.activity_id))
-        return owner == person.id
-    if task.lane == "focus_area_lead":
-        return any(
-            a.role is Role.FOCUS_AREA_LEAD and a.focus_area_id == task.focus_area_id for a in person.roles
+def _grants(session: Session, people: Sequence[User]) -> list[Grant]:
+    """The roles of these people as the database says now (not as a loaded object remembers)."""
+    if not people:
+        return []
+    rows = session.execute(
+        select(RoleAssignment.user_id, RoleAssignment.role, RoleAssignment.focus_area_id).where(
+            RoleAssignment.user_id.in_([p.id for p in people])
         )
-    return has_role(person, *GLOBAL_LANES.get(task.lane, ()))
+    ).all()
+    return [Grant(user_id, role, focus_area_id) for user_id, role, focus_area_id in rows]
 
 
-def acting_for(session: Session, user: User, task: OpenTask) -> User | None:
-    """The person on whose behalf `user` may act on `task` (the user itself first), or None."""
-    if not user.active:
-        return None
+def task_condition(session: Session, people: Sequence[User]) -> ColumnElement[bool]:
+    """The open tasks that one of `people` may act on, as one SQL condition over OpenTask: the
+    lane's right held now, and the task unassigned or assigned to that same person."""
+    grants = _grants(session, people)
+    branches: list[ColumnElement[bool]] = []
+    for person in people:
+        mine = or_(OpenTask.assignee_id.is_(None), OpenTask.assignee_id == person.id)
+        roles = [g for g in grants if g.person_id == person.id]
+        # An alias, so that an inbox query joining Activity for its columns does not swallow it.
+        owned = aliased(Activity)
+        owns = exists().where(owned.id == OpenTask.activity_id, owned.owner_id == person.id)
+        rights: list[ColumnElement[bool]] = [and_(OpenTask.lane == "activity_owner", owns)]
+        for lane, lane_roles in LANES.items():
+            held = [g for g in roles if g.role in lane_roles]
+            if not held:
+                continue
+            if lane in SCOPED_LANES:
+                areas = sorted({g.focus_area_id for g in held if g.focus_area_id is not None})
+                if areas:
+                    rights.append(and_(OpenTask.lane == lane, OpenTask.focus_area_id.in_(areas)))
+            else:
+                rights.append(OpenTask.lane == lane)
+        branches.append(and_(mine, or_(*rights)))
+    return or_(*branches) if branches else false()
+
+
+def acting_for(session: Session, user: User, task_id: str) -> User | None:
+    """The person on whose behalf `user` may act on the task now (the user itself first), or None.
+    The same condition as the inbox, applied to one task."""
     for person in represented(session, user):
-        if _may_act_as(session, person, task):
+        allowed = session.scalar(
+            select(OpenTask.id).where(OpenTask.id == task_id, task_condition(session, [person]))
+        )
+        if allowed is not None:
             return person
     return None
 
 
-def inbox_filter(session: Session, user: User) -> ColumnElement[bool]:
-    """The open tasks a user (or someone the user substitutes for) may act on, as one condition."""
+def task_actor(session: Session, user: User, task: OpenTask) -> Actor:
+    """The Actor for `user` acting on `task`, or Forbidden naming the task and why."""
+    principal = acting_for(session, user, task.id)
+    if principal is None:
+        raise Forbidden(
+            "error.access.task",
+            user=user.username,
+            task={"key": f"task.{task.name}"},
+            reason={"key": f"access.lane.{task.lane}"},
+        )
+    return Actor(user, principal if principal.id != user.id else None, task.lane)
+
+
+def may(session: Session, user: User, use_case: UseCase, focus_area_id: int | None = None) -> User | None:
+    """The person on whose behalf `user` may carry out `use_case` (itself first), or None."""
+    roles = USE_CASES[use_case]
     people = represented(session, user)
-    ids = [p.id for p in people]
-    lead_areas = [
-        a.focus_area_id for p in people for a in p.roles if a.role is Role.FOCUS_AREA_LEAD and a.focus_area_id
-    ]
-    lanes = [lane for lane, roles in GLOBAL_LANES.items() if any(has_role(p, *roles) for p in people)]
-    group = and_(
-        OpenTask.assignee_id.is_(None),
-        or_(
-            OpenTask.lane.in_(lanes) if lanes else false(),
-            and_(OpenTask.lane == "focus_area_lead", OpenTask.focus_area_id.in_(lead_areas))
-            if lead_areas
-            else false(),
-        ),
-    )
-    return or_(OpenTask.assignee_id.in_(ids), group)
+    grants = _grants(session, people)
+    for person in people:
+        for grant in grants:
+            if grant.person_id != person.id or grant.role not in roles:
+                continue
+            if use_case in SCOPED_USE_CASES and grant.focus_area_id != focus_area_id:
+                continue
+            return person
+    return None
+
+
+def require(session: Session, actor: Actor, use_case: UseCase, focus_area_id: int | None = None) -> Actor:
+    """The Actor to record `use_case` under, or Forbidden. The local operator may administer
+    people and tokens and nothing else; the system (timers, the schedule) does what it is built to."""
+    if actor.user is None:
+        if actor.is_system or use_case in OPERATOR_USE_CASES:
+            return actor
+        raise Forbidden("error.access.operator", use_case={"key": f"access.use_case.{use_case}"})
+    principal = may(session, actor.user, use_case, focus_area_id)
+    if principal is None:
+        raise Forbidden(
+            "error.access.use_case",
+            user=actor.user.username,
+            use_case={"key": f"access.use_case.{use_case}"},
+        )
+    on_behalf_of = principal if principal.id != actor.user.id else None
+    return Actor(actor.user, on_behalf_of, actor.role)
 
 
 def holders(session: Session, role: Role) -> list[User]:
+    """The active users who hold `role` (anywhere), in a stable order."""
     return list(
         session.scalars(
             select(User)

@@ -6,26 +6,50 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import extract, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from .. import clock
-from ..models import Activity, ActivityState, AnnualReport, Decision, Deviation
-from . import audit, instances
+from ..i18n import Message
+from ..models import (
+    Activity,
+    ActivityState,
+    AnnualReport,
+    AnnualReportState,
+    DecidingBody,
+    Decision,
+    Deviation,
+)
+from . import access, audit, instances, plans
+from .access import UseCase
 from .audit import Actor
 from .errors import Conflict, InvalidInput
-from .steps import Step, on_complete, start_process
+from .steps import Step, on_complete, on_passed, start_process
 
 
-def start_annual_report(session: Session, actor: Actor, year: int) -> AnnualReport:
-    """Open the year's report for the process leader to compile (once per year)."""
+def start_annual_report(
+    session: Session, actor: Actor, year: int, plan_slug: str | None = None
+) -> AnnualReport:
+    """Open a plan's report of the year for the process leader to compile (once per year)."""
+    actor = access.require(session, actor, UseCase.START_ANNUAL_REPORT)
+    plan = plans.get_plan(session, plan_slug)
     if not 2000 <= year <= 2100:
-        raise InvalidInput(f"year {year} is out of range")
-    if session.scalar(select(AnnualReport.id).where(AnnualReport.year == year)) is not None:
-        raise Conflict(f"the annual report for {year} is already under way")
-    report = AnnualReport(year=year, snapshot={}, state="compiling")
-    session.add(report)
-    session.flush()
-    audit.record(session, actor, "annual_report.started", "annual_report", year)
+        raise InvalidInput(
+            "error.annual.year",
+            fields={"year": Message("form.out_of_range", {"limit": "2000–2100"})},
+            year=year,
+        )
+    existing = select(AnnualReport.id).where(AnnualReport.plan_id == plan.id, AnnualReport.year == year)
+    if session.scalar(existing) is not None:
+        raise Conflict("error.annual.exists", year=year, plan=plan.slug)
+    report = AnnualReport(plan_id=plan.id, year=year, snapshot={}, state=AnnualReportState.COMPILING)
+    try:
+        with session.begin_nested():
+            session.add(report)
+            session.flush()
+    except IntegrityError:  # another process started it between our check and our insert
+        raise Conflict("error.annual.exists", year=year, plan=plan.slug) from None
+    audit.record(session, actor, "annual_report.started", "annual_report", year, {"plan": plan.slug})
     start_process(
         session,
         actor,
@@ -36,13 +60,20 @@ def start_annual_report(session: Session, actor: Actor, year: int) -> AnnualRepo
     return report
 
 
-def snapshot(session: Session, year: int) -> dict[str, Any]:
+def snapshot(session: Session, plan_id: int, year: int) -> dict[str, Any]:
     """Every activity's status, and every decision of the year on a deviation: what the board reads."""
-    activities = session.scalars(select(Activity).order_by(Activity.id)).all()
+    activities = session.scalars(
+        select(Activity).where(Activity.plan_id == plan_id).order_by(Activity.id)
+    ).all()
     decided = session.execute(
         select(Decision, Deviation)
         .join(Deviation, (Decision.subject_type == "deviation") & (Decision.subject_id == Deviation.id))
-        .where(extract("year", Decision.decided_at) == year, Decision.decision != "return")
+        .join(Activity, Activity.id == Deviation.activity_id)
+        .where(
+            Activity.plan_id == plan_id,
+            extract("year", Decision.decided_at) == year,
+            Decision.decision != "return",
+        )
         .order_by(Decision.id)
     ).all()
     return {
@@ -72,8 +103,8 @@ def snapshot(session: Session, year: int) -> dict[str, Any]:
 @on_complete("compile_annual_report")
 def _compiled(session: Session, step: Step, data: dict[str, Any]) -> None:
     report = step.subject(session, AnnualReport)
-    report.summary, report.snapshot = data["summary"], snapshot(session, report.year)
-    report.state, report.compiled_at = "compiled", clock.now()
+    report.summary, report.snapshot = data["summary"], snapshot(session, report.plan_id, report.year)
+    report.state, report.compiled_at = AnnualReportState.COMPILED, clock.now()
     audit.record(
         session,
         step.actor,
@@ -89,20 +120,58 @@ def _compiled(session: Session, step: Step, data: dict[str, Any]) -> None:
 
 
 @on_complete("approve_annual_report")
-def _approved(session: Session, step: Step, data: dict[str, Any]) -> None:
+def _answered(session: Session, step: Step, data: dict[str, Any]) -> None:
     report = step.subject(session, AnnualReport)
-    approved = data["outcome"] == "approve"
-    report.state = "approved" if approved else "compiling"
-    report.approved_at = clock.now() if approved else None
-    step.decide(session, "annual_report", report.id, data["outcome"], data.get("comment") or "")
-    action = "annual_report.approved" if approved else "annual_report.returned"
-    audit.record(session, step.actor, action, "annual_report", report.year, data, data.get("comment"))
+    step.decide(
+        session,
+        DecidingBody.STEERING_GROUP,
+        "annual_report",
+        report.id,
+        data["outcome"],
+        data.get("comment") or "",
+    )
+
+
+@on_passed("annual_report_returned")
+def _returned(session: Session, step: Step) -> None:
+    report = step.subject(session, AnnualReport)
+    report.state, report.approved_at = AnnualReportState.COMPILING, None
+    audit.record(
+        session,
+        step.actor,
+        "annual_report.returned",
+        "annual_report",
+        report.year,
+        {},
+        step.data.get("comment"),
+    )
+
+
+@on_passed("annual_report_approved")
+def _approved(session: Session, step: Step) -> None:
+    report = step.subject(session, AnnualReport)
+    report.state, report.approved_at = AnnualReportState.APPROVED, clock.now()
+    audit.record(
+        session,
+        step.actor,
+        "annual_report.approved",
+        "annual_report",
+        report.year,
+        {},
+        step.data.get("comment"),
+    )
 
 
 @on_complete("board_note")
-def _noted(session: Session, step: Step, data: dict[str, Any]) -> None:
+def _board_noted(session: Session, step: Step, data: dict[str, Any]) -> None:
     report = step.subject(session, AnnualReport)
-    report.state, report.noted_at = "noted", clock.now()
+    step.decide(session, DecidingBody.BOARD, "annual_report", report.id, "noted", data.get("comment") or "")
+
+
+@on_passed("annual_report_noted")
+def _noted(session: Session, step: Step) -> None:
+    report = step.subject(session, AnnualReport)
+    report.state, report.noted_at = AnnualReportState.NOTED, clock.now()
     audit.record(
-        session, step.actor, "annual_report.noted", "annual_report", report.year, data, data.get("comment")
+        session, step.actor, "annual_report.noted", "annual_report", report.year, {}, step.data.get("comment")
     )

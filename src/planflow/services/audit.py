@@ -16,20 +16,31 @@ from .. import clock
 from ..models import AuditEvent, AuditHead, User
 
 GENESIS = "0" * 64
-SYSTEM = "system"
+SYSTEM = "system"  # timers and the schedule
+OPERATOR = "operator"  # a person at the server's command line, administering without an account
 
 
 @dataclass(frozen=True)
 class Actor:
-    """Who acts: a user, possibly on behalf of someone (a substitute), or the system."""
+    """Who acts: a user, possibly on behalf of someone (a substitute), or, with no user, the
+    system or the local operator (`label`)."""
 
     user: User | None
     on_behalf_of: User | None = None
     role: str | None = None
+    label: str = SYSTEM
 
     @property
     def name(self) -> str:
-        return self.user.username if self.user else SYSTEM
+        return self.user.username if self.user else self.label
+
+    @property
+    def is_operator(self) -> bool:
+        return self.user is None and self.label == OPERATOR
+
+    @property
+    def is_system(self) -> bool:
+        return self.user is None and self.label == SYSTEM
 
     @property
     def principal(self) -> User | None:
@@ -38,6 +49,7 @@ class Actor:
 
 
 SYSTEM_ACTOR = Actor(None)
+OPERATOR_ACTOR = Actor(None, role="admin", label=OPERATOR)
 
 
 def _plain(data: dict[str, Any] | None) -> dict[str, Any]:

@@ -3,23 +3,26 @@ process leader holds the business dialogue, the steering group meets."""
 
 from __future__ import annotations
 
+import calendar
 import re
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
 from .. import clock
 from ..engine import FormError
+from ..i18n import Message
 from ..models import (
     Activity,
     ActivityState,
     AreaReview,
+    AreaReviewState,
     BusinessDialogue,
     CycleState,
-    Deviation,
-    DeviationState,
     DialogueFeedback,
     FocusArea,
     InstanceState,
@@ -28,45 +31,94 @@ from ..models import (
     ProcessInstance,
     ReportingCycle,
     ReviewOutcome,
-    Role,
     Status,
     StatusReport,
     SteeringMeeting,
     User,
 )
-from . import access, audit, deviations, instances
+from . import access, audit, deviations, instances, plans
+from .access import UseCase
 from .audit import Actor
-from .errors import Conflict, Forbidden, InvalidInput, NotFound
-from .steps import Step, complete, on_complete, signal, start_process
+from .errors import Conflict, InvalidInput, NotFound, quote
+from .steps import Step, on_complete, on_passed, signal, start_process
 
-PERIOD = re.compile(r"^\d{4}-(Q[1-4]|T[1-3]|H[12]|0[1-9]|1[0-2])$")
+PERIOD = re.compile(r"^(\d{4})-(Q[1-4]|T[1-3]|H[12]|0[1-9]|1[0-2])$")
+# The part of the year each kind of period covers: quarters, thirds (tertial), halves, months.
+PERIOD_MONTHS = {"Q": 3, "T": 4, "H": 6}
+
+
+def period_bounds(period: str) -> tuple[date, date]:
+    """The first and last day of a period such as 2026-Q4, 2026-T2, 2026-H1 or 2026-11."""
+    match = PERIOD.match(period)
+    if match is None:
+        raise InvalidInput(
+            "error.cycle.period_format", fields={"period": Message("form.period")}, period=quote(period)
+        )
+    year, part = int(match.group(1)), match.group(2)
+    if part[0] in PERIOD_MONTHS:
+        months = PERIOD_MONTHS[part[0]]
+        first_month = (int(part[1]) - 1) * months + 1
+        last_month = first_month + months - 1
+    else:
+        first_month = last_month = int(part)
+    last_day = calendar.monthrange(year, last_month)[1]
+    return date(year, first_month, 1), date(year, last_month, last_day)
 
 
 def start_cycle(
-    session: Session, actor: Actor, period: str, deadline: date, escalation_days: int = 14
+    session: Session,
+    actor: Actor,
+    period: str,
+    deadline: date,
+    escalation_days: int = 14,
+    plan_slug: str | None = None,
 ) -> ReportingCycle:
-    """Open a reporting cycle: a status-report task for the owner of every active activity,
-    and the cycle's own process waiting for the areas to be reconciled."""
-    if not PERIOD.match(period):
-        raise InvalidInput(f"period {period!r}: write it as e.g. 2026-Q4, 2026-T2, 2026-H1 or 2026-11")
+    """Open a reporting cycle of a plan: a status-report task for the owner of every activity
+    that runs in the period, and the cycle's own process waiting for the areas to be reconciled.
+
+    The rules (workflows/README.md): one open cycle per plan at a time; a plan's periods never
+    overlap; an activity reports when it is active and its timeline meets the period."""
+    actor = access.require(session, actor, UseCase.START_CYCLE)
+    plan = plans.get_plan(session, plan_slug)
+    first_day, last_day = period_bounds(period)
     if deadline < clock.now().date():
-        raise InvalidInput(f"the deadline {deadline} has already passed")
+        raise InvalidInput(
+            "error.cycle.deadline_passed", fields={"deadline": Message("form.past")}, deadline=deadline
+        )
     if not 1 <= escalation_days <= 365:
-        raise InvalidInput(f"escalation after {escalation_days} days: give 1 to 365 days")
-    if session.scalar(select(ReportingCycle.id).where(ReportingCycle.period == period)) is not None:
-        raise Conflict(f"a reporting cycle for {period} already exists")
+        raise InvalidInput(
+            "error.cycle.escalation_days",
+            fields={"escalation_days": Message("form.out_of_range", {"limit": "1–365"})},
+            days=escalation_days,
+        )
+    for other in session.scalars(select(ReportingCycle).where(ReportingCycle.plan_id == plan.id)):
+        if other.period == period:
+            raise Conflict("error.cycle.exists", period=period, plan=plan.slug)
+        if other.state is CycleState.OPEN:
+            raise Conflict("error.cycle.one_open", period=period, open=other.period, plan=plan.slug)
+        other_first, other_last = period_bounds(other.period)
+        if other_first <= last_day and first_day <= other_last:
+            raise Conflict("error.cycle.overlaps", period=period, other=other.period, plan=plan.slug)
     cycle = ReportingCycle(
-        period=period, deadline=deadline, escalation_days=escalation_days, started_at=clock.now()
+        plan_id=plan.id,
+        period=period,
+        deadline=deadline,
+        escalation_days=escalation_days,
+        started_at=clock.now(),
     )
-    session.add(cycle)
-    session.flush()
+    try:
+        with session.begin_nested():
+            session.add(cycle)
+            session.flush()
+    except IntegrityError:  # another process opened it between our check and our insert
+        raise Conflict("error.cycle.exists", period=period, plan=plan.slug) from None
     audit.record(
         session,
         actor,
         "cycle.started",
         "cycle",
         period,
-        {"deadline": deadline, "escalation_days": escalation_days},
+        {"plan": plan.slug, "deadline": deadline, "escalation_days": escalation_days},
     )
     start_process(
         session,
@@ -78,7 +130,7 @@ def start_cycle(
     rows = session.execute(
         select(Activity, InterventionArea.focus_area_id)
         .join(InterventionArea, Activity.intervention_area_id == InterventionArea.id)
-        .where(Activity.state == ActivityState.ACTIVE)
+        .where(*reporting_in(plan.id, first_day, last_day))
         .order_by(Activity.id)
     ).all()
     for activity, focus_area_id in rows:
@@ -95,10 +147,23 @@ def start_cycle(
             },
         )
     areas_with_reports = {area for _, area in rows}
-    for area_id in session.scalars(select(FocusArea.id).order_by(FocusArea.number)):
+    for area_id in session.scalars(
+        select(FocusArea.id).where(FocusArea.plan_id == plan.id).order_by(FocusArea.number)
+    ):
         if area_id not in areas_with_reports:
             _start_reconciliation(session, actor, cycle, area_id)
     return cycle
+
+
+def reporting_in(plan_id: int, first_day: date, last_day: date) -> list[ColumnElement[bool]]:
+    """Which activities of a plan report for a period: active ones whose timeline meets it (an
+    activity without dates always reports)."""
+    return [
+        Activity.plan_id == plan_id,
+        Activity.state == ActivityState.ACTIVE,
+        or_(Activity.starts_on.is_(None), Activity.starts_on <= last_day),
+        or_(Activity.ends_on.is_(None), Activity.ends_on >= first_day),
+    ]
 
 
 def reports_due(session: Session, cycle_id: int) -> int:
@@ -113,10 +178,13 @@ def reports_due(session: Session, cycle_id: int) -> int:
     )
 
 
-def get_cycle(session: Session, period: str) -> ReportingCycle:
-    cycle = session.scalar(select(ReportingCycle).where(ReportingCycle.period == period))
+def get_cycle(session: Session, period: str, plan_slug: str | None = None) -> ReportingCycle:
+    plan = plans.get_plan(session, plan_slug)
+    cycle = session.scalar(
+        select(ReportingCycle).where(ReportingCycle.plan_id == plan.id, ReportingCycle.period == period)
+    )
     if cycle is None:
-        raise NotFound(f"no reporting cycle {period!r}")
+        raise NotFound("error.cycle.not_found", period=quote(period), plan=plan.slug)
     return cycle
 
 
@@ -135,14 +203,15 @@ def _activity(session: Session, step: Step) -> Activity:
 @on_complete("report_status")
 def _reported(session: Session, step: Step, data: dict[str, Any]) -> None:
     activity = _activity(session, step)
+    status = Status(data["status"])
     report = StatusReport(
         cycle_id=step.instance.cycle_id,
         activity_id=activity.id,
         task_id=step.task_id,
         reporter_id=step.by.id,
-        status=Status(data["status"]),
+        status=status,
         comment=data.get("comment"),
-        cause=data.get("cause") if data["status"] != "green" else None,
+        cause=data.get("cause") if status.is_deviation else None,
         reported_at=clock.now(),
     )
     session.add(report)
@@ -174,23 +243,32 @@ def _pending_report(session: Session, step: Step) -> StatusReport:
 
 @on_complete("review_report")
 def _reviewed(session: Session, step: Step, data: dict[str, Any]) -> None:
+    """The lead's review is recorded; whether it accepted or returned the report is the
+    diagram's to say (report_accepted / report_returned)."""
+    report = _pending_report(session, step)
+    report.reviewed_by_id, report.reviewed_at = step.by.id, clock.now()
+    report.review_comment = data.get("comment")
+
+
+@on_passed("report_returned")
+def _report_returned(session: Session, step: Step) -> None:
+    report = _pending_report(session, step)
+    report.review = ReviewOutcome.RETURNED
+    audit.record(
+        session,
+        step.actor,
+        "status.returned",
+        "activity",
+        _activity(session, step).code,
+        {"report": report.id},
+        report.review_comment,
+    )
+
+
+@on_passed("report_accepted")
+def _report_accepted(session: Session, step: Step) -> None:
     activity = _activity(session, step)
     report = _pending_report(session, step)
-    report.reviewed_by_id = step.by.id
-    report.reviewed_at = clock.now()
-    report.review_comment = data.get("comment")
-    if data["outcome"] == "return":
-        report.review = ReviewOutcome.RETURNED
-        audit.record(
-            session,
-            step.actor,
-            "status.returned",
-            "activity",
-            activity.code,
-            {"report": report.id},
-            data.get("comment"),
-        )
-        return
     report.review = ReviewOutcome.ACCEPTED
     activity.status, activity.status_changed_at = report.status, clock.now()
     audit.record(
@@ -200,7 +278,7 @@ def _reviewed(session: Session, step: Step, data: dict[str, Any]) -> None:
         "activity",
         activity.code,
         {"report": report.id, "status": report.status},
-        data.get("comment"),
+        report.review_comment,
     )
     if report.status.is_deviation:
         deviations.open_deviation(session, step.actor, report)
@@ -245,6 +323,7 @@ def _start_reconciliation(session: Session, actor: Actor, cycle: ReportingCycle,
 def _summarised(session: Session, step: Step, data: dict[str, Any]) -> None:
     review = step.subject(session, AreaReview)
     review.summary, review.summarised_by_id = data["summary"], step.by.id
+    review.state = AreaReviewState.SUMMARISED
     audit.record(
         session,
         step.actor,
@@ -256,30 +335,48 @@ def _summarised(session: Session, step: Step, data: dict[str, Any]) -> None:
 
 
 @on_complete("confirm_area")
-def _confirmed(session: Session, step: Step, data: dict[str, Any]) -> None:
+def _area_checked(session: Session, step: Step, data: dict[str, Any]) -> None:
+    step.subject(session, AreaReview).comment = data.get("comment")
+
+
+@on_passed("area_returned")
+def _area_returned(session: Session, step: Step) -> None:
     review = step.subject(session, AreaReview)
-    cycle = _cycle(session, step)
-    review.outcome, review.comment = data["outcome"], data.get("comment")
-    action = "area.confirmed" if data["outcome"] == "confirm" else "area.returned"
+    review.state = AreaReviewState.SUMMARISING
     audit.record(
         session,
         step.actor,
-        action,
+        "area.returned",
+        "focus_area",
+        review.focus_area.number,
+        {"period": _cycle(session, step).period},
+        review.comment,
+    )
+
+
+@on_passed("area_confirmed")
+def _area_confirmed(session: Session, step: Step) -> None:
+    review = step.subject(session, AreaReview)
+    cycle = _cycle(session, step)
+    review.state, review.confirmed_at = AreaReviewState.CONFIRMED, clock.now()
+    audit.record(
+        session,
+        step.actor,
+        "area.confirmed",
         "focus_area",
         review.focus_area.number,
         {"period": cycle.period},
-        data.get("comment"),
+        review.comment,
     )
-    if data["outcome"] != "confirm":
-        return
-    review.confirmed_at = clock.now()
     session.flush()
     confirmed = session.scalar(
         select(func.count())
         .select_from(AreaReview)
-        .where(AreaReview.cycle_id == cycle.id, AreaReview.confirmed_at.is_not(None))
+        .where(AreaReview.cycle_id == cycle.id, AreaReview.state == AreaReviewState.CONFIRMED)
     )
-    if confirmed == session.scalar(select(func.count()).select_from(FocusArea)):
+    if confirmed == session.scalar(
+        select(func.count()).select_from(FocusArea).where(FocusArea.plan_id == cycle.plan_id)
+    ):
         cycle_instance = session.scalars(
             select(ProcessInstance).where(
                 ProcessInstance.process_id == "reporting_cycle", ProcessInstance.cycle_id == cycle.id
@@ -306,67 +403,56 @@ def _dialogue_held(session: Session, step: Step, data: dict[str, Any]) -> None:
     audit.record(session, step.actor, "dialogue.recorded", "cycle", cycle.period, data)
 
 
-def open_for_feedback(session: Session) -> list[str]:
-    """The periods whose business dialogue is open, so dialogue users can add feedback."""
+def open_for_feedback(session: Session, plan_slug: str | None = None) -> list[str]:
+    """The periods of a plan whose business dialogue is open, so dialogue users can add feedback."""
+    plan = plans.get_plan(session, plan_slug)
     return list(
         session.scalars(
             select(ReportingCycle.period)
             .join(OpenTask, OpenTask.cycle_id == ReportingCycle.id)
-            .where(OpenTask.name == "business_dialogue")
+            .where(OpenTask.name == "business_dialogue", ReportingCycle.plan_id == plan.id)
             .order_by(ReportingCycle.period)
         )
     )
 
 
-def give_dialogue_feedback(session: Session, user: User, period: str, data: Any) -> DialogueFeedback:
+def give_dialogue_feedback(
+    session: Session, user: User, period: str, data: Any, plan_slug: str | None = None
+) -> DialogueFeedback:
     """A business-organisation representative adds feedback while the dialogue step is open."""
-    if not access.has_role(user, Role.DIALOGUE):
-        raise Forbidden(f"{user.username} does not speak for a business organisation (role dialogue)")
-    cycle = get_cycle(session, period)
+    actor = access.require(session, Actor(user, None, "dialogue"), UseCase.GIVE_DIALOGUE_FEEDBACK)
+    cycle = get_cycle(session, period, plan_slug)
     open_dialogue = session.scalar(
         select(OpenTask.id).where(OpenTask.cycle_id == cycle.id, OpenTask.name == "business_dialogue")
     )
     if open_dialogue is None:
-        raise Conflict(f"the business dialogue of {period} is not open for feedback")
+        raise Conflict("error.dialogue.closed", period=period)
     try:
         clean = instances.library().forms.get("dialogue_feedback").validate(data)
     except FormError as exc:
-        raise InvalidInput(str(exc), exc.errors) from None
+        raise InvalidInput("error.form.invalid", fields=exc.errors) from None
     feedback = DialogueFeedback(
         cycle_id=cycle.id, author_id=user.id, feedback=clean["feedback"], given_at=clock.now()
     )
     session.add(feedback)
     session.flush()
-    audit.record(session, Actor(user, None, "dialogue"), "dialogue.feedback", "cycle", period, clean)
+    audit.record(session, actor, "dialogue.feedback", "cycle", period, clean)
     return feedback
 
 
 @on_complete("steering_meeting")
 def _meeting_closed(session: Session, step: Step, data: dict[str, Any]) -> None:
-    """The chair closes the meeting: minutes, priorities and a decision on every deviation that
-    awaits the steering group."""
+    """The chair closes the meeting with its minutes and priorities. The group's decisions on
+    deviations are each recorded through its own decision task; the meeting closes only when none
+    is left awaiting it."""
     cycle = _cycle(session, step)
-    awaiting = {
-        str(deviation.id): task
-        for deviation, task in session.execute(
-            select(Deviation, OpenTask)
-            .join(
-                ProcessInstance,
-                (ProcessInstance.subject_type == "deviation") & (ProcessInstance.subject_id == Deviation.id),
-            )
-            .join(OpenTask, OpenTask.instance_id == ProcessInstance.id)
-            .where(OpenTask.name == "steering_decision", Deviation.state != DeviationState.DECIDED)
+    undecided = deviations.awaiting_steering_group(session, cycle.plan_id)
+    if undecided:
+        raise InvalidInput(
+            "error.steering.undecided",
+            activities=", ".join(item.activity_code for item in undecided),
+            count=len(undecided),
         )
-    }
-    decisions: dict[str, dict[str, str]] = data.get("decisions") or {}
-    undecided = sorted(set(awaiting) - set(decisions), key=int)
-    unknown = sorted(set(decisions) - set(awaiting), key=int)
-    if undecided or unknown:
-        errors = {f"decisions.{d}": "awaits a decision in this meeting" for d in undecided}
-        errors |= {f"decisions.{d}": "is not a deviation awaiting the steering group" for d in unknown}
-        raise InvalidInput("the meeting must decide exactly the deviations awaiting it", errors)
-    for deviation_id, decision in sorted(decisions.items(), key=lambda item: int(item[0])):
-        complete(session, step.actor, awaiting[deviation_id], decision, ["decision", "rationale"])
     session.add(
         SteeringMeeting(
             cycle_id=cycle.id,
@@ -376,13 +462,18 @@ def _meeting_closed(session: Session, step: Step, data: dict[str, Any]) -> None:
             closed_at=clock.now(),
         )
     )
-    step.decide(session, "steering_meeting", cycle.id, "noted", data["notes"])
-    cycle.state, cycle.reported_at = CycleState.REPORTED, clock.now()
     audit.record(
         session,
         step.actor,
         "steering.meeting_closed",
         "cycle",
         cycle.period,
-        {"notes": data["notes"], "priorities": data.get("priorities"), "decided": sorted(decisions, key=int)},
+        {"notes": data["notes"], "priorities": data.get("priorities")},
     )
+
+
+@on_passed("cycle_reported")
+def _cycle_reported(session: Session, step: Step) -> None:
+    cycle = _cycle(session, step)
+    cycle.state, cycle.reported_at = CycleState.REPORTED, clock.now()
+    audit.record(session, step.actor, "cycle.reported", "cycle", cycle.period)

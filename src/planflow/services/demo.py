@@ -4,22 +4,29 @@ The seed names no owners or dates for single activities (the process leader keep
 activity plan), so everything made here is marked as demo data (`is_demo`) and shown as such.
 
 The rule for owners: each focus area has two owner accounts from the office that does most of its
-work; an activity with an odd number goes to the first, an even number to the second. Dates: an
-activity starts in the quarter after the plan was adopted, staggered by intervention area, and runs
-to the end of the strategy period.
+work; an activity with an odd number goes to the first, an even number to the second.
+
+The rule for dates: the seed's strategy period (2016–2022) is over, but a demo must make sense on
+the day it is set up, so the invented timelines lie around today. An activity starts 0–3 quarters
+before the current quarter (staggered by intervention area) and ends 1–4 quarters after the end of
+the next year (staggered by activity number): a cycle for the current quarter asks every active
+demo activity to report. The plan's own adoption date and period stay as the seed has them.
 """
 
 from __future__ import annotations
 
 import secrets
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..models import Activity, FocusArea, InterventionArea, Plan, User
+from .. import clock
+from ..models import Activity, FocusArea, InterventionArea, User
+from .audit import OPERATOR_ACTOR
 from .people import RoleSpec, add_user
 
+ONE_DAY = timedelta(days=1)
 DEMO_DOMAIN = "demo.planflow.invalid"  # .invalid never resolves: demo mail goes nowhere
 
 # focus area number -> (office, first owner, second owner)
@@ -59,6 +66,7 @@ def create_demo_data(session: Session) -> list[tuple[str, str]]:
             password = secrets.token_urlsafe(9)
             user = add_user(
                 session,
+                OPERATOR_ACTOR,
                 username,
                 f"{name} (demo)",
                 f"{username}@{DEMO_DOMAIN}",
@@ -73,9 +81,8 @@ def create_demo_data(session: Session) -> list[tuple[str, str]]:
     for username, name, office, roles in STAFF:
         account(username, name, office, roles)
 
-    plan = session.scalar(select(Plan))
-    if plan is None:
-        return created
+    today = clock.now().date()
+    this_quarter = date(today.year, (today.month - 1) // 3 * 3 + 1, 1)
     rows = session.execute(
         select(Activity, InterventionArea.number, FocusArea.number)
         .join(InterventionArea, Activity.intervention_area_id == InterventionArea.id)
@@ -88,11 +95,16 @@ def create_demo_data(session: Session) -> list[tuple[str, str]]:
         office, first, second = OWNERS[(fa_number - 1) % len(OWNERS) + 1]
         username, name = first if activity.number % 2 else second
         owner = account(username, name, office, [])
-        quarter = (ia_number - 1) % 4
         activity.owner = owner
         activity.office = office
-        activity.starts_on = date(plan.adopted_on.year, 4 + 3 * quarter if quarter < 3 else 12, 1)
-        activity.ends_on = date(plan.strategy_end, 12, 31)
+        activity.starts_on = _months_later(this_quarter, -3 * ((ia_number - 1) % 4))
+        activity.ends_on = _months_later(date(today.year + 2, 1, 1), 3 * (activity.number % 4 + 1)) - ONE_DAY
         activity.is_demo = True
     session.flush()
     return created
+
+
+def _months_later(day: date, months: int) -> date:
+    """The first of the month `months` after (or before) the first of `day`'s month."""
+    index = day.year * 12 + day.month - 1 + months
+    return date(index // 12, index % 12 + 1, 1)

@@ -4,6 +4,8 @@ waits too long for that decision is escalated."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -13,16 +15,19 @@ from .. import clock
 from ..models import (
     Activity,
     ActivityState,
+    DecidingBody,
+    Decision,
     Deviation,
     DeviationState,
     InterventionArea,
-    Notice,
+    OpenTask,
+    ProcessInstance,
     ReportingCycle,
     Role,
+    Status,
     StatusReport,
-    User,
 )
-from . import access, audit, instances
+from . import access, audit, instances, notices
 from .audit import SYSTEM_ACTOR, Actor
 from .steps import Step, on_complete, on_passed, start_process
 
@@ -83,60 +88,138 @@ def _recommended(session: Session, step: Step, data: dict[str, Any]) -> None:
 
 
 @on_complete("agree_recommendation")
-def _agreed(session: Session, step: Step, data: dict[str, Any]) -> None:
+def _lead_answered(session: Session, step: Step, data: dict[str, Any]) -> None:
+    """The lead's answer is in the audit trail with the event its gateway leads to."""
+
+
+@on_passed("recommendation_returned")
+def _recommendation_returned(session: Session, step: Step) -> None:
     deviation = step.subject(session, Deviation)
-    agreed = data["outcome"] == "agree"
-    deviation.state = DeviationState.AGREED if agreed else DeviationState.OPEN
-    action = "deviation.recommendation_agreed" if agreed else "deviation.recommendation_returned"
-    audit.record(session, step.actor, action, "deviation", deviation.id, data, data.get("comment"))
+    deviation.state = DeviationState.OPEN
+    comment = step.data.get("comment")
+    audit.record(
+        session, step.actor, "deviation.recommendation_returned", "deviation", deviation.id, {}, comment
+    )
+
+
+@on_passed("recommendation_agreed")
+def _recommendation_agreed(session: Session, step: Step) -> None:
+    deviation = step.subject(session, Deviation)
+    deviation.state = DeviationState.AGREED
+    comment = step.data.get("comment")
+    audit.record(
+        session, step.actor, "deviation.recommendation_agreed", "deviation", deviation.id, {}, comment
+    )
 
 
 @on_complete("steering_decision")
 def _decided(session: Session, step: Step, data: dict[str, Any]) -> None:
+    """The steering group's decision, recorded by its chair: what happens next is the diagram's."""
     deviation = step.subject(session, Deviation)
-    decision = data["decision"]
-    step.decide(session, "deviation", deviation.id, decision, data["rationale"])
-    deviation.decision = decision
-    if decision == "return":
-        deviation.state = DeviationState.OPEN
-    else:
-        deviation.state, deviation.decided_at = DeviationState.DECIDED, clock.now()
+    step.decide(
+        session, DecidingBody.STEERING_GROUP, "deviation", deviation.id, data["decision"], data["rationale"]
+    )
     audit.record(
         session,
         step.actor,
         "deviation.decided",
         "deviation",
         deviation.id,
-        {"decision": decision, "activity": deviation.activity.code},
+        {
+            "decision": data["decision"],
+            "activity": deviation.activity.code,
+            "body": DecidingBody.STEERING_GROUP,
+        },
         data["rationale"],
     )
-    if decision == "close":
-        deviation.activity.state = ActivityState.CLOSED
-        audit.record(
-            session,
-            step.actor,
-            "activity.closed",
-            "activity",
-            deviation.activity.code,
-            {"deviation": deviation.id},
-            data["rationale"],
+
+
+@on_passed("decision_returned")
+def _decision_returned(session: Session, step: Step) -> None:
+    step.subject(session, Deviation).state = DeviationState.OPEN
+
+
+@on_passed("activity_closed")
+def _activity_closed(session: Session, step: Step) -> None:
+    deviation = step.subject(session, Deviation)
+    deviation.activity.state = ActivityState.CLOSED
+    audit.record(
+        session,
+        step.actor,
+        "activity.closed",
+        "activity",
+        deviation.activity.code,
+        {"deviation": deviation.id},
+    )
+
+
+@on_passed("deviation_decided")
+def _deviation_decided(session: Session, step: Step) -> None:
+    deviation = step.subject(session, Deviation)
+    deviation.state, deviation.decided_at = DeviationState.DECIDED, clock.now()
+
+
+def latest_decision(session: Session, deviation_id: int) -> Decision | None:
+    """The steering group's latest decision on a deviation."""
+    return session.scalar(
+        select(Decision)
+        .where(Decision.subject_type == "deviation", Decision.subject_id == deviation_id)
+        .order_by(Decision.id.desc())
+        .limit(1)
+    )
+
+
+@dataclass(frozen=True)
+class AwaitingDecision:
+    """A deviation in the steering group's queue, with the task its decision is recorded through."""
+
+    deviation_id: int
+    task_id: str
+    activity_code: str
+    activity_title: str
+    level: Status
+    cause: str
+    recommendation: str | None
+    period: str | None
+    opened_at: datetime
+    escalated_at: datetime | None
+
+
+def awaiting_steering_group(session: Session, plan_id: int) -> list[AwaitingDecision]:
+    """The steering group's queue: deviations of a plan whose decision task is open, escalated
+    first, then red before yellow, then oldest first. Pages, the API and the meeting use this."""
+    rows = session.execute(
+        select(Deviation, OpenTask.id, Activity.code, Activity.title, ReportingCycle.period)
+        .join(Activity, Activity.id == Deviation.activity_id)
+        .join(
+            ProcessInstance,
+            (ProcessInstance.subject_type == "deviation") & (ProcessInstance.subject_id == Deviation.id),
         )
-
-
-def _notify(session: Session, people: list[User], kind: str, key: str, subject: str, body: str) -> None:
-    for person in {p.id: p for p in people}.values():
-        dedupe = f"{kind}:{key}:{person.id}"
-        if session.scalar(select(Notice.id).where(Notice.dedupe_key == dedupe)) is None:
-            session.add(
-                Notice(
-                    recipient_id=person.id,
-                    kind=kind,
-                    subject=subject,
-                    body=body,
-                    dedupe_key=dedupe,
-                    created_at=clock.now(),
-                )
-            )
+        .join(OpenTask, OpenTask.instance_id == ProcessInstance.id)
+        .outerjoin(ReportingCycle, ReportingCycle.id == Deviation.cycle_id)
+        .where(OpenTask.name == "steering_decision", Activity.plan_id == plan_id)
+        .order_by(
+            Deviation.escalated_at.is_(None),
+            Deviation.level != Status.RED,
+            Deviation.opened_at,
+            Deviation.id,
+        )
+    ).all()
+    return [
+        AwaitingDecision(
+            deviation_id=deviation.id,
+            task_id=task_id,
+            activity_code=code,
+            activity_title=title,
+            level=deviation.level,
+            cause=deviation.cause,
+            recommendation=deviation.recommendation,
+            period=period,
+            opened_at=deviation.opened_at,
+            escalated_at=deviation.escalated_at,
+        )
+        for deviation, task_id, code, title, period in rows
+    ]
 
 
 @on_passed("deviation_escalated")
@@ -145,20 +228,17 @@ def _escalated(session: Session, step: Step) -> None:
     if deviation.escalated_at is not None:
         return
     deviation.escalated_at = clock.now()
-    chairs = access.holders(session, Role.STEERING_CHAIR)
-    leaders = access.holders(session, Role.PROCESS_LEADER)
+    recipients = access.holders(session, Role.STEERING_CHAIR) + access.holders(session, Role.PROCESS_LEADER)
     activity = deviation.activity
     days = session.scalar(
         select(ReportingCycle.escalation_days).where(ReportingCycle.id == deviation.cycle_id)
     )
-    _notify(
+    notices.queue(
         session,
-        chairs + leaders,
-        "escalation",
+        recipients,
+        "notice.escalation",
+        {"activity": activity.code, "title": activity.title, "days": days, "cause": deviation.cause},
         f"deviation-{deviation.id}",
-        f"Röd avvikelse utan beslut: {activity.code} {activity.title}",
-        f"Avvikelsen för {activity.code} har väntat på styrgruppens beslut i {days} dagar.\n"
-        f"Orsak: {deviation.cause}",
     )
     audit.record(
         session,
@@ -166,7 +246,7 @@ def _escalated(session: Session, step: Step) -> None:
         "deviation.escalated",
         "deviation",
         deviation.id,
-        {"activity": activity.code, "to": [u.username for u in chairs + leaders], "after_days": days},
+        {"activity": activity.code, "to": sorted({u.username for u in recipients}), "after_days": days},
     )
 
 
@@ -174,14 +254,20 @@ def _escalated(session: Session, step: Step) -> None:
 def _owner_informed(session: Session, step: Step) -> None:
     deviation = step.subject(session, Deviation)
     activity = deviation.activity
-    if activity.owner is not None:
-        _notify(
+    decision = latest_decision(session, deviation.id)
+    if activity.owner is not None and decision is not None:
+        notices.queue(
             session,
             [activity.owner],
-            "decision",
+            "notice.decision",
+            {
+                "activity": activity.code,
+                "title": activity.title,
+                "decision": {"key": f"decision.{decision.decision}"},
+                "rationale": decision.rationale,
+                "recommendation": deviation.recommendation or "",
+            },
             f"deviation-{deviation.id}",
-            f"Styrgruppens beslut om {activity.code} {activity.title}",
-            f"Beslut: {deviation.decision}\nRekommendation: {deviation.recommendation}",
         )
     audit.record(
         session,

@@ -8,15 +8,13 @@ from datetime import date
 from functools import cache
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from .. import clock, resources
 from ..engine import ProcessDefinition, ProcessRun, SpecLibrary
 from ..engine.runner import SERIALIZER_VERSION
 from ..models import (
-    Activity,
-    ActivityProposal,
     InstanceState,
     OpenTask,
     PendingTimer,
@@ -87,7 +85,7 @@ def lock(session: Session, instance_id: int) -> ProcessInstance:
     """Load an instance row for change: a row lock on PostgreSQL, the version check everywhere."""
     instance = session.get(ProcessInstance, instance_id, with_for_update=True, populate_existing=True)
     if instance is None:
-        raise NotFound(f"no process instance {instance_id}")
+        raise NotFound("error.instance.not_found", instance=instance_id)
     return instance
 
 
@@ -95,7 +93,7 @@ def load(session: Session, instance: ProcessInstance) -> ProcessRun:
     def stored_source(spec_hash: str) -> tuple[str, str]:
         spec = session.get(ProcessSpec, spec_hash)
         if spec is None:
-            raise NotFound(f"the spec {spec_hash[:12]} of instance {instance.id} is not stored")
+            raise NotFound("error.instance.spec_missing", instance=instance.id, spec=spec_hash[:12])
         return spec.source, spec.filename
 
     return ProcessRun.load(library().by_hash(instance.spec_hash, stored_source), instance.state)
@@ -122,12 +120,10 @@ def save(session: Session, instance: ProcessInstance, run: ProcessRun) -> None:
                 instance_id=instance.id,
                 process_id=instance.process_id,
                 name=task.name,
-                title=task.title,
                 lane=task.lane,
                 cycle_id=instance.cycle_id,
                 focus_area_id=instance.focus_area_id,
                 activity_id=instance.activity_id,
-                assignee_id=_default_assignee(session, instance, task.lane, task.name),
                 due_on=instance.due_on,
                 created_at=clock.now(),
             )
@@ -142,15 +138,3 @@ def save(session: Session, instance: ProcessInstance, run: ProcessRun) -> None:
         )
     session.flush()
     run.mark_saved()
-
-
-def _default_assignee(session: Session, instance: ProcessInstance, lane: str, name: str) -> int | None:
-    """An owner's task goes to the activity's owner, a proposal back to its proposer; the other
-    lanes are group tasks that anyone holding the role in scope may claim."""
-    if lane == "activity_owner" and instance.activity_id is not None:
-        return session.scalar(select(Activity.owner_id).where(Activity.id == instance.activity_id))
-    if name == "propose_activity" and instance.subject_type == "proposal":
-        return session.scalar(
-            select(ActivityProposal.proposed_by_id).where(ActivityProposal.id == instance.subject_id)
-        )
-    return None

@@ -15,47 +15,74 @@ from sqlalchemy.orm import Session, selectinload
 from werkzeug.security import generate_password_hash
 
 from .. import clock
-from ..models import Activity, ApiToken, FocusArea, Role, RoleAssignment, Substitution, User
-from . import access, audit
-from .errors import Forbidden, InvalidInput, NotFound
+from ..i18n import Message
+from ..models import Activity, ApiToken, FocusArea, Plan, Role, RoleAssignment, Substitution, User
+from . import access, audit, plans
+from .access import UseCase
+from .audit import Actor
+from .errors import Conflict, InvalidInput, NotFound, quote
 
 USERNAME = re.compile(r"^[a-z0-9._-]{2,64}$")
-EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
+EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,190}$")
 LANGUAGES = ("sv", "en")
+ACTIVITY_OWNER = "activity_owner"  # not a Role row: it is Activity.owner
 # Roles that only make sense within one focus area.
 FOCUS_AREA_ROLES = {Role.FOCUS_AREA_LEAD, Role.WORKING_GROUP}
+SCOPE = re.compile(r"^(?:(?P<plan>[a-z0-9][a-z0-9-]{1,63})/)?(?P<where>\d{1,4}|\d{1,4}\.\d{1,4}\.\d{1,4})$")
 
 
 @dataclass(frozen=True)
 class RoleSpec:
-    """A role to grant, with an optional scope: a focus area number or an activity code."""
+    """A role to grant, with an optional scope: a focus area number or an activity code, in the
+    default plan or, written `plan-slug/3`, in another. `activity_owner:1.1.1` makes the user the
+    activity's owner."""
 
-    role: Role
+    role: Role | None  # None: activity ownership
     focus_area: int | None = None
     activity: str | None = None
+    plan: str | None = None
 
     @classmethod
     def parse(cls, text: str) -> RoleSpec:
-        """Parse `role`, `role:<focus area number>` or `role:<activity code>`."""
+        """Parse `role`, `role:<focus area number>`, `role:<activity code>`, each scope optionally
+        as `<plan slug>/<scope>`."""
         name, _, scope = text.partition(":")
-        try:
-            role = Role(name)
-        except ValueError:
-            known = ", ".join(r.value for r in Role)
-            raise InvalidInput(f"unknown role {name!r} (known: {known})") from None
+        known = ", ".join([*(r.value for r in Role), ACTIVITY_OWNER])
+        role: Role | None
+        if name == ACTIVITY_OWNER:
+            role = None
+        else:
+            try:
+                role = Role(name)
+            except ValueError:
+                raise InvalidInput("error.role.unknown", role=quote(name), known=known) from None
         if not scope:
-            if role in FOCUS_AREA_ROLES:
-                raise InvalidInput(f"role {name} needs a focus area, e.g. {name}:3")
+            if role is None or role in FOCUS_AREA_ROLES:
+                raise InvalidInput("error.role.needs_scope", role=name)
             return cls(role)
-        if scope.isdigit():
-            return cls(role, focus_area=int(scope))
-        if re.fullmatch(r"\d+\.\d+\.\d+", scope):
-            return cls(role, activity=scope)
-        raise InvalidInput(f"scope {scope!r} is neither a focus area number nor an activity code")
+        match = SCOPE.match(scope)
+        if match is None:
+            raise InvalidInput("error.role.scope", scope=quote(scope))
+        where, plan = match.group("where"), match.group("plan")
+        if "." in where:
+            if role is not None:
+                raise InvalidInput("error.role.scope_kind", role=name, scope=quote(scope))
+            return cls(None, activity=where, plan=plan)
+        if role not in FOCUS_AREA_ROLES:
+            raise InvalidInput("error.role.scope_kind", role=name, scope=quote(scope))
+        return cls(role, focus_area=int(where), plan=plan)
+
+    def __str__(self) -> str:
+        name = self.role.value if self.role else ACTIVITY_OWNER
+        where = self.activity or (str(self.focus_area) if self.focus_area is not None else None)
+        if where is None:
+            return name
+        return f"{name}:{self.plan}/{where}" if self.plan else f"{name}:{where}"
 
 
 def add_user(
     session: Session,
+    actor: Actor,
     username: str,
     display_name: str,
     email: str,
@@ -65,17 +92,22 @@ def add_user(
     office: str | None = None,
     is_demo: bool = False,
 ) -> User:
-    """Create a user with its roles; refuses a taken username or malformed fields."""
+    """Create a user with its roles (an admin's act, audited); refuses a taken username or
+    malformed fields."""
+    actor = access.require(session, actor, UseCase.MANAGE_PEOPLE)
+    fields: dict[str, Message] = {}
     if not USERNAME.match(username):
-        raise InvalidInput(f"username {username!r}: use 2–64 of a-z, 0-9, '.', '_', '-'")
-    if not display_name.strip():
-        raise InvalidInput("display name must not be empty")
+        fields["username"] = Message("form.username")
+    if not display_name.strip() or len(display_name) > 200:
+        fields["display_name"] = Message("form.text", {"max": 200})
     if not EMAIL.match(email):
-        raise InvalidInput(f"email {email!r} is not an email address")
+        fields["email"] = Message("form.email")
     if language not in LANGUAGES:
-        raise InvalidInput(f"language must be one of {', '.join(LANGUAGES)}")
+        fields["language"] = Message("form.one_of", {"choices": ", ".join(LANGUAGES)})
+    if fields:
+        raise InvalidInput("error.input.invalid", fields=fields)
     if session.scalar(select(User.id).where(User.username == username)) is not None:
-        raise InvalidInput(f"username {username!r} is taken")
+        raise Conflict("error.user.taken", username=username)
     user = User(
         username=username,
         display_name=display_name.strip(),
@@ -87,46 +119,142 @@ def add_user(
         created_at=clock.now(),
     )
     session.add(user)
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        "user.added",
+        "user",
+        username,
+        {
+            "display_name": user.display_name,
+            "email": email,
+            "language": language,
+            "password_set": bool(password),
+        },
+    )
     for spec in roles:
-        grant_role(session, user, spec)
+        grant_role(session, actor, user, spec)
     session.flush()
     return user
 
 
-def grant_role(session: Session, user: User, spec: RoleSpec) -> RoleAssignment:
-    """Give `user` a role, resolving its scope; granting the same role twice is a no-op."""
-    focus_area_id = activity_id = None
+def grant_role(session: Session, actor: Actor, user: User, spec: RoleSpec) -> None:
+    """Give `user` a role, resolving its scope (an admin's act, audited); granting the same role
+    twice is a no-op."""
+    actor = access.require(session, actor, UseCase.MANAGE_PEOPLE)
+    if spec.role is None:
+        assert spec.activity is not None
+        set_activity_owner(session, actor, spec.activity, user.username, spec.plan)
+        return
+    focus_area_id = None
     if spec.focus_area is not None:
-        focus_area_id = session.scalar(select(FocusArea.id).where(FocusArea.number == spec.focus_area))
+        plan = plans.get_plan(session, spec.plan)
+        focus_area_id = session.scalar(
+            select(FocusArea.id).where(FocusArea.plan_id == plan.id, FocusArea.number == spec.focus_area)
+        )
         if focus_area_id is None:
-            raise InvalidInput(f"there is no focus area {spec.focus_area}")
-    if spec.activity is not None:
-        activity_id = session.scalar(select(Activity.id).where(Activity.code == spec.activity))
-        if activity_id is None:
-            raise InvalidInput(f"there is no activity {spec.activity}")
-    for existing in user.roles:
-        if (existing.role, existing.focus_area_id, existing.activity_id) == (
-            spec.role,
-            focus_area_id,
-            activity_id,
-        ):
-            return existing
-    assignment = RoleAssignment(role=spec.role, focus_area_id=focus_area_id, activity_id=activity_id)
-    user.roles.append(assignment)
-    return assignment
+            raise InvalidInput("error.role.no_focus_area", number=spec.focus_area, plan=plan.slug)
+    held = session.scalar(
+        select(RoleAssignment.id).where(
+            RoleAssignment.user_id == user.id,
+            RoleAssignment.role == spec.role,
+            RoleAssignment.focus_area_id.is_(None)
+            if focus_area_id is None
+            else RoleAssignment.focus_area_id == focus_area_id,
+        )
+    )
+    if held is not None:
+        return
+    session.add(RoleAssignment(user_id=user.id, role=spec.role, focus_area_id=focus_area_id))
+    session.flush()
+    session.expire(user, ["roles"])
+    audit.record(session, actor, "role.granted", "user", user.username, {"role": str(spec)})
+
+
+def revoke_role(session: Session, actor: Actor, username: str, spec: RoleSpec) -> int:
+    """Take a role from a user (an admin's act, audited); returns how many assignments ended."""
+    actor = access.require(session, actor, UseCase.MANAGE_PEOPLE)
+    if spec.role is None:
+        raise InvalidInput("error.role.owner_revoke")
+    user = get_user(session, username)
+    assignments = [
+        a
+        for a in session.scalars(
+            select(RoleAssignment)
+            .options(selectinload(RoleAssignment.focus_area))
+            .where(RoleAssignment.user_id == user.id, RoleAssignment.role == spec.role)
+        )
+        if spec.focus_area is None or (a.focus_area is not None and a.focus_area.number == spec.focus_area)
+    ]
+    for assignment in assignments:
+        session.delete(assignment)
+    session.flush()
+    session.expire(user, ["roles"])
+    if assignments:
+        audit.record(session, actor, "role.revoked", "user", username, {"role": str(spec)})
+    return len(assignments)
+
+
+def set_active(session: Session, actor: Actor, username: str, active: bool) -> None:
+    """Let a user sign in and act, or stop them at once (an admin's act, audited)."""
+    actor = access.require(session, actor, UseCase.MANAGE_PEOPLE)
+    user = get_user(session, username)
+    if user.active != active:
+        user.active = active
+        audit.record(session, actor, "user.activated" if active else "user.deactivated", "user", username)
+
+
+def set_activity_owner(
+    session: Session, actor: Actor, code: str, username: str, plan_slug: str | None = None
+) -> Activity:
+    """Make `username` the owner of an activity (an admin's act, audited). The owner's open
+    tasks follow: the activity owner's lane is whoever owns the activity now."""
+    actor = access.require(session, actor, UseCase.MANAGE_PEOPLE)
+    plan = plans.get_plan(session, plan_slug)
+    activity = session.scalar(select(Activity).where(Activity.plan_id == plan.id, Activity.code == code))
+    if activity is None:
+        raise NotFound("error.activity.not_found", code=quote(code), plan=plan.slug)
+    owner = get_user(session, username)
+    if not owner.active:
+        raise InvalidInput("error.user.inactive", username=username)
+    before = activity.owner.username if activity.owner else None
+    if before != username:
+        activity.owner_id, activity.office = owner.id, owner.office or activity.office
+        session.flush()
+        audit.record(
+            session,
+            actor,
+            "activity.owner_changed",
+            "activity",
+            code,
+            {"plan": plan.slug, "from": before, "to": username},
+        )
+    return activity
 
 
 def get_user(session: Session, username: str) -> User:
     user = session.scalar(select(User).where(User.username == username))
     if user is None:
-        raise NotFound(f"no user {username!r}")
+        raise NotFound("error.user.not_found", username=quote(username))
     return user
 
 
-def set_password(session: Session, username: str, password: str) -> None:
-    if len(password) < 8:
-        raise InvalidInput("a password needs at least 8 characters")
-    get_user(session, username).password_hash = generate_password_hash(password)
+def _self_or(session: Session, actor: Actor, username: str, use_case: UseCase) -> tuple[Actor, User]:
+    """Everyone manages their own password and tokens; an admin manages anyone's."""
+    user = get_user(session, username)
+    if actor.user is not None and actor.user.id == user.id and user.active:
+        return actor, user
+    return access.require(session, actor, use_case), user
+
+
+def set_password(session: Session, actor: Actor, username: str, password: str) -> None:
+    """Set a login password (audited, the password never)."""
+    actor, user = _self_or(session, actor, username, UseCase.MANAGE_PEOPLE)
+    if not 8 <= len(password) <= 256:
+        raise InvalidInput("error.input.invalid", fields={"password": Message("form.password")})
+    user.password_hash = generate_password_hash(password)
+    audit.record(session, actor, "user.password_set", "user", username)
 
 
 def list_users(session: Session) -> list[dict[str, Any]]:
@@ -134,30 +262,32 @@ def list_users(session: Session) -> list[dict[str, Any]]:
     users = session.scalars(
         select(User)
         .options(
-            selectinload(User.roles).selectinload(RoleAssignment.focus_area),
-            selectinload(User.roles).selectinload(RoleAssignment.activity),
+            selectinload(User.roles).selectinload(RoleAssignment.focus_area).selectinload(FocusArea.plan)
         )
         .order_by(User.username)
     ).all()
     owned: dict[int | None, list[str]] = {}
-    for owner_id, code in session.execute(
-        select(Activity.owner_id, Activity.code).where(Activity.owner_id.is_not(None)).order_by(Activity.id)
+    for owner_id, code, slug in session.execute(
+        select(Activity.owner_id, Activity.code, Plan.slug)
+        .join(Plan, Plan.id == Activity.plan_id)
+        .where(Activity.owner_id.is_not(None))
+        .order_by(Activity.id)
     ):
-        owned.setdefault(owner_id, []).append(code)
+        owned.setdefault(owner_id, []).append(f"{slug}/{code}")
     result = []
     for user in users:
         roles: list[dict[str, Any]] = [
             {
                 "role": a.role.value,
+                "plan": a.focus_area.plan.slug if a.focus_area else None,
                 "focus_area": a.focus_area.number if a.focus_area else None,
-                "activity": a.activity.code if a.activity else None,
+                "activity": None,
             }
             for a in user.roles
         ]
-        roles += [
-            {"role": "activity_owner", "focus_area": None, "activity": code}
-            for code in owned.get(user.id, [])
-        ]
+        for scoped in owned.get(user.id, []):
+            slug, _, code = scoped.partition("/")
+            roles.append({"role": ACTIVITY_OWNER, "plan": slug, "focus_area": None, "activity": code})
         result.append(
             {
                 "username": user.username,
@@ -177,23 +307,28 @@ def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def issue_token(session: Session, username: str) -> str:
-    """Make a new API bearer token for a user; only its hash is stored, so it is shown once."""
-    user = get_user(session, username)
+def issue_token(session: Session, actor: Actor, username: str) -> str:
+    """Make a new API bearer token for a user (audited); only its hash is stored, so it is shown
+    once."""
+    actor, user = _self_or(session, actor, username, UseCase.MANAGE_TOKENS)
     token = "pf_" + secrets.token_urlsafe(32)
-    session.add(ApiToken(user_id=user.id, token_hash=_token_hash(token), created_at=clock.now()))
+    row = ApiToken(user_id=user.id, token_hash=_token_hash(token), created_at=clock.now())
+    session.add(row)
     session.flush()
+    audit.record(session, actor, "token.issued", "user", username, {"token_id": row.id})
     return token
 
 
-def revoke_tokens(session: Session, username: str) -> int:
-    """Revoke every live token of a user; returns how many."""
-    user = get_user(session, username)
+def revoke_tokens(session: Session, actor: Actor, username: str) -> int:
+    """Revoke every live token of a user (audited); returns how many."""
+    actor, user = _self_or(session, actor, username, UseCase.MANAGE_TOKENS)
     tokens = session.scalars(
         select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
     ).all()
     for token in tokens:
         token.revoked_at = clock.now()
+    if tokens:
+        audit.record(session, actor, "token.revoked", "user", username, {"token_ids": [t.id for t in tokens]})
     return len(tokens)
 
 
@@ -207,18 +342,15 @@ def user_for_token(session: Session, token: str) -> User | None:
 
 
 def add_substitute(
-    session: Session, admin: User, absent: str, substitute: str, starts_on: date, ends_on: date | None
+    session: Session, actor: Actor, absent: str, substitute: str, starts_on: date, ends_on: date | None
 ) -> Substitution:
-    """An admin names someone to act on behalf of an absent person for a while."""
-    if not access.has_role(admin, Role.ADMIN):
-        raise Forbidden("only an admin names substitutes")
+    """An admin names someone to act on behalf of an absent person for a while (audited)."""
+    actor = access.require(session, actor, UseCase.MANAGE_PEOPLE)
     if ends_on is not None and ends_on < starts_on:
-        raise InvalidInput(
-            "the substitution ends before it starts", {"ends_on": "must not be before starts_on"}
-        )
+        raise InvalidInput("error.input.invalid", fields={"ends_on": Message("form.before_start")})
     absent_user, substitute_user = get_user(session, absent), get_user(session, substitute)
     if absent_user.id == substitute_user.id:
-        raise InvalidInput("a person cannot substitute for themselves")
+        raise InvalidInput("error.substitute.self")
     substitution = Substitution(
         absent_id=absent_user.id,
         substitute_id=substitute_user.id,
@@ -230,7 +362,7 @@ def add_substitute(
     session.flush()
     audit.record(
         session,
-        audit.Actor(admin, None, "admin"),
+        actor,
         "substitute.named",
         "user",
         absent,

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cache
@@ -15,11 +17,11 @@ from sqlalchemy.orm import Session, selectinload
 
 from .. import resources
 from ..models import Activity, ActivityState, FocusArea, InterventionArea, Plan
-from .errors import InvalidInput
+from . import audit
+from .audit import Actor
+from .errors import InvalidInput, NotFound, quote
 
 SEED_PLAN = "sodertalje_2016.json"
-
-STATUS_LABELS = {"green": "Grön", "yellow": "Gul", "red": "Röd", None: "Ej rapporterad"}
 
 
 @cache
@@ -34,11 +36,11 @@ def read_plan_document(path: Path | None = None) -> dict[str, Any]:
     try:
         document = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        raise InvalidInput(f"cannot read plan file {path}: {exc}") from None
+        raise InvalidInput("error.plan.unreadable", file=str(path), reason=quote(exc)) from None
     error = jsonschema.exceptions.best_match(_plan_validator().iter_errors(document))
     if error is not None:
-        where = "/".join(str(part) for part in error.absolute_path) or "(top level)"
-        raise InvalidInput(f"plan file {path.name}: {where}: {error.message}")
+        where = "/".join(str(part) for part in error.absolute_path) or "-"
+        raise InvalidInput("error.plan.invalid", file=path.name, where=where, reason=quote(error.message))
     _check_numbering(document, path.name)
     return document
 
@@ -49,7 +51,7 @@ def _check_numbering(document: dict[str, Any], name: str) -> None:
     def check(items: list[dict[str, Any]], where: str) -> None:
         numbers = [item["number"] for item in items]
         if numbers != list(range(1, len(items) + 1)):
-            raise InvalidInput(f"plan file {name}: {where}: numbers must run 1..{len(items)}, got {numbers}")
+            raise InvalidInput("error.plan.numbering", file=name, where=where, count=len(items))
 
     check(document["focus_areas"], "focus_areas")
     for fa in document["focus_areas"]:
@@ -58,11 +60,31 @@ def _check_numbering(document: dict[str, Any], name: str) -> None:
             check(ia["activities"], f"intervention area {fa['number']}.{ia['number']}")
 
 
-def load_plan(session: Session, document: dict[str, Any]) -> bool:
-    """Create the plan from a checked document; returns False (and changes nothing) if one exists."""
-    if session.scalar(select(Plan.id).limit(1)) is not None:
-        return False
+def plan_slug(document: dict[str, Any]) -> str:
+    """The document's slug, or one made from its organisation and strategy start."""
+    if document.get("slug"):
+        return str(document["slug"])
+    words = re.findall(r"[a-z0-9]+", unicodedata.normalize("NFKD", document["organisation"]).lower())
+    return "-".join([*words[:4], str(document["strategy_period"]["start"])])[:64]
+
+
+def get_plan(session: Session, slug: str | None = None) -> Plan:
+    """The plan named by `slug`, or the default plan (the first one loaded)."""
+    query = select(Plan).order_by(Plan.id).limit(1)
+    plan = session.scalar(query.where(Plan.slug == slug) if slug else query)
+    if plan is None:
+        raise NotFound("error.plan.not_found", plan=quote(slug or "-"))
+    return plan
+
+
+def load_plan(session: Session, actor: Actor, document: dict[str, Any]) -> Plan | None:
+    """Create a plan from a checked document, next to any plans already there; returns None (and
+    changes nothing) when a plan with its slug exists."""
+    slug = plan_slug(document)
+    if session.scalar(select(Plan.id).where(Plan.slug == slug)) is not None:
+        return None
     plan = Plan(
+        slug=slug,
         title=document["title"],
         organisation=document["organisation"],
         adopted_on=date.fromisoformat(document["adopted_on"]),
@@ -79,6 +101,7 @@ def load_plan(session: Session, document: dict[str, Any]) -> bool:
             for act in ia["activities"]:
                 area.activities.append(
                     Activity(
+                        plan=plan,
                         number=act["number"],
                         code=f"{fa['number']}.{ia['number']}.{act['number']}",
                         title=act["title"],
@@ -87,7 +110,9 @@ def load_plan(session: Session, document: dict[str, Any]) -> bool:
                 )
     session.add(plan)
     session.flush()
-    return True
+    count = sum(len(ia["activities"]) for fa in document["focus_areas"] for ia in fa["intervention_areas"])
+    audit.record(session, actor, "plan.loaded", "plan", slug, {"title": plan.title, "activities": count})
+    return plan
 
 
 # The read side: small dataclasses for templates, the CLI and the API (no ORM objects leak out).
@@ -107,8 +132,9 @@ class ActivityView:
     is_demo: bool
 
     @property
-    def status_label(self) -> str:
-        return STATUS_LABELS[self.status]
+    def status_key(self) -> str:
+        """The catalog key of the traffic light's word (never colour alone)."""
+        return f"status.{self.status or 'unreported'}"
 
 
 @dataclass(frozen=True)
@@ -129,6 +155,7 @@ class FocusAreaView:
 
 @dataclass(frozen=True)
 class PlanView:
+    slug: str
     title: str
     organisation: str
     adopted_on: date
@@ -136,10 +163,12 @@ class PlanView:
     focus_areas: list[FocusAreaView]
 
 
-def plan_tree(session: Session) -> PlanView | None:
-    """The whole plan as a tree of views, in three queries."""
+def plan_tree(session: Session, slug: str | None = None) -> PlanView | None:
+    """The whole plan (the default one unless `slug` names another) as a tree of views, in a few
+    queries; None when no plan is loaded."""
+    query = select(Plan).order_by(Plan.id).limit(1)
     plan = session.scalar(
-        select(Plan).options(
+        (query.where(Plan.slug == slug) if slug else query).options(
             selectinload(Plan.focus_areas)
             .selectinload(FocusArea.intervention_areas)
             .selectinload(InterventionArea.activities)
@@ -149,6 +178,7 @@ def plan_tree(session: Session) -> PlanView | None:
     if plan is None:
         return None
     return PlanView(
+        slug=plan.slug,
         title=plan.title,
         organisation=plan.organisation,
         adopted_on=plan.adopted_on,
@@ -188,12 +218,13 @@ def _activity_view(activity: Activity) -> ActivityView:
     )
 
 
-def export_plan(session: Session) -> dict[str, Any] | None:
+def export_plan(session: Session, slug: str | None = None) -> dict[str, Any] | None:
     """The plan tree as JSON-ready data (`planflow plan export --format json`)."""
-    tree = plan_tree(session)
+    tree = plan_tree(session, slug)
     if tree is None:
         return None
     return {
+        "slug": tree.slug,
         "title": tree.title,
         "organisation": tree.organisation,
         "adopted_on": tree.adopted_on.isoformat(),

@@ -11,42 +11,47 @@ from sqlalchemy.orm import Session
 
 from .. import clock
 from ..engine import FormError
-from ..models import Activity, ActivityProposal, FocusArea, InterventionArea, OpenTask, Role, User
-from . import access, audit, instances
+from ..i18n import Message
+from ..models import (
+    Activity,
+    ActivityProposal,
+    DecidingBody,
+    FocusArea,
+    InterventionArea,
+    OpenTask,
+    ProposalState,
+    User,
+)
+from . import access, audit, instances, plans
+from .access import UseCase
 from .audit import Actor
-from .errors import Forbidden, InvalidInput
+from .errors import InvalidInput, quote
 from .steps import Step, complete, on_complete, on_passed, start_process
 
 
-def propose_activity(session: Session, user: User, data: Any) -> ActivityProposal:
-    """A focus-area lead proposes a new activity in its own area; the proposal goes to the
-    process leader at once."""
+def propose_activity(
+    session: Session, user: User, data: Any, plan_slug: str | None = None
+) -> ActivityProposal:
+    """A focus-area lead (or a member of the area's working group) proposes a new activity in its
+    own area; the proposal goes to the process leader at once."""
     form = instances.library().forms.get("propose_activity")
     try:
         clean = form.validate(data)
     except FormError as exc:
-        raise InvalidInput(str(exc), exc.errors) from None
-    area = _intervention_area(session, clean["intervention_area"])
-    people = access.represented(session, user)
-    principal = next(
-        (
-            p
-            for p in people
-            if any(a.role is Role.FOCUS_AREA_LEAD and a.focus_area_id == area.focus_area_id for a in p.roles)
-        ),
-        None,
+        raise InvalidInput("error.form.invalid", fields=exc.errors) from None
+    plan = plans.get_plan(session, plan_slug)
+    area = _intervention_area(session, plan.id, clean["intervention_area"])
+    actor = access.require(
+        session, Actor(user, None, "focus_area_lead"), UseCase.PROPOSE_ACTIVITY, area.focus_area_id
     )
-    if principal is None:
-        raise Forbidden(f"{user.username} does not lead focus area {area.focus_area.number}")
     proposal = ActivityProposal(
         focus_area_id=area.focus_area_id,
-        proposed_by_id=principal.id,
-        state="drafting",
+        proposed_by_id=(actor.principal or user).id,
+        state=ProposalState.DRAFTING,
         created_at=clock.now(),
     )
     session.add(proposal)
     session.flush()
-    actor = Actor(user, principal if principal.id != user.id else None, "focus_area_lead")
     instance = start_process(
         session,
         actor,
@@ -61,68 +66,108 @@ def propose_activity(session: Session, user: User, data: Any) -> ActivityProposa
     return proposal
 
 
-def _intervention_area(session: Session, code: str) -> InterventionArea:
+def _intervention_area(session: Session, plan_id: int, code: str) -> InterventionArea:
     fa_number, _, ia_number = code.partition(".")
     area = session.scalar(
         select(InterventionArea)
         .join(FocusArea, FocusArea.id == InterventionArea.focus_area_id)
-        .where(FocusArea.number == int(fa_number), InterventionArea.number == int(ia_number))
+        .where(
+            FocusArea.plan_id == plan_id,
+            FocusArea.number == int(fa_number),
+            InterventionArea.number == int(ia_number),
+        )
     )
     if area is None:
-        raise InvalidInput(f"there is no intervention area {code}", {"intervention_area": "no such area"})
+        raise InvalidInput(
+            "error.proposal.no_area",
+            fields={"intervention_area": Message("form.no_such_area")},
+            area=quote(code),
+        )
     return area
 
 
 @on_complete("propose_activity")
 def _proposed(session: Session, step: Step, data: dict[str, Any]) -> None:
     proposal = step.subject(session, ActivityProposal)
-    area = _intervention_area(session, data["intervention_area"])
+    focus_area = session.get(FocusArea, proposal.focus_area_id)
+    assert focus_area is not None
+    area = _intervention_area(session, focus_area.plan_id, data["intervention_area"])
     if area.focus_area_id != proposal.focus_area_id:
         raise InvalidInput(
-            "a lead proposes activities in its own focus area",
-            {"intervention_area": f"is not in focus area {step.instance.focus_area_id}"},
+            "error.proposal.other_area",
+            fields={"intervention_area": Message("form.not_in_focus_area", {"area": focus_area.number})},
         )
     owner = session.scalar(select(User).where(User.username == data["owner"], User.active))
     if owner is None:
-        raise InvalidInput(f"there is no active user {data['owner']!r}", {"owner": "no such user"})
+        raise InvalidInput(
+            "error.user.not_found",
+            fields={"owner": Message("form.no_such_user")},
+            username=quote(data["owner"]),
+        )
     starts_on, ends_on = date.fromisoformat(data["start"]), date.fromisoformat(data["end"])
     if ends_on < starts_on:
-        raise InvalidInput("the activity ends before it starts", {"end": "must not be before start"})
+        raise InvalidInput("error.proposal.dates", fields={"end": Message("form.before_start")})
     proposal.title, proposal.intervention_area_id, proposal.owner_id = data["title"], area.id, owner.id
     proposal.starts_on, proposal.ends_on, proposal.why = starts_on, ends_on, data["why"]
-    proposal.state = "proposed"
+    proposal.state = ProposalState.PROPOSED
     audit.record(session, step.actor, "proposal.submitted", "proposal", proposal.id, data, data["why"])
 
 
 @on_complete("check_proposal")
 def _checked(session: Session, step: Step, data: dict[str, Any]) -> None:
+    """The process leader's answer is audited with the event its gateway leads to."""
+
+
+@on_passed("proposal_returned")
+def _returned(session: Session, step: Step) -> None:
     proposal = step.subject(session, ActivityProposal)
-    proposal.state = "checked" if data["outcome"] == "forward" else "drafting"
-    action = "proposal.forwarded" if data["outcome"] == "forward" else "proposal.returned"
-    audit.record(session, step.actor, action, "proposal", proposal.id, data, data.get("comment"))
+    proposal.state = ProposalState.DRAFTING
+    audit.record(
+        session, step.actor, "proposal.returned", "proposal", proposal.id, {}, step.data.get("comment")
+    )
+
+
+@on_passed("proposal_forwarded")
+def _forwarded(session: Session, step: Step) -> None:
+    proposal = step.subject(session, ActivityProposal)
+    proposal.state = ProposalState.CHECKED
+    audit.record(
+        session, step.actor, "proposal.forwarded", "proposal", proposal.id, {}, step.data.get("comment")
+    )
 
 
 @on_complete("decide_proposal")
 def _decided(session: Session, step: Step, data: dict[str, Any]) -> None:
     proposal = step.subject(session, ActivityProposal)
-    decision = data["decision"]
-    step.decide(session, "proposal", proposal.id, decision, data["rationale"])
-    proposal.state = {"approve": "approved", "reject": "rejected"}.get(decision, "drafting")
+    step.decide(
+        session, DecidingBody.STEERING_GROUP, "proposal", proposal.id, data["decision"], data["rationale"]
+    )
     audit.record(
         session,
         step.actor,
         "proposal.decided",
         "proposal",
         proposal.id,
-        {"decision": decision},
+        {"decision": data["decision"], "body": DecidingBody.STEERING_GROUP},
         data["rationale"],
     )
+
+
+@on_passed("proposal_sent_back")
+def _sent_back(session: Session, step: Step) -> None:
+    step.subject(session, ActivityProposal).state = ProposalState.DRAFTING
+
+
+@on_passed("proposal_rejected")
+def _rejected(session: Session, step: Step) -> None:
+    step.subject(session, ActivityProposal).state = ProposalState.REJECTED
 
 
 @on_passed("activity_added")
 def _activity_added(session: Session, step: Step) -> None:
     """The approved activity joins the plan with the next number in its intervention area."""
     proposal = step.subject(session, ActivityProposal)
+    proposal.state = ProposalState.APPROVED
     area = session.get(InterventionArea, proposal.intervention_area_id)
     assert area is not None and proposal.title is not None
     number = (
@@ -130,6 +175,7 @@ def _activity_added(session: Session, step: Step) -> None:
     ) + 1
     owner = session.get(User, proposal.owner_id)
     activity = Activity(
+        plan_id=area.focus_area.plan_id,
         intervention_area_id=area.id,
         number=number,
         code=f"{area.code}.{number}",

@@ -9,14 +9,14 @@ transaction. Importing planflow.services registers them all, whichever entry poi
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from sqlalchemy.orm import Session
 
 from .. import clock
 from ..engine import ProcessRun, StateError
-from ..models import Decision, OpenTask, ProcessInstance, User
+from ..models import DecidingBody, Decision, OpenTask, ProcessInstance, User
 from . import audit, instances
 from .audit import Actor
 from .errors import Conflict
@@ -32,6 +32,8 @@ class Step:
     instance: ProcessInstance
     run: ProcessRun
     task_id: str | None = None
+    # The completed task's checked form data (empty when a timer or a signal moved the instance).
+    data: dict[str, Any] = field(default_factory=dict)
 
     @property
     def by(self) -> User:
@@ -47,12 +49,20 @@ class Step:
         return record
 
     def decide(
-        self, session: Session, subject_type: str, subject_id: int, decision: str, rationale: str
+        self,
+        session: Session,
+        body: DecidingBody,
+        subject_type: str,
+        subject_id: int,
+        decision: str,
+        rationale: str,
     ) -> None:
-        """Record a decision made by completing this step's task: one per task, whatever races."""
-        assert self.actor.user is not None, "decisions are made by people"
+        """Record the decision of `body` that completing this step's task records: who recorded
+        it, for whom; one per task, whatever races."""
+        assert self.actor.user is not None, "decisions are recorded by people"
         session.add(
             Decision(
+                body=body,
                 subject_type=subject_type,
                 subject_id=subject_id,
                 decision=decision,
@@ -117,9 +127,9 @@ def complete(
     run = instances.load(session, instance)
     try:
         names = run.complete(task.id, clean, replaces=fields)
-    except StateError as exc:
-        raise Conflict(str(exc)) from None
-    step = Step(actor, instance, run, task.id)
+    except StateError:
+        raise Conflict("error.task.not_open", task={"key": f"task.{task.name}"}) from None
+    step = Step(actor, instance, run, task.id, clean)
     handler = ON_COMPLETE.get(task.name)
     if handler is not None:
         handler(session, step, clean)

@@ -1,0 +1,75 @@
+"""Words in the reader's language: records and errors hold a key and parameters; the words are
+chosen here, when a page, the API, the CLI or a mail shows them.
+
+The catalogs are gettext catalogs whose message ids are the keys (`error.cycle.period_format`,
+`task.report_status`, `status.red`), one per language in `planflow/translations/`: the `.po` files
+are the source, the `.mo` files are compiled from them when the package is built (hatch_build.py)
+and are what is read here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from babel.support import Translations
+
+LANGUAGES = ("sv", "en")
+DEFAULT_LANGUAGE = "sv"
+DOMAIN = "messages"
+CATALOGS = Path(__file__).resolve().parent / "translations"
+
+
+@dataclass(frozen=True)
+class Message:
+    """Something to say: a catalog key and its parameters. A parameter may itself be a Message
+    (or a {"key": …, "params": …} mapping, as stored in JSON), worded in the same language."""
+
+    key: str
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+    def render(self, language: str | None = None) -> str:
+        return text(language, self.key, self.params)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"key": self.key, "params": dict(self.params)}
+
+
+def language_or_default(language: str | None) -> str:
+    return language if language in LANGUAGES else DEFAULT_LANGUAGE
+
+
+@cache
+def translations(language: str) -> Translations:
+    path = CATALOGS / language / "LC_MESSAGES" / f"{DOMAIN}.mo"
+    if not path.exists():
+        raise RuntimeError(f"the {language} catalog is not compiled ({path}): reinstall planflow")
+    with path.open("rb") as handle:
+        return Translations(handle, domain=DOMAIN)
+
+
+def text(language: str | None, key: str, params: Mapping[str, Any] | None = None) -> str:
+    """The words for `key` in `language` (Swedish when unknown), with its parameters filled in.
+    An unknown key comes back as itself, so a missing entry shows instead of failing a page."""
+    language = language_or_default(language)
+    template = translations(language).gettext(key)
+    if not params:
+        return template
+    values = {name: _word(language, value) for name, value in params.items()}
+    try:
+        return template % values
+    except (KeyError, ValueError, TypeError):
+        return f"{template} {values}"
+
+
+def _word(language: str, value: Any) -> Any:
+    if isinstance(value, Message):
+        return value.render(language)
+    if isinstance(value, Mapping) and isinstance(value.get("key"), str):
+        return text(language, value["key"], value.get("params"))
+    if isinstance(value, list | tuple):
+        return ", ".join(str(_word(language, item)) for item in value)
+    return value
