@@ -30,8 +30,9 @@ def test_frozen_block_pins_only_its_own_thread() -> None:
 
 
 def test_nested_frozen_blocks_restore_in_order() -> None:
+    clock.set_now(datetime(2026, 1, 1, tzinfo=UTC))
     with clock.frozen_at(datetime(2030, 1, 1, tzinfo=UTC)):
         with clock.frozen_at(datetime(2031, 1, 1, tzinfo=UTC)):
             assert clock.now().year == 2031
         assert clock.now().year == 2030
-    assert clock.now().year != 2030
+    assert clock.now() == datetime(2026, 1, 1, tzinfo=UTC)

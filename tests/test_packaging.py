@@ -24,6 +24,8 @@ def test_wheel_contains_shipped_folders_and_resolver_finds_them(tmp_path: Path) 
         assert len(shipped) == len(source) > 0, folder
     assert "planflow/data/sodertalje_2016.json" in names
     assert any(n.startswith("planflow/migrations/versions/0001") for n in names)
+    for language in ("sv", "en"):  # compiled by the build hook, though git ignores them
+        assert f"planflow/translations/{language}/LC_MESSAGES/messages.mo" in names
 
     target = tmp_path / "site"
     subprocess.run(
@@ -32,11 +34,16 @@ def test_wheel_contains_shipped_folders_and_resolver_finds_them(tmp_path: Path) 
         capture_output=True,
     )
     found = subprocess.run(
-        [sys.executable, "-c", "from planflow import resources; print(resources.folder('workflows'))"],
+        [
+            sys.executable,
+            "-c",
+            "from planflow import i18n, resources; print(resources.folder('workflows'));"
+            " print(i18n.text('en', 'status.red'))",
+        ],
         env={"PYTHONPATH": str(target), "PATH": "/usr/bin:/bin"},
         cwd=tmp_path,
         check=True,
         capture_output=True,
         text=True,
-    ).stdout.strip()
-    assert found == str(target / "planflow" / "_shipped" / "workflows")
+    ).stdout.split()
+    assert found == [str(target / "planflow" / "_shipped" / "workflows"), "Red"]

@@ -57,9 +57,11 @@ class UseCase(enum.StrEnum):
 
 
 # Roles of people from outside the municipality: they see the plan's status and their own
-# feedback, nothing internal.
+# feedback, nothing internal. Everyone else signed in is municipal staff (an activity owner may
+# hold no role at all) and, for transparency across the organisation, reads everything internal.
 OUTSIDE_ROLES = {Role.DIALOGUE}
-MUNICIPAL_ROLES = tuple(role for role in Role if role not in OUTSIDE_ROLES)
+OPEN_TO_EVERYONE = {UseCase.READ_PLAN}
+OPEN_TO_MUNICIPAL = {UseCase.READ_INTERNAL}
 
 USE_CASES: dict[UseCase, tuple[Role, ...]] = {
     UseCase.START_CYCLE: (Role.PROCESS_LEADER, Role.ADMIN),
@@ -67,8 +69,8 @@ USE_CASES: dict[UseCase, tuple[Role, ...]] = {
     UseCase.PROPOSE_ACTIVITY: (Role.FOCUS_AREA_LEAD, Role.WORKING_GROUP),
     UseCase.MANAGE_PEOPLE: (Role.ADMIN,),
     UseCase.MANAGE_TOKENS: (Role.ADMIN,),
-    UseCase.READ_PLAN: tuple(Role),
-    UseCase.READ_INTERNAL: MUNICIPAL_ROLES,
+    UseCase.READ_PLAN: (),
+    UseCase.READ_INTERNAL: (),
     UseCase.GIVE_DIALOGUE_FEEDBACK: (Role.DIALOGUE,),
     UseCase.READ_STEERING_QUEUE: (
         Role.STEERING_GROUP,
@@ -180,6 +182,13 @@ def may(session: Session, user: User, use_case: UseCase, focus_area_id: int | No
     roles = USE_CASES[use_case]
     people = represented(session, user)
     grants = _grants(session, people)
+    if not people:
+        return None
+    if use_case in OPEN_TO_EVERYONE:
+        return user
+    if use_case in OPEN_TO_MUNICIPAL:
+        outsider = any(g.person_id == user.id and g.role in OUTSIDE_ROLES for g in grants)
+        return None if outsider else user
     for person in people:
         for grant in grants:
             if grant.person_id != person.id or grant.role not in roles:

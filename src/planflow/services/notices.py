@@ -39,9 +39,13 @@ def queue(
     if not rows:
         return 0
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(Notice).values(rows).on_conflict_do_nothing(index_elements=["dedupe_key"])
-    result = session.execute(statement)
-    return int(getattr(result, "rowcount", 0) or 0)
+    statement = (
+        dialect.insert(Notice)
+        .values(rows)
+        .on_conflict_do_nothing(index_elements=["dedupe_key"])
+        .returning(Notice.id)
+    )
+    return len(session.execute(statement).all())
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,96 @@
+"""Words are chosen when read: every key the code can say is in both catalogs, with the same
+parameters, and the compiled catalogs are the ones the sources say."""
+
+from __future__ import annotations
+
+import ast
+import io
+import re
+from pathlib import Path
+
+import pytest
+from babel.messages.mofile import read_mo
+from babel.messages.pofile import read_po
+
+from planflow import i18n
+from planflow.models import Status
+from planflow.services import access, instances, notices  # noqa: F401  (notices: templates below)
+
+SRC = Path(__file__).resolve().parents[1] / "src" / "planflow"
+ERRORS = {"ServiceError", "InvalidInput", "NotFound", "Forbidden", "Conflict", "Message"}
+NOTICE_TEMPLATES = {"notice.escalation", "notice.decision", "notice.verbatim"}
+
+
+def _catalog(language: str) -> dict[str, str]:
+    path = i18n.CATALOGS / language / "LC_MESSAGES" / "messages.po"
+    with path.open("rb") as handle:
+        return {m.id: m.string for m in read_po(handle) if m.id}
+
+
+def _placeholders(text: str) -> set[str]:
+    return set(re.findall(r"%\((\w+)\)s", text))
+
+
+def _keys_in_code() -> set[str]:
+    """The literal first argument of every error and Message made in the source."""
+    keys = set()
+    for path in SRC.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Constant):
+                name = getattr(node.func, "id", getattr(node.func, "attr", None))
+                if name in ERRORS and isinstance(node.args[0].value, str):
+                    keys.add(node.args[0].value)
+    return keys
+
+
+def _keys_made_at_run_time() -> set[str]:
+    user_tasks = {name for p in instances.library().processes for name in p.user_tasks}
+    decisions = instances.library().forms.get("steering_decision").schema["properties"]["decision"]["enum"]
+    return (
+        {f"task.{name}" for name in user_tasks}
+        | {f"access.lane.{lane}" for lane in access.LANES}
+        | {f"access.use_case.{use_case}" for use_case in access.UseCase}
+        | {f"status.{status}" for status in Status}
+        | {"status.unreported"}
+        | {f"decision.{decision}" for decision in decisions}
+        | {f"{template}.{part}" for template in NOTICE_TEMPLATES for part in ("subject", "body")}
+    )
+
+
+def test_both_catalogs_hold_every_key_with_the_same_parameters() -> None:
+    swedish, english = _catalog("sv"), _catalog("en")
+    assert swedish.keys() == english.keys()
+    for key in swedish:
+        assert swedish[key] and english[key], key
+        assert _placeholders(swedish[key]) == _placeholders(english[key]), key
+    needed = _keys_in_code() | _keys_made_at_run_time()
+    assert len(needed) > 100
+    assert needed - swedish.keys() == set()
+
+
+def test_swedish_task_titles_are_the_diagrams_names() -> None:
+    swedish = _catalog("sv")
+    for process in instances.library().processes:
+        for name, info in process.user_tasks.items():
+            assert swedish[f"task.{name}"] == info.title, name
+
+
+@pytest.mark.parametrize("language", i18n.LANGUAGES)
+def test_compiled_catalogs_are_current(language: str) -> None:
+    folder = i18n.CATALOGS / language / "LC_MESSAGES"
+    with (folder / "messages.po").open("rb") as handle:
+        source = {m.id: m.string for m in read_po(handle) if m.id}
+    compiled = {m.id: m.string for m in read_mo(io.BytesIO((folder / "messages.mo").read_bytes())) if m.id}
+    assert compiled == source, "reinstall (make test does) to compile the catalogs"
+
+
+def test_words_are_chosen_in_the_readers_language() -> None:
+    assert i18n.text("sv", "status.red") == "Röd" and i18n.text("en", "status.red") == "Red"
+    assert i18n.text(None, "status.red") == "Röd" and i18n.text("fi", "status.red") == "Röd"
+    nested = i18n.Message(
+        "notice.decision.body",
+        {"decision": {"key": "decision.close"}, "rationale": "r", "recommendation": "x"},
+    )
+    assert nested.render("en").startswith("Decision: Activity closed")
+    assert nested.render("sv").startswith("Beslut: Aktiviteten avslutas")
+    assert i18n.text("en", "no.such.key") == "no.such.key"
