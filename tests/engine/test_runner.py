@@ -18,13 +18,30 @@ from SpiffWorkflow.bpmn.serializer.migration import version_migration
 from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
 
 from planflow import clock, resources
-from planflow.engine import HumanTask, ProcessRun, SpecLibrary, StateError, safety
+from planflow.engine import ExpressionError, HumanTask, ProcessRun, SpecLibrary, StateError, safety, specs
 from planflow.engine.runner import SERIALIZER_VERSION
 from planflow.engine.safety import CLOCKED_TIMERS, SAFE_ENGINE
 
 START = datetime(2026, 11, 1, 9, tzinfo=UTC)
 RED = {"level": "red", "escalation_after": "P14D", "cause": "x"}
 PAYLOAD = "__import__('os').system('id')"
+
+
+# start -> a timer catch event `wait` due at the date in the data's `when` -> end.
+_DATE_TIMER = """<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+    xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" id="d" targetNamespace="urn:planflow:test">
+  <bpmn:process id="dated" isExecutable="true">
+    <bpmn:startEvent id="start" />
+    <bpmn:intermediateCatchEvent id="wait"><bpmn:timerEventDefinition id="wait_timer">
+      <bpmn:timeDate xsi:type="bpmn:tFormalExpression">when</bpmn:timeDate>
+    </bpmn:timerEventDefinition></bpmn:intermediateCatchEvent>
+    <bpmn:endEvent id="end" />
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="wait" />
+    <bpmn:sequenceFlow id="f2" sourceRef="wait" targetRef="end" />
+  </bpmn:process>
+</bpmn:definitions>
+"""
 
 
 @pytest.fixture(scope="module")
@@ -145,6 +162,43 @@ def test_escalation_timer_lapses_when_the_decision_comes_first(library: SpecLibr
         assert run.fire_due_timers() == []
 
 
+@pytest.mark.parametrize(
+    ("escalation_after", "message"),
+    [
+        ("P11Y", "longer than MAX_TIMER_DAYS"),
+        ("P121M", "longer than MAX_TIMER_DAYS"),
+        ("P10000000M", "longer than MAX_TIMER_DAYS"),
+        ("P3721D", "longer than MAX_TIMER_DAYS"),
+        ("PT90000H", "longer than MAX_TIMER_DAYS"),
+        ("P14", "not an ISO 8601 duration"),
+        ("P" + "9" * 5000 + "D", "longer than 64 characters"),
+        (14, "not int"),
+    ],
+)
+def test_a_duration_from_data_out_of_bounds_is_refused_when_the_timer_is_armed(
+    library: SpecLibrary, escalation_after: object, message: str
+) -> None:
+    with pytest.raises(ExpressionError, match="^timer escalation_timer: .*" + message):
+        _start_deviation(library, {**RED, "escalation_after": escalation_after})
+
+
+def test_a_duration_from_data_due_after_2199_is_refused_when_the_timer_is_armed(library: SpecLibrary) -> None:
+    with clock.frozen_at(datetime(2195, 1, 1, tzinfo=UTC)):
+        with pytest.raises(ExpressionError, match="due outside 2000-2199"):
+            ProcessRun.start(library.current("deviation"), {**RED, "escalation_after": "P10Y"})
+        run, _ = ProcessRun.start(library.current("deviation"), {**RED, "escalation_after": "P4Y"})
+    assert run.timers()[0].due_at == datetime(2199, 1, 1, tzinfo=UTC)
+
+
+@pytest.mark.parametrize("when", ["2300-01-01T00:00:00+00:00", "1970-01-01", "someday", "P1D"])
+def test_a_date_from_data_out_of_bounds_is_refused_when_the_timer_is_armed(when: str) -> None:
+    definition = specs.parse(_DATE_TIMER, "date.bpmn")
+    with pytest.raises(ExpressionError, match="^timer wait: "):
+        ProcessRun.start(definition, {"when": when})
+    run, _ = ProcessRun.start(definition, {"when": "2027-01-01T09:00:00+00:00"})
+    assert run.timers()[0].due_at == datetime(2027, 1, 1, 9, tzinfo=UTC)
+
+
 # -- stored state -----------------------------------------------------------------------------
 
 
@@ -167,6 +221,24 @@ def test_dump_and_load_keep_human_tasks_timers_and_data(library: SpecLibrary) ->
     with clock.frozen_at(START + timedelta(days=14, seconds=1)):
         assert "deviation_escalated" in loaded.fire_due_timers()
     assert loaded.human_tasks() == [agree]
+
+
+def _timer_task(state: dict[str, Any]) -> dict[str, Any]:
+    (task,) = [task for task in state["tasks"].values() if "event_value" in task["internal_data"]]
+    return task  # type: ignore[no-any-return]
+
+
+@pytest.mark.parametrize(
+    "event_value", ["2300-01-01T00:00:00+00:00", "9999-12-31T23:59:59", "garbage", 12, ["x"], "2" * 100]
+)
+def test_a_stored_timer_out_of_range_or_garbage_is_refused_at_load(
+    library: SpecLibrary, event_value: object
+) -> None:
+    run, _ = _start_deviation(library, RED)
+    state = json.loads(run.dump())
+    _timer_task(state)["internal_data"]["event_value"] = event_value
+    with pytest.raises(StateError, match="^stored timer escalation_timer: "):
+        ProcessRun.load(library.current("deviation"), json.dumps(state))
 
 
 def test_dumped_state_carries_no_spec(library: SpecLibrary) -> None:

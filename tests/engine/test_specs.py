@@ -177,6 +177,48 @@ def test_a_time_date_timer_is_swapped_for_the_clocked_one() -> None:
     assert type(wait.event_definition) is ClockedTimeDate
 
 
+# -- timers that would wait too long ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("element", "value", "message"),
+    [
+        ("timeDuration", '"P11Y"', "longer than MAX_TIMER_DAYS"),
+        ("timeDuration", '"P10000000M"', "longer than MAX_TIMER_DAYS"),
+        ("timeDuration", '"P999999999Y"', "longer than MAX_TIMER_DAYS"),
+        ("timeDuration", '"P" + "3721D"', "longer than MAX_TIMER_DAYS"),
+        ("timeDuration", '"soon"', "not an ISO 8601 duration"),
+        ("timeDuration", "14", "not int"),
+        ("timeDate", '"2300-01-01T00:00:00+00:00"', "outside 2000-2199"),
+        ("timeDate", '"1999-12-31T23:00:00+00:00"', "outside 2000-2199"),
+        ("timeDate", '"tomorrow"', "not an ISO 8601 date"),
+        ("timeDate", '"P1D"', "needs a date, not the duration"),
+    ],
+)
+def test_a_timer_with_a_constant_out_of_bounds_is_refused_at_load(
+    element: str, value: str, message: str
+) -> None:
+    source = _timer_catch(f'<bpmn:{element} xsi:type="bpmn:tFormalExpression">{value}</bpmn:{element}>')
+    with pytest.raises(SpecError, match=r"^long\.bpmn: wait: .*" + message):
+        specs.parse(source, "long.bpmn")
+
+
+@pytest.mark.parametrize(
+    ("element", "value"),
+    [
+        ("timeDuration", '"P10Y"'),
+        ("timeDuration", '"P120M"'),
+        ("timeDuration", '"P3720D"'),
+        ("timeDuration", "escalation_after"),  # from data: checked when armed
+        ("timeDate", '"2199-12-31T23:00:00+00:00"'),
+        ("timeDate", '"2026-W48-1"'),
+    ],
+)
+def test_a_timer_within_bounds_loads(element: str, value: str) -> None:
+    source = _timer_catch(f'<bpmn:{element} xsi:type="bpmn:tFormalExpression">{value}</bpmn:{element}>')
+    assert specs.parse(source, "ok.bpmn").process_id == "test_process"
+
+
 # -- code smuggled into a diagram -------------------------------------------------------------
 
 

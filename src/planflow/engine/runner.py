@@ -28,7 +28,8 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
 from SpiffWorkflow.util.task import TaskState
 
-from .safety import CLOCKED_TIMERS, SAFE_ENGINE
+from .expressions import ExpressionError
+from .safety import CLOCKED_TIMERS, SAFE_ENGINE, timer_date
 from .specs import ProcessDefinition
 
 SERIALIZER_VERSION = "planflow-1"
@@ -86,6 +87,21 @@ _SERIALIZER = _serializer()
 _FORBIDDEN_KEYS = ("spec", "subprocess_specs")
 
 
+def _check_stored_timers(workflow: BpmnWorkflow) -> None:
+    """Refuse an armed timer whose stored due time is garbage or out of range: left in, it
+    would fail every later step of the instance, or wait for a century."""
+    for process in (workflow, *workflow.subprocesses.values()):
+        for task in process.tasks.values():
+            if not isinstance(getattr(task.task_spec, "event_definition", None), TimerEventDefinition):
+                continue
+            due = task.internal_data.get("event_value")
+            if due is not None:
+                try:
+                    timer_date(due)
+                except ExpressionError as exc:
+                    raise StateError(f"stored timer {task.task_spec.bpmn_id}: {exc}") from None
+
+
 class ProcessRun:
     """One instance of a process definition, in memory."""
 
@@ -133,6 +149,7 @@ class ProcessRun:
             workflow.get_tasks()  # walks every task: a broken structure fails here, not later
         except (KeyError, TypeError, ValueError, AttributeError, SpiffWorkflowException) as exc:
             raise StateError(f"stored state cannot be read: {type(exc).__name__}: {exc}") from None
+        _check_stored_timers(workflow)
         return cls(definition, workflow)
 
     def dump(self) -> str:
@@ -166,9 +183,7 @@ class ProcessRun:
             definition = getattr(task.task_spec, "event_definition", None)
             due = task._get_internal_data("event_value")
             if isinstance(definition, TimerEventDefinition) and isinstance(due, str):
-                armed.append(
-                    ArmedTimer(str(task.id), task.task_spec.bpmn_id, TimerEventDefinition.get_datetime(due))
-                )
+                armed.append(ArmedTimer(str(task.id), task.task_spec.bpmn_id, timer_date(due)))
         return armed
 
     def complete(self, task_id: str, data: dict[str, Any], replaces: Iterable[str] = ()) -> list[str]:

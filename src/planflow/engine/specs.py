@@ -110,6 +110,7 @@ def _check(task_spec: Any, filename: str) -> None:
     clocked = CLOCKED_TIMERS.get(type(definition))
     if clocked is not None:
         _compile(definition.expression, where)
+        _check_constant_timer(clocked, definition.expression, where)
         task_spec.event_definition = clocked(
             definition.name, definition.expression, description=definition.description
         )
@@ -122,6 +123,20 @@ def _compile(expression: str | None, where: str) -> None:
         return
     try:
         compile_expression(expression)
+    except ExpressionError as exc:
+        raise SpecError(f"{where}: {exc}") from None
+
+
+def _check_constant_timer(clocked: Any, expression: str | None, where: str) -> None:
+    """Refuse a timer whose date or duration does not depend on data and is out of bounds now,
+    rather than when an instance first reaches it."""
+    if expression is None:
+        return
+    compiled = compile_expression(expression)
+    if compiled.names:  # computed from task data: checked when the timer is armed
+        return
+    try:
+        clocked.check(compiled.evaluate({}))
     except ExpressionError as exc:
         raise SpecError(f"{where}: {exc}") from None
 
