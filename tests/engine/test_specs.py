@@ -262,6 +262,69 @@ def test_a_malicious_intermediate_timer_expression_is_refused_at_load_and_runs_n
     assert os_system_calls == []
 
 
+def _correlated_message(retrieval: str) -> str:
+    """start -> catch message `answer` (correlated by the property `case_id`) -> end."""
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        '<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"'
+        ' xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" id="definitions_test"'
+        ' targetNamespace="urn:planflow:test">\n'
+        '<bpmn:message id="answer" name="answer" />'
+        '<bpmn:collaboration id="collaboration">'
+        '<bpmn:participant id="participant" processRef="test_process" />'
+        '<bpmn:correlationKey name="case_key">'
+        "<bpmn:correlationPropertyRef>case_id</bpmn:correlationPropertyRef>"
+        "</bpmn:correlationKey></bpmn:collaboration>"
+        '<bpmn:correlationProperty id="case_id" name="case id">'
+        '<bpmn:correlationPropertyRetrievalExpression messageRef="answer">'
+        f"<bpmn:formalExpression>{retrieval}</bpmn:formalExpression>"
+        "</bpmn:correlationPropertyRetrievalExpression></bpmn:correlationProperty>"
+        '<bpmn:process id="test_process" isExecutable="true"><bpmn:startEvent id="start" />'
+        '<bpmn:intermediateCatchEvent id="receive_answer">'
+        '<bpmn:messageEventDefinition id="answer_definition" messageRef="answer" />'
+        "</bpmn:intermediateCatchEvent>"
+        '<bpmn:endEvent id="end" />'
+        + _flow("f1", "start", "receive_answer")
+        + _flow("f2", "receive_answer", "end")
+        + "</bpmn:process></bpmn:definitions>\n"
+    )
+
+
+def _ad_hoc_subprocess(condition: str) -> str:
+    """start -> ad-hoc sub-process `gather` (done when `condition` holds) -> end."""
+    return _minimal(
+        '<bpmn:startEvent id="start" /><bpmn:adHocSubProcess id="gather"><bpmn:manualTask id="note" />'
+        f'<bpmn:completionCondition xsi:type="bpmn:tFormalExpression">{condition}</bpmn:completionCondition>'
+        '</bpmn:adHocSubProcess><bpmn:endEvent id="end" />'
+        + _flow("f1", "start", "gather")
+        + _flow("f2", "gather", "end")
+    )
+
+
+@pytest.mark.parametrize("payload", MALICIOUS)
+def test_a_malicious_correlation_retrieval_expression_is_refused_at_load_and_runs_nothing(
+    payload: str, os_system_calls: list[str]
+) -> None:
+    with pytest.raises(SpecError, match=r"^evil\.bpmn: case_id: .*not allowed"):
+        specs.parse(_correlated_message(payload), "evil.bpmn")
+    assert os_system_calls == []
+
+
+@pytest.mark.parametrize("payload", MALICIOUS)
+def test_a_malicious_ad_hoc_completion_condition_is_refused_at_load_and_runs_nothing(
+    payload: str, os_system_calls: list[str]
+) -> None:
+    with pytest.raises(SpecError, match=r"^evil\.bpmn: gather: .*not allowed"):
+        specs.parse(_ad_hoc_subprocess(payload), "evil.bpmn")
+    assert os_system_calls == []
+
+
+def test_safe_correlation_and_completion_expressions_load() -> None:
+    """The refusals above are for the payload, not for how the diagrams were built."""
+    assert specs.parse(_correlated_message("case_id"), "ok.bpmn").process_id == "test_process"
+    assert specs.parse(_ad_hoc_subprocess("done == True"), "ok.bpmn").process_id == "test_process"
+
+
 def test_the_unaltered_sources_of_the_malicious_diagrams_load() -> None:
     """The refusals above are for the payload, not for how the diagrams were built."""
     assert specs.parse(_source("activity_report.bpmn"), "evil.bpmn").process_id == "activity_report"
