@@ -18,7 +18,16 @@ from SpiffWorkflow.bpmn.serializer.migration import version_migration
 from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
 
 from planflow import clock, resources
-from planflow.engine import ExpressionError, HumanTask, ProcessRun, SpecLibrary, StateError, safety, specs
+from planflow.engine import (
+    ExpressionError,
+    HumanTask,
+    ProcessRun,
+    SpecLibrary,
+    StateError,
+    runner,
+    safety,
+    specs,
+)
 from planflow.engine.runner import SERIALIZER_VERSION
 from planflow.engine.safety import CLOCKED_TIMERS, SAFE_ENGINE
 
@@ -367,6 +376,108 @@ def test_state_whose_root_task_is_missing_is_refused_at_load(library: SpecLibrar
         state["tasks"] = {}
     with pytest.raises(StateError, match="cannot be read"):
         ProcessRun.load(definition, json.dumps(state))
+
+
+@pytest.fixture
+def spiffworkflow_never_sees_the_state(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fail loudly if the state reaches SpiffWorkflow: a refusal must come before its walk,
+    which on a cyclic task tree would never end."""
+
+    def refuse(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("the stored state was handed to SpiffWorkflow")
+
+    monkeypatch.setattr(runner._SERIALIZER, "from_dict", refuse)
+
+
+def _root(graph: dict[str, Any]) -> dict[str, Any]:
+    return graph["tasks"][graph["root"]]  # type: ignore[no-any-return]
+
+
+def _first_child(graph: dict[str, Any]) -> dict[str, Any]:
+    return graph["tasks"][_root(graph)["children"][0]]  # type: ignore[no-any-return]
+
+
+def _root_lists_itself(state: dict[str, Any]) -> None:
+    _root(state)["children"].append(state["root"])
+
+
+def _child_lists_the_root(state: dict[str, Any]) -> None:
+    _first_child(state)["children"].append(state["root"])
+
+
+def _child_lists_itself(state: dict[str, Any]) -> None:
+    child = _first_child(state)
+    child["children"].append(child["id"])
+
+
+def _two_parents_share_a_child(state: dict[str, Any]) -> None:
+    child = _first_child(state)
+    _root(state)["children"].append(child["children"][0])
+
+
+def _detached_loop(state: dict[str, Any]) -> None:
+    first, second = str(uuid.uuid4()), str(uuid.uuid4())
+    state["tasks"][first] = {**_first_child(state), "id": first, "parent": second, "children": [second]}
+    state["tasks"][second] = {**_first_child(state), "id": second, "parent": first, "children": [first]}
+
+
+def _parent_mismatch(state: dict[str, Any]) -> None:
+    _first_child(state)["parent"] = str(uuid.uuid4())
+
+
+def _root_has_a_parent(state: dict[str, Any]) -> None:
+    _root(state)["parent"] = _root(state)["children"][0]
+
+
+def _sub_process_root_lists_itself(state: dict[str, Any]) -> None:
+    (sub,) = state["subprocesses"].values()
+    _root_lists_itself(sub)
+
+
+def _sub_process_reuses_a_top_task_id(state: dict[str, Any]) -> None:
+    (sub,) = state["subprocesses"].values()
+    child = _first_child(sub)
+    duplicate = state["root"]
+    del sub["tasks"][child["id"]]
+    _root(sub)["children"][0] = duplicate
+    sub["tasks"][duplicate] = {**child, "id": duplicate}
+
+
+def _too_many_tasks(state: dict[str, Any]) -> None:
+    for _ in range(runner.MAX_TASKS):
+        state["tasks"][str(uuid.uuid4())] = {}
+
+
+@pytest.mark.parametrize(
+    "tamper",
+    [
+        _root_lists_itself,
+        _child_lists_the_root,
+        _child_lists_itself,
+        _two_parents_share_a_child,
+        _detached_loop,
+        _parent_mismatch,
+        _root_has_a_parent,
+        _sub_process_root_lists_itself,
+        _sub_process_reuses_a_top_task_id,
+        _too_many_tasks,
+    ],
+    ids=lambda tamper: tamper.__name__.strip("_"),
+)
+def test_a_stored_task_graph_that_is_not_a_tree_is_refused_before_spiffworkflow_walks_it(
+    library: SpecLibrary, tamper: Callable[[dict[str, Any]], None], spiffworkflow_never_sees_the_state: None
+) -> None:
+    run, _ = _start_deviation(library, RED)
+    state = json.loads(run.dump())
+    tamper(state)
+    with pytest.raises(StateError, match="^stored state cannot be read: "):
+        ProcessRun.load(library.current("deviation"), json.dumps(state))
+
+
+def test_the_untampered_state_passes_the_task_graph_check(library: SpecLibrary) -> None:
+    """Control for the test above: the refusals are for the tampering."""
+    run, _ = _start_deviation(library, RED)
+    assert ProcessRun.load(library.current("deviation"), run.dump()).human_tasks() == run.human_tasks()
 
 
 def test_code_in_stored_task_data_is_only_ever_data(

@@ -87,6 +87,79 @@ _SERIALIZER = _serializer()
 _FORBIDDEN_KEYS = ("spec", "subprocess_specs")
 
 
+MAX_TASKS = 10_000
+"""Most tasks a stored instance may hold, sub-processes included. A yearly cycle of planflow's
+processes has tens of tasks, and each returned report adds a handful; 10,000 is far beyond
+that, and small enough that checking and loading stay a matter of milliseconds."""
+
+
+def _unreadable(reason: str) -> StateError:
+    return StateError(f"stored state cannot be read: {reason}")
+
+
+def _task_id(value: object, what: str) -> UUID:
+    if not isinstance(value, str):
+        raise _unreadable(f"a {what} is not a task id")
+    try:
+        return UUID(value)
+    except ValueError:
+        raise _unreadable(f"a {what} is not a task id") from None
+
+
+def _check_task_graphs(dct: dict[str, Any]) -> None:
+    """Refuse stored task trees that are not trees, before SpiffWorkflow walks them: a task
+    listing itself (or an ancestor) as a child would make that walk go round forever."""
+    subprocesses = dct.get("subprocesses", {})
+    if not isinstance(subprocesses, dict) or not all(isinstance(sub, dict) for sub in subprocesses.values()):
+        raise _unreadable("its sub-processes are malformed")
+    graphs = [dct, *subprocesses.values()]
+    # Counted before any walk, so a huge state is refused at the cost of a len().
+    if sum(len(tasks) for graph in graphs if isinstance(tasks := graph.get("tasks"), dict)) > MAX_TASKS:
+        raise _unreadable(f"it has more than MAX_TASKS ({MAX_TASKS}) tasks")
+    seen: set[UUID] = set()
+    for graph in graphs:
+        seen |= _check_task_tree(graph, seen)
+    # A sub-process runs under one task of its parent; keys must name tasks met above.
+    parents = [_task_id(key, "sub-process key") for key in subprocesses]
+    if len(set(parents)) != len(parents) or not seen.issuperset(parents):
+        raise _unreadable("a sub-process runs under no stored task")
+
+
+def _check_task_tree(graph: dict[str, Any], seen: set[UUID]) -> set[UUID]:
+    """The ids of a workflow's tasks, once checked to form one tree: each task reached exactly
+    once from the root, its parent the task that lists it, and no id met in another workflow."""
+    tasks = graph.get("tasks")
+    if not isinstance(tasks, dict) or not tasks:
+        raise _unreadable("it has no tasks")
+    by_id: dict[UUID, dict[str, Any]] = {}
+    for key, task in tasks.items():
+        task_id = _task_id(key, "task key")
+        if not isinstance(task, dict) or _task_id(task.get("id"), "task id") != task_id:
+            raise _unreadable(f"task {str(key)[:36]!r} is malformed")
+        if task_id in by_id or task_id in seen:
+            raise _unreadable(f"task {task_id} is stored twice")
+        by_id[task_id] = task
+    root = _task_id(graph.get("root"), "root")
+    if root not in by_id or by_id[root].get("parent") is not None:
+        raise _unreadable("its root is not a stored task without a parent")
+    reached, pending = {root}, [root]
+    while pending:
+        parent = pending.pop()
+        children = by_id[parent].get("children")
+        if not isinstance(children, list):
+            raise _unreadable(f"task {parent} has malformed children")
+        for child in (_task_id(child, "child") for child in children):
+            if child in reached:
+                raise _unreadable(f"task {child} is reached twice: the task tree has a cycle")
+            if child not in by_id or by_id[child].get("parent") != str(parent):
+                raise _unreadable(f"task {parent} lists a child that does not name it as its parent")
+            reached.add(child)
+            pending.append(child)
+    if len(reached) != len(by_id):
+        raise _unreadable(f"{len(by_id) - len(reached)} tasks are not reachable from the root")
+    return reached
+
+
 def _check_stored_timers(workflow: BpmnWorkflow) -> None:
     """Refuse an armed timer whose stored due time is garbage or out of range: left in, it
     would fail every later step of the instance, or wait for a century."""
@@ -142,6 +215,7 @@ class ProcessRun:
             )
         if any(key in dct for key in _FORBIDDEN_KEYS):
             raise StateError("stored state carries a process definition; planflow keeps those apart")
+        _check_task_graphs(dct)
         try:
             workflow = _SERIALIZER.from_dict(dct, definition=definition)
             if workflow.task_tree is None:
