@@ -480,6 +480,54 @@ def test_the_untampered_state_passes_the_task_graph_check(library: SpecLibrary) 
     assert ProcessRun.load(library.current("deviation"), run.dump()).human_tasks() == run.human_tasks()
 
 
+def _nested(depth: int) -> Any:
+    value: Any = 0
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
+@pytest.mark.parametrize(
+    ("tamper", "message"),
+    [
+        (lambda state: _root(state)["data"].update(deep=_nested(500)), "nested more than 100 levels"),
+        (
+            lambda state: _root(state)["data"].update(
+                late={"typename": "timedelta", "days": 10**12, "seconds": 0}
+            ),
+            "OverflowError",
+        ),
+        (
+            lambda state: _root(state)["data"].update(when={"typename": "datetime", "value": "x" * 100_000}),
+            "ValueError",
+        ),
+        (lambda state: state.update(serializer_version="x" * 100_000), "serializer version"),
+        (lambda state: _timer_task(state)["internal_data"].update(event_value="y" * 100_000), "stored timer"),
+    ],
+    ids=["deep data", "timedelta overflow", "long bad datetime", "long version", "long timer value"],
+)
+def test_unreadable_stored_values_are_refused_with_a_short_message(
+    library: SpecLibrary, tamper: Callable[[dict[str, Any]], None], message: str
+) -> None:
+    run, _ = _start_deviation(library, RED)
+    state = json.loads(run.dump())
+    tamper(state)
+    with pytest.raises(StateError, match=message) as raised:
+        ProcessRun.load(library.current("deviation"), json.dumps(state))
+    assert len(str(raised.value)) < 250
+
+
+def test_state_nested_past_the_json_parsers_limit_is_refused(library: SpecLibrary) -> None:
+    state = '{"serializer_version": "planflow-1", "data": ' + "[" * 100_000 + "]" * 100_000 + "}"
+    with pytest.raises(StateError, match="nested more than 100 levels"):
+        ProcessRun.load(library.current("deviation"), state)
+
+
+def test_a_refusal_names_the_instance_when_told_which(library: SpecLibrary) -> None:
+    with pytest.raises(StateError, match="^process instance 42: stored state is not JSON$"):
+        ProcessRun.load(library.current("deviation"), "not json", instance_id=42)
+
+
 def test_code_in_stored_task_data_is_only_ever_data(
     library: SpecLibrary, os_system_calls: list[str], no_eval: None
 ) -> None:

@@ -93,6 +93,31 @@ processes has tens of tasks, and each returned report adds a handful; 10,000 is 
 that, and small enough that checking and loading stay a matter of milliseconds."""
 
 
+MAX_STATE_DEPTH = 100
+"""Deepest nesting of lists and objects a stored state may have. The state itself is about six
+levels deep and form answers add two or three; SpiffWorkflow restores and copies task data
+recursively, so the bound keeps every such walk far below Python's recursion limit."""
+
+
+def _clip(text: str, limit: int = 80) -> str:
+    """A short prefix of a message part that may quote a bad stored value."""
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _check_nesting(dct: dict[str, Any]) -> None:
+    """Refuse a state nested deeper than MAX_STATE_DEPTH (walked iteratively, so it cannot recurse)."""
+    pending: list[tuple[object, int]] = [(dct, 1)]
+    while pending:
+        value, depth = pending.pop()
+        if depth > MAX_STATE_DEPTH:
+            raise _unreadable(f"it is nested more than {MAX_STATE_DEPTH} levels deep")
+        if isinstance(value, dict):
+            pending.extend((item, depth + 1) for item in value.values())
+        elif isinstance(value, list):
+            pending.extend((item, depth + 1) for item in value)
+
+
 def _unreadable(reason: str) -> StateError:
     return StateError(f"stored state cannot be read: {reason}")
 
@@ -201,9 +226,22 @@ class ProcessRun:
         return run, run._advance()
 
     @classmethod
-    def load(cls, definition: ProcessDefinition, state: str) -> ProcessRun:
+    def load(cls, definition: ProcessDefinition, state: str, instance_id: object = None) -> ProcessRun:
+        """Restore an instance from its stored state; anything unreadable is a StateError, named
+        after `instance_id` when one is given."""
+        try:
+            return cls._load(definition, state)
+        except StateError as exc:
+            if instance_id is None:
+                raise
+            raise StateError(f"process instance {instance_id}: {exc}") from None
+
+    @classmethod
+    def _load(cls, definition: ProcessDefinition, state: str) -> ProcessRun:
         try:
             dct = json.loads(state)
+        except RecursionError:
+            raise _unreadable(f"it is nested more than {MAX_STATE_DEPTH} levels deep") from None
         except ValueError:
             raise StateError("stored state is not JSON") from None
         if not isinstance(dct, dict):
@@ -211,20 +249,32 @@ class ProcessRun:
         version = dct.pop(BpmnWorkflowSerializer.VERSION_KEY, None)
         if version != SERIALIZER_VERSION:
             raise StateError(
-                f"stored state has serializer version {version!r}; planflow reads only {SERIALIZER_VERSION!r}"
+                f"stored state has serializer version {_clip(repr(version))}; "
+                f"planflow reads only {SERIALIZER_VERSION!r}"
             )
         if any(key in dct for key in _FORBIDDEN_KEYS):
             raise StateError("stored state carries a process definition; planflow keeps those apart")
+        _check_nesting(dct)
         _check_task_graphs(dct)
         try:
             workflow = _SERIALIZER.from_dict(dct, definition=definition)
             if workflow.task_tree is None:
                 raise ValueError("it has no task tree")
             workflow.get_tasks()  # walks every task: a broken structure fails here, not later
-        except (KeyError, TypeError, ValueError, AttributeError, SpiffWorkflowException) as exc:
-            raise StateError(f"stored state cannot be read: {type(exc).__name__}: {exc}") from None
-        _check_stored_timers(workflow)
-        return cls(definition, workflow)
+            _check_stored_timers(workflow)
+            return cls(definition, workflow)
+        except (
+            KeyError,
+            TypeError,
+            ValueError,
+            AttributeError,
+            OverflowError,  # e.g. a stored timedelta of 10**12 days
+            RecursionError,
+            SpiffWorkflowException,
+        ) as exc:
+            if isinstance(exc, StateError):
+                raise
+            raise _unreadable(f"{type(exc).__name__}: {_clip(str(exc))}") from None
 
     def dump(self) -> str:
         state: str = _SERIALIZER.serialize_json(self.workflow)

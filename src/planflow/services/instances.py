@@ -98,7 +98,7 @@ def load(session: Session, instance: ProcessInstance) -> ProcessRun:
             raise NotFound(f"the spec {spec_hash[:12]} of instance {instance.id} is not stored")
         return spec.source, spec.filename
 
-    return ProcessRun.load(library().by_hash(instance.spec_hash, stored_source), instance.state)
+    return ProcessRun.load(library().by_hash(instance.spec_hash, stored_source), instance.state, instance.id)
 
 
 def save(session: Session, instance: ProcessInstance, run: ProcessRun) -> None:
