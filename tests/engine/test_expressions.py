@@ -350,6 +350,61 @@ def test_sequences_up_to_the_limit_are_built() -> None:
         evaluate('"a" * size', {"size": MAX_ITEMS + 1})
 
 
+def _nested_str(levels: int, base: str = "'\\\\' * 2500") -> str:
+    """`str([str([... base ...])])`: each level escapes the backslashes again, doubling the text."""
+    source = base
+    for _ in range(levels):
+        source = f"str([{source}])"
+    return source
+
+
+def test_str_of_nested_lists_cannot_double_past_the_limit() -> None:
+    assert len(evaluate(_nested_str(1), {})) == 5004  # 2,500 backslashes, escaped, in brackets
+    with pytest.raises(ExpressionError, match=f"more than {MAX_ITEMS} items \\(MAX_ITEMS\\)"):
+        evaluate(_nested_str(2), {})
+
+
+def test_forty_nested_strs_are_refused_without_building_the_gigabyte() -> None:
+    tracemalloc.start()
+    try:
+        with pytest.raises(ExpressionError, match="MAX_ITEMS"):
+            evaluate(_nested_str(40, "'\\\\' * 10"), {})
+    finally:
+        _, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+    assert peak < 1_000_000  # unguarded, the result would be about 1 GiB
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "[text, text]",
+        "(text, text)",
+        "{'a': text, 'b': text}",
+        "{text, text + '!'}",
+        "str([text, text])",
+        "str(texts)",
+        "str([number] * 20)",
+    ],
+)
+def test_every_value_an_expression_builds_is_bounded(source: str) -> None:
+    context = {"text": "x" * 6000, "texts": ["y" * 100] * 200, "number": 10**999}
+    with pytest.raises(ExpressionError, match="MAX_ITEMS"):
+        evaluate(source, context)
+
+
+def test_values_within_the_limit_are_built() -> None:
+    context = {"text": "x" * 4000}
+    assert evaluate("[text, text]", context) == ["x" * 4000] * 2
+    assert len(evaluate("str({'a': text, 'b': text})", context)) == 8018
+
+
+def test_a_string_literal_over_the_limit_is_refused_when_checked() -> None:
+    compile_expression("'" + "a" * MAX_ITEMS + "'")
+    with pytest.raises(ExpressionError, match="string literals of more than MAX_ITEMS"):
+        compile_expression("'" + "a" * (MAX_ITEMS + 1) + "'")
+
+
 def test_integer_results_over_100_digits_are_refused() -> None:
     assert evaluate("n * 10", {"n": 10**98}) == 10**99  # 100 digits
     with pytest.raises(ExpressionError, match="more than 100 digits"):

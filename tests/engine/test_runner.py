@@ -18,13 +18,39 @@ from SpiffWorkflow.bpmn.serializer.migration import version_migration
 from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
 
 from planflow import clock, resources
-from planflow.engine import HumanTask, ProcessRun, SpecLibrary, StateError, safety
+from planflow.engine import (
+    ExpressionError,
+    HumanTask,
+    ProcessRun,
+    SpecLibrary,
+    StateError,
+    runner,
+    safety,
+    specs,
+)
 from planflow.engine.runner import SERIALIZER_VERSION
 from planflow.engine.safety import CLOCKED_TIMERS, SAFE_ENGINE
 
 START = datetime(2026, 11, 1, 9, tzinfo=UTC)
 RED = {"level": "red", "escalation_after": "P14D", "cause": "x"}
 PAYLOAD = "__import__('os').system('id')"
+
+
+# start -> a timer catch event `wait` due at the date in the data's `when` -> end.
+_DATE_TIMER = """<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+    xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" id="d" targetNamespace="urn:planflow:test">
+  <bpmn:process id="dated" isExecutable="true">
+    <bpmn:startEvent id="start" />
+    <bpmn:intermediateCatchEvent id="wait"><bpmn:timerEventDefinition id="wait_timer">
+      <bpmn:timeDate xsi:type="bpmn:tFormalExpression">when</bpmn:timeDate>
+    </bpmn:timerEventDefinition></bpmn:intermediateCatchEvent>
+    <bpmn:endEvent id="end" />
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="wait" />
+    <bpmn:sequenceFlow id="f2" sourceRef="wait" targetRef="end" />
+  </bpmn:process>
+</bpmn:definitions>
+"""
 
 
 @pytest.fixture(scope="module")
@@ -145,6 +171,43 @@ def test_escalation_timer_lapses_when_the_decision_comes_first(library: SpecLibr
         assert run.fire_due_timers() == []
 
 
+@pytest.mark.parametrize(
+    ("escalation_after", "message"),
+    [
+        ("P11Y", "longer than MAX_TIMER_DAYS"),
+        ("P121M", "longer than MAX_TIMER_DAYS"),
+        ("P10000000M", "longer than MAX_TIMER_DAYS"),
+        ("P3721D", "longer than MAX_TIMER_DAYS"),
+        ("PT90000H", "longer than MAX_TIMER_DAYS"),
+        ("P14", "not an ISO 8601 duration"),
+        ("P" + "9" * 5000 + "D", "longer than 64 characters"),
+        (14, "not int"),
+    ],
+)
+def test_a_duration_from_data_out_of_bounds_is_refused_when_the_timer_is_armed(
+    library: SpecLibrary, escalation_after: object, message: str
+) -> None:
+    with pytest.raises(ExpressionError, match="^timer escalation_timer: .*" + message):
+        _start_deviation(library, {**RED, "escalation_after": escalation_after})
+
+
+def test_a_duration_from_data_due_after_2199_is_refused_when_the_timer_is_armed(library: SpecLibrary) -> None:
+    with clock.frozen_at(datetime(2195, 1, 1, tzinfo=UTC)):
+        with pytest.raises(ExpressionError, match="due outside 2000-2199"):
+            ProcessRun.start(library.current("deviation"), {**RED, "escalation_after": "P10Y"})
+        run, _ = ProcessRun.start(library.current("deviation"), {**RED, "escalation_after": "P4Y"})
+    assert run.timers()[0].due_at == datetime(2199, 1, 1, tzinfo=UTC)
+
+
+@pytest.mark.parametrize("when", ["2300-01-01T00:00:00+00:00", "1970-01-01", "someday", "P1D"])
+def test_a_date_from_data_out_of_bounds_is_refused_when_the_timer_is_armed(when: str) -> None:
+    definition = specs.parse(_DATE_TIMER, "date.bpmn")
+    with pytest.raises(ExpressionError, match="^timer wait: "):
+        ProcessRun.start(definition, {"when": when})
+    run, _ = ProcessRun.start(definition, {"when": "2027-01-01T09:00:00+00:00"})
+    assert run.timers()[0].due_at == datetime(2027, 1, 1, 9, tzinfo=UTC)
+
+
 # -- stored state -----------------------------------------------------------------------------
 
 
@@ -167,6 +230,24 @@ def test_dump_and_load_keep_human_tasks_timers_and_data(library: SpecLibrary) ->
     with clock.frozen_at(START + timedelta(days=14, seconds=1)):
         assert "deviation_escalated" in loaded.fire_due_timers()
     assert loaded.human_tasks() == [agree]
+
+
+def _timer_task(state: dict[str, Any]) -> dict[str, Any]:
+    (task,) = [task for task in state["tasks"].values() if "event_value" in task["internal_data"]]
+    return task  # type: ignore[no-any-return]
+
+
+@pytest.mark.parametrize(
+    "event_value", ["2300-01-01T00:00:00+00:00", "9999-12-31T23:59:59", "garbage", 12, ["x"], "2" * 100]
+)
+def test_a_stored_timer_out_of_range_or_garbage_is_refused_at_load(
+    library: SpecLibrary, event_value: object
+) -> None:
+    run, _ = _start_deviation(library, RED)
+    state = json.loads(run.dump())
+    _timer_task(state)["internal_data"]["event_value"] = event_value
+    with pytest.raises(StateError, match="^stored timer escalation_timer: "):
+        ProcessRun.load(library.current("deviation"), json.dumps(state))
 
 
 def test_dumped_state_carries_no_spec(library: SpecLibrary) -> None:
@@ -295,6 +376,156 @@ def test_state_whose_root_task_is_missing_is_refused_at_load(library: SpecLibrar
         state["tasks"] = {}
     with pytest.raises(StateError, match="cannot be read"):
         ProcessRun.load(definition, json.dumps(state))
+
+
+@pytest.fixture
+def spiffworkflow_never_sees_the_state(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fail loudly if the state reaches SpiffWorkflow: a refusal must come before its walk,
+    which on a cyclic task tree would never end."""
+
+    def refuse(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("the stored state was handed to SpiffWorkflow")
+
+    monkeypatch.setattr(runner._SERIALIZER, "from_dict", refuse)
+
+
+def _root(graph: dict[str, Any]) -> dict[str, Any]:
+    return graph["tasks"][graph["root"]]  # type: ignore[no-any-return]
+
+
+def _first_child(graph: dict[str, Any]) -> dict[str, Any]:
+    return graph["tasks"][_root(graph)["children"][0]]  # type: ignore[no-any-return]
+
+
+def _root_lists_itself(state: dict[str, Any]) -> None:
+    _root(state)["children"].append(state["root"])
+
+
+def _child_lists_the_root(state: dict[str, Any]) -> None:
+    _first_child(state)["children"].append(state["root"])
+
+
+def _child_lists_itself(state: dict[str, Any]) -> None:
+    child = _first_child(state)
+    child["children"].append(child["id"])
+
+
+def _two_parents_share_a_child(state: dict[str, Any]) -> None:
+    child = _first_child(state)
+    _root(state)["children"].append(child["children"][0])
+
+
+def _detached_loop(state: dict[str, Any]) -> None:
+    first, second = str(uuid.uuid4()), str(uuid.uuid4())
+    state["tasks"][first] = {**_first_child(state), "id": first, "parent": second, "children": [second]}
+    state["tasks"][second] = {**_first_child(state), "id": second, "parent": first, "children": [first]}
+
+
+def _parent_mismatch(state: dict[str, Any]) -> None:
+    _first_child(state)["parent"] = str(uuid.uuid4())
+
+
+def _root_has_a_parent(state: dict[str, Any]) -> None:
+    _root(state)["parent"] = _root(state)["children"][0]
+
+
+def _sub_process_root_lists_itself(state: dict[str, Any]) -> None:
+    (sub,) = state["subprocesses"].values()
+    _root_lists_itself(sub)
+
+
+def _sub_process_reuses_a_top_task_id(state: dict[str, Any]) -> None:
+    (sub,) = state["subprocesses"].values()
+    child = _first_child(sub)
+    duplicate = state["root"]
+    del sub["tasks"][child["id"]]
+    _root(sub)["children"][0] = duplicate
+    sub["tasks"][duplicate] = {**child, "id": duplicate}
+
+
+def _too_many_tasks(state: dict[str, Any]) -> None:
+    for _ in range(runner.MAX_TASKS):
+        state["tasks"][str(uuid.uuid4())] = {}
+
+
+@pytest.mark.parametrize(
+    "tamper",
+    [
+        _root_lists_itself,
+        _child_lists_the_root,
+        _child_lists_itself,
+        _two_parents_share_a_child,
+        _detached_loop,
+        _parent_mismatch,
+        _root_has_a_parent,
+        _sub_process_root_lists_itself,
+        _sub_process_reuses_a_top_task_id,
+        _too_many_tasks,
+    ],
+    ids=lambda tamper: tamper.__name__.strip("_"),
+)
+def test_a_stored_task_graph_that_is_not_a_tree_is_refused_before_spiffworkflow_walks_it(
+    library: SpecLibrary, tamper: Callable[[dict[str, Any]], None], spiffworkflow_never_sees_the_state: None
+) -> None:
+    run, _ = _start_deviation(library, RED)
+    state = json.loads(run.dump())
+    tamper(state)
+    with pytest.raises(StateError, match="^stored state cannot be read: "):
+        ProcessRun.load(library.current("deviation"), json.dumps(state))
+
+
+def test_the_untampered_state_passes_the_task_graph_check(library: SpecLibrary) -> None:
+    """Control for the test above: the refusals are for the tampering."""
+    run, _ = _start_deviation(library, RED)
+    assert ProcessRun.load(library.current("deviation"), run.dump()).human_tasks() == run.human_tasks()
+
+
+def _nested(depth: int) -> Any:
+    value: Any = 0
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
+@pytest.mark.parametrize(
+    ("tamper", "message"),
+    [
+        (lambda state: _root(state)["data"].update(deep=_nested(500)), "nested more than 100 levels"),
+        (
+            lambda state: _root(state)["data"].update(
+                late={"typename": "timedelta", "days": 10**12, "seconds": 0}
+            ),
+            "OverflowError",
+        ),
+        (
+            lambda state: _root(state)["data"].update(when={"typename": "datetime", "value": "x" * 100_000}),
+            "ValueError",
+        ),
+        (lambda state: state.update(serializer_version="x" * 100_000), "serializer version"),
+        (lambda state: _timer_task(state)["internal_data"].update(event_value="y" * 100_000), "stored timer"),
+    ],
+    ids=["deep data", "timedelta overflow", "long bad datetime", "long version", "long timer value"],
+)
+def test_unreadable_stored_values_are_refused_with_a_short_message(
+    library: SpecLibrary, tamper: Callable[[dict[str, Any]], None], message: str
+) -> None:
+    run, _ = _start_deviation(library, RED)
+    state = json.loads(run.dump())
+    tamper(state)
+    with pytest.raises(StateError, match=message) as raised:
+        ProcessRun.load(library.current("deviation"), json.dumps(state))
+    assert len(str(raised.value)) < 250
+
+
+def test_state_nested_past_the_json_parsers_limit_is_refused(library: SpecLibrary) -> None:
+    state = '{"serializer_version": "planflow-1", "data": ' + "[" * 100_000 + "]" * 100_000 + "}"
+    with pytest.raises(StateError, match="nested more than 100 levels"):
+        ProcessRun.load(library.current("deviation"), state)
+
+
+def test_a_refusal_names_the_instance_when_told_which(library: SpecLibrary) -> None:
+    with pytest.raises(StateError, match="^process instance 42: stored state is not JSON$"):
+        ProcessRun.load(library.current("deviation"), "not json", instance_id=42)
 
 
 def test_code_in_stored_task_data_is_only_ever_data(

@@ -177,6 +177,48 @@ def test_a_time_date_timer_is_swapped_for_the_clocked_one() -> None:
     assert type(wait.event_definition) is ClockedTimeDate
 
 
+# -- timers that would wait too long ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("element", "value", "message"),
+    [
+        ("timeDuration", '"P11Y"', "longer than MAX_TIMER_DAYS"),
+        ("timeDuration", '"P10000000M"', "longer than MAX_TIMER_DAYS"),
+        ("timeDuration", '"P999999999Y"', "longer than MAX_TIMER_DAYS"),
+        ("timeDuration", '"P" + "3721D"', "longer than MAX_TIMER_DAYS"),
+        ("timeDuration", '"soon"', "not an ISO 8601 duration"),
+        ("timeDuration", "14", "not int"),
+        ("timeDate", '"2300-01-01T00:00:00+00:00"', "outside 2000-2199"),
+        ("timeDate", '"1999-12-31T23:00:00+00:00"', "outside 2000-2199"),
+        ("timeDate", '"tomorrow"', "not an ISO 8601 date"),
+        ("timeDate", '"P1D"', "needs a date, not the duration"),
+    ],
+)
+def test_a_timer_with_a_constant_out_of_bounds_is_refused_at_load(
+    element: str, value: str, message: str
+) -> None:
+    source = _timer_catch(f'<bpmn:{element} xsi:type="bpmn:tFormalExpression">{value}</bpmn:{element}>')
+    with pytest.raises(SpecError, match=r"^long\.bpmn: wait: .*" + message):
+        specs.parse(source, "long.bpmn")
+
+
+@pytest.mark.parametrize(
+    ("element", "value"),
+    [
+        ("timeDuration", '"P10Y"'),
+        ("timeDuration", '"P120M"'),
+        ("timeDuration", '"P3720D"'),
+        ("timeDuration", "escalation_after"),  # from data: checked when armed
+        ("timeDate", '"2199-12-31T23:00:00+00:00"'),
+        ("timeDate", '"2026-W48-1"'),
+    ],
+)
+def test_a_timer_within_bounds_loads(element: str, value: str) -> None:
+    source = _timer_catch(f'<bpmn:{element} xsi:type="bpmn:tFormalExpression">{value}</bpmn:{element}>')
+    assert specs.parse(source, "ok.bpmn").process_id == "test_process"
+
+
 # -- code smuggled into a diagram -------------------------------------------------------------
 
 
@@ -218,6 +260,69 @@ def test_a_malicious_intermediate_timer_expression_is_refused_at_load_and_runs_n
         specs.parse(source, "evil.bpmn")
     assert str(raised.value).startswith("evil.bpmn: wait: ")
     assert os_system_calls == []
+
+
+def _correlated_message(retrieval: str) -> str:
+    """start -> catch message `answer` (correlated by the property `case_id`) -> end."""
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        '<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"'
+        ' xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" id="definitions_test"'
+        ' targetNamespace="urn:planflow:test">\n'
+        '<bpmn:message id="answer" name="answer" />'
+        '<bpmn:collaboration id="collaboration">'
+        '<bpmn:participant id="participant" processRef="test_process" />'
+        '<bpmn:correlationKey name="case_key">'
+        "<bpmn:correlationPropertyRef>case_id</bpmn:correlationPropertyRef>"
+        "</bpmn:correlationKey></bpmn:collaboration>"
+        '<bpmn:correlationProperty id="case_id" name="case id">'
+        '<bpmn:correlationPropertyRetrievalExpression messageRef="answer">'
+        f"<bpmn:formalExpression>{retrieval}</bpmn:formalExpression>"
+        "</bpmn:correlationPropertyRetrievalExpression></bpmn:correlationProperty>"
+        '<bpmn:process id="test_process" isExecutable="true"><bpmn:startEvent id="start" />'
+        '<bpmn:intermediateCatchEvent id="receive_answer">'
+        '<bpmn:messageEventDefinition id="answer_definition" messageRef="answer" />'
+        "</bpmn:intermediateCatchEvent>"
+        '<bpmn:endEvent id="end" />'
+        + _flow("f1", "start", "receive_answer")
+        + _flow("f2", "receive_answer", "end")
+        + "</bpmn:process></bpmn:definitions>\n"
+    )
+
+
+def _ad_hoc_subprocess(condition: str) -> str:
+    """start -> ad-hoc sub-process `gather` (done when `condition` holds) -> end."""
+    return _minimal(
+        '<bpmn:startEvent id="start" /><bpmn:adHocSubProcess id="gather"><bpmn:manualTask id="note" />'
+        f'<bpmn:completionCondition xsi:type="bpmn:tFormalExpression">{condition}</bpmn:completionCondition>'
+        '</bpmn:adHocSubProcess><bpmn:endEvent id="end" />'
+        + _flow("f1", "start", "gather")
+        + _flow("f2", "gather", "end")
+    )
+
+
+@pytest.mark.parametrize("payload", MALICIOUS)
+def test_a_malicious_correlation_retrieval_expression_is_refused_at_load_and_runs_nothing(
+    payload: str, os_system_calls: list[str]
+) -> None:
+    with pytest.raises(SpecError, match=r"^evil\.bpmn: case_id: .*not allowed"):
+        specs.parse(_correlated_message(payload), "evil.bpmn")
+    assert os_system_calls == []
+
+
+@pytest.mark.parametrize("payload", MALICIOUS)
+def test_a_malicious_ad_hoc_completion_condition_is_refused_at_load_and_runs_nothing(
+    payload: str, os_system_calls: list[str]
+) -> None:
+    with pytest.raises(SpecError, match=r"^evil\.bpmn: gather: .*not allowed"):
+        specs.parse(_ad_hoc_subprocess(payload), "evil.bpmn")
+    assert os_system_calls == []
+
+
+def test_safe_correlation_and_completion_expressions_load() -> None:
+    """The refusals above are for the payload, not for how the diagrams were built."""
+    assert specs.parse(_correlated_message("case_id"), "ok.bpmn").process_id == "test_process"
+    assert specs.parse(_ad_hoc_subprocess("done == True"), "ok.bpmn").process_id == "test_process"
 
 
 def test_the_unaltered_sources_of_the_malicious_diagrams_load() -> None:

@@ -26,7 +26,11 @@ __all__ = [
 ]
 
 MAX_ITEMS = 10_000
-"""Most items a sequence built by `*` or `+` may hold (nested items and characters count)."""
+"""Most items any value an expression builds may hold, nested items and characters counted
+(a string of 10,000 characters, a list of 10,000 numbers). Conditions and timer expressions
+compare answers and build a date or duration: a few hundred characters would do, and 10,000
+leaves room for long free-text answers while a result stays far below a megabyte, so no
+expression can make the instance lock wait on a huge allocation."""
 
 MAX_INT_DIGITS = 100
 """Most decimal digits an integer result may have."""
@@ -62,6 +66,15 @@ def _round(number: Any, ndigits: Any = None) -> Any:
     return round(number, ndigits)
 
 
+def _str(value: Any = "") -> str:
+    """`str(value)`, refused before converting a value too big to stay under MAX_ITEMS."""
+    # The check after the call bounds the result; this one bounds the work of the call itself,
+    # since a text is at most ten times longer than the items it shows (escapes like \U0001f600).
+    if _weight(value, MAX_ITEMS) > MAX_ITEMS:
+        raise _too_big("'str()'")
+    return str(value)
+
+
 FUNCTIONS: Mapping[str, Callable[..., Any]] = MappingProxyType(
     {
         "abs": abs,
@@ -74,7 +87,7 @@ FUNCTIONS: Mapping[str, Callable[..., Any]] = MappingProxyType(
         "max": max,
         "min": min,
         "round": _round,
-        "str": str,
+        "str": _str,
     }
 )
 """The only functions an expression may call, by bare name; context values are never callable."""
@@ -193,12 +206,15 @@ class _Checker:
             self.check(child, depth + 1)
 
     def _check_constant(self, node: ast.Constant, value: object) -> None:
-        """Admit only plain scalar literals, and no integer too long to compute with cheaply."""
+        """Admit only plain scalar literals, and none too big to compute with cheaply."""
         if value is not None and type(value) not in (str, int, float, bool):
             kind = "..." if value is Ellipsis else f"a {type(value).__name__} literal"
             self._refuse(node, f"{kind} is not allowed in expressions")
         if type(value) is int and value >= _INT_LIMIT:
             self._refuse(node, f"integer literals with more than {MAX_INT_DIGITS} digits are not allowed")
+        if type(value) is str and len(value) > MAX_ITEMS:
+            limit = f"MAX_ITEMS ({MAX_ITEMS})"
+            self._refuse(node, f"string literals of more than {limit} characters are not allowed")
 
     def _check_call(self, node: ast.Call, depth: int) -> list[ast.expr]:
         """Admit only positional calls of a whitelisted function named directly."""
@@ -257,6 +273,10 @@ def _weight(value: Any, limit: int) -> int:
         item = pending.pop()
         if isinstance(item, _TEXT):
             total += len(item)
+        elif isinstance(item, int):
+            # About its decimal digits (0.3 per bit) beyond the slot its container counts, so
+            # `str([n] * 9999)` of a 4,000-digit n from the task data weighs what its text would.
+            total += item.bit_length() * 3 // 10
         elif isinstance(item, _CONTAINERS):
             total += len(item)
             if total <= limit:
@@ -268,9 +288,9 @@ def _weight(value: Any, limit: int) -> int:
     return total
 
 
-def _too_big(symbol: str) -> _Refused:
-    """The refusal for a sequence result over MAX_ITEMS."""
-    return _Refused(f"'{symbol}' would build a result of more than {MAX_ITEMS} items")
+def _too_big(what: str) -> _Refused:
+    """The refusal for a result over MAX_ITEMS."""
+    return _Refused(f"{what} would build a result of more than {MAX_ITEMS} items (MAX_ITEMS)")
 
 
 def _check_int(value: Any) -> Any:
@@ -280,11 +300,21 @@ def _check_int(value: Any) -> Any:
     return value
 
 
+def _bounded(value: Any, what: str) -> Any:
+    """Pass a value the interpreter built through unless it is over MAX_ITEMS or MAX_INT_DIGITS."""
+    # Checked on every built value, not only on `*` and `+`: str() of a nested list escapes
+    # its backslashes and quotes again, doubling per level, so 40 nested str([...]) of a short
+    # string would reach a gigabyte without any repetition.
+    if isinstance(value, (*_TEXT, *_CONTAINERS)) and _weight(value, MAX_ITEMS) > MAX_ITEMS:
+        raise _too_big(what)
+    return _check_int(value)
+
+
 def _repeat(sequence: Any, times: Any) -> Any:
     """`sequence * times`, refused before allocating if the result would be too big."""
     count = operator.index(times)
     if count > 0 and _weight(sequence, MAX_ITEMS) * count > MAX_ITEMS:
-        raise _too_big("*")
+        raise _too_big("'*'")
     return sequence * count
 
 
@@ -306,7 +336,7 @@ def _add(left: Any, right: Any) -> Any:
     """`left + right`, refusing concatenations that would be too big."""
     if isinstance(left, _SEQUENCES) and isinstance(right, _SEQUENCES):
         if _weight(left, MAX_ITEMS) + _weight(right, MAX_ITEMS) > MAX_ITEMS:
-            raise _too_big("+")
+            raise _too_big("'+'")
     return left + right
 
 
@@ -371,11 +401,12 @@ def _eval(node: ast.expr, context: Mapping[str, Any]) -> Any:
                     break
             return result
         case ast.UnaryOp(op=op, operand=operand):
-            return _check_int(_UNARY_OPERATORS[type(op)](_eval(operand, context)))
+            return _bounded(_UNARY_OPERATORS[type(op)](_eval(operand, context)), "a unary operator")
         case ast.BinOp(left=left, op=op, right=right):
             left_value = _eval(left, context)
             right_value = _eval(right, context)
-            return _check_int(_BINARY_OPERATORS[type(op)](left_value, right_value))
+            symbol = _BINARY_SYMBOLS[type(op)]
+            return _bounded(_BINARY_OPERATORS[type(op)](left_value, right_value), f"'{symbol}'")
         case ast.Compare(left=left, ops=ops, comparators=comparators):
             # `a < b < c` is `a < b and b < c` with b evaluated once.
             current = _eval(left, context)
@@ -390,17 +421,18 @@ def _eval(node: ast.expr, context: Mapping[str, Any]) -> Any:
         case ast.IfExp(test=test, body=body, orelse=orelse):
             return _eval(body if _eval(test, context) else orelse, context)
         case ast.List(elts=elts):
-            return [_eval(item, context) for item in elts]
+            return _bounded([_eval(item, context) for item in elts], "a list")
         case ast.Tuple(elts=elts):
-            return tuple(_eval(item, context) for item in elts)
+            return _bounded(tuple(_eval(item, context) for item in elts), "a tuple")
         case ast.Set(elts=elts):
-            return {_eval(item, context) for item in elts}
+            return _bounded({_eval(item, context) for item in elts}, "a set")
         case ast.Dict(keys=keys, values=values):
             # The checker refused `**` unpacking, so no key is None.
-            return {
+            built = {
                 _eval(key, context): _eval(value, context)  # type: ignore[arg-type]
                 for key, value in zip(keys, values, strict=True)
             }
+            return _bounded(built, "a dict")
         case ast.Subscript(value=container_node, slice=index_node):
             container = _eval(container_node, context)
             index = _eval(index_node, context)
@@ -414,7 +446,7 @@ def _eval(node: ast.expr, context: Mapping[str, Any]) -> Any:
             return container[index]
         case ast.Call(func=ast.Name(id=name), args=args):
             arguments = [_eval(argument, context) for argument in args]
-            return _check_int(FUNCTIONS[name](*arguments))
+            return _bounded(FUNCTIONS[name](*arguments), f"'{name}()'")
     # Unreachable for a checked tree; kept so a checker gap fails closed.
     raise ExpressionError(f"{type(node).__name__} is not allowed in expressions")
 

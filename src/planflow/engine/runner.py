@@ -28,7 +28,8 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
 from SpiffWorkflow.util.task import TaskState
 
-from .safety import CLOCKED_TIMERS, SAFE_ENGINE
+from .expressions import ExpressionError
+from .safety import CLOCKED_TIMERS, SAFE_ENGINE, timer_date
 from .specs import ProcessDefinition
 
 SERIALIZER_VERSION = "planflow-1"
@@ -86,6 +87,119 @@ _SERIALIZER = _serializer()
 _FORBIDDEN_KEYS = ("spec", "subprocess_specs")
 
 
+MAX_TASKS = 10_000
+"""Most tasks a stored instance may hold, sub-processes included. A yearly cycle of planflow's
+processes has tens of tasks, and each returned report adds a handful; 10,000 is far beyond
+that, and small enough that checking and loading stay a matter of milliseconds."""
+
+
+MAX_STATE_DEPTH = 100
+"""Deepest nesting of lists and objects a stored state may have. The state itself is about six
+levels deep and form answers add two or three; SpiffWorkflow restores and copies task data
+recursively, so the bound keeps every such walk far below Python's recursion limit."""
+
+
+def _clip(text: str, limit: int = 80) -> str:
+    """A short prefix of a message part that may quote a bad stored value."""
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _check_nesting(dct: dict[str, Any]) -> None:
+    """Refuse a state nested deeper than MAX_STATE_DEPTH (walked iteratively, so it cannot recurse)."""
+    pending: list[tuple[object, int]] = [(dct, 1)]
+    while pending:
+        value, depth = pending.pop()
+        if depth > MAX_STATE_DEPTH:
+            raise _unreadable(f"it is nested more than {MAX_STATE_DEPTH} levels deep")
+        if isinstance(value, dict):
+            pending.extend((item, depth + 1) for item in value.values())
+        elif isinstance(value, list):
+            pending.extend((item, depth + 1) for item in value)
+
+
+def _unreadable(reason: str) -> StateError:
+    return StateError(f"stored state cannot be read: {reason}")
+
+
+def _task_id(value: object, what: str) -> UUID:
+    if not isinstance(value, str):
+        raise _unreadable(f"a {what} is not a task id")
+    try:
+        return UUID(value)
+    except ValueError:
+        raise _unreadable(f"a {what} is not a task id") from None
+
+
+def _check_task_graphs(dct: dict[str, Any]) -> None:
+    """Refuse stored task trees that are not trees, before SpiffWorkflow walks them: a task
+    listing itself (or an ancestor) as a child would make that walk go round forever."""
+    subprocesses = dct.get("subprocesses", {})
+    if not isinstance(subprocesses, dict) or not all(isinstance(sub, dict) for sub in subprocesses.values()):
+        raise _unreadable("its sub-processes are malformed")
+    graphs = [dct, *subprocesses.values()]
+    # Counted before any walk, so a huge state is refused at the cost of a len().
+    if sum(len(tasks) for graph in graphs if isinstance(tasks := graph.get("tasks"), dict)) > MAX_TASKS:
+        raise _unreadable(f"it has more than MAX_TASKS ({MAX_TASKS}) tasks")
+    seen: set[UUID] = set()
+    for graph in graphs:
+        seen |= _check_task_tree(graph, seen)
+    # A sub-process runs under one task of its parent; keys must name tasks met above.
+    parents = [_task_id(key, "sub-process key") for key in subprocesses]
+    if len(set(parents)) != len(parents) or not seen.issuperset(parents):
+        raise _unreadable("a sub-process runs under no stored task")
+
+
+def _check_task_tree(graph: dict[str, Any], seen: set[UUID]) -> set[UUID]:
+    """The ids of a workflow's tasks, once checked to form one tree: each task reached exactly
+    once from the root, its parent the task that lists it, and no id met in another workflow."""
+    tasks = graph.get("tasks")
+    if not isinstance(tasks, dict) or not tasks:
+        raise _unreadable("it has no tasks")
+    by_id: dict[UUID, dict[str, Any]] = {}
+    for key, task in tasks.items():
+        task_id = _task_id(key, "task key")
+        if not isinstance(task, dict) or _task_id(task.get("id"), "task id") != task_id:
+            raise _unreadable(f"task {str(key)[:36]!r} is malformed")
+        if task_id in by_id or task_id in seen:
+            raise _unreadable(f"task {task_id} is stored twice")
+        by_id[task_id] = task
+    root = _task_id(graph.get("root"), "root")
+    if root not in by_id or by_id[root].get("parent") is not None:
+        raise _unreadable("its root is not a stored task without a parent")
+    reached, pending = {root}, [root]
+    while pending:
+        parent = pending.pop()
+        children = by_id[parent].get("children")
+        if not isinstance(children, list):
+            raise _unreadable(f"task {parent} has malformed children")
+        for child in (_task_id(child, "child") for child in children):
+            if child in reached:
+                raise _unreadable(f"task {child} is reached twice: the task tree has a cycle")
+            if child not in by_id or by_id[child].get("parent") != str(parent):
+                raise _unreadable(f"task {parent} lists a child that does not name it as its parent")
+            reached.add(child)
+            pending.append(child)
+    if len(reached) != len(by_id):
+        raise _unreadable(f"{len(by_id) - len(reached)} tasks are not reachable from the root")
+    return reached
+
+
+def _check_stored_timers(workflow: BpmnWorkflow) -> None:
+    """Refuse an armed timer whose stored due time is garbage or out of range: left in, it
+    would fail every later step of the instance, or wait for a century."""
+    for process in (workflow, *workflow.subprocesses.values()):
+        for task in process.tasks.values():
+            if not isinstance(getattr(task.task_spec, "event_definition", None), TimerEventDefinition):
+                continue
+            due = task.internal_data.get("event_value")
+            if due is not None:
+                try:
+                    timer_date(due)
+                except ExpressionError as exc:
+                    raise StateError(f"stored timer {task.task_spec.bpmn_id}: {exc}") from None
+
+
 class ProcessRun:
     """One instance of a process definition, in memory."""
 
@@ -112,9 +226,22 @@ class ProcessRun:
         return run, run._advance()
 
     @classmethod
-    def load(cls, definition: ProcessDefinition, state: str) -> ProcessRun:
+    def load(cls, definition: ProcessDefinition, state: str, instance_id: object = None) -> ProcessRun:
+        """Restore an instance from its stored state; anything unreadable is a StateError, named
+        after `instance_id` when one is given."""
+        try:
+            return cls._load(definition, state)
+        except StateError as exc:
+            if instance_id is None:
+                raise
+            raise StateError(f"process instance {instance_id}: {exc}") from None
+
+    @classmethod
+    def _load(cls, definition: ProcessDefinition, state: str) -> ProcessRun:
         try:
             dct = json.loads(state)
+        except RecursionError:
+            raise _unreadable(f"it is nested more than {MAX_STATE_DEPTH} levels deep") from None
         except ValueError:
             raise StateError("stored state is not JSON") from None
         if not isinstance(dct, dict):
@@ -122,18 +249,32 @@ class ProcessRun:
         version = dct.pop(BpmnWorkflowSerializer.VERSION_KEY, None)
         if version != SERIALIZER_VERSION:
             raise StateError(
-                f"stored state has serializer version {version!r}; planflow reads only {SERIALIZER_VERSION!r}"
+                f"stored state has serializer version {_clip(repr(version))}; "
+                f"planflow reads only {SERIALIZER_VERSION!r}"
             )
         if any(key in dct for key in _FORBIDDEN_KEYS):
             raise StateError("stored state carries a process definition; planflow keeps those apart")
+        _check_nesting(dct)
+        _check_task_graphs(dct)
         try:
             workflow = _SERIALIZER.from_dict(dct, definition=definition)
             if workflow.task_tree is None:
                 raise ValueError("it has no task tree")
             workflow.get_tasks()  # walks every task: a broken structure fails here, not later
-        except (KeyError, TypeError, ValueError, AttributeError, SpiffWorkflowException) as exc:
-            raise StateError(f"stored state cannot be read: {type(exc).__name__}: {exc}") from None
-        return cls(definition, workflow)
+            _check_stored_timers(workflow)
+            return cls(definition, workflow)
+        except (
+            KeyError,
+            TypeError,
+            ValueError,
+            AttributeError,
+            OverflowError,  # e.g. a stored timedelta of 10**12 days
+            RecursionError,
+            SpiffWorkflowException,
+        ) as exc:
+            if isinstance(exc, StateError):
+                raise
+            raise _unreadable(f"{type(exc).__name__}: {_clip(str(exc))}") from None
 
     def dump(self) -> str:
         state: str = _SERIALIZER.serialize_json(self.workflow)
@@ -166,9 +307,7 @@ class ProcessRun:
             definition = getattr(task.task_spec, "event_definition", None)
             due = task._get_internal_data("event_value")
             if isinstance(definition, TimerEventDefinition) and isinstance(due, str):
-                armed.append(
-                    ArmedTimer(str(task.id), task.task_spec.bpmn_id, TimerEventDefinition.get_datetime(due))
-                )
+                armed.append(ArmedTimer(str(task.id), task.task_spec.bpmn_id, timer_date(due)))
         return armed
 
     def complete(self, task_id: str, data: dict[str, Any], replaces: Iterable[str] = ()) -> list[str]:

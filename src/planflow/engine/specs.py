@@ -70,6 +70,10 @@ def parse(source: str, filename: str, forms: FormLibrary | None = None) -> Proce
         if isinstance(exc, SpecError):
             raise
         raise SpecError(f"{filename}: {str(exc).splitlines()[0]}") from None
+    _check_correlations(parser, filename)
+    for process in (spec, *subprocess_specs.values()):
+        # An ad-hoc sub-process evaluates its completion condition after each of its tasks.
+        _compile(getattr(process, "completion_condition", None), f"{filename}: {process.name}")
     user_tasks: dict[str, UserTaskInfo] = {}
     for task_spec in _task_specs(spec, subprocess_specs):
         _check(task_spec, filename)
@@ -92,6 +96,14 @@ def _task_specs(spec: Any, subprocess_specs: dict[str, Any]) -> Iterator[Any]:
         yield from process.task_specs.values()
 
 
+def _check_correlations(parser: BpmnParser, filename: str) -> None:
+    """Refuse a message correlation whose retrieval expression is not a safe expression: it is
+    evaluated on every message sent or caught, so it must be refused here, not then."""
+    for correlation_id, correlation in parser.correlations.items():
+        for retrieval in correlation["retrieval_expressions"]:
+            _compile(retrieval["expression"], f"{filename}: {correlation_id}")
+
+
 def _check(task_spec: Any, filename: str) -> None:
     """Refuse scripts and anything we cannot evaluate safely; swap timers for clocked ones."""
     where = f"{filename}: {task_spec.bpmn_id or task_spec.name}"
@@ -103,6 +115,8 @@ def _check(task_spec: Any, filename: str) -> None:
         # BPMN conditions come wrapped in an operator holding the expression text.
         _compile(condition.args[0] if hasattr(condition, "args") else condition, where)
     definition: Any = getattr(task_spec, "event_definition", None)
+    for correlation in getattr(definition, "correlation_properties", None) or []:
+        _compile(correlation.retrieval_expression, where)
     if isinstance(definition, MultipleEventDefinition):
         raise SpecError(f"{where}: multiple event definitions are not supported")
     if isinstance(definition, CycleTimerEventDefinition):
@@ -110,6 +124,7 @@ def _check(task_spec: Any, filename: str) -> None:
     clocked = CLOCKED_TIMERS.get(type(definition))
     if clocked is not None:
         _compile(definition.expression, where)
+        _check_constant_timer(clocked, definition.expression, where)
         task_spec.event_definition = clocked(
             definition.name, definition.expression, description=definition.description
         )
@@ -122,6 +137,20 @@ def _compile(expression: str | None, where: str) -> None:
         return
     try:
         compile_expression(expression)
+    except ExpressionError as exc:
+        raise SpecError(f"{where}: {exc}") from None
+
+
+def _check_constant_timer(clocked: Any, expression: str | None, where: str) -> None:
+    """Refuse a timer whose date or duration does not depend on data and is out of bounds now,
+    rather than when an instance first reaches it."""
+    if expression is None:
+        return
+    compiled = compile_expression(expression)
+    if compiled.names:  # computed from task data: checked when the timer is armed
+        return
+    try:
+        clocked.check(compiled.evaluate({}))
     except ExpressionError as exc:
         raise SpecError(f"{where}: {exc}") from None
 

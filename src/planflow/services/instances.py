@@ -96,7 +96,7 @@ def load(session: Session, instance: ProcessInstance) -> ProcessRun:
             raise NotFound("error.instance.spec_missing", instance=instance.id, spec=spec_hash[:12])
         return spec.source, spec.filename
 
-    return ProcessRun.load(library().by_hash(instance.spec_hash, stored_source), instance.state)
+    return ProcessRun.load(library().by_hash(instance.spec_hash, stored_source), instance.state, instance.id)
 
 
 def save(session: Session, instance: ProcessInstance, run: ProcessRun) -> None:
