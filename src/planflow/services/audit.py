@@ -7,6 +7,7 @@ import hashlib
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -103,6 +104,10 @@ class Verification:
     checked: int
     first_bad: int | None = None  # the seq of the first event that does not hold
     problem: str | None = None
+    # Filled in when the chain was also checked against signed checkpoints (services.checkpoints).
+    checkpoints: int = 0
+    anchored_seq: int = 0  # events up to this one are covered by a signed checkpoint
+    anchored_at: datetime | None = None
 
     @property
     def intact(self) -> bool:
