@@ -207,7 +207,8 @@ def serve(host: str, port: int) -> None:
 
     app = _app()
     database, timezone = app.extensions[EXTENSION], app.config["TIMEZONE"]
-    scheduler = start_embedded(database, timezone) if app.config["SCHEDULER_ENABLED"] else None
+    enabled = app.config["SCHEDULER_ENABLED"]
+    scheduler = start_embedded(database, timezone, _signing_key()) if enabled else None
     click.echo(f"planflow serves http://{host}:{port}/  (Ctrl-C stops)")
     try:
         waitress_serve(app, host=host, port=port, threads=8)
@@ -222,7 +223,7 @@ def scheduler() -> None:
     from .scheduling import run_forever
 
     app = _app()
-    run_forever(app.extensions[EXTENSION], app.config["TIMEZONE"])
+    run_forever(app.extensions[EXTENSION], app.config["TIMEZONE"], _signing_key())
 
 
 @main.command()
