@@ -1,7 +1,8 @@
-"""The `planflow` command: init, plan export, users."""
+"""The `planflow` command: init, plan export, users, audit."""
 
 from __future__ import annotations
 
+import base64
 import calendar
 import hashlib
 import json
@@ -9,8 +10,11 @@ from datetime import date
 from pathlib import Path
 
 import sqlalchemy as sa
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import inspect
 
+from planflow.audit_keys import PublicKey
 from planflow.models import Base
 
 from .conftest import Cli
@@ -309,3 +313,69 @@ SECOND_PLAN = {
         }
     ],
 }
+
+
+def test_audit_checkpoint_is_signed_published_and_anchors_verify(cli: Cli, tmp_path: Path) -> None:
+    cli("init")  # event 1: the plan loaded by the operator
+    unanchored = cli("audit", "verify")
+    assert unanchored.exit_code == 0 and "not anchored by any signed checkpoint" in unanchored.output
+    made = cli("audit", "checkpoint")
+    assert made.exit_code == 0, made.output
+    assert made.output.startswith("Checkpoint at event 1, made ")
+    assert cli("audit", "checkpoint").output == made.output  # the head did not move: the same one
+    (listed,) = json.loads(cli("audit", "checkpoints", "--json").output)
+    assert listed["seq"] == 1 and listed["signature"] in made.output
+    assert cli("audit", "checkpoints").output.startswith("event 1 ")
+    verified = cli("audit", "verify")
+    assert verified.exit_code == 0
+    assert verified.output.strip() == (
+        f"Audit chain intact: 1 event(s); anchored by 1 signed checkpoint(s) up to event 1 at "
+        f"{listed['made_at']}."
+    )
+    cli("users", "add", "eva", "--name", "Eva", "--email", "eva@example.org")
+    assert "1 later event(s) not yet anchored" in cli("audit", "verify").output
+
+    public = cli("audit", "public-key").output
+    assert public.startswith("-----BEGIN PUBLIC KEY-----")
+    published = tmp_path / "published.pem"
+    published.write_text(public)
+    assert cli("audit", "verify", "--public-key", str(published)).exit_code == 0
+    other = tmp_path / "other.pem"
+    other.write_text(PublicKey(Ed25519PrivateKey.generate().public_key()).pem())
+    refused = cli("audit", "verify", "--public-key", str(other))
+    assert refused.exit_code != 0
+    assert refused.output.startswith("Error: audit chain broken at event 1: the checkpoint at event 1")
+
+
+def test_private_signing_key_stays_in_the_instance_folder(
+    cli: Cli, database_url: str, tmp_path: Path
+) -> None:
+    cli("init")
+    assert cli("audit", "checkpoint").exit_code == 0
+    key_file = tmp_path / "instance" / "audit_signing_key.pem"
+    assert key_file.stat().st_mode & 0o777 == 0o600
+    key = serialization.load_pem_private_key(key_file.read_bytes(), password=None)
+    assert isinstance(key, Ed25519PrivateKey)
+    raw = key.private_bytes(
+        serialization.Encoding.Raw, serialization.PrivateFormat.Raw, serialization.NoEncryption()
+    )
+    secrets = {raw.hex(), base64.b64encode(raw).decode(), key_file.read_text().splitlines()[1]}
+    cells = [repr(cell) for rows in _snapshot(database_url).values() for row in rows for cell in row]
+    assert cells and not [cell for cell in cells if any(secret in cell for secret in secrets)]
+
+
+def test_audit_verify_names_a_truncated_tail_in_one_line(cli: Cli, database_url: str) -> None:
+    cli("init")
+    cli("users", "add", "eva", "--name", "Eva", "--email", "eva@example.org")
+    cli("audit", "checkpoint")
+    engine = sa.create_engine(database_url)
+    try:
+        with engine.begin() as connection:
+            connection.execute(sa.text("DELETE FROM audit_event WHERE seq = 2"))
+            connection.execute(sa.text("DELETE FROM audit_head"))
+    finally:
+        engine.dispose()
+    result = cli("audit", "verify")
+    assert result.exit_code != 0
+    (line,) = result.output.strip().splitlines()
+    assert line.startswith("Error: audit chain broken at event 2: event 2 is gone, yet the checkpoint of")

@@ -15,10 +15,10 @@ from flask import Flask
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session
 
-from . import clock, migrate
+from . import audit_keys, clock, migrate
 from .app import create_app
 from .db import EXTENSION, Database, get_db
-from .services import annual, audit, cycles, people, plans, timers
+from .services import annual, checkpoints, cycles, people, plans, timers
 from .services import demo as demo_data
 from .services.audit import OPERATOR_ACTOR, Actor
 from .services.errors import ServiceError
@@ -264,7 +264,8 @@ def serve(host: str, port: int) -> None:
 
     app = _app()
     database, timezone = app.extensions[EXTENSION], app.config["TIMEZONE"]
-    scheduler = start_embedded(database, timezone) if app.config["SCHEDULER_ENABLED"] else None
+    enabled = app.config["SCHEDULER_ENABLED"]
+    scheduler = start_embedded(database, timezone, _signing_key()) if enabled else None
     click.echo(f"planflow serves http://{host}:{port}/  (Ctrl-C stops)")
     try:
         waitress_serve(app, host=host, port=port, threads=8)
@@ -279,7 +280,7 @@ def scheduler() -> None:
     from .scheduling import run_forever
 
     app = _app()
-    run_forever(app.extensions[EXTENSION], app.config["TIMEZONE"])
+    run_forever(app.extensions[EXTENSION], app.config["TIMEZONE"], _signing_key())
 
 
 @main.command()
@@ -355,13 +356,73 @@ def audit_group() -> None:
     """The audit trail."""
 
 
+def _signing_key() -> audit_keys.SigningKey:
+    """The checkpoint signing key from the configuration (made in the instance folder if unset)."""
+    app = _app()
+    try:
+        return audit_keys.load_signing_key(app.config["AUDIT_SIGNING_KEY"], Path(app.instance_path))
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
 @audit_group.command("verify")
-def audit_verify() -> None:
-    """Check the hash chain; exits non-zero naming the first bad event."""
-    result = _reading(audit.verify)
+@click.option(
+    "--public-key",
+    "key_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Verify the checkpoints with this published public key (default: this installation's key).",
+)
+def audit_verify(key_file: Path | None) -> None:
+    """Check the hash chain and its signed checkpoints; exits non-zero naming the first bad event."""
+    try:
+        key = audit_keys.read_public_key(key_file.read_bytes(), str(key_file)) if key_file else None
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    public_key = key or _signing_key().public_key
+    result = _reading(lambda session: checkpoints.verify(session, public_key))
     if not result.intact:
         raise click.ClickException(f"audit chain broken at event {result.first_bad}: {result.problem}")
-    click.echo(f"Audit chain intact: {result.checked} event(s).")
+    if result.anchored_at is None:
+        click.echo(
+            f"Audit chain intact: {result.checked} event(s); not anchored by any signed checkpoint "
+            "(`planflow audit checkpoint` makes one)."
+        )
+        return
+    text = (
+        f"Audit chain intact: {result.checked} event(s); anchored by {result.checkpoints} signed "
+        f"checkpoint(s) up to event {result.anchored_seq} at {result.anchored_at.isoformat()}"
+    )
+    unanchored = result.checked - result.anchored_seq
+    click.echo(text + (f"; {unanchored} later event(s) not yet anchored." if unanchored else "."))
+
+
+@audit_group.command("checkpoint")
+def audit_checkpoint() -> None:
+    """Sign the chain's head now and keep the checkpoint (the same one if the head has not moved)."""
+    signer = _signing_key()
+    made = _in_transaction(lambda session: checkpoints.as_dict(checkpoints.make_checkpoint(session, signer)))
+    click.echo(f"Checkpoint at event {made['seq']}, made {made['made_at']}")
+    click.echo(f"  hash       {made['hash']}")
+    click.echo(f"  key        {made['key_id']}")
+    click.echo(f"  signature  {made['signature']}")
+
+
+@audit_group.command("checkpoints")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def audit_checkpoints(as_json: bool) -> None:
+    """List the signed checkpoints, oldest first."""
+    rows = _reading(checkpoints.list_checkpoints)
+    if as_json:
+        _print_json(rows)
+        return
+    for row in rows:
+        click.echo(f"event {row['seq']:<8} {row['made_at']}  {row['hash']}  key {row['key_id'][:16]}")
+
+
+@audit_group.command("public-key")
+def audit_public_key() -> None:
+    """Print the PEM public key that verifies the checkpoints (publish it outside planflow)."""
+    click.echo(_signing_key().public_key.pem(), nl=False)
 
 
 def _print_json(value: Any) -> None:

@@ -12,6 +12,9 @@ DEFAULTS: dict[str, Any] = {
     # None means: an SQLite file in the instance folder (see database_url()).
     "DATABASE_URL": None,
     "SECRET_KEY": None,
+    # Path to the Ed25519 PEM key that signs audit checkpoints; None means: the instance folder's
+    # audit_signing_key.pem, made on first use (see planflow.audit_keys). Never in the database.
+    "AUDIT_SIGNING_KEY": None,
     # Days a red deviation may wait for a steering-group decision before it is escalated.
     "ESCALATION_DAYS": 14,
     # Mail and schedule settings; the mail and scheduler issues read these.

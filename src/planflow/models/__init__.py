@@ -1,6 +1,6 @@
 """Typed SQLAlchemy models, one module per aggregate; importing this registers them all."""
 
-from .audit import AuditEvent, AuditHead
+from .audit import AuditCheckpoint, AuditEvent, AuditHead
 from .base import Base
 from .mail import Notice
 from .people import ApiToken, Role, RoleAssignment, Substitution, User
@@ -46,6 +46,7 @@ __all__ = [
     "Activity",
     "ActivityState",
     "ApiToken",
+    "AuditCheckpoint",
     "AuditEvent",
     "AuditHead",
     "Base",

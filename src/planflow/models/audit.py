@@ -39,3 +39,17 @@ class AuditHead(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     seq: Mapped[int]
     hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditCheckpoint(Base):
+    """The chain's head at one moment, signed with a key kept outside the database. Whoever can
+    rewrite events and recompute every hash still cannot sign the result, so events up to a
+    checkpoint are anchored. Seq is the key: one checkpoint per head state."""
+
+    __tablename__ = "audit_checkpoint"
+
+    seq: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    hash: Mapped[str] = mapped_column(String(64))
+    made_at: Mapped[datetime]
+    signature: Mapped[str] = mapped_column(String(88))  # Ed25519, 64 bytes in base64
+    key_id: Mapped[str] = mapped_column(String(64))  # SHA-256 of the raw public key, hex

@@ -16,8 +16,9 @@ from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 
 from .. import clock, resources
+from ..audit_keys import SigningKey
 from ..db import Database
-from ..services import timers
+from ..services import checkpoints, timers
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +31,25 @@ def _fire_due_timers(database: Database) -> int:
     return fired
 
 
-JOBS: dict[str, Callable[[Database], Any]] = {"fire_due_timers": _fire_due_timers}
+def _audit_checkpoint(database: Database, signer: SigningKey) -> int | None:
+    """Sign the audit chain's head: the seq anchored, or None while the chain is empty. A chain
+    that does not extend the last checkpoint raises, and APScheduler logs it as an error."""
+    try:
+        with database.transaction() as session:
+            seq = checkpoints.make_checkpoint(session, signer).seq
+    except checkpoints.NothingToAnchor:
+        return None
+    log.info("audit chain anchored up to event %d", seq)
+    return seq
+
+
+# Each job gets the Database; the jobs in SIGNING_JOBS also get the checkpoint signing key, which
+# lives outside the database and is loaded by whoever starts the scheduler.
+JOBS: dict[str, Callable[..., Any]] = {
+    "fire_due_timers": _fire_due_timers,
+    "audit_checkpoint": _audit_checkpoint,
+}
+SIGNING_JOBS = {"audit_checkpoint"}
 
 
 def load_schedule() -> dict[str, dict[str, Any]]:
@@ -43,14 +62,14 @@ def load_schedule() -> dict[str, dict[str, Any]]:
     return jobs
 
 
-def configure(scheduler: BaseScheduler, database: Database) -> BaseScheduler:
-    """Add the schedule's jobs, each running on `database`."""
+def configure(scheduler: BaseScheduler, database: Database, signer: SigningKey) -> BaseScheduler:
+    """Add the schedule's jobs, each running on `database` (and signing with `signer`)."""
     for name, job in load_schedule().items():
         options = {k: v for k, v in job.items() if k not in ("service", "trigger")}
         scheduler.add_job(
             JOBS[job["service"]],
             job["trigger"],
-            args=[database],
+            args=[database, signer] if job["service"] in SIGNING_JOBS else [database],
             id=name,
             name=name,
             coalesce=True,
@@ -61,13 +80,13 @@ def configure(scheduler: BaseScheduler, database: Database) -> BaseScheduler:
     return scheduler
 
 
-def start_embedded(database: Database, timezone: str) -> BackgroundScheduler:
+def start_embedded(database: Database, timezone: str, signer: SigningKey) -> BackgroundScheduler:
     """A scheduler thread beside the web server (the embedded `serve` mode)."""
-    scheduler = configure(BackgroundScheduler(timezone=timezone), database)
+    scheduler = configure(BackgroundScheduler(timezone=timezone), database, signer)
     scheduler.start()
     return scheduler  # type: ignore[return-value]
 
 
-def run_forever(database: Database, timezone: str) -> None:
+def run_forever(database: Database, timezone: str, signer: SigningKey) -> None:
     """The `planflow scheduler` process."""
-    configure(BlockingScheduler(timezone=timezone), database).start()
+    configure(BlockingScheduler(timezone=timezone), database, signer).start()

@@ -7,6 +7,7 @@ import hashlib
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -115,23 +116,32 @@ class Verification:
     checked: int
     first_bad: int | None = None  # the seq of the first event that does not hold
     problem: str | None = None
+    # Filled in when the chain was also checked against signed checkpoints (services.checkpoints).
+    checkpoints: int = 0
+    anchored_seq: int = 0  # events up to this one are covered by a signed checkpoint
+    anchored_at: datetime | None = None
 
     @property
     def intact(self) -> bool:
         return self.problem is None
 
 
-def verify(session: Session) -> Verification:
-    """Walk the chain in order and recompute every link."""
-    events = session.scalars(select(AuditEvent).order_by(AuditEvent.seq).execution_options(yield_per=1000))
+def verify(session: Session, after: int = 0, after_hash: str = GENESIS) -> Verification:
+    """Walk the chain in order and recompute every link, then check that the head row agrees.
+    With `after`, walk only the events after that one, which must follow `after_hash`."""
+    events = session.scalars(
+        select(AuditEvent)
+        .where(AuditEvent.seq > after)
+        .order_by(AuditEvent.seq)
+        .execution_options(yield_per=1000)
+    )
     try:
-        return _walk(session, events)
+        return _walk(session, events, after + 1, after_hash)
     finally:
         events.close()  # a broken chain stops the walk early: release the server-side cursor
 
 
-def _walk(session: Session, events: Iterable[AuditEvent]) -> Verification:
-    expected_seq, previous = 1, GENESIS
+def _walk(session: Session, events: Iterable[AuditEvent], expected_seq: int, previous: str) -> Verification:
     for event in events:
         if event.seq != expected_seq:
             return Verification(
@@ -148,7 +158,12 @@ def _walk(session: Session, events: Iterable[AuditEvent]) -> Verification:
         previous, expected_seq = event.hash, expected_seq + 1
     checked = expected_seq - 1
     head = session.get(AuditHead, 1)
-    if head is not None and (head.seq, head.hash) != (checked, previous):
+    if head is None:
+        # The migration makes the row and nothing deletes it: without it a cut-off tail would pass.
+        return Verification(
+            checked, checked + 1, f"the chain's head row is missing: events after {checked} may be cut off"
+        )
+    if (head.seq, head.hash) != (checked, previous):
         return Verification(
             checked, checked + 1, f"events after {checked} are missing (the chain ends at {head.seq})"
         )
