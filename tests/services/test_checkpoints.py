@@ -164,10 +164,14 @@ def test_a_rewritten_chain_is_not_signed(db: Database, signer: SigningKey) -> No
         event = session.get(AuditEvent, 5)
         assert event is not None
         event.data = {"status": "red"}
-    with pytest.raises(Conflict, match="Not signing: the audit chain is broken at event 5: event 5 was changed"):
+    with pytest.raises(
+        Conflict, match="Not signing: the audit chain is broken at event 5: event 5 was changed"
+    ):
         _checkpoint(db, signer)
     _rewrite_from(db, 2)  # signed events rewritten, every later link recomputed
-    with pytest.raises(Conflict, match="Not signing: the audit chain is broken at event 3: event 3 does not match"):
+    with pytest.raises(
+        Conflict, match="Not signing: the audit chain is broken at event 3: event 3 does not match"
+    ):
         _checkpoint(db, signer)
     with db.reading() as session:
         assert [c["seq"] for c in checkpoints.list_checkpoints(session)] == [3]
