@@ -8,6 +8,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from . import resources
+
 DEFAULTS: dict[str, Any] = {
     # None means: an SQLite file in the instance folder (see database_url()).
     "DATABASE_URL": None,
@@ -24,6 +26,22 @@ DEFAULTS: dict[str, Any] = {
 }
 
 PREFIX = "PLANFLOW_"
+
+
+def default_instance_path() -> Path:
+    """The instance folder (database, secret key): $PLANFLOW_INSTANCE_PATH; else `instance/` at the
+    top of the checkout planflow runs from (an editable install, as `make run` makes); else the
+    user's data folder, $XDG_DATA_HOME/planflow or ~/.local/share/planflow. Never the current
+    directory, so every command finds the same database wherever it is started."""
+    raw = os.environ.get(PREFIX + "INSTANCE_PATH")
+    if raw:
+        return Path(raw).expanduser().absolute()
+    root = resources.checkout()
+    if root is not None:
+        return root / "instance"
+    data_home = os.environ.get("XDG_DATA_HOME", "")
+    base = Path(data_home) if Path(data_home).is_absolute() else Path.home() / ".local" / "share"
+    return base / "planflow"
 
 
 def load(instance_path: Path, overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
