@@ -18,6 +18,8 @@ from ..models import Activity, ActivityState, FocusArea, InterventionArea, Plan
 from .errors import InvalidInput
 
 SEED_PLAN = "sodertalje_2016.json"
+# Södertälje's plan is 40 kB; a file far larger than any plan is refused before it is parsed.
+MAX_PLAN_BYTES = 5 * 1024 * 1024
 
 STATUS_LABELS = {"green": "Grön", "yellow": "Gul", "red": "Röd", None: "Ej rapporterad"}
 
@@ -31,16 +33,40 @@ def _plan_validator() -> jsonschema.Draft202012Validator:
 def read_plan_document(path: Path | None = None) -> dict[str, Any]:
     """Read and check a plan data file; a malformed entry raises InvalidInput naming where it is."""
     path = path or resources.data_file(SEED_PLAN)
+    name = _short(path.name)
     try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise InvalidInput(f"cannot read plan file {path}: {exc}") from None
-    error = jsonschema.exceptions.best_match(_plan_validator().iter_errors(document))
+        with path.open("rb") as handle:
+            data = handle.read(MAX_PLAN_BYTES + 1)
+    except OSError as exc:
+        raise InvalidInput(f"cannot read plan file {name}: {exc.strerror or type(exc).__name__}") from None
+    if len(data) > MAX_PLAN_BYTES:
+        raise InvalidInput(f"plan file {name} is larger than {MAX_PLAN_BYTES // 2**20} MB: it is not a plan")
+    try:
+        document = json.loads(data.decode("utf-8"))
+        error = jsonschema.exceptions.best_match(_plan_validator().iter_errors(document))
+    except ValueError as exc:
+        raise InvalidInput(f"cannot read plan file {name}: {_short(str(exc), 120)}") from None
+    except RecursionError:
+        raise InvalidInput(f"plan file {name} is nested too deeply to be a plan") from None
     if error is not None:
         where = "/".join(str(part) for part in error.absolute_path) or "(top level)"
-        raise InvalidInput(f"plan file {path.name}: {where}: {error.message}")
-    _check_numbering(document, path.name)
+        # jsonschema's message quotes the value at fault, which may be as long as the file
+        what = (
+            error.message if len(error.message) <= 100 else f"fails {error.validator} {error.validator_value}"
+        )
+        raise InvalidInput(f"plan file {name}: {_short(where)}: {_short(what, 100)}")
+    _check_numbering(document, name)
+    period = document["strategy_period"]
+    if period["end"] < period["start"]:
+        start, end = period["start"], period["end"]
+        raise InvalidInput(f"plan file {name}: strategy_period: it ends ({end}) before it starts ({start})")
     return document
+
+
+def _short(text: str, limit: int = 80) -> str:
+    """At most `limit` characters of a text from a plan file, on one line."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[:limit] + "…"
 
 
 def _check_numbering(document: dict[str, Any], name: str) -> None:
@@ -49,7 +75,8 @@ def _check_numbering(document: dict[str, Any], name: str) -> None:
     def check(items: list[dict[str, Any]], where: str) -> None:
         numbers = [item["number"] for item in items]
         if numbers != list(range(1, len(items) + 1)):
-            raise InvalidInput(f"plan file {name}: {where}: numbers must run 1..{len(items)}, got {numbers}")
+            got = _short(str(numbers), 60)
+            raise InvalidInput(f"plan file {name}: {where}: numbers must run 1..{len(items)}, got {got}")
 
     check(document["focus_areas"], "focus_areas")
     for fa in document["focus_areas"]:
