@@ -67,3 +67,32 @@ def test_instance_folder_from_the_environment_comes_first(
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("PLANFLOW_INSTANCE_PATH", "here")
     assert config.default_instance_path() == tmp_path / "here"
+
+
+@pytest.mark.parametrize(
+    ("url", "says"),
+    [
+        ("nonsense", "PLANFLOW_DATABASE_URL 'nonsense' is not a database URL"),
+        ("mysql://x", "planflow runs on SQLite or PostgreSQL only"),
+        (
+            "postgresql+psycopg2://u:secret@h/db",
+            r"'postgresql\+psycopg2://u:\*\*\*@h/db': write postgresql\+psycopg",
+        ),
+    ],
+)
+def test_unusable_database_url_is_refused_before_connecting(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, url: str, says: str
+) -> None:
+    monkeypatch.setenv("PLANFLOW_DATABASE_URL", url)
+    with pytest.raises(ValueError, match=says):
+        config.load(tmp_path, {"SECRET_KEY": "test"})
+
+
+def test_instance_folder_below_a_file_is_a_clear_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("PLANFLOW_DATABASE_URL", raising=False)
+    monkeypatch.delenv("PLANFLOW_SECRET_KEY", raising=False)
+    (tmp_path / "file").write_text("")
+    with pytest.raises(ValueError, match="instance folder '.*/file/x' cannot be made: Not a directory"):
+        config.load(tmp_path / "file" / "x")
