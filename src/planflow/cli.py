@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -21,9 +22,54 @@ from .db import EXTENSION, Database, get_db
 from .services import annual, audit, cycles, people, plans, timers
 from .services import demo as demo_data
 from .services.audit import SYSTEM_ACTOR, Actor
-from .services.errors import ServiceError
+from .services.errors import ServiceError, excerpt
 
 T = TypeVar("T")
+# The years a time or date given on the command line may fall in: anything else is a typo.
+YEARS = (2000, 2200)
+
+
+@contextmanager
+def _usage_in_one_line() -> Iterator[None]:
+    try:
+        yield
+    except click.UsageError as exc:
+        if exc.ctx is None or type(exc).show is not click.UsageError.show:
+            raise  # already one line, or the help a bare `planflow` shows
+        raise click.UsageError(f"{exc.format_message()} (see `{exc.ctx.command_path} --help`)") from None
+
+
+class _OneLineErrors(click.Group):
+    """The `planflow` group: a usage error is one line too, like every other error."""
+
+    def make_context(
+        self, info_name: str | None, args: list[str], parent: click.Context | None = None, **extra: Any
+    ) -> click.Context:
+        with _usage_in_one_line():
+            return super().make_context(info_name, args, parent, **extra)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        with _usage_in_one_line():
+            return super().invoke(ctx)
+
+
+class _CalendarDate(click.ParamType):
+    """A YYYY-MM-DD date that is in the calendar and in the years planflow works with."""
+
+    name = "date"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> date:
+        if isinstance(value, date):
+            return value
+        if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
+            self.fail(f"{excerpt(value)} is not a date such as 2026-12-15", param, ctx)
+        try:
+            day = date.fromisoformat(value)
+        except ValueError:
+            self.fail(f"{excerpt(value)} is not a date in the calendar", param, ctx)
+        if not YEARS[0] <= day.year <= YEARS[1]:
+            self.fail(f"{excerpt(value)} is outside the years {YEARS[0]} to {YEARS[1]}", param, ctx)
+        return day
 
 
 def _app() -> Flask:
@@ -65,7 +111,7 @@ def _reading(work: Callable[[Session], T]) -> T:
         return work(session)
 
 
-@click.group()
+@click.group(cls=_OneLineErrors)
 def main() -> None:
     """planflow: the action plan's follow-up as a workflow."""
 
@@ -235,11 +281,15 @@ def tick(moment: str) -> None:
     click.echo(f"{at.isoformat()}: {fired} timer(s) fired.")
 
 
-def _parse_time(text: str) -> datetime:
+def _parse_time(text: str, option: str = "--at") -> datetime:
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:
-        raise click.BadParameter(f"{text!r} is not an ISO time such as 2026-12-31T09:00") from None
+        message = f"{excerpt(text)} is not an ISO time such as 2026-12-31T09:00"
+        raise click.BadParameter(message, param_hint=f"'{option}'") from None
+    if not YEARS[0] <= moment.year <= YEARS[1]:
+        message = f"{excerpt(text)} is outside the years {YEARS[0]} to {YEARS[1]}"
+        raise click.BadParameter(message, param_hint=f"'{option}'")
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
@@ -254,19 +304,19 @@ def cycle() -> None:
 
 @cycle.command("start")
 @click.option("--period", required=True, help="e.g. 2026-Q4")
-@click.option("--deadline", required=True, type=click.DateTime(["%Y-%m-%d"]), help="YYYY-MM-DD")
+@click.option("--deadline", required=True, type=_CalendarDate(), help="YYYY-MM-DD")
 @click.option("--escalation-days", type=int, help="Days before a red deviation without decision escalates.")
 @click.option("--as", "username", help="Who starts it (for the audit trail); default: system.")
-def cycle_start(period: str, deadline: datetime, escalation_days: int | None, username: str | None) -> None:
+def cycle_start(period: str, deadline: date, escalation_days: int | None, username: str | None) -> None:
     """Open a reporting cycle: every active activity's owner gets a status-report task."""
-    days = escalation_days or _app().config["ESCALATION_DAYS"]
+    days = _app().config["ESCALATION_DAYS"] if escalation_days is None else escalation_days
 
     def start(session: Session) -> int:
-        started = cycles.start_cycle(session, _as(session, username), period, deadline.date(), days)
+        started = cycles.start_cycle(session, _as(session, username), period, deadline, days)
         return cycles.reports_due(session, started.id)
 
     count = _in_transaction(start)
-    click.echo(f"Cycle {period} started: {count} status report(s) due {deadline.date()}.")
+    click.echo(f"Cycle {period} started: {count} status report(s) due {deadline}.")
 
 
 @main.group("annual-report")

@@ -36,7 +36,7 @@ from ..models import (
 )
 from . import access, audit, deviations, instances
 from .audit import Actor
-from .errors import Conflict, Forbidden, InvalidInput, NotFound
+from .errors import Conflict, Forbidden, InvalidInput, NotFound, excerpt
 from .steps import Step, complete, on_complete, signal, start_process
 
 PERIOD = re.compile(r"^\d{4}-(Q[1-4]|T[1-3]|H[12]|0[1-9]|1[0-2])$")
@@ -48,7 +48,7 @@ def start_cycle(
     """Open a reporting cycle: a status-report task for the owner of every active activity,
     and the cycle's own process waiting for the areas to be reconciled."""
     if not PERIOD.match(period):
-        raise InvalidInput(f"period {period!r}: write it as e.g. 2026-Q4, 2026-T2, 2026-H1 or 2026-11")
+        raise InvalidInput(f"period {excerpt(period)}: write it as e.g. 2026-Q4, 2026-T2, 2026-H1 or 2026-11")
     if deadline < clock.now().date():
         raise InvalidInput(f"the deadline {deadline} has already passed")
     if not 1 <= escalation_days <= 365:

@@ -25,3 +25,8 @@ class Forbidden(ServiceError):
 
 class Conflict(ServiceError):
     """The thing changed under the request (e.g. a task already completed): nothing was changed."""
+
+
+def excerpt(text: str, limit: int = 80) -> str:
+    """Quote someone's input in a message: at most its first `limit` characters, on one line."""
+    return repr(text if len(text) <= limit else text[:limit] + "…")
