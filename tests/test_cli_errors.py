@@ -6,13 +6,19 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
+from datetime import date
 from pathlib import Path
 
 import pytest
+from sqlalchemy.orm import Session
 
-from planflow import resources
+from planflow import clock, resources
+from planflow.models import ReportingCycle
+from planflow.services import cycles
+from planflow.services.audit import Actor
 
 from .conftest import Cli
 
@@ -55,6 +61,12 @@ def initialised(env: dict[str, str]) -> Cli:
     cli = Cli(env["PLANFLOW_DATABASE_URL"], Path(env["PLANFLOW_INSTANCE_PATH"]))
     assert cli("init", "--demo").exit_code == 0
     return cli
+
+
+def test_a_database_never_initialised_says_run_init(env: dict[str, str], tmp_path: Path) -> None:
+    error = one_line_error(planflow(env, "users", "list"))
+    assert "is not initialised: run `planflow init`" in error
+    assert not (tmp_path / "planflow.sqlite3").exists()  # and no empty database is left behind
 
 
 @pytest.mark.parametrize(
@@ -113,3 +125,51 @@ def test_a_plan_file_that_is_no_plan_is_refused(
     (tmp_path / "plan.json").write_bytes(content)
     error = one_line_error(planflow(env, "init", "--plan", str(tmp_path / "plan.json")))
     assert says in error and len(error) < 200
+
+
+def test_serve_on_a_busy_port_says_so(env: dict[str, str], initialised: Cli) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = planflow(env, "serve", "--host", "127.0.0.1", "--port", str(port))
+    assert f"cannot serve on '127.0.0.1' port {port}: Address already in use" in one_line_error(result)
+    assert "serves" not in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("url", "says"),
+    [(None, "is not initialised: run `planflow init`"), (UNREACHABLE, "cannot use the database at")],
+    ids=["uninitialised", "unreachable"],
+)
+def test_serve_refuses_a_database_it_cannot_use(env: dict[str, str], url: str | None, says: str) -> None:
+    settings = env | ({"PLANFLOW_DATABASE_URL": url} if url else {})
+    result = planflow(settings, "serve", "--host", "127.0.0.1", "--port", "0")
+    assert says in one_line_error(result)
+    assert "serves" not in result.stdout
+
+
+def test_a_racing_duplicate_is_a_conflict_and_changes_nothing(
+    cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two `cycle start` for one period at once: both pass the "already exists" check, and the
+    second to insert meets the unique key. Simulated in one process by inserting twice."""
+    assert cli("init", "--demo").exit_code == 0
+    start_cycle = cycles.start_cycle
+
+    def racing(
+        session: Session, actor: Actor, period: str, deadline: date, escalation_days: int = 14
+    ) -> ReportingCycle:
+        started = start_cycle(session, actor, period, deadline, escalation_days)
+        twin = ReportingCycle(period=period, deadline=deadline, escalation_days=1, started_at=clock.now())
+        session.add(twin)
+        session.flush()
+        return started
+
+    monkeypatch.setattr(cycles, "start_cycle", racing)
+    result = cli("cycle", "start", "--period", "2099-Q2", "--deadline", "2099-06-15")
+    assert result.exit_code != 0
+    assert result.output.startswith("Error: conflict: someone else made this change at the same moment (")
+    assert len(result.output.strip().splitlines()) == 1
+    monkeypatch.setattr(cycles, "start_cycle", start_cycle)
+    assert cli("cycle", "start", "--period", "2099-Q2", "--deadline", "2099-06-15").exit_code == 0

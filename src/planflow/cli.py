@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import re
 import sys
 from collections.abc import Callable, Iterator
@@ -13,7 +14,7 @@ from typing import Any, TypeVar
 
 import click
 from flask import Flask
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from . import clock, migrate
@@ -86,19 +87,33 @@ def _app() -> Flask:
 
 
 @contextmanager
-def _database() -> Iterator[Database]:
-    """The app's database inside an app context, with database and service errors as one line."""
+def _database(initialised: bool = True) -> Iterator[Database]:
+    """The app's database inside an app context, with database and service errors as one line;
+    unless `initialised` is False (init), a database `planflow init` has not made is refused."""
     app = _app()
     with app.app_context():
         database = get_db()
+        url = database.url.render_as_string(hide_password=True)
         try:
+            problem = migrate.problem(database.read_engine) if initialised else None
+            if problem:
+                raise click.ClickException(f"the database at {url} {problem}")
             yield database
         except ServiceError as exc:
             raise click.ClickException(str(exc)) from None
+        except IntegrityError as exc:  # a unique key: a racing command wrote the same thing first
+            raise click.ClickException(
+                f"conflict: someone else made this change at the same moment ({_first_line(exc)});"
+                " nothing was changed"
+            ) from None
         except (OperationalError, DBAPIError) as exc:
-            reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
-            url = database.url.render_as_string(hide_password=True)
-            raise click.ClickException(f"cannot use the database at {url}: {reason}") from None
+            raise click.ClickException(f"cannot use the database at {url}: {_first_line(exc)}") from None
+
+
+def _first_line(exc: DBAPIError) -> str:
+    text = str(exc.orig).strip() if exc.orig else str(exc)
+    line = text.splitlines()[0] if text else type(exc).__name__
+    return line if len(line) <= 160 else line[:160] + "…"
 
 
 def _in_transaction(work: Callable[[Session], T]) -> T:
@@ -127,7 +142,7 @@ def init(demo: bool, plan_file: Path | None) -> None:
         document = plans.read_plan_document(plan_file)
     except ServiceError as exc:
         raise click.ClickException(str(exc)) from None
-    with _database() as database:
+    with _database(initialised=False) as database:
         before = migrate.current_revision(database.engine)
         migrate.upgrade(database.engine)
         with database.transaction() as session:
@@ -244,19 +259,27 @@ def users_revoke_tokens(username: str) -> None:
 
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--port", default=5000, show_default=True, type=click.IntRange(0, 65535))
 def serve(host: str, port: int) -> None:
     """Serve the web front end (and, embedded, the scheduler)."""
-    from waitress import serve as waitress_serve
+    from waitress import create_server
 
     from .scheduling import start_embedded
 
     app = _app()
+    with _database():
+        pass  # refuse an unreachable or uninitialised database rather than serve errors
+    try:  # take the port before anything starts, so that a busy one is said in one line
+        server = create_server(app, host=host, port=port, threads=8)
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise click.ClickException(f"cannot serve on {excerpt(host)} port {port}: {reason}") from None
+    logging.basicConfig()  # waitress's warnings, as waitress.serve() shows them
     database, timezone = app.extensions[EXTENSION], app.config["TIMEZONE"]
     scheduler = start_embedded(database, timezone) if app.config["SCHEDULER_ENABLED"] else None
-    click.echo(f"planflow serves http://{host}:{port}/  (Ctrl-C stops)")
+    click.echo(f"planflow serves http://{host}:{getattr(server, 'effective_port', port)}/  (Ctrl-C stops)")
     try:
-        waitress_serve(app, host=host, port=port, threads=8)
+        server.run()
     finally:
         if scheduler is not None:
             scheduler.shutdown(wait=False)
@@ -268,6 +291,8 @@ def scheduler() -> None:
     from .scheduling import run_forever
 
     app = _app()
+    with _database():
+        pass  # refuse an unreachable or uninitialised database before the first job
     run_forever(app.extensions[EXTENSION], app.config["TIMEZONE"])
 
 
