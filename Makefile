@@ -1,4 +1,5 @@
 # The two commands: `make run` and `make test`. Everything else is what they need.
+# `make run` uses the instance folder every `.venv/bin/planflow` command uses (README, Configuration).
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -6,8 +7,8 @@ BIN    := $(VENV)/bin
 .PHONY: run test lint bench clean
 
 run: $(VENV)/.installed
-	PLANFLOW_INSTANCE_PATH=$(CURDIR)/instance $(BIN)/planflow init --demo
-	PLANFLOW_INSTANCE_PATH=$(CURDIR)/instance $(BIN)/planflow serve --host 127.0.0.1 --port 5000
+	$(BIN)/planflow init --demo
+	$(BIN)/planflow serve --host 127.0.0.1 --port 5000
 
 test: $(VENV)/.installed-test
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

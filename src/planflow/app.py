@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -16,7 +15,7 @@ def create_app(overrides: Mapping[str, Any] | None = None, instance_path: str | 
     """Build the Flask app from defaults, PLANFLOW_* environment and `overrides`."""
     app = Flask(
         __name__,
-        instance_path=instance_path or os.environ.get("PLANFLOW_INSTANCE_PATH"),
+        instance_path=instance_path or str(config.default_instance_path()),
         instance_relative_config=True,
         template_folder=str(resources.folder("templates")),
     )

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import json
+import logging
+import re
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 from flask import Flask
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from . import audit_keys, clock, migrate
@@ -21,9 +23,54 @@ from .db import EXTENSION, Database, get_db
 from .services import annual, checkpoints, cycles, people, plans, timers
 from .services import demo as demo_data
 from .services.audit import OPERATOR_ACTOR, Actor
-from .services.errors import ServiceError
+from .services.errors import ServiceError, quote
 
 T = TypeVar("T")
+# The years a time or date given on the command line may fall in: anything else is a typo.
+YEARS = (2000, 2200)
+
+
+@contextmanager
+def _usage_in_one_line() -> Iterator[None]:
+    try:
+        yield
+    except click.UsageError as exc:
+        if exc.ctx is None or type(exc).show is not click.UsageError.show:
+            raise  # already one line, or the help a bare `planflow` shows
+        raise click.UsageError(f"{exc.format_message()} (see `{exc.ctx.command_path} --help`)") from None
+
+
+class _OneLineErrors(click.Group):
+    """The `planflow` group: a usage error is one line too, like every other error."""
+
+    def make_context(
+        self, info_name: str | None, args: list[str], parent: click.Context | None = None, **extra: Any
+    ) -> click.Context:
+        with _usage_in_one_line():
+            return super().make_context(info_name, args, parent, **extra)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        with _usage_in_one_line():
+            return super().invoke(ctx)
+
+
+class _CalendarDate(click.ParamType):
+    """A YYYY-MM-DD date that is in the calendar and in the years planflow works with."""
+
+    name = "date"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> date:
+        if isinstance(value, date):
+            return value
+        if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
+            self.fail(f"{_quoted(value)} is not a date such as 2026-12-15", param, ctx)
+        try:
+            day = date.fromisoformat(value)
+        except ValueError:
+            self.fail(f"{_quoted(value)} is not a date in the calendar", param, ctx)
+        if not YEARS[0] <= day.year <= YEARS[1]:
+            self.fail(f"{_quoted(value)} is outside the years {YEARS[0]} to {YEARS[1]}", param, ctx)
+        return day
 
 
 def _app() -> Flask:
@@ -40,19 +87,33 @@ def _app() -> Flask:
 
 
 @contextmanager
-def _database() -> Iterator[Database]:
-    """The app's database inside an app context, with database and service errors as one line."""
+def _database(initialised: bool = True) -> Iterator[Database]:
+    """The app's database inside an app context, with database and service errors as one line;
+    unless `initialised` is False (init), a database `planflow init` has not made is refused."""
     app = _app()
     with app.app_context():
         database = get_db()
+        url = database.url.render_as_string(hide_password=True)
         try:
+            problem = migrate.problem(database.read_engine) if initialised else None
+            if problem:
+                raise click.ClickException(f"the database at {url} {problem}")
             yield database
         except ServiceError as exc:
             raise click.ClickException(exc.render(app.config["DEFAULT_LANGUAGE"])) from None
+        except IntegrityError as exc:  # a unique key: a racing command wrote the same thing first
+            raise click.ClickException(
+                f"conflict: someone else made this change at the same moment ({_first_line(exc)});"
+                " nothing was changed"
+            ) from None
         except (OperationalError, DBAPIError) as exc:
-            reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
-            url = database.url.render_as_string(hide_password=True)
-            raise click.ClickException(f"cannot use the database at {url}: {reason}") from None
+            raise click.ClickException(f"cannot use the database at {url}: {_first_line(exc)}") from None
+
+
+def _first_line(exc: DBAPIError) -> str:
+    text = str(exc.orig).strip() if exc.orig else str(exc)
+    line = text.splitlines()[0] if text else type(exc).__name__
+    return line if len(line) <= 160 else line[:160] + "…"
 
 
 def _in_transaction(work: Callable[[Session], T]) -> T:
@@ -65,7 +126,12 @@ def _reading(work: Callable[[Session], T]) -> T:
         return work(session)
 
 
-@click.group()
+def _quoted(text: str) -> str:
+    """Someone's input in a message: a short prefix, quoted."""
+    return repr(quote(text))
+
+
+@click.group(cls=_OneLineErrors)
 def main() -> None:
     """planflow: the action plan's follow-up as a workflow."""
 
@@ -78,7 +144,7 @@ def main() -> None:
 def init(demo: bool, plan_file: Path | None) -> None:
     """Create or upgrade the database and load a plan (the seed plan, or --plan FILE next to the
     plans already there); running it again changes nothing. Runs as the local operator."""
-    with _database() as database:
+    with _database(initialised=False) as database:
         document = plans.read_plan_document(plan_file)
         before = migrate.current_revision(database.engine)
         migrate.upgrade(database.engine)
@@ -255,20 +321,28 @@ def activity_owner(code: str, username: str, plan_slug: str | None) -> None:
 
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--port", default=5000, show_default=True, type=click.IntRange(0, 65535))
 def serve(host: str, port: int) -> None:
     """Serve the web front end (and, embedded, the scheduler)."""
-    from waitress import serve as waitress_serve
+    from waitress import create_server
 
     from .scheduling import start_embedded
 
     app = _app()
+    with _database():
+        pass  # refuse an unreachable or uninitialised database rather than serve errors
+    try:  # take the port before anything starts, so that a busy one is said in one line
+        server = create_server(app, host=host, port=port, threads=8)
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise click.ClickException(f"cannot serve on {_quoted(host)} port {port}: {reason}") from None
+    logging.basicConfig()  # waitress's warnings, as waitress.serve() shows them
     database, timezone = app.extensions[EXTENSION], app.config["TIMEZONE"]
     enabled = app.config["SCHEDULER_ENABLED"]
     scheduler = start_embedded(database, timezone, _signing_key()) if enabled else None
-    click.echo(f"planflow serves http://{host}:{port}/  (Ctrl-C stops)")
+    click.echo(f"planflow serves http://{host}:{getattr(server, 'effective_port', port)}/  (Ctrl-C stops)")
     try:
-        waitress_serve(app, host=host, port=port, threads=8)
+        server.run()
     finally:
         if scheduler is not None:
             scheduler.shutdown(wait=False)
@@ -280,6 +354,8 @@ def scheduler() -> None:
     from .scheduling import run_forever
 
     app = _app()
+    with _database():
+        pass  # refuse an unreachable or uninitialised database before the first job
     run_forever(app.extensions[EXTENSION], app.config["TIMEZONE"], _signing_key())
 
 
@@ -293,11 +369,15 @@ def tick(moment: str) -> None:
     click.echo(f"{at.isoformat()}: {fired} timer(s) fired.")
 
 
-def _parse_time(text: str) -> datetime:
+def _parse_time(text: str, option: str = "--at") -> datetime:
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:
-        raise click.BadParameter(f"{text!r} is not an ISO time such as 2026-12-31T09:00") from None
+        message = f"{_quoted(text)} is not an ISO time such as 2026-12-31T09:00"
+        raise click.BadParameter(message, param_hint=f"'{option}'") from None
+    if not YEARS[0] <= moment.year <= YEARS[1]:
+        message = f"{_quoted(text)} is outside the years {YEARS[0]} to {YEARS[1]}"
+        raise click.BadParameter(message, param_hint=f"'{option}'")
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
@@ -313,25 +393,23 @@ def cycle() -> None:
 
 @cycle.command("start")
 @click.option("--period", required=True, help="e.g. 2026-Q4")
-@click.option("--deadline", required=True, type=click.DateTime(["%Y-%m-%d"]), help="YYYY-MM-DD")
+@click.option("--deadline", required=True, type=_CalendarDate(), help="YYYY-MM-DD")
 @click.option("--escalation-days", type=int, help="Days before a red deviation without decision escalates.")
 @click.option("--plan", "plan_slug", help="The plan's slug (default: the first plan loaded).")
 @click.option("--as", "username", required=True, help="Who starts it: a process leader or an admin.")
 def cycle_start(
-    period: str, deadline: datetime, escalation_days: int | None, plan_slug: str | None, username: str
+    period: str, deadline: date, escalation_days: int | None, plan_slug: str | None, username: str
 ) -> None:
     """Open a reporting cycle: the owner of every activity running in the period gets a
     status-report task."""
-    days = escalation_days or _app().config["ESCALATION_DAYS"]
+    days = _app().config["ESCALATION_DAYS"] if escalation_days is None else escalation_days
 
     def start(session: Session) -> int:
-        started = cycles.start_cycle(
-            session, _as(session, username), period, deadline.date(), days, plan_slug
-        )
+        started = cycles.start_cycle(session, _as(session, username), period, deadline, days, plan_slug)
         return cycles.reports_due(session, started.id)
 
     count = _in_transaction(start)
-    click.echo(f"Cycle {period} started: {count} status report(s) due {deadline.date()}.")
+    click.echo(f"Cycle {period} started: {count} status report(s) due {deadline}.")
 
 
 @main.group("annual-report")

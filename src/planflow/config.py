@@ -8,6 +8,11 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+from . import resources
+
 DEFAULTS: dict[str, Any] = {
     # None means: an SQLite file in the instance folder (see database_url()).
     "DATABASE_URL": None,
@@ -27,6 +32,24 @@ DEFAULTS: dict[str, Any] = {
 }
 
 PREFIX = "PLANFLOW_"
+# The databases planflow's migrations and tests run on: backend -> the driver it ships.
+DRIVERS = {"sqlite": "pysqlite", "postgresql": "psycopg"}
+
+
+def default_instance_path() -> Path:
+    """The instance folder (database, secret key): $PLANFLOW_INSTANCE_PATH; else `instance/` at the
+    top of the checkout planflow runs from (an editable install, as `make run` makes); else the
+    user's data folder, $XDG_DATA_HOME/planflow or ~/.local/share/planflow. Never the current
+    directory, so every command finds the same database wherever it is started."""
+    raw = os.environ.get(PREFIX + "INSTANCE_PATH")
+    if raw:
+        return Path(raw).expanduser().absolute()
+    root = resources.checkout()
+    if root is not None:
+        return root / "instance"
+    data_home = os.environ.get("XDG_DATA_HOME", "")
+    base = Path(data_home) if Path(data_home).is_absolute() else Path.home() / ".local" / "share"
+    return base / "planflow"
 
 
 def load(instance_path: Path, overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
@@ -38,10 +61,49 @@ def load(instance_path: Path, overrides: Mapping[str, Any] | None = None) -> dic
             config[key] = _coerce(raw, default, key)
     config.update(overrides or {})
     if not config["DATABASE_URL"]:
+        _make_folder(instance_path)
         config["DATABASE_URL"] = f"sqlite:///{instance_path / 'planflow.sqlite3'}"
+    _check_database_url(config["DATABASE_URL"])
     if not config["SECRET_KEY"]:
-        config["SECRET_KEY"] = _kept_secret_key(instance_path)
+        _make_folder(instance_path)
+        try:
+            config["SECRET_KEY"] = _kept_secret_key(instance_path)
+        except OSError as exc:
+            reason = exc.strerror or type(exc).__name__
+            where = _excerpt(str(instance_path))
+            raise ValueError(f"instance folder {where}: cannot keep the secret key: {reason}") from None
     return config
+
+
+def _excerpt(text: str, limit: int = 80) -> str:
+    return repr(text if len(text) <= limit else text[:limit] + "…")
+
+
+def _make_folder(path: Path) -> None:
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise ValueError(f"instance folder {_excerpt(str(path))} cannot be made: {reason}") from None
+
+
+def _check_database_url(raw: str) -> None:
+    """Refuse a database URL planflow cannot use, before anything tries to connect with it."""
+    try:
+        url = make_url(raw)
+    except (ArgumentError, ValueError):
+        raise ValueError(
+            f"{PREFIX}DATABASE_URL {_excerpt(raw)} is not a database URL"
+            " such as sqlite:///path/planflow.sqlite3 or postgresql+psycopg://user@host/db"
+        ) from None
+    shown = _excerpt(url.render_as_string(hide_password=True))
+    backend = url.get_backend_name()
+    if backend not in DRIVERS:
+        raise ValueError(f"{PREFIX}DATABASE_URL {shown}: planflow runs on SQLite or PostgreSQL only")
+    if url.get_driver_name() != DRIVERS[backend]:
+        raise ValueError(
+            f"{PREFIX}DATABASE_URL {shown}: write {backend}+{DRIVERS[backend]}://…, the driver planflow ships"
+        )
 
 
 def _coerce(raw: str, default: Any, key: str) -> Any:
@@ -50,12 +112,12 @@ def _coerce(raw: str, default: Any, key: str) -> Any:
             return True
         if raw.lower() in ("0", "false", "no", "off"):
             return False
-        raise ValueError(f"{PREFIX}{key} must be true or false, not {raw!r}")
+        raise ValueError(f"{PREFIX}{key} must be true or false, not {_excerpt(raw)}")
     if isinstance(default, int):
         try:
             return int(raw)
         except ValueError:
-            raise ValueError(f"{PREFIX}{key} must be a whole number, not {raw!r}") from None
+            raise ValueError(f"{PREFIX}{key} must be a whole number, not {_excerpt(raw)}") from None
     return raw
 
 
@@ -64,7 +126,6 @@ def _kept_secret_key(instance_path: Path) -> str:
     path = instance_path / "secret_key"
     if path.exists():
         return path.read_text().strip()
-    instance_path.mkdir(parents=True, exist_ok=True)
     key = secrets.token_urlsafe(48)
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

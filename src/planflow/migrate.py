@@ -38,6 +38,24 @@ def head_revision() -> str | None:
     return ScriptDirectory(str(MIGRATIONS)).get_current_head()
 
 
+def problem(engine: Engine) -> str | None:
+    """Why this planflow cannot work on the database as it is, or None when it is at the head."""
+    url = engine.url
+    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+        if not url.query.get("uri") and not Path(url.database).exists():
+            return "is not initialised: run `planflow init`"  # and do not create an empty file
+    revision = current_revision(engine)
+    if revision is None:
+        return "is not initialised: run `planflow init`"
+    scripts = ScriptDirectory(str(MIGRATIONS))
+    head = scripts.get_current_head()
+    if revision == head:
+        return None
+    if revision in {script.revision for script in scripts.walk_revisions()}:
+        return f"is at revision {revision}, this planflow needs {head}: run `planflow init` to upgrade it"
+    return f"is at revision {revision}, which this planflow does not know: a newer planflow made it"
+
+
 def revise(engine: Engine, message: str, rev_id: str) -> None:
     """Autogenerate a new revision from the models (a developer's tool: `planflow db revision`)."""
     config = _config(engine)

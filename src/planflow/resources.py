@@ -25,6 +25,14 @@ def folder(name: str) -> Path:
     raise FileNotFoundError(f"planflow is installed without its {name}/ folder")
 
 
+def checkout() -> Path | None:
+    """The top of the source checkout planflow runs from (an editable install), else None."""
+    root = _PACKAGE.parent.parent
+    if _PACKAGE.parent.name == "src" and (root / "pyproject.toml").is_file():
+        return root
+    return None
+
+
 def data_file(name: str) -> Path:
     """Return a data file that ships inside the package (planflow/data/)."""
     return _PACKAGE / "data" / name

@@ -99,3 +99,38 @@ def test_plan_with_gap_in_numbering_is_refused(tmp_path: Path) -> None:
     path.write_text(json.dumps(document), encoding="utf-8")
     with pytest.raises(InvalidInput, match=r"intervention area 1\.1: numbers must run"):
         plans.read_plan_document(path)
+
+
+def test_plan_whose_strategy_period_ends_before_it_starts_is_refused(tmp_path: Path) -> None:
+    document = plans.read_plan_document()
+    document["strategy_period"] = {"start": 2022, "end": 2016}
+    path = tmp_path / "plan.json"
+    path.write_text(json.dumps(document), encoding="utf-8")
+    with pytest.raises(InvalidInput, match=r"strategy period ends \(2016\) before it starts \(2022\)"):
+        plans.read_plan_document(path)
+
+
+@pytest.mark.parametrize(
+    ("content", "says"),
+    [
+        (b"[" * (plans.MAX_PLAN_BYTES + 1), "is larger than 5 MB"),
+        (b"[" * 100_000 + b"]" * 100_000, "is nested too deeply"),
+    ],
+    ids=["huge", "deep"],
+)
+def test_plan_file_that_cannot_be_a_plan_is_refused_in_a_short_message(
+    tmp_path: Path, content: bytes, says: str
+) -> None:
+    path = tmp_path / "plan.json"
+    path.write_bytes(content)
+    with pytest.raises(InvalidInput, match=says):
+        plans.read_plan_document(path)
+
+
+def test_plan_value_at_fault_is_not_quoted_at_length(tmp_path: Path) -> None:
+    document = plans.read_plan_document() | {"title": "x" * 5000}
+    path = tmp_path / "plan.json"
+    path.write_text(json.dumps(document), encoding="utf-8")
+    with pytest.raises(InvalidInput, match="title: fails maxLength 300") as refused:
+        plans.read_plan_document(path)
+    assert len(str(refused.value)) < 100

@@ -22,6 +22,8 @@ from .audit import Actor
 from .errors import InvalidInput, NotFound, quote
 
 SEED_PLAN = "sodertalje_2016.json"
+# Södertälje's plan is 40 kB; a file far larger than any plan is refused before it is parsed.
+MAX_PLAN_BYTES = 5 * 1024 * 1024
 
 
 @cache
@@ -33,15 +35,34 @@ def _plan_validator() -> jsonschema.Draft202012Validator:
 def read_plan_document(path: Path | None = None) -> dict[str, Any]:
     """Read and check a plan data file; a malformed entry raises InvalidInput naming where it is."""
     path = path or resources.data_file(SEED_PLAN)
+    name = quote(path.name)
     try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise InvalidInput("error.plan.unreadable", file=str(path), reason=quote(exc)) from None
-    error = jsonschema.exceptions.best_match(_plan_validator().iter_errors(document))
+        with path.open("rb") as handle:
+            data = handle.read(MAX_PLAN_BYTES + 1)
+    except OSError as exc:
+        raise InvalidInput(
+            "error.plan.unreadable", file=name, reason=exc.strerror or type(exc).__name__
+        ) from None
+    if len(data) > MAX_PLAN_BYTES:
+        raise InvalidInput("error.plan.too_large", file=name, limit=MAX_PLAN_BYTES // 2**20)
+    try:
+        document = json.loads(data.decode("utf-8"))
+        error = jsonschema.exceptions.best_match(_plan_validator().iter_errors(document))
+    except ValueError as exc:
+        raise InvalidInput("error.plan.unreadable", file=name, reason=quote(exc)) from None
+    except RecursionError:
+        raise InvalidInput("error.plan.too_deep", file=name) from None
     if error is not None:
         where = "/".join(str(part) for part in error.absolute_path) or "-"
-        raise InvalidInput("error.plan.invalid", file=path.name, where=where, reason=quote(error.message))
-    _check_numbering(document, path.name)
+        # jsonschema's message quotes the value at fault, which may be as long as the file
+        what = (
+            error.message if len(error.message) <= 100 else f"fails {error.validator} {error.validator_value}"
+        )
+        raise InvalidInput("error.plan.invalid", file=name, where=quote(where), reason=quote(what))
+    _check_numbering(document, name)
+    period = document["strategy_period"]
+    if period["end"] < period["start"]:
+        raise InvalidInput("error.plan.period", file=name, start=period["start"], end=period["end"])
     return document
 
 
