@@ -365,7 +365,8 @@ def tick(moment: str) -> None:
     """Travel in time: set the clock to --at and run what is due then (timers, escalations)."""
     at = _parse_time(moment)
     clock.set_now(at)
-    fired = _in_transaction(lambda session: timers.fire_due_timers(session, at))
+    with _database() as database:
+        fired = timers.fire_due_timers(database.transaction, at)
     click.echo(f"{at.isoformat()}: {fired} timer(s) fired.")
 
 
@@ -405,10 +406,11 @@ def cycle_start(
     days = _app().config["ESCALATION_DAYS"] if escalation_days is None else escalation_days
 
     def start(session: Session) -> int:
-        started = cycles.start_cycle(session, _as(session, username), period, deadline, days, plan_slug)
-        return cycles.reports_due(session, started.id)
+        return cycles.start_cycle(session, _as(session, username), period, deadline, days, plan_slug).id
 
-    count = _in_transaction(start)
+    cycle_id = _in_transaction(start)
+    with _database() as database:  # the reports, batch by batch: no transaction holds the database long
+        count = cycles.open_all(database.transaction, cycle_id)
     click.echo(f"Cycle {period} started: {count} status report(s) due {deadline}.")
 
 

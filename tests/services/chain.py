@@ -17,7 +17,10 @@ class Chain:
 
     def start_cycle(self, period: str = "2026-Q4", deadline: date = date(2026, 12, 15)) -> None:
         with self.db.transaction() as session:
-            cycles.start_cycle(session, Actor(people.get_user(session, "processledare")), period, deadline)
+            cycle = cycles.start_cycle(
+                session, Actor(people.get_user(session, "processledare")), period, deadline
+            )
+        cycles.open_all(self.db.transaction, cycle.id)
 
     def inbox_of_all(self) -> list[TaskView]:
         """Every open task, whoever may act on it (through the owners' and leads' inboxes)."""

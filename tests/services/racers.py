@@ -3,12 +3,13 @@ shares nothing with the test but the database), waiting at a barrier so they str
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from planflow import clock
 from planflow.db import Database
-from planflow.services import people, tasks, timers
+from planflow.services import cycles, people, tasks, timers
+from planflow.services.audit import Actor
 from planflow.services.errors import Conflict
 
 
@@ -31,7 +32,33 @@ def fire_timers(url: str, now: datetime, barrier: Any) -> int:
     database = Database(url)
     try:
         barrier.wait(60)
+        return timers.fire_due_timers(database.transaction, now)
+    finally:
+        database.dispose()
+
+
+def start_cycle(url: str, now: datetime, barrier: Any, period: str) -> str:
+    """Start (and open) a cycle as the process leader; "conflict" when another process won."""
+    clock.set_now(now)
+    database = Database(url)
+    try:
+        barrier.wait(60)
         with database.transaction() as session:
-            return timers.fire_due_timers(session, now)
+            leader = Actor(people.get_user(session, "processledare"))
+            cycle_id = cycles.start_cycle(session, leader, period, now.date() + timedelta(days=30)).id
+        cycles.open_all(database.transaction, cycle_id)
+        return "started"
+    except Conflict:
+        return "conflict"
+    finally:
+        database.dispose()
+
+
+def open_cycle(url: str, now: datetime, barrier: Any, cycle_id: int) -> int:
+    clock.set_now(now)
+    database = Database(url)
+    try:
+        barrier.wait(60)
+        return cycles.open_all(database.transaction, cycle_id)
     finally:
         database.dispose()

@@ -17,6 +17,8 @@ from planflow.services.errors import Conflict
 from .chain import Chain
 
 START = datetime(2026, 11, 2, 9, tzinfo=UTC)
+AREA_1 = ["1.1.1", "1.1.2", "1.1.3", "1.1.4", "1.1.5", "1.3.1", "1.3.2", "1.4.1", "1.4.2", "1.4.3"]
+AREA_1 += ["1.5.1", "1.5.2"]
 
 
 @pytest.mark.parametrize(
@@ -77,3 +79,43 @@ def test_one_open_cycle_per_plan_and_periods_never_overlap(seeded: Database) -> 
             "2026-Q4",
             "2027-Q1",
         ]
+
+
+def test_a_cycle_opens_in_batches_and_resumes_after_a_crash(seeded: Database) -> None:
+    clock.set_now(START)
+    with seeded.transaction() as session:
+        leader = Actor(people.get_user(session, "processledare"))
+        cycle_id = cycles.start_cycle(session, leader, "2026-Q4", date(2026, 12, 15)).id
+        assert cycles.reports_due(session, cycle_id) == 0  # nothing heavy in the first transaction
+    with seeded.transaction() as session:
+        assert cycles.open_reports(session, cycle_id, limit=25) == 25
+    # the opener dies here; the owners of the first batch already work
+    chain = Chain(seeded)
+    chain.report_and_accept("1.1.1")
+    with seeded.transaction() as session:
+        assert cycles.opening(session) == [cycle_id]
+        assert session.get(ReportingCycle, cycle_id).state is CycleState.OPENING  # type: ignore[union-attr]
+    assert cycles.open_all(seeded.transaction, cycle_id) == 35  # the scheduler's open_cycles resumes
+    assert cycles.open_all(seeded.transaction, cycle_id) == 0
+    with seeded.transaction() as session:
+        assert cycles.reports_due(session, cycle_id) == 59
+        assert cycles.opening(session) == []
+
+
+def test_an_area_finished_while_its_cycle_opens_is_reconciled_when_it_has_opened(seeded: Database) -> None:
+    clock.set_now(START)
+    with seeded.transaction() as session:
+        leader = Actor(people.get_user(session, "processledare"))
+        cycle_id = cycles.start_cycle(session, leader, "2026-Q4", date(2026, 12, 15)).id
+        session.execute(
+            update(Activity).where(~Activity.code.startswith("1.")).values(state=ActivityState.CLOSED)
+        )
+    with seeded.transaction() as session:
+        assert cycles.open_reports(session, cycle_id, limit=100) == len(AREA_1)  # focus area 1 only
+    chain = Chain(seeded)
+    for code in AREA_1:
+        chain.report_and_accept(code)
+    assert "area_summary" not in {t.name for t in chain.inbox("lead1")}  # still opening
+    assert cycles.open_all(seeded.transaction, cycle_id) == 0
+    assert [t.name for t in chain.inbox("lead1")] == ["area_summary"]
+    assert [t.name for t in chain.inbox("lead2")] == ["area_summary"]  # an area with no report

@@ -5,15 +5,16 @@ from __future__ import annotations
 
 import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
 
 from planflow import clock
 from planflow.db import Database
-from planflow.models import AuditEvent, Notice, StatusReport
-from planflow.services import audit
+from planflow.models import AuditEvent, CycleState, Notice, ReportingCycle, StatusReport
+from planflow.services import audit, cycles, people
+from planflow.services.audit import Actor
 
 from . import racers
 from .chain import Chain
@@ -64,3 +65,25 @@ def test_two_schedulers_firing_at_once_escalate_once(seeded: Database, database_
         assert len(audit.events(session, action="deviation.escalated")) == 1
         assert session.scalar(select(func.count()).select_from(Notice)) == 2  # chair and process leader
         assert audit.verify(session).intact
+
+
+def test_four_processes_starting_one_period_make_one_cycle(seeded: Database, database_url: str) -> None:
+    """Found: the losers got an IntegrityError that the CLI called "cannot use the database"."""
+    outcomes = _race([(racers.start_cycle, database_url, START, "2026-Q4") for _ in range(4)])
+    assert sorted(outcomes) == ["conflict", "conflict", "conflict", "started"]
+    with seeded.transaction() as session:
+        assert session.scalar(select(func.count()).select_from(ReportingCycle)) == 1
+        assert cycles.reports_due(session, session.scalars(select(ReportingCycle.id)).one()) == 60
+
+
+def test_two_openers_of_one_cycle_start_each_report_once(seeded: Database, database_url: str) -> None:
+    clock.set_now(START)
+    with seeded.transaction() as session:
+        leader = Actor(people.get_user(session, "processledare"))
+        cycle_id = cycles.start_cycle(session, leader, "2026-Q4", date(2026, 12, 15)).id
+    started = _race([(racers.open_cycle, database_url, START, cycle_id) for _ in range(2)])
+    assert sum(started) == 60
+    with seeded.transaction() as session:
+        assert cycles.reports_due(session, cycle_id) == 60
+        assert session.scalar(select(ReportingCycle.state)) is CycleState.OPEN
+        assert len(audit.events(session, action="cycle.opened")) == 1

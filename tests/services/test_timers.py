@@ -54,8 +54,7 @@ def test_a_broken_instance_does_not_stop_another_instances_timer_from_firing(
         broken.state = breakage(broken.state)
 
     with caplog.at_level(logging.ERROR, logger=timers.__name__):
-        with chain.db.transaction() as session:
-            fired = timers.fire_due_timers(session, START + timedelta(days=15))
+        fired = timers.fire_due_timers(chain.db.transaction, START + timedelta(days=15))
 
     assert fired == 1
     assert f"timers of process instance {broken_id} could not fire" in caplog.text

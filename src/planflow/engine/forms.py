@@ -4,6 +4,8 @@ reaches a workflow."""
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -39,13 +41,41 @@ class Form:
         """Return the data if it fits the schema (unknown keys refused), else raise FormError."""
         if not isinstance(data, dict):
             raise FormError(self.name, {"": Message("form.not_an_object")})
-        errors: dict[str, Message] = {}
+        errors: dict[str, Message] = dict(_text_problems(data))
         for error in self.validator.iter_errors(data):
             for field, message in _explain(error):
                 errors.setdefault(field, message)
         if errors:
             raise FormError(self.name, errors)
         return {key: data[key] for key in self.fields if key in data}
+
+
+# Text may hold any printable Unicode, new lines and tabs: never a lone surrogate (it cannot be
+# stored or hashed as UTF-8) or another control character (a NUL breaks PostgreSQL's text).
+CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\ud800-\udfff]")
+
+
+def _text_problems(data: dict[str, Any]) -> Iterator[tuple[str, Message]]:
+    """The fields whose text is not text a person can have typed (checked before the schema, so
+    nothing downstream ever sees it)."""
+    for field, value in data.items():
+        values = value if isinstance(value, list) else [value]
+        for item in values:
+            if isinstance(item, str) and CONTROL.search(item):
+                yield str(field)[:64], Message("form.control_characters")
+                break
+
+
+def check_text_fields(schema: dict[str, Any], where: str = "") -> None:
+    """Refuse a form whose text fields do not all state a maximum length (bounded input)."""
+    if schema.get("type") == "string" and not {"maxLength", "enum", "const"} & schema.keys():
+        raise ValueError(f"{where or 'form'}: a text field must state maxLength")
+    for key in ("properties", "$defs"):
+        for name, sub in schema.get(key, {}).items():
+            check_text_fields(sub, f"{where}.{name}" if where else name)
+    for key in ("items", "additionalProperties", "then", "else", "if"):
+        if isinstance(schema.get(key), dict):
+            check_text_fields(schema[key], where)
 
 
 def _explain(error: jsonschema.ValidationError) -> list[tuple[str, Message]]:
@@ -87,6 +117,7 @@ class FormLibrary:
         for path in sorted(folder.glob("*.json")):
             schema = json.loads(path.read_text(encoding="utf-8"))
             Draft202012Validator.check_schema(schema)
+            check_text_fields(schema, path.stem)
             validator = Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
             self.forms[path.stem] = Form(path.stem, schema, validator)
 

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 
 
 class CycleState(enum.StrEnum):
+    OPENING = "opening"  # its reports are being started, batch by batch (cycles.open_reports)
     OPEN = "open"
     REPORTED = "reported"  # the steering group has met on it
 
@@ -76,7 +77,7 @@ class ReportingCycle(Base):
     deadline: Mapped[date]
     # Days a red deviation of this cycle may wait for a decision before it is escalated.
     escalation_days: Mapped[int] = mapped_column(default=14, server_default="14")
-    state: Mapped[CycleState] = mapped_column(enum_column(CycleState), default=CycleState.OPEN)
+    state: Mapped[CycleState] = mapped_column(enum_column(CycleState), default=CycleState.OPENING)
     started_at: Mapped[datetime]
     reported_at: Mapped[datetime | None]
 

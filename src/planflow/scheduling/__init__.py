@@ -18,14 +18,13 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from .. import clock, resources
 from ..audit_keys import SigningKey
 from ..db import Database
-from ..services import checkpoints, timers
+from ..services import checkpoints, cycles, timers
 
 log = logging.getLogger(__name__)
 
 
 def _fire_due_timers(database: Database) -> int:
-    with database.transaction() as session:
-        fired = timers.fire_due_timers(session, clock.now())
+    fired = timers.fire_due_timers(database.transaction, clock.now())
     if fired:
         log.info("fired %d timer(s)", fired)
     return fired
@@ -43,10 +42,21 @@ def _audit_checkpoint(database: Database, signer: SigningKey) -> int | None:
     return seq
 
 
+def _open_cycles(database: Database) -> int:
+    """Finish opening any cycle whose opening stopped half-way (a crash, a restart)."""
+    with database.reading() as session:
+        unfinished = cycles.opening(session)
+    started = sum(cycles.open_all(database.transaction, cycle_id) for cycle_id in unfinished)
+    if started:
+        log.info("started %d status report(s) of %d opening cycle(s)", started, len(unfinished))
+    return started
+
+
 # Each job gets the Database; the jobs in SIGNING_JOBS also get the checkpoint signing key, which
 # lives outside the database and is loaded by whoever starts the scheduler.
 JOBS: dict[str, Callable[..., Any]] = {
     "fire_due_timers": _fire_due_timers,
+    "open_cycles": _open_cycles,
     "audit_checkpoint": _audit_checkpoint,
 }
 SIGNING_JOBS = {"audit_checkpoint"}

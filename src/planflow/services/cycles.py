@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import calendar
 import re
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import exists, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
@@ -38,10 +40,13 @@ from ..models import (
 )
 from . import access, audit, deviations, instances, plans
 from .access import UseCase
-from .audit import Actor
+from .audit import SYSTEM_ACTOR, Actor
 from .errors import Conflict, InvalidInput, NotFound, quote
 from .steps import Step, on_complete, on_passed, signal, start_process
 
+# Status reports started per transaction while a cycle opens: about 2 ms each, so a batch holds
+# the database for about 0.2 s (benchmarks/RESULTS.md), well under the 0.5 s a write may take.
+OPEN_BATCH = 100
 PERIOD = re.compile(r"^(\d{4})-(Q[1-4]|T[1-3]|H[12]|0[1-9]|1[0-2])$")
 # The part of the year each kind of period covers: quarters, thirds (tertial), halves, months.
 PERIOD_MONTHS = {"Q": 3, "T": 4, "H": 6}
@@ -73,11 +78,12 @@ def start_cycle(
     escalation_days: int = 14,
     plan_slug: str | None = None,
 ) -> ReportingCycle:
-    """Open a reporting cycle of a plan: a status-report task for the owner of every activity
-    that runs in the period, and the cycle's own process waiting for the areas to be reconciled.
+    """Start a reporting cycle of a plan: the cycle, in state opening, and its own process waiting
+    for the areas to be reconciled. Its status reports (one for the owner of every activity that
+    runs in the period) are started by open_reports, batch by batch, in later transactions.
 
-    The rules (workflows/README.md): one open cycle per plan at a time; a plan's periods never
-    overlap; an activity reports when it is active and its timeline meets the period."""
+    The rules (workflows/README.md): one unfinished cycle per plan at a time; a plan's periods
+    never overlap; an activity reports when it is active and its timeline meets the period."""
     actor = access.require(session, actor, UseCase.START_CYCLE)
     plan = plans.get_plan(session, plan_slug)
     first_day, last_day = period_bounds(period)
@@ -94,7 +100,7 @@ def start_cycle(
     for other in session.scalars(select(ReportingCycle).where(ReportingCycle.plan_id == plan.id)):
         if other.period == period:
             raise Conflict("error.cycle.exists", period=period, plan=plan.slug)
-        if other.state is CycleState.OPEN:
+        if other.state is not CycleState.REPORTED:
             raise Conflict("error.cycle.one_open", period=period, open=other.period, plan=plan.slug)
         other_first, other_last = period_bounds(other.period)
         if other_first <= last_day and first_day <= other_last:
@@ -127,32 +133,76 @@ def start_cycle(
         instances.Subject(cycle_id=cycle.id, subject_type="cycle", subject_id=cycle.id, due_on=deadline),
         {"period": period, "deadline": deadline.isoformat()},
     )
+    return cycle
+
+
+def open_reports(session: Session, cycle_id: int, limit: int = OPEN_BATCH) -> int:
+    """Start up to `limit` of an opening cycle's status reports that are not started yet; when
+    none is left, start the reconciliation of every area with no report running and mark the
+    cycle open. Returns how many reports it started: 0 means the cycle is open.
+
+    A big plan opens in many short transactions, one call each: the cycle row is locked, so two
+    openers take turns, and what is already started is skipped, so a crash anywhere resumes."""
+    cycle = session.get(ReportingCycle, cycle_id, with_for_update=True, populate_existing=True)
+    if cycle is None:
+        raise NotFound("error.cycle.not_found", period=cycle_id, plan="-")
+    if cycle.state is not CycleState.OPENING:
+        return 0
+    first_day, last_day = period_bounds(cycle.period)
+    started = ProcessInstance.process_id == "activity_report"
     rows = session.execute(
         select(Activity, InterventionArea.focus_area_id)
         .join(InterventionArea, Activity.intervention_area_id == InterventionArea.id)
-        .where(*reporting_in(plan.id, first_day, last_day))
+        .where(
+            *reporting_in(cycle.plan_id, first_day, last_day),
+            ~exists().where(
+                started, ProcessInstance.cycle_id == cycle.id, ProcessInstance.activity_id == Activity.id
+            ),
+        )
         .order_by(Activity.id)
+        .limit(limit)
     ).all()
     for activity, focus_area_id in rows:
         start_process(
             session,
-            actor,
+            SYSTEM_ACTOR,
             "activity_report",
-            instances.Subject(cycle.id, focus_area_id, activity.id, "activity", activity.id, deadline),
+            instances.Subject(cycle.id, focus_area_id, activity.id, "activity", activity.id, cycle.deadline),
             {
-                "period": period,
-                "deadline": deadline.isoformat(),
+                "period": cycle.period,
+                "deadline": cycle.deadline.isoformat(),
                 "activity_code": activity.code,
                 "activity_title": activity.title,
             },
         )
-    areas_with_reports = {area for _, area in rows}
+    if rows:
+        return len(rows)
+    cycle.state = CycleState.OPEN
+    reports = reports_due(session, cycle.id)
+    audit.record(session, SYSTEM_ACTOR, "cycle.opened", "cycle", cycle.period, {"reports": reports})
     for area_id in session.scalars(
-        select(FocusArea.id).where(FocusArea.plan_id == plan.id).order_by(FocusArea.number)
+        select(FocusArea.id).where(FocusArea.plan_id == cycle.plan_id).order_by(FocusArea.number)
     ):
-        if area_id not in areas_with_reports:
-            _start_reconciliation(session, actor, cycle, area_id)
-    return cycle
+        if not _reports_running(session, cycle.id, area_id):
+            _start_reconciliation(session, SYSTEM_ACTOR, cycle, area_id)
+    return 0
+
+
+def open_all(transaction: Callable[[], AbstractContextManager[Session]], cycle_id: int) -> int:
+    """Open a cycle to the end, one short transaction per batch (`transaction` is, e.g.,
+    Database.transaction); returns how many reports were started."""
+    total = 0
+    while True:
+        with transaction() as session:
+            started = open_reports(session, cycle_id)
+        if not started:
+            return total
+        total += started
+
+
+def opening(session: Session) -> list[int]:
+    """The cycles whose opening has not finished (a crash, or a batch still to run)."""
+    return list(session.scalars(select(ReportingCycle.id).where(ReportingCycle.state == CycleState.OPENING)))
 
 
 def reporting_in(plan_id: int, first_day: date, last_day: date) -> list[ColumnElement[bool]]:
@@ -282,20 +332,32 @@ def _report_accepted(session: Session, step: Step) -> None:
     )
     if report.status.is_deviation:
         deviations.open_deviation(session, step.actor, report)
-    cycle = _cycle(session, step)
-    others_running = session.scalar(
-        select(func.count())
-        .select_from(ProcessInstance)
+    # Locked: acceptances in one cycle and the opener's last batch take turns, so the area whose
+    # last report this is never misses its reconciliation.
+    cycle = session.get(ReportingCycle, step.instance.cycle_id, with_for_update=True, populate_existing=True)
+    assert cycle is not None, "every report belongs to a cycle"
+    area_id = step.instance.focus_area_id
+    # While the cycle still opens, its last batch starts the reconciliations (open_reports).
+    if cycle.state is CycleState.OPEN and area_id is not None:
+        if not _reports_running(session, cycle.id, area_id, besides=step.instance.id):
+            _start_reconciliation(session, step.actor, cycle, area_id)
+
+
+def _reports_running(session: Session, cycle_id: int, area_id: int, besides: int | None = None) -> bool:
+    """Whether any of an area's status reports in a cycle is still under way."""
+    running = (
+        select(ProcessInstance.id)
         .where(
             ProcessInstance.process_id == "activity_report",
-            ProcessInstance.cycle_id == cycle.id,
-            ProcessInstance.focus_area_id == step.instance.focus_area_id,
+            ProcessInstance.cycle_id == cycle_id,
+            ProcessInstance.focus_area_id == area_id,
             ProcessInstance.status == InstanceState.RUNNING,
-            ProcessInstance.id != step.instance.id,
         )
+        .limit(1)
     )
-    if others_running == 0 and step.instance.focus_area_id is not None:
-        _start_reconciliation(session, step.actor, cycle, step.instance.focus_area_id)
+    if besides is not None:
+        running = running.where(ProcessInstance.id != besides)
+    return session.scalar(running) is not None
 
 
 def _start_reconciliation(session: Session, actor: Actor, cycle: ReportingCycle, focus_area_id: int) -> None:

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, selectinload
 from werkzeug.security import generate_password_hash
 
 from .. import clock
+from ..engine.forms import CONTROL
 from ..i18n import Message
 from ..models import Activity, ApiToken, FocusArea, Plan, Role, RoleAssignment, Substitution, User
 from . import access, audit, plans
@@ -98,9 +99,9 @@ def add_user(
     fields: dict[str, Message] = {}
     if not USERNAME.match(username):
         fields["username"] = Message("form.username")
-    if not display_name.strip() or len(display_name) > 200:
+    if not display_name.strip() or len(display_name) > 200 or CONTROL.search(display_name):
         fields["display_name"] = Message("form.text", {"max": 200})
-    if not EMAIL.match(email):
+    if not EMAIL.match(email) or CONTROL.search(email):
         fields["email"] = Message("form.email")
     if language not in LANGUAGES:
         fields["language"] = Message("form.one_of", {"choices": ", ".join(LANGUAGES)})

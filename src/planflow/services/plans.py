@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from .. import resources
+from ..engine.forms import CONTROL
 from ..models import Activity, ActivityState, FocusArea, InterventionArea, Plan
 from . import audit
 from .audit import Actor
@@ -59,11 +60,24 @@ def read_plan_document(path: Path | None = None) -> dict[str, Any]:
             error.message if len(error.message) <= 100 else f"fails {error.validator} {error.validator_value}"
         )
         raise InvalidInput("error.plan.invalid", file=name, where=quote(where), reason=quote(what))
+    if bad := _bad_text(document):
+        raise InvalidInput("error.plan.invalid", file=name, where=quote(bad), reason="control characters")
     _check_numbering(document, name)
     period = document["strategy_period"]
     if period["end"] < period["start"]:
         raise InvalidInput("error.plan.period", file=name, start=period["start"], end=period["end"])
     return document
+
+
+def _bad_text(value: Any, where: str = "") -> str | None:
+    """Where in a checked document a text holds what no person types (a NUL, a lone surrogate…)."""
+    if isinstance(value, str):
+        return (where or "-") if CONTROL.search(value) else None
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    for key, item in items:
+        if found := _bad_text(item, f"{where}/{key}" if where else str(key)):
+            return found
+    return None
 
 
 def _check_numbering(document: dict[str, Any], name: str) -> None:

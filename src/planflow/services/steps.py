@@ -15,11 +15,11 @@ from typing import Any, TypeVar
 from sqlalchemy.orm import Session
 
 from .. import clock
-from ..engine import ProcessRun, StateError
+from ..engine import ExpressionError, ProcessRun, StateError
 from ..models import DecidingBody, Decision, OpenTask, ProcessInstance, User
 from . import audit, instances
 from .audit import Actor
-from .errors import Conflict
+from .errors import Conflict, quote
 
 T = TypeVar("T")
 
@@ -129,6 +129,10 @@ def complete(
         names = run.complete(task.id, clean, replaces=fields)
     except StateError:
         raise Conflict("error.task.not_open", task={"key": f"task.{task.name}"}) from None
+    except ExpressionError as exc:  # e.g. a timer the answers would arm out of range
+        raise Conflict(
+            "error.process.refused", task={"key": f"task.{task.name}"}, reason=quote(exc)
+        ) from None
     step = Step(actor, instance, run, task.id, clean)
     handler = ON_COMPLETE.get(task.name)
     if handler is not None:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from .. import clock
@@ -14,27 +16,37 @@ from . import instances, steps
 from .audit import SYSTEM_ACTOR
 
 log = logging.getLogger(__name__)
+# A unit of work: `with transaction() as session:` commits or rolls back (Database.transaction).
+Transaction = Callable[[], AbstractContextManager[Session]]
 
 
-def fire_due_timers(session: Session, now: datetime) -> int:
-    """Fire every timer due at `now`; returns how many fired. Each instance moves inside its own
-    savepoint: one that fails is logged and skipped, the others go on. Safe to run twice and from
-    two processes at once: an instance is locked, and a timer is fired only if still pending."""
-    due = session.execute(
-        select(PendingTimer.instance_id, PendingTimer.task_id)
-        .where(PendingTimer.due_at <= now)
-        .order_by(PendingTimer.due_at, PendingTimer.id)
-    ).all()
+# Instances whose timers one call fires at most; the rest wait for the next call (a minute later).
+FIRE_BATCH = 1000
+
+
+def fire_due_timers(transaction: Transaction, now: datetime, limit: int = FIRE_BATCH) -> int:
+    """Fire the timers due at `now`; returns how many fired. One short transaction reads what is
+    due, then each instance moves in a transaction of its own: one that fails is logged and
+    skipped, the others go on. Safe to run twice and from two processes at once: an instance is
+    locked, and a timer is fired only if still pending."""
+    with transaction() as session:
+        due = session.scalars(
+            select(PendingTimer.instance_id)
+            .where(PendingTimer.due_at <= now)
+            .group_by(PendingTimer.instance_id)
+            .order_by(func.min(PendingTimer.due_at), PendingTimer.instance_id)
+            .limit(limit)
+        ).all()
     fired = 0
     with clock.frozen_at(now):  # the engine's timers read the clock: let them read `now`
-        for instance_id in dict.fromkeys(instance_id for instance_id, _ in due):
-            fired += _fire(session, instance_id, now)
+        for instance_id in due:
+            fired += _fire(transaction, instance_id, now)
     return fired
 
 
-def _fire(session: Session, instance_id: int, now: datetime) -> int:
+def _fire(transaction: Transaction, instance_id: int, now: datetime) -> int:
     try:
-        with session.begin_nested():
+        with transaction() as session:
             instance = instances.lock(session, instance_id)
             still_due = session.scalars(
                 select(PendingTimer.task_id).where(

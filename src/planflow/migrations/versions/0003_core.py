@@ -46,6 +46,14 @@ def upgrade() -> None:
         batch_op.create_unique_constraint(batch_op.f("uq_activity_plan_id"), ["plan_id", "code"])
         batch_op.create_foreign_key(batch_op.f("fk_activity_plan_id_plan"), "plan", ["plan_id"], ["id"])
 
+    # A cycle now opens in batches: "opening" until every report is started.
+    with op.batch_alter_table("reporting_cycle") as batch_op:
+        batch_op.alter_column(
+            "state",
+            existing_type=enum("cyclestate", "open", "reported"),
+            type_=enum("cyclestate", "opening", "open", "reported"),
+            existing_nullable=False,
+        )
     for table, unique_before, columns in (
         ("reporting_cycle", "uq_reporting_cycle_period", ["plan_id", "period"]),
         ("annual_report", "uq_annual_report_year", ["plan_id", "year"]),
