@@ -235,3 +235,15 @@ def test_refusals_name_what_and_why_and_the_operator_only_administers(seeded: Da
         with pytest.raises(Forbidden):
             cycles.start_cycle(session, OPERATOR_ACTOR, "2026-Q4", date(2026, 12, 15))
         assert cycles.start_cycle(session, SYSTEM_ACTOR, "2026-Q4", date(2026, 12, 15)).period == "2026-Q4"
+
+
+def test_a_substitute_who_claimed_a_task_loses_it_when_the_substitution_ends(chain: Chain) -> None:
+    """Found: a substitute who had claimed the absent lead's task could still complete it after
+    the substitution ended, audited as acting for nobody."""
+    review = _tasks(chain.db)["review_report"]
+    with chain.db.transaction() as session:
+        tasks.claim(session, people.get_user(session, "vikarie"), review.id)
+    clock.set_now(START + timedelta(days=6))
+    with pytest.raises(Forbidden):
+        chain.complete("vikarie", review.id, {"outcome": "accept"})
+    chain.complete("lead2", review.id, {"outcome": "accept"})  # the claim was for lead2: still theirs
