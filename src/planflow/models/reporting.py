@@ -78,6 +78,9 @@ class ReportingCycle(Base):
     # Days a red deviation of this cycle may wait for a decision before it is escalated.
     escalation_days: Mapped[int] = mapped_column(default=14, server_default="14")
     state: Mapped[CycleState] = mapped_column(enum_column(CycleState), default=CycleState.OPENING)
+    # While opening: the last activity (by id) whose report is started; the next batch goes on from
+    # there, so no batch re-reads what earlier ones did, and a crash resumes where it stopped.
+    opened_through: Mapped[int | None]
     started_at: Mapped[datetime]
     reported_at: Mapped[datetime | None]
 

@@ -10,7 +10,7 @@ from contextlib import AbstractContextManager
 from datetime import date
 from typing import Any
 
-from sqlalchemy import exists, func, or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
@@ -141,24 +141,19 @@ def open_reports(session: Session, cycle_id: int, limit: int = OPEN_BATCH) -> in
     none is left, start the reconciliation of every area with no report running and mark the
     cycle open. Returns how many reports it started: 0 means the cycle is open.
 
-    A big plan opens in many short transactions, one call each: the cycle row is locked, so two
-    openers take turns, and what is already started is skipped, so a crash anywhere resumes."""
+    A big plan opens in many short transactions, one call each, going through the activities by
+    id: the cycle row is locked, so two openers take turns, and it remembers how far it got
+    (`opened_through`, written with the batch), so a crash anywhere resumes there."""
     cycle = session.get(ReportingCycle, cycle_id, with_for_update=True, populate_existing=True)
     if cycle is None:
         raise NotFound("error.cycle.not_found", period=cycle_id, plan="-")
     if cycle.state is not CycleState.OPENING:
         return 0
     first_day, last_day = period_bounds(cycle.period)
-    started = ProcessInstance.process_id == "activity_report"
     rows = session.execute(
         select(Activity, InterventionArea.focus_area_id)
         .join(InterventionArea, Activity.intervention_area_id == InterventionArea.id)
-        .where(
-            *reporting_in(cycle.plan_id, first_day, last_day),
-            ~exists().where(
-                started, ProcessInstance.cycle_id == cycle.id, ProcessInstance.activity_id == Activity.id
-            ),
-        )
+        .where(*reporting_in(cycle.plan_id, first_day, last_day), Activity.id > (cycle.opened_through or 0))
         .order_by(Activity.id)
         .limit(limit)
     ).all()
@@ -176,8 +171,9 @@ def open_reports(session: Session, cycle_id: int, limit: int = OPEN_BATCH) -> in
             },
         )
     if rows:
+        cycle.opened_through = rows[-1][0].id
         return len(rows)
-    cycle.state = CycleState.OPEN
+    cycle.state, cycle.opened_through = CycleState.OPEN, None
     reports = reports_due(session, cycle.id)
     audit.record(session, SYSTEM_ACTOR, "cycle.opened", "cycle", cycle.period, {"reports": reports})
     for area_id in session.scalars(

@@ -48,6 +48,7 @@ def upgrade() -> None:
 
     # A cycle now opens in batches: "opening" until every report is started.
     with op.batch_alter_table("reporting_cycle") as batch_op:
+        batch_op.add_column(sa.Column("opened_through", sa.Integer(), nullable=True))
         batch_op.alter_column(
             "state",
             existing_type=enum("cyclestate", "open", "reported"),
