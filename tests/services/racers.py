@@ -10,7 +10,7 @@ from planflow import clock
 from planflow.db import Database
 from planflow.services import cycles, people, tasks, timers
 from planflow.services.audit import Actor
-from planflow.services.errors import Conflict
+from planflow.services.errors import Conflict, ServiceError
 
 
 def complete(url: str, now: datetime, barrier: Any, task_id: str, username: str, data: dict[str, Any]) -> str:
@@ -23,6 +23,8 @@ def complete(url: str, now: datetime, barrier: Any, task_id: str, username: str,
         return "done"
     except Conflict:
         return "conflict"
+    except ServiceError as exc:  # a refusal other than "someone else did it first"
+        return exc.code
     finally:
         database.dispose()
 

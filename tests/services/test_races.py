@@ -87,3 +87,48 @@ def test_two_openers_of_one_cycle_start_each_report_once(seeded: Database, datab
         assert cycles.reports_due(session, cycle_id) == 60
         assert session.scalar(select(ReportingCycle.state)) is CycleState.OPEN
         assert len(audit.events(session, action="cycle.opened")) == 1
+
+
+def test_closing_the_meeting_while_the_last_deviation_is_decided_ends_in_a_clear_answer(
+    seeded: Database, database_url: str
+) -> None:
+    """Found: on PostgreSQL the meeting, which completed the decision tasks itself, deadlocked with
+    a member deciding the same deviation. Now each decision is its own task and the meeting only
+    reads the queue: whichever commits first, the other gets a clear answer."""
+    clock.set_now(START)
+    chain = Chain(seeded)
+    chain.start_cycle()
+    for task in [t for t in chain.inbox_of_all() if t.name == "report_status"]:
+        red = task.activity_code == "4.2.1"
+        chain.report_and_accept(
+            task.activity_code or "", "red" if red else "green", "Resursbrist." if red else None
+        )
+    chain.do("processledare", "draft_recommendation", {"recommendation": "Förstärk."})
+    chain.do("lead4", "agree_recommendation", {"outcome": "agree"})
+    for area in range(1, 6):
+        chain.do(f"lead{area}", "area_summary", {"summary": "Ok."})
+        chain.do("processledare", "confirm_area", {"outcome": "confirm"})
+    chain.do(
+        "processledare",
+        "business_dialogue",
+        {"forums": ["Näringslivsrådet"], "held_on": "2026-11-20", "heard": "-"},
+    )
+    decision = chain.task("ordforande", "steering_decision")
+    meeting = chain.task("ordforande", "steering_meeting")
+    outcomes = _race(
+        [
+            (
+                racers.complete,
+                database_url,
+                START,
+                decision.id,
+                "ordforande",
+                {"decision": "approve", "rationale": "Ok."},
+            ),
+            (racers.complete, database_url, START, meeting.id, "ordforande", {"notes": "Noterat."}),
+        ]
+    )
+    assert outcomes[0] == "done" and outcomes[1] in ("done", "error.steering.undecided")
+    with seeded.transaction() as session:
+        assert audit.verify(session).intact
+        assert len(audit.events(session, action="deviation.decided")) == 1
