@@ -502,6 +502,17 @@ def report(r: dict[str, Any], args: argparse.Namespace, info: list[str]) -> str:
     return "\n".join(lines)
 
 
+def kept_sections(path: Path) -> str:
+    """Other benchmarks' sections of the results file (between `<!-- begin NAME -->` and
+    `<!-- end NAME -->`), kept as they are when this one rewrites its own part."""
+    if not path.exists():
+        return ""
+    found = re.findall(r"<!-- begin ([\w-]+) -->.*?<!-- end \1 -->", path.read_text(encoding="utf-8"), re.S)
+    text = path.read_text(encoding="utf-8")
+    blocks = [re.search(rf"<!-- begin {name} -->.*?<!-- end {name} -->", text, re.S) for name in found]
+    return "".join("\n" + block.group(0) + "\n" for block in blocks if block)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description="Benchmark planflow's task completion.")
     parser.add_argument("--quick", action="store_true", help="3 rounds instead of 20, a smoke test")
@@ -521,7 +532,7 @@ def main() -> None:
     info.append(
         f"- load average (1 min) at start / end: {load:.2f} / {os.getloadavg()[0]:.2f}; run {took:.0f} s"
     )
-    args.output.write_text(report(results, args, info), encoding="utf-8")
+    args.output.write_text(report(results, args, info) + kept_sections(args.output), encoding="utf-8")
     print(f"wrote {args.output} in {time.perf_counter() - start:.0f} s")
 
 
