@@ -40,12 +40,30 @@ class Form:
         if not isinstance(data, dict):
             raise FormError(self.name, {"": Message("form.not_an_object")})
         errors: dict[str, Message] = {}
+        # PostgreSQL text cannot hold NUL, and no person types one: refused here, not at the insert.
+        for field in _with_nul(data):
+            errors.setdefault(field, Message("form.nul"))
         for error in self.validator.iter_errors(data):
             for field, message in _explain(error):
                 errors.setdefault(field, message)
         if errors:
             raise FormError(self.name, errors)
         return {key: data[key] for key in self.fields if key in data}
+
+
+def _with_nul(value: Any, path: str = "") -> list[str]:
+    """The dotted paths of the strings (keys too) in `value` that contain a NUL character."""
+    if isinstance(value, str):
+        return [path] if "\x00" in value else []
+    found: list[str] = []
+    if isinstance(value, dict):
+        for key, item in value.items():
+            where = f"{path}.{key}" if path else str(key)
+            found += [where] if "\x00" in str(key) else _with_nul(item, where)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            found += _with_nul(item, f"{path}.{index}" if path else str(index))
+    return found
 
 
 def _explain(error: jsonschema.ValidationError) -> list[tuple[str, Message]]:

@@ -4,10 +4,11 @@ a real task: valid data completes, invalid data is refused with nothing changed.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from hypothesis_jsonschema import from_schema
 from sqlalchemy import select
@@ -35,6 +36,7 @@ def test_what_a_form_allows_is_accepted_and_a_broken_field_is_named(name: str) -
     @QUICK
     @given(data=from_schema(_schema(name)), field=st.sampled_from(form.fields), junk=st.integers())
     def check(data: dict[str, Any], field: str, junk: int) -> None:
+        assume("\\u0000" not in json.dumps(data))  # NUL is refused beyond the schema (form.nul)
         assert form.validate(data) == data
         with pytest.raises(FormError) as refused:
             form.validate({**data, "not_a_field": 1})

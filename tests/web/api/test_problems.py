@@ -47,3 +47,14 @@ def test_the_document_and_its_reference_page(api: Api) -> None:
     assert "/api/v1/tasks/{task_id}/complete" in document["paths"]
     page = api("GET", "/docs", None)
     assert page.status_code == 200 and b"/api/v1/inbox" in page.data
+
+
+def test_a_nul_character_is_refused_as_a_field_error_not_a_server_error(api: Api, chain: object) -> None:
+    """Found by the property tests: PostgreSQL text cannot hold NUL, and the insert failed (500)."""
+    tasks = api("GET", "/inbox", "anna.nilsson").json["items"]
+    report = next(t for t in tasks if t["name"] == "report_status")
+    data = {"status": "red", "cause": "Ingen\x00budget."}
+    refused = api("POST", f"/tasks/{report['id']}/complete", "anna.nilsson", json={"data": data})
+    assert refused.status_code == 400 and refused.json["errors"]["data.cause"]["code"] == "form.nul"
+    query = api("GET", "/inbox?q=a%00b", "anna.nilsson")
+    assert query.status_code == 400 and "q" in query.json["errors"]
