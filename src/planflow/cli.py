@@ -254,9 +254,12 @@ def users_password(username: str, password: str) -> None:
 
 @users.command("token")
 @click.argument("username")
-def users_token(username: str) -> None:
+@click.option("--expires-days", type=click.IntRange(1, 3650), default=None, help="Valid for this many days.")
+def users_token(username: str, expires_days: int | None) -> None:
     """Print a new API bearer token for USERNAME (shown once; stored hashed)."""
-    click.echo(_in_transaction(lambda session: people.issue_token(session, OPERATOR_ACTOR, username)))
+    click.echo(
+        _in_transaction(lambda session: people.issue_token(session, OPERATOR_ACTOR, username, expires_days))
+    )
 
 
 @users.command("revoke-tokens")

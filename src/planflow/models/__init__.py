@@ -3,7 +3,7 @@
 from .audit import AuditCheckpoint, AuditEvent, AuditHead
 from .base import Base
 from .mail import Notice
-from .people import ApiToken, Role, RoleAssignment, Substitution, User
+from .people import ApiToken, AuthFailure, IdempotencyKey, Role, RoleAssignment, Substitution, User
 from .plan import Activity, ActivityState, FocusArea, InterventionArea, Plan, Status
 from .reporting import (
     ActivityProposal,
@@ -46,6 +46,8 @@ __all__ = [
     "Activity",
     "ActivityState",
     "ApiToken",
+    "AuthFailure",
+    "IdempotencyKey",
     "AuditCheckpoint",
     "AuditEvent",
     "AuditHead",

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import enum
 from datetime import date, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, enum_column
@@ -74,8 +74,40 @@ class ApiToken(Base):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime]
     revoked_at: Mapped[datetime | None]
+    expires_at: Mapped[datetime | None]  # None: until revoked
+    # When it last opened a request, to the minute (writing it on every request would make every
+    # read a write).
+    last_used_at: Mapped[datetime | None]
 
     user: Mapped[User] = relationship()
+
+
+class AuthFailure(Base):
+    """Bad API tokens from one address, counted in the database so that every worker process
+    slows the same address down (a counter in memory would allow each process its own tries)."""
+
+    __tablename__ = "auth_failure"
+
+    address: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int]
+    first_at: Mapped[datetime]
+    last_at: Mapped[datetime]
+    blocked_until: Mapped[datetime | None]
+
+
+class IdempotencyKey(Base):
+    """A completion made with an Idempotency-Key: a retry of the same request by the same user
+    answers `response` again instead of refusing a task that is already done."""
+
+    __tablename__ = "idempotency_key"
+    __table_args__ = (UniqueConstraint("user_id", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    key: Mapped[str] = mapped_column(String(200))
+    request_hash: Mapped[str] = mapped_column(String(64))
+    response: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(index=True)
 
 
 class Substitution(Base):

@@ -26,8 +26,10 @@ from ..models import (
     Role,
     Status,
     StatusReport,
+    User,
 )
-from . import access, audit, instances, notices
+from . import access, audit, history, instances, notices, plans
+from .access import UseCase
 from .audit import SYSTEM_ACTOR, Actor
 from .steps import Step, on_complete, on_passed, start_process
 
@@ -277,3 +279,54 @@ def _owner_informed(session: Session, step: Step) -> None:
         deviation.id,
         {"owner": activity.owner.username if activity.owner else None},
     )
+
+
+def steering_queue(
+    session: Session,
+    user: User,
+    plan_slug: str | None = None,
+    state: DeviationState | None = None,
+    period: str | None = None,
+) -> list[dict[str, Any]]:
+    """The steering group's queue for people who may read it: a plan's deviations (all but the
+    decided ones unless `state` says otherwise), escalated first, then red before yellow, then
+    oldest first, each with the open decision task when there is one."""
+    access.require(session, Actor(user), UseCase.READ_STEERING_QUEUE)
+    plan = plans.get_plan(session, plan_slug)
+    decision_task = (
+        select(OpenTask.id)
+        .join(ProcessInstance, ProcessInstance.id == OpenTask.instance_id)
+        .where(
+            ProcessInstance.subject_type == "deviation",
+            ProcessInstance.subject_id == Deviation.id,
+            OpenTask.name == "steering_decision",
+        )
+        .limit(1)
+        .scalar_subquery()
+    )
+    query = (
+        select(Deviation, Activity.code, Activity.title, ReportingCycle.period, decision_task)
+        .join(Activity, Activity.id == Deviation.activity_id)
+        .outerjoin(ReportingCycle, ReportingCycle.id == Deviation.cycle_id)
+        .where(Activity.plan_id == plan.id)
+        .order_by(
+            Deviation.escalated_at.is_(None),
+            Deviation.level != Status.RED,
+            Deviation.opened_at,
+            Deviation.id,
+        )
+    )
+    query = query.where(Deviation.state == state if state else Deviation.state != DeviationState.DECIDED)
+    if period is not None:
+        query = query.where(ReportingCycle.period == period)
+    rows = session.execute(query).all()
+    decisions = history.decisions_on(session, "deviation", [row[0].id for row in rows])
+    return [
+        {
+            **history.deviation_dict(d, p, [x for x in decisions if x["subject_id"] == d.id]),
+            "activity_code": code,
+            "activity_title": title,
+            "task_id": task_id,
+        }
+        for d, code, title, p, task_id in rows
+    ]

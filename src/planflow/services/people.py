@@ -7,11 +7,12 @@ import re
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.sql.elements import ColumnElement
 from werkzeug.security import generate_password_hash
 
 from .. import clock
@@ -304,19 +305,28 @@ def list_users(session: Session) -> list[dict[str, Any]]:
     return result
 
 
-def _token_hash(token: str) -> str:
+def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def issue_token(session: Session, actor: Actor, username: str) -> str:
-    """Make a new API bearer token for a user (audited); only its hash is stored, so it is shown
-    once."""
+def issue_token(session: Session, actor: Actor, username: str, expires_in_days: int | None = None) -> str:
+    """Make a new API bearer token for a user (audited), valid until revoked or, with
+    `expires_in_days`, until then; only its hash is stored, so it is shown once."""
     actor, user = _self_or(session, actor, username, UseCase.MANAGE_TOKENS)
+    if expires_in_days is not None and not 1 <= expires_in_days <= 3650:
+        raise InvalidInput(
+            "error.input.invalid",
+            fields={"expires_in_days": Message("form.out_of_range", {"limit": "1–3650"})},
+        )
+    now = clock.now()
+    expires_at = now + timedelta(days=expires_in_days) if expires_in_days is not None else None
     token = "pf_" + secrets.token_urlsafe(32)
-    row = ApiToken(user_id=user.id, token_hash=_token_hash(token), created_at=clock.now())
+    row = ApiToken(user_id=user.id, token_hash=token_hash(token), created_at=now, expires_at=expires_at)
     session.add(row)
     session.flush()
-    audit.record(session, actor, "token.issued", "user", username, {"token_id": row.id})
+    audit.record(
+        session, actor, "token.issued", "user", username, {"token_id": row.id, "expires_at": expires_at}
+    )
     return token
 
 
@@ -333,13 +343,20 @@ def revoke_tokens(session: Session, actor: Actor, username: str) -> int:
     return len(tokens)
 
 
+def live_token(token: str) -> list[ColumnElement[bool]]:
+    """The conditions under which `token` opens requests: known, not revoked, not expired, and
+    its user active."""
+    return [
+        ApiToken.token_hash == token_hash(token),
+        ApiToken.revoked_at.is_(None),
+        or_(ApiToken.expires_at.is_(None), ApiToken.expires_at > clock.now()),
+        User.active.is_(True),
+    ]
+
+
 def user_for_token(session: Session, token: str) -> User | None:
     """The active user a live token belongs to, or None."""
-    return session.scalar(
-        select(User)
-        .join(ApiToken, ApiToken.user_id == User.id)
-        .where(ApiToken.token_hash == _token_hash(token), ApiToken.revoked_at.is_(None), User.active)
-    )
+    return session.scalar(select(User).join(ApiToken, ApiToken.user_id == User.id).where(*live_token(token)))
 
 
 def add_substitute(
@@ -370,3 +387,47 @@ def add_substitute(
         {"substitute": substitute, "starts_on": starts_on, "ends_on": ends_on},
     )
     return substitution
+
+
+def me(session: Session, user: User) -> dict[str, Any]:
+    """Who the caller is: roles, the people it stands in for today, and what the authority lets it
+    do besides its inbox."""
+    own = next(u for u in list_users(session) if u["username"] == user.username)
+    absent = access.represented(session, user)[1:]
+    return {
+        "username": user.username,
+        "display_name": user.display_name,
+        "email": user.email,
+        "language": user.language,
+        "office": user.office,
+        "roles": own["roles"],
+        "substituting_for": [p.username for p in absent],
+        "may": sorted(u.value for u in UseCase if access.may(session, user, u) is not None),
+    }
+
+
+def directory(session: Session, actor: Actor) -> list[dict[str, Any]]:
+    """Every user with roles and scopes, for an administrator (list_users)."""
+    access.require(session, actor, UseCase.MANAGE_PEOPLE)
+    return list_users(session)
+
+
+def list_substitutes(session: Session, actor: Actor) -> list[dict[str, Any]]:
+    """Every substitution, newest first, for an administrator."""
+    access.require(session, actor, UseCase.MANAGE_PEOPLE)
+    rows = session.scalars(
+        select(Substitution)
+        .options(selectinload(Substitution.absent), selectinload(Substitution.substitute))
+        .order_by(Substitution.id.desc())
+    ).all()
+    return [substitution_dict(s) for s in rows]
+
+
+def substitution_dict(substitution: Substitution) -> dict[str, Any]:
+    return {
+        "id": substitution.id,
+        "absent": substitution.absent.username,
+        "substitute": substitution.substitute.username,
+        "starts_on": substitution.starts_on.isoformat(),
+        "ends_on": substitution.ends_on.isoformat() if substitution.ends_on else None,
+    }

@@ -12,13 +12,23 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from .. import resources
 from ..engine.forms import CONTROL
-from ..models import Activity, ActivityState, FocusArea, InterventionArea, Plan
-from . import audit
+from ..models import (
+    Activity,
+    ActivityState,
+    FocusArea,
+    InterventionArea,
+    Plan,
+    ReportingCycle,
+    StatusReport,
+    User,
+)
+from . import access, audit
+from .access import UseCase
 from .audit import Actor
 from .errors import InvalidInput, NotFound, quote
 
@@ -293,3 +303,37 @@ def export_plan(session: Session, slug: str | None = None) -> dict[str, Any] | N
             for fa in tree.focus_areas
         ],
     }
+
+
+def plan_status(session: Session, user: User, slug: str | None = None) -> dict[str, Any]:
+    """The plan tree for someone who may read it, each activity with its last report."""
+    access.require(session, Actor(user), UseCase.READ_PLAN)
+    plan = get_plan(session, slug)
+    exported = export_plan(session, plan.slug)
+    assert exported is not None
+    latest = (
+        select(StatusReport.activity_id, func.max(StatusReport.id).label("report_id"))
+        .join(Activity, Activity.id == StatusReport.activity_id)
+        .where(Activity.plan_id == plan.id)
+        .group_by(StatusReport.activity_id)
+        .subquery()
+    )
+    last: dict[str, dict[str, Any]] = {}
+    for code, report, period in session.execute(
+        select(Activity.code, StatusReport, ReportingCycle.period)
+        .join(latest, latest.c.activity_id == Activity.id)
+        .join(StatusReport, StatusReport.id == latest.c.report_id)
+        .outerjoin(ReportingCycle, ReportingCycle.id == StatusReport.cycle_id)
+    ):
+        last[code] = {
+            "period": period,
+            "status": report.status.value,
+            "comment": report.comment,
+            "reported_at": report.reported_at.isoformat(),
+            "review": report.review.value,
+        }
+    for fa in exported["focus_areas"]:
+        for ia in fa["intervention_areas"]:
+            for activity in ia["activities"]:
+                activity["last_report"] = last.get(activity["code"])
+    return exported

@@ -3,17 +3,33 @@ Who may act on a task is access.task_condition's to say, here and in the inbox a
 
 from __future__ import annotations
 
+import base64
+import binascii
+import hashlib
+import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
+from .. import clock
 from ..engine import FormError
 from ..i18n import Message, text
-from ..models import Activity, FocusArea, OpenTask, ProcessInstance, ReportingCycle, User
-from . import access, audit, instances, steps
+from ..models import (
+    Activity,
+    FocusArea,
+    IdempotencyKey,
+    OpenTask,
+    ProcessInstance,
+    ReportingCycle,
+    User,
+)
+from . import access, audit, history, instances, steps
 from .access import UseCase
 from .audit import Actor
 from .errors import Conflict, InvalidInput, NotFound, quote
@@ -41,11 +57,92 @@ class TaskView:
     def title(self, language: str | None) -> str:
         return text(language, f"task.{self.name}")
 
+    @property
+    def overdue(self) -> bool:
+        return self.due_on is not None and self.due_on < clock.now().date()
 
-def inbox(session: Session, user: User, limit: int = INBOX_LIMIT) -> list[TaskView]:
-    """The open tasks `user` may act on now (its own, its group's, those of people it substitutes
-    for), soonest due first. One query over the projection; no workflow is deserialized."""
-    rows = session.execute(
+
+@dataclass(frozen=True)
+class InboxPage:
+    items: list[TaskView]
+    next_cursor: str | None
+
+
+def inbox_page(
+    session: Session,
+    user: User,
+    language: str | None = None,
+    role: str | None = None,
+    period: str | None = None,
+    overdue: bool | None = None,
+    q: str | None = None,
+    cursor: str | None = None,
+    limit: int = 50,
+) -> InboxPage:
+    """A page of the inbox (same order and same authority as `inbox`), filtered by lane (`role`),
+    period, being overdue, and `q` in the activity's code or title or the task's title in
+    `language`; `next_cursor` continues after its last task."""
+    query = _task_rows().where(access.task_condition(session, access.represented(session, user)))
+    today = clock.now().date()
+    if role is not None:
+        query = query.where(OpenTask.lane == role)
+    if period is not None:
+        query = query.where(ReportingCycle.period == period)
+    if overdue is not None:
+        late = OpenTask.due_on < today
+        query = query.where(late if overdue else or_(OpenTask.due_on.is_(None), OpenTask.due_on >= today))
+    if q:
+        needle = q.casefold()
+        titled = [
+            n for n in instances.library().forms.forms if needle in text(language, f"task.{n}").casefold()
+        ]
+        pattern = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        query = query.where(
+            or_(
+                Activity.code.ilike(pattern, escape="\\"),
+                Activity.title.ilike(pattern, escape="\\"),
+                OpenTask.name.in_(titled),
+            )
+        )
+    if cursor is not None:
+        query = query.where(_after(cursor))
+    rows = session.execute(query.limit(limit + 1)).all()
+    views = _views(rows[:limit])
+    last = rows[limit - 1][0] if len(rows) > limit else None
+    return InboxPage(views, _cursor(last) if last is not None else None)
+
+
+def _cursor(task: OpenTask) -> str:
+    key = [task.due_on.isoformat() if task.due_on else None, task.created_at.isoformat(), task.id]
+    return base64.urlsafe_b64encode(json.dumps(key).encode()).decode().rstrip("=")
+
+
+def _after(cursor: str) -> ColumnElement[bool]:
+    """The tasks after the one a cursor names, in the inbox's order."""
+    try:
+        raw = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        due_text, created_text, task_id = raw
+        due = date.fromisoformat(due_text) if due_text is not None else None
+        created = datetime.fromisoformat(created_text)
+        if not isinstance(task_id, str) or created.tzinfo is None:
+            raise ValueError(task_id)
+    except (ValueError, TypeError, binascii.Error, RecursionError):
+        raise InvalidInput("error.input.invalid", fields={"cursor": Message("form.cursor")}) from None
+    later = or_(
+        OpenTask.created_at > created,
+        and_(OpenTask.created_at == created, OpenTask.id > task_id),
+    )
+    if due is None:
+        return and_(OpenTask.due_on.is_(None), later)
+    return or_(
+        OpenTask.due_on.is_(None),
+        OpenTask.due_on > due,
+        and_(OpenTask.due_on == due, later),
+    )
+
+
+def _task_rows() -> Any:  # a Select of (OpenTask, code, title, area, period, assignee)
+    return (
         select(
             OpenTask, Activity.code, Activity.title, FocusArea.number, ReportingCycle.period, User.username
         )
@@ -53,10 +150,18 @@ def inbox(session: Session, user: User, limit: int = INBOX_LIMIT) -> list[TaskVi
         .outerjoin(FocusArea, FocusArea.id == OpenTask.focus_area_id)
         .outerjoin(ReportingCycle, ReportingCycle.id == OpenTask.cycle_id)
         .outerjoin(User, User.id == OpenTask.assignee_id)
-        .where(access.task_condition(session, access.represented(session, user)))
         .order_by(OpenTask.due_on.is_(None), OpenTask.due_on, OpenTask.created_at, OpenTask.id)
-        .limit(limit)
-    ).all()
+    )
+
+
+def inbox(session: Session, user: User, limit: int = INBOX_LIMIT) -> list[TaskView]:
+    """The open tasks `user` may act on now (its own, its group's, those of people it substitutes
+    for), soonest due first. One query over the projection; no workflow is deserialized."""
+    query = _task_rows().where(access.task_condition(session, access.represented(session, user)))
+    return _views(session.execute(query.limit(limit)).all())
+
+
+def _views(rows: Sequence[Any]) -> list[TaskView]:
     return [
         TaskView(
             id=task.id,
@@ -91,14 +196,74 @@ def _validated(form_name: str, data: Any) -> dict[str, Any]:
         raise InvalidInput("error.form.invalid", fields=exc.errors) from None
 
 
-def complete_task(session: Session, user: User, task_id: str, data: Any) -> None:
+def complete_task(session: Session, user: User, task_id: str, data: Any) -> dict[str, Any]:
     """Complete a task: lock it, check who acts, validate the form, run the engine, write the
     domain records, projections and audit event. The caller commits; any error leaves nothing
-    changed."""
+    changed. Returns what was done, by whom (for whom)."""
     task = _open_task(session, task_id)
     actor = access.task_actor(session, user, task)
     clean = _validated(task.name, data)
     steps.complete(session, actor, task, clean, instances.library().forms.get(task.name).fields)
+    return {
+        "id": task_id,
+        "name": task.name,
+        "process": task.process_id,
+        "completed": True,
+        "completed_at": clock.now().isoformat(),
+        "completed_by": user.username,
+        "on_behalf_of": actor.on_behalf_of.username if actor.on_behalf_of else None,
+    }
+
+
+def complete_once(session: Session, user: User, task_id: str, data: Any, key: str | None) -> dict[str, Any]:
+    """Complete a task; with an idempotency key, a retry of the same request by the same user (a
+    lost response) answers what the first completion answered, instead of "already done". The
+    key is stored in the same transaction as the completion."""
+    if key is None:
+        return complete_task(session, user, task_id, data)
+    if not 1 <= len(key) <= 200 or not key.isprintable():
+        raise InvalidInput("error.input.invalid", fields={"Idempotency-Key": Message("form.idempotency_key")})
+    fingerprint = hashlib.sha256(
+        json.dumps([task_id, data], sort_keys=True, default=str).encode("utf-8")
+    ).hexdigest()
+    first = _remembered(session, user, key, fingerprint)
+    if first is not None:
+        return first
+    try:
+        result = complete_task(session, user, task_id, data)
+    except Conflict:
+        # The first attempt may have committed while this one waited for the task's lock.
+        first = _remembered(session, user, key, fingerprint)
+        if first is not None:
+            return first
+        raise
+    try:
+        with session.begin_nested():
+            session.add(
+                IdempotencyKey(
+                    user_id=user.id,
+                    key=key,
+                    request_hash=fingerprint,
+                    response=result,
+                    created_at=clock.now(),
+                )
+            )
+    except IntegrityError:  # the same key, used at once for another task: that one came first
+        raise Conflict("error.task.idempotency_race") from None
+    return result
+
+
+def _remembered(session: Session, user: User, key: str, fingerprint: str) -> dict[str, Any] | None:
+    stored = session.scalar(
+        select(IdempotencyKey).where(IdempotencyKey.user_id == user.id, IdempotencyKey.key == key)
+    )
+    if stored is None:
+        return None
+    if stored.request_hash != fingerprint:
+        raise InvalidInput(
+            "error.task.idempotency_reused", fields={"Idempotency-Key": Message("form.idempotency_key_used")}
+        )
+    return dict(stored.response)
 
 
 def save_draft(session: Session, user: User, task_id: str, data: Any) -> None:
@@ -169,9 +334,38 @@ def task_detail(session: Session, user: User, task_id: str) -> dict[str, Any]:
     instance = session.get(ProcessInstance, task.instance_id)
     assert instance is not None  # open tasks cascade with their instance
     context = instances.load(session, instance).task_data(task_id)
+    view = _views(session.execute(_task_rows().where(OpenTask.id == task_id)).all())[0]
+    activity = session.get(Activity, task.activity_id) if task.activity_id is not None else None
+    deviation = None
+    if instance.subject_type == "deviation" and instance.subject_id is not None:
+        deviation = next(
+            (
+                d
+                for d in history.deviations_of(session, task.activity_id or -1)
+                if d["id"] == instance.subject_id
+            ),
+            None,
+        )
+    earlier = history.decisions_on(session, instance.subject_type or "", [instance.subject_id or -1])
+    if activity is not None and instance.subject_type != "deviation":
+        earlier += [x for d in history.deviations_of(session, activity.id) for x in d["decisions"]]
     return {
         "name": task.name,
+        "task": view,
         "schema": instances.library().forms.get(task.name).schema,
         "draft": task.draft or {},
         "context": context,
+        "activity": None
+        if activity is None
+        else {
+            "code": activity.code,
+            "title": activity.title,
+            "owner": activity.owner.username if activity.owner else None,
+            "office": activity.office,
+            "status": activity.status.value if activity.status else None,
+            "state": activity.state.value,
+        },
+        "recent_reports": history.reports_of(session, activity.id, limit=5) if activity else [],
+        "deviation": deviation,
+        "decisions": earlier,
     }

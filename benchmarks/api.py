@@ -1,0 +1,259 @@
+"""Benchmark of the JSON API over HTTP on loopback, with the production server (waitress, one
+process, one thread): a task completion (POST /api/v1/tasks/{id}/complete) on SQLite and
+PostgreSQL, and GET /api/v1/inbox for one user with 100,000 open tasks in the database.
+
+    .venv/bin/python benchmarks/api.py            # writes its section of benchmarks/RESULTS.md
+
+PostgreSQL: PLANFLOW_TEST_POSTGRES_URL (default postgresql+psycopg://postgres@127.0.0.1:5432/test),
+in a schema made for the run and dropped after it; skipped when none answers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+
+from planflow import clock, migrate
+from planflow.db import Database
+from planflow.models import OpenTask, ProcessInstance
+from planflow.services import cycles, demo, people, plans
+from planflow.services.audit import OPERATOR_ACTOR, Actor
+
+POSTGRES = os.environ.get("PLANFLOW_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+ANCHOR_MEDIAN, ANCHOR_P95 = 38.5, 49.6  # spiff-arena v3.0.0, task PUT on SQLite, this kind of machine
+TARGET_MEDIAN, TARGET_INBOX_P95 = 3.8, 50.0
+MARK = "## API over HTTP"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def serve(url: str, folder: Path) -> tuple[subprocess.Popen[bytes], int]:
+    port = free_port()
+    code = (
+        "from waitress import serve; from planflow.app import create_app; "
+        f"serve(create_app({{'DATABASE_URL': {url!r}, 'SECRET_KEY': 'bench'}}, {str(folder)!r}), "
+        f"host='127.0.0.1', port={port}, threads=1, _quiet=True)"
+    )
+    server = subprocess.Popen([sys.executable, "-c", code])
+    for _ in range(100):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return server, port
+        except OSError:
+            time.sleep(0.1)
+    server.kill()
+    raise RuntimeError("the server did not start")
+
+
+def prepare(url: str) -> tuple[Database, dict[str, str]]:
+    db = Database(url)
+    migrate.upgrade(db.engine)
+    with db.transaction() as s:
+        plans.load_plan(s, OPERATOR_ACTOR, plans.read_plan_document())
+        demo.create_demo_data(s)
+        tokens = {
+            u["username"]: people.issue_token(s, OPERATOR_ACTOR, u["username"]) for u in people.list_users(s)
+        }
+        leader = Actor(people.get_user(s, "processledare"))
+        cycles.start_cycle(s, leader, f"{date.today().year + 1}-Q1", date.today() + timedelta(days=90))
+    return db, tokens
+
+
+class Client:
+    def __init__(self, port: int) -> None:
+        self.connection = http.client.HTTPConnection("127.0.0.1", port)
+
+    def call(self, method: str, path: str, token: str, body: Any = None) -> tuple[int, Any, float]:
+        headers = {"Authorization": f"Bearer {token}"}
+        payload = None
+        if body is not None:
+            payload, headers["Content-Type"] = json.dumps(body).encode(), "application/json"
+        start = time.perf_counter()
+        self.connection.request(method, f"/api/v1{path}", body=payload, headers=headers)
+        response = self.connection.getresponse()
+        data = response.read()
+        took = (time.perf_counter() - start) * 1000
+        return response.status, json.loads(data) if data else None, took
+
+
+def inbox(client: Client, token: str) -> list[dict[str, Any]]:
+    items, cursor = [], None
+    while True:
+        status, page, _ = client.call(
+            "GET", "/inbox?limit=200" + (f"&cursor={cursor}" if cursor else ""), token
+        )
+        assert status == 200, page
+        items += page["items"]
+        if not (cursor := page["next_cursor"]):
+            return items
+
+
+def completions(client: Client, tokens: dict[str, str]) -> dict[str, list[float]]:
+    """Every report_status of the cycle by its owner, then every review by its lead, over HTTP."""
+    times: dict[str, list[float]] = {"report_status": [], "review_report": []}
+    for name, data, users in (
+        ("report_status", {"status": "green", "comment": "ok"}, [u for u in tokens if "." in u]),
+        ("review_report", {"outcome": "accept"}, [f"lead{n}" for n in range(1, 6)]),
+    ):
+        for user in users:
+            for task in [t for t in inbox(client, tokens[user]) if t["name"] == name]:
+                status, body, took = client.call(
+                    "POST", f"/tasks/{task['id']}/complete", tokens[user], {"data": data}
+                )
+                assert status == 200, body
+                times[name].append(took)
+    return times
+
+
+def bulk_open_tasks(db: Database, count: int) -> None:
+    """`count` open process-leader tasks, inserted as rows (no workflow runs them)."""
+    with db.transaction() as s:
+        instance = s.scalar(sa.select(ProcessInstance.id).limit(1))
+        today = date.today()
+        rows = [
+            {
+                "id": str(uuid.uuid4()),
+                "instance_id": instance,
+                "process_id": "deviation",
+                "name": "draft_recommendation",
+                "lane": "process_leader",
+                "due_on": today + timedelta(days=random.randint(-30, 120)),
+                "claimed": False,
+                "created_at": clock.now(),
+            }
+            for _ in range(count)
+        ]
+        for start in range(0, count, 5000):
+            s.execute(sa.insert(OpenTask), rows[start : start + 5000])
+
+
+def stats(times: list[float]) -> tuple[int, float, float]:
+    ordered = sorted(times)
+    return len(ordered), statistics.median(ordered), ordered[max(0, int(len(ordered) * 0.95) - 1)]
+
+
+def run_backend(label: str, url: str, folder: Path, inbox_rows: int, inbox_calls: int) -> list[str]:
+    db, tokens = prepare(url)
+    server, port = serve(url, folder)
+    try:
+        client = Client(port)
+        for _ in range(20):  # warm-up: connections, caches, the specs
+            client.call("GET", "/me", tokens["processledare"])
+        times = completions(client, tokens)
+        lines = []
+        for name, series in times.items():
+            n, median, p95 = stats(series[5:])
+            lines.append(f"| {label} | POST complete ({name}) | {n} | {median:.2f} | {p95:.2f} |")
+        n, median, p95 = stats(times["report_status"][5:] + times["review_report"][5:])
+        lines.append(f"| {label} | POST complete (both) | {n} | **{median:.2f}** | **{p95:.2f}** |")
+        bulk_open_tasks(db, inbox_rows)
+        took = [client.call("GET", "/inbox", tokens["processledare"])[2] for _ in range(inbox_calls + 10)][
+            10:
+        ]
+        n, median, p95 = stats(took)
+        lines.append(
+            f"| {label} | GET /inbox, {inbox_rows:,} open tasks the user may act on, first page of 50 "
+            f"| {n} | {median:.2f} | **{p95:.2f}** |"
+        )
+        return lines
+    finally:
+        server.terminate()
+        server.wait(10)
+        db.dispose()
+
+
+def postgres_schema() -> tuple[str, str] | None:
+    admin = sa.create_engine(POSTGRES, connect_args={"connect_timeout": 3})
+    schema = f"pf_bench_{uuid.uuid4().hex[:10]}"
+    try:
+        with admin.begin() as c:
+            c.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    except Exception:  # no PostgreSQL here: the SQLite figures stand alone
+        return None
+    finally:
+        admin.dispose()
+    separator = "&" if "?" in POSTGRES else "?"
+    return schema, f"{POSTGRES}{separator}options=-csearch_path%3D{schema}"
+
+
+def drop_schema(schema: str) -> None:
+    admin = sa.create_engine(POSTGRES)
+    with admin.begin() as c:
+        c.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+    admin.dispose()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--inbox-rows", type=int, default=100_000)
+    parser.add_argument("--inbox-calls", type=int, default=200)
+    parser.add_argument("--output", type=Path, default=Path(__file__).with_name("RESULTS.md"))
+    args = parser.parse_args()
+    started = time.time()
+    rows: list[str] = []
+    with tempfile.TemporaryDirectory() as folder:
+        rows += run_backend(
+            "SQLite", f"sqlite:///{folder}/api.sqlite3", Path(folder), args.inbox_rows, args.inbox_calls
+        )
+        made = postgres_schema()
+        if made is not None:
+            try:
+                rows += run_backend("PostgreSQL", made[1], Path(folder), args.inbox_rows, args.inbox_calls)
+            finally:
+                drop_schema(made[0])
+    section = "\n".join(
+        [
+            MARK,
+            "",
+            "Generated by `benchmarks/api.py`; rerun it to refresh this section.",
+            "",
+            f"- date: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; nproc: {os.cpu_count()}; "
+            f"load average (1 min) at end: {os.getloadavg()[0]:.2f}; run {time.time() - started:.0f} s",
+            "- Server: waitress, one process, `threads=1`, on 127.0.0.1; client: `http.client` over one "
+            "kept-alive connection, one request at a time; times are client-side, request to last byte.",
+            "- Completions: every `report_status` of a new cycle of the seed plan (60), each by its owner "
+            "with its own token, then every `review_report` by its lead; the first 5 of each dropped. "
+            "Each completion is one transaction: token check, authority, form, engine, records, audit.",
+            f"- Inbox: {args.inbox_rows:,} open tasks in the process leader's lane inserted as rows (no "
+            f"workflow), due dates spread over 150 days; `GET /api/v1/inbox` (first page, 50 tasks) "
+            f"{args.inbox_calls} times after 10.",
+            "",
+            "| database | operation | n | median ms | p95 ms |",
+            "|---|---|---:|---:|---:|",
+            *rows,
+            "",
+            "Anchor (spiff-arena v3.0.0, task PUT on SQLite): "
+            f"{ANCHOR_MEDIAN} ms median, {ANCHOR_P95} ms p95; "
+            f"target for completion ≤ {TARGET_MEDIAN} ms median (10×). Target for the inbox: p95 ≤ "
+            f"{TARGET_INBOX_P95:.0f} ms.",
+            "",
+        ]
+    )
+    text = args.output.read_text(encoding="utf-8") if args.output.exists() else ""
+    if MARK in text:
+        text = text[: text.index(MARK)].rstrip("\n") + "\n"
+    args.output.write_text(text.rstrip("\n") + "\n\n" + section, encoding="utf-8")
+    print(section)
+
+
+if __name__ == "__main__":
+    main()

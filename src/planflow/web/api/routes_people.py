@@ -1,0 +1,139 @@
+"""The caller, and the administrator's users, roles, substitutes and activity owners."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from ...db import get_db
+from ...services import people
+from ...services.audit import Actor
+from . import schemas as sc
+from .auth import caller
+from .registry import NO_CONTENT, operation
+
+ROLE_SPEC = sc.s(100, pattern="^[a-z_]{2,32}(:[a-z0-9./-]{1,80})?$")
+
+
+def admin(session: Any) -> Actor:
+    return Actor(caller(session), role="admin")
+
+
+@operation("GET", "/me", summary="Who the caller is, its roles, and what it may do", tag="people",
+           response=sc.ME)  # fmt: skip
+def me(query: dict[str, Any], body: None) -> dict[str, Any]:
+    with get_db().reading() as session:
+        return people.me(session, caller(session))
+
+
+@operation("GET", "/users", summary="Every user with roles and scopes (administrators)", tag="people",
+           response=sc.USERS)  # fmt: skip
+def users(query: dict[str, Any], body: None) -> dict[str, Any]:
+    with get_db().reading() as session:
+        return {"items": people.directory(session, admin(session))}
+
+
+@operation(
+    "POST",
+    "/users",
+    summary="Add a user with roles (administrators)",
+    tag="people",
+    response=sc.USER,
+    status=201,
+    body=sc.obj(
+        {"username": sc.s(64), "display_name": sc.s(200), "email": sc.s(254)},
+        {
+            "language": {"enum": ["sv", "en"]},
+            "office": sc.opt(sc.s(200)),
+            "roles": {**sc.array(ROLE_SPEC), "maxItems": 50},
+        },
+    ),
+)
+def add_user(query: dict[str, Any], body: dict[str, Any]) -> dict[str, Any]:
+    with get_db().transaction() as session:
+        specs = [people.RoleSpec.parse(text) for text in body.get("roles", [])]
+        user = people.add_user(
+            session,
+            admin(session),
+            body["username"],
+            body["display_name"],
+            body["email"],
+            specs,
+            language=body.get("language", "sv"),
+            office=body.get("office"),
+        )
+        return {
+            "username": user.username,
+            "display_name": user.display_name,
+            "email": user.email,
+            "language": user.language,
+            "office": user.office,
+            "active": user.active,
+            "demo": user.is_demo,
+            "roles": [_role(spec) for spec in specs],
+        }
+
+
+def _role(spec: people.RoleSpec) -> dict[str, Any]:
+    role = spec.role.value if spec.role else people.ACTIVITY_OWNER
+    return {"role": role, "plan": spec.plan, "focus_area": spec.focus_area, "activity": spec.activity}
+
+
+@operation("POST", "/users/<username>/roles", summary="Grant a role, e.g. focus_area_lead:3 "
+           "(administrators)", tag="people", response=None, status=NO_CONTENT,
+           body=sc.obj({"role": ROLE_SPEC}))  # fmt: skip
+def grant(username: str, query: dict[str, Any], body: dict[str, Any]) -> None:
+    with get_db().transaction() as session:
+        spec = people.RoleSpec.parse(body["role"])
+        people.grant_role(session, admin(session), people.get_user(session, username), spec)
+
+
+@operation("DELETE", "/users/<username>/roles", summary="Revoke a role; the right to act ends at once "
+           "(administrators)", tag="people", response=sc.REVOKED, query={"role": ROLE_SPEC},
+           required=("role",))  # fmt: skip
+def revoke(username: str, query: dict[str, Any], body: None) -> dict[str, Any]:
+    with get_db().transaction() as session:
+        count = people.revoke_role(session, admin(session), username, people.RoleSpec.parse(query["role"]))
+    return {"revoked": count}
+
+
+@operation("GET", "/substitutes", summary="Every substitution (administrators)", tag="people",
+           response=sc.SUBSTITUTIONS)  # fmt: skip
+def substitutes(query: dict[str, Any], body: None) -> dict[str, Any]:
+    with get_db().reading() as session:
+        return {"items": people.list_substitutes(session, admin(session))}
+
+
+@operation(
+    "POST",
+    "/substitutes",
+    summary="Name a substitute to act for an absent person for a while (administrators)",
+    tag="people",
+    response=sc.SUBSTITUTION,
+    status=201,
+    body=sc.obj(
+        {"absent": sc.USERNAME, "substitute": sc.USERNAME, "starts_on": sc.DATE},
+        {"ends_on": sc.opt(sc.DATE)},
+    ),
+)
+def add_substitute(query: dict[str, Any], body: dict[str, Any]) -> dict[str, Any]:
+    ends = body.get("ends_on")
+    with get_db().transaction() as session:
+        substitution = people.add_substitute(
+            session,
+            admin(session),
+            body["absent"],
+            body["substitute"],
+            date.fromisoformat(body["starts_on"]),
+            date.fromisoformat(ends) if ends else None,
+        )
+        return people.substitution_dict(substitution)
+
+
+@operation("PUT", "/activities/<code>/owner", summary="Make a user an activity's owner; its open "
+           "report follows (administrators)", tag="people", response=sc.OWNER,
+           query=sc.PLAN_QUERY, body=sc.obj({"owner": sc.USERNAME}))  # fmt: skip
+def set_owner(code: str, query: dict[str, Any], body: dict[str, Any]) -> dict[str, Any]:
+    with get_db().transaction() as session:
+        activity = people.set_activity_owner(session, admin(session), code, body["owner"], query.get("plan"))
+        return {"plan": activity.plan.slug, "code": activity.code, "owner": body["owner"]}

@@ -1,0 +1,83 @@
+"""The whole chain over HTTP: a red activity from the owner's report to the steering group's
+decision and the board's note, with a wrong value, an unknown field, an intruder and a second
+completion refused on the way."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ...services.chain import Chain
+from .conftest import Api
+
+
+def task_of(api: Api, user: str, name: str, activity: str | None = None) -> dict[str, Any]:
+    response = api("GET", "/inbox?limit=200", user)
+    assert response.status_code == 200
+    items = [t for t in response.json["items"] if t["name"] == name and t["activity_code"] == activity]
+    assert items, f"{user} has no {name}"
+    return items[0]
+
+
+def complete(api: Api, user: str, task: dict[str, Any], data: dict[str, Any], **kwargs: Any) -> Any:
+    return api("POST", f"/tasks/{task['id']}/complete", user, json={"data": data}, **kwargs)
+
+
+def test_a_red_activity_from_report_to_decision_and_board_note(api: Api, chain: Chain) -> None:
+    report = task_of(api, "anna.nilsson", "report_status", "1.1.1")
+    assert report["title"] == "Rapportera status" and report["role"] == "activity_owner"
+    assert api("GET", "/inbox", "anna.nilsson", headers={"Accept-Language": "en"}).json["items"][0]["title"]
+
+    detail = api("GET", f"/tasks/{report['id']}", "anna.nilsson").json
+    assert detail["form"]["properties"]["status"]["enum"] == ["green", "yellow", "red"]
+    assert detail["activity"]["code"] == "1.1.1"
+
+    wrong = complete(api, "anna.nilsson", report, {"status": "purple"}, headers={"Accept-Language": "en"})
+    assert wrong.status_code == 400 and wrong.mimetype == "application/problem+json"
+    assert wrong.json["errors"]["data.status"]["code"] == "form.one_of"
+    assert wrong.headers["Content-Language"] == "en"
+    unknown = complete(api, "anna.nilsson", report, {"status": "green", "colour": "blue"})
+    assert unknown.json["errors"]["data.colour"]["code"] == "form.unknown_field"
+    assert unknown.headers["Content-Language"] == "sv"  # the user's own language
+    intruder = complete(api, "erik.berg", report, {"status": "red", "cause": "Ingen budget."})
+    assert intruder.status_code == 403
+
+    key = {"Idempotency-Key": "report-1.1.1-2026-Q4"}
+    data = {"status": "red", "comment": "Stoppad.", "cause": "Ingen budget."}
+    first = complete(api, "anna.nilsson", report, data, headers=key)
+    assert first.status_code == 200 and first.json["completed_by"] == "anna.nilsson"
+    retried = complete(api, "anna.nilsson", report, data, headers=key)
+    assert (retried.status_code, retried.json) == (200, first.json)
+    again = complete(api, "anna.nilsson", report, data)
+    assert again.status_code == 409 and again.json["code"] == "error.task.not_open"
+
+    steps = [
+        ("lead1", "review_report", "1.1.1", {"outcome": "accept"}),
+        ("processledare", "draft_recommendation", "1.1.1", {"recommendation": "Skjut upp ett år."}),
+        ("lead1", "agree_recommendation", "1.1.1", {"outcome": "agree"}),
+        ("ordforande", "steering_decision", "1.1.1", {"decision": "approve", "rationale": "Budget saknas."}),
+    ]
+    for user, name, activity, step_data in steps:
+        response = complete(api, user, task_of(api, user, name, activity), step_data)
+        assert response.status_code == 200, (name, response.json)
+
+    history = api("GET", "/activities/1.1.1", "styrgrupp.nk").json
+    deviation = history["deviations"][0]
+    assert deviation["cause"] == "Ingen budget." and deviation["recommendation"] == "Skjut upp ett år."
+    assert deviation["decisions"][0]["rationale"] == "Budget saknas."
+    assert history["reports"][0]["status"] == "red"
+
+    assert api("POST", "/annual-reports", "processledare", json={"year": 2026}).status_code == 201
+    for user, name, step_data in [
+        ("processledare", "compile_annual_report", {"summary": "Planen följs, med en röd aktivitet."}),
+        ("ordforande", "approve_annual_report", {"outcome": "approve"}),
+        ("kommunstyrelsen", "board_note", {"noted": True, "comment": "Noterat."}),
+    ]:
+        response = complete(api, user, task_of(api, user, name), step_data)
+        assert response.status_code == 200, (name, response.json)
+
+    noted = api("GET", "/audit?action=annual_report.noted", "processledare").json["items"]
+    assert noted and noted[0]["actor"] == "kommunstyrelsen"
+    verified = api("GET", "/audit/verify", "processledare").json
+    assert verified["intact"] and verified["events"] == api("GET", "/audit/head", "admin").json["seq"]
+    stands = api("GET", "/cycles/2026-Q4", "processledare").json
+    assert stands["focus_areas"][0]["reports_accepted"] == 1
