@@ -26,7 +26,8 @@ def create_app(overrides: Mapping[str, Any] | None = None, instance_path: str | 
     # adds a per-user choice; until then the configured default language.)
     app.jinja_env.globals["t"] = lambda key, **params: i18n.text(app.config["DEFAULT_LANGUAGE"], key, params)
 
-    from .web import plan
+    from .web import plan, reports
 
     app.register_blueprint(plan.bp)
+    app.register_blueprint(reports.bp)
     return app
