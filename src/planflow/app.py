@@ -26,8 +26,9 @@ def create_app(overrides: Mapping[str, Any] | None = None, instance_path: str | 
     # adds a per-user choice; until then the configured default language.)
     app.jinja_env.globals["t"] = lambda key, **params: i18n.text(app.config["DEFAULT_LANGUAGE"], key, params)
 
-    from .web import api, plan
+    from .web import api, plan, reports
 
     app.register_blueprint(plan.bp)
+    app.register_blueprint(reports.bp)
     api.init_app(app)
     return app

@@ -174,10 +174,16 @@ def plan() -> None:
 
 
 @plan.command("export")
-@click.option("--format", "fmt", type=click.Choice(["json"]), default="json", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["json", "xlsx"]), default="json", show_default=True)
 @click.option("--plan", "plan_slug", help="The plan's slug (default: the first plan loaded).")
-def plan_export(fmt: str, plan_slug: str | None) -> None:
-    """Print the plan tree: focus areas, intervention areas, activities."""
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="The file (needed for xlsx).")
+def plan_export(fmt: str, plan_slug: str | None, out: Path | None) -> None:
+    """Print the plan tree (JSON), or write it as an Excel workbook that `plan import` reads back."""
+    if fmt == "xlsx":
+        from .cli_reports import export_xlsx
+
+        export_xlsx(out, plan_slug)
+        return
     tree = _reading(lambda session: plans.export_plan(session, plan_slug))
     if tree is None:
         raise click.ClickException("no plan is loaded: run `planflow init` first")
@@ -511,3 +517,7 @@ def audit_public_key() -> None:
 def _print_json(value: Any) -> None:
     json.dump(value, sys.stdout, ensure_ascii=False, indent=2)
     sys.stdout.write("\n")
+
+
+# The report, plan import and archive commands live beside this module; importing it registers them.
+from . import cli_reports  # noqa: E402, F401

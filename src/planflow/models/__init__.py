@@ -2,6 +2,7 @@
 
 from .audit import AuditCheckpoint, AuditEvent, AuditHead
 from .base import Base
+from .issued import IssuedReport, IssuedReportFile
 from .mail import Notice
 from .people import ApiToken, AuthFailure, IdempotencyKey, Role, RoleAssignment, Substitution, User
 from .plan import Activity, ActivityState, FocusArea, InterventionArea, Plan, Status
@@ -37,6 +38,8 @@ __all__ = [
     "BusinessDialogue",
     "DialogueFeedback",
     "InstanceState",
+    "IssuedReport",
+    "IssuedReportFile",
     "Notice",
     "OpenTask",
     "PendingTimer",

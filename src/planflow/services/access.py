@@ -54,6 +54,8 @@ class UseCase(enum.StrEnum):
     READ_INTERNAL = "read_internal"  # activity pages, reports, decisions, audit: municipal users
     GIVE_DIALOGUE_FEEDBACK = "give_dialogue_feedback"
     READ_STEERING_QUEUE = "read_steering_queue"
+    ISSUE_REPORT = "issue_report"  # freeze a steering or annual report (services.issued)
+    EDIT_PLAN = "edit_plan"  # titles, owners, offices and dates of activities (an Excel import)
 
 
 # Roles of people from outside the municipality: they see the plan's status and their own
@@ -79,10 +81,13 @@ USE_CASES: dict[UseCase, tuple[Role, ...]] = {
         Role.BOARD,
         Role.ADMIN,
     ),
+    UseCase.ISSUE_REPORT: (Role.PROCESS_LEADER, Role.ADMIN),
+    UseCase.EDIT_PLAN: (Role.PROCESS_LEADER, Role.ADMIN),
 }
 SCOPED_USE_CASES = {UseCase.PROPOSE_ACTIVITY}
 # What the local operator (a shell on the server: `planflow users …`) may do without an account.
-OPERATOR_USE_CASES = {UseCase.MANAGE_PEOPLE, UseCase.MANAGE_TOKENS}
+# Editing the plan from a file is upkeep an operator may do; issuing a report needs a person.
+OPERATOR_USE_CASES = {UseCase.MANAGE_PEOPLE, UseCase.MANAGE_TOKENS, UseCase.EDIT_PLAN}
 
 
 @dataclass(frozen=True)

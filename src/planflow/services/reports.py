@@ -1,0 +1,588 @@
+"""The reports the chain produces, as read models: what the steering group reads for a period and
+what the municipal board reads for a year. Plain data (small frozen dataclasses) built in a few
+queries; the renderers in planflow.reports turn them into HTML, PDF and Word and never query.
+
+Statuses are the keys green / yellow / red, or None for an activity that has not reported;
+the renderers word them from the catalogs and never show a colour alone."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from .. import clock
+from ..models import (
+    Activity,
+    ActivityProposal,
+    ActivityState,
+    AnnualReport,
+    AreaReview,
+    BusinessDialogue,
+    Decision,
+    Deviation,
+    DialogueFeedback,
+    FocusArea,
+    InterventionArea,
+    Plan,
+    ProposalState,
+    ReportingCycle,
+    ReviewOutcome,
+    StatusReport,
+    SteeringMeeting,
+    User,
+)
+from . import cycles
+from .deviations import latest_decision
+
+STATUSES = ("green", "yellow", "red")
+COUNT_KEYS = (*STATUSES, "unreported")
+_RANK = {"green": 0, "yellow": 1, "red": 2}
+
+
+@dataclass(frozen=True)
+class PlanHeading:
+    slug: str
+    title: str
+    organisation: str
+
+
+@dataclass(frozen=True)
+class ActivityLine:
+    """An activity in a period: its status then, the one before, and how it changed."""
+
+    code: str
+    title: str
+    owner: str | None
+    office: str | None
+    status: str | None
+    previous: str | None
+    change: str  # new | unchanged | better | worse | unreported
+    comment: str | None
+    closed: bool
+
+
+@dataclass(frozen=True)
+class AreaLines:
+    number: int
+    title: str
+    summary: str | None  # the focus-area lead's summary of the period, when given
+    activities: list[ActivityLine]
+    counts: dict[str, int]
+
+
+@dataclass(frozen=True)
+class DeviationLine:
+    activity_code: str
+    activity_title: str
+    focus_area: int
+    period: str | None
+    level: str
+    cause: str
+    recommendation: str | None
+    state: str
+    escalated: bool
+    decision: str | None  # the steering group's latest decision (a decision.* key), if any
+    rationale: str | None
+    decided_on: date | None
+    decided_by: str | None
+
+
+@dataclass(frozen=True)
+class Feedback:
+    author: str
+    text: str
+    given_on: date
+
+
+@dataclass(frozen=True)
+class Dialogue:
+    forums: list[str]
+    held_on: date | None  # None: feedback came in, but the dialogue is not recorded yet
+    heard: str | None
+    ideas: str | None
+    feedback: list[Feedback]
+
+
+@dataclass(frozen=True)
+class ProposalLine:
+    title: str | None
+    focus_area: int
+    intervention_area: str | None
+    state: str
+    proposed_by: str
+    why: str | None
+    decision: str | None
+    rationale: str | None
+    activity_code: str | None
+
+
+@dataclass(frozen=True)
+class SteeringReport:
+    """The steering group's status report for one period (chain step 4)."""
+
+    plan: PlanHeading
+    period: str
+    first_day: date
+    last_day: date
+    previous_period: str | None
+    generated_at: datetime
+    areas: list[AreaLines]
+    totals: dict[str, int]
+    deviations: list[DeviationLine]
+    dialogue: Dialogue | None
+    proposals: list[ProposalLine]
+    meeting_notes: str | None
+    priorities: str | None
+    kind: str = "steering"
+
+    @property
+    def subject(self) -> str:
+        return self.period
+
+
+@dataclass(frozen=True)
+class YearActivity:
+    code: str
+    title: str
+    owner: str | None
+    status: str | None  # the last accepted status of the year
+    closed: bool
+
+
+@dataclass(frozen=True)
+class YearArea:
+    number: int
+    title: str
+    activities: list[YearActivity]
+    counts: dict[str, int]
+
+
+@dataclass(frozen=True)
+class PeriodCounts:
+    period: str
+    counts: dict[str, int]
+
+
+@dataclass(frozen=True)
+class CompletedActivity:
+    code: str
+    title: str
+    how: str  # closed (by the steering group's decision) | timeline_ended
+    on: date | None
+    status: str | None
+
+
+@dataclass(frozen=True)
+class NewActivity:
+    code: str
+    title: str
+    focus_area: int
+    owner: str | None
+    decided_on: date
+    rationale: str
+
+
+@dataclass(frozen=True)
+class AnnualReportContent:
+    """December's status of all decided and completed activities, for the board (chain step 5)."""
+
+    plan: PlanHeading
+    year: int
+    generated_at: datetime
+    summary: str | None  # the process leader's summary, once compiled
+    state: str | None  # the annual report process's state, when started
+    areas: list[YearArea]
+    totals: dict[str, int]
+    periods: list[PeriodCounts]
+    deviations: list[DeviationLine]
+    completed: list[CompletedActivity]
+    new_activities: list[NewActivity]
+    decisions: int = 0
+    kind: str = "annual"
+
+    @property
+    def subject(self) -> str:
+        return str(self.year)
+
+
+Content = SteeringReport | AnnualReportContent
+
+
+def as_json(content: Content) -> dict[str, Any]:
+    """The content as plain JSON data (dates as ISO text): what an issued report freezes."""
+    data = dataclasses.asdict(content)
+    data["kind"] = content.kind
+    result: dict[str, Any] = json.loads(json.dumps(data, default=_iso, ensure_ascii=False, sort_keys=True))
+    return result
+
+
+def canonical(data: Any) -> bytes:
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def _iso(value: Any) -> str:
+    if isinstance(value, date | datetime):
+        return value.isoformat()
+    raise TypeError(type(value).__name__)
+
+
+def _heading(plan: Plan) -> PlanHeading:
+    return PlanHeading(plan.slug, plan.title, plan.organisation)
+
+
+def _counts(statuses: list[str | None]) -> dict[str, int]:
+    counts = dict.fromkeys(COUNT_KEYS, 0)
+    for status in statuses:
+        counts[status or "unreported"] += 1
+    return counts
+
+
+def _change(status: str | None, previous: str | None) -> str:
+    if status is None:
+        return "unreported"
+    if previous is None:
+        return "new"
+    if status == previous:
+        return "unchanged"
+    return "better" if _RANK[status] < _RANK[previous] else "worse"
+
+
+def _accepted(session: Session, cycle_ids: list[int]) -> dict[int, StatusReport]:
+    """The last accepted report of each activity in these cycles (later cycles win)."""
+    if not cycle_ids:
+        return {}
+    reports = session.scalars(
+        select(StatusReport)
+        .where(StatusReport.cycle_id.in_(cycle_ids), StatusReport.review == ReviewOutcome.ACCEPTED)
+        .order_by(StatusReport.reported_at, StatusReport.id)
+    )
+    return {report.activity_id: report for report in reports}
+
+
+def _activities(session: Session, plan_id: int) -> list[tuple[Activity, int]]:
+    """Every activity of a plan with its focus area's number, in plan order."""
+    rows = session.execute(
+        select(Activity, FocusArea.number)
+        .join(InterventionArea, InterventionArea.id == Activity.intervention_area_id)
+        .join(FocusArea, FocusArea.id == InterventionArea.focus_area_id)
+        .where(Activity.plan_id == plan_id)
+        .order_by(FocusArea.number, InterventionArea.number, Activity.number)
+    ).all()
+    return [(activity, number) for activity, number in rows]
+
+
+def _names(session: Session) -> dict[int, str]:
+    return dict(session.execute(select(User.id, User.display_name)).all())
+
+
+def _cycles_in_order(session: Session, plan_id: int) -> list[ReportingCycle]:
+    found = session.scalars(select(ReportingCycle).where(ReportingCycle.plan_id == plan_id)).all()
+    return sorted(found, key=lambda c: cycles.period_bounds(c.period))
+
+
+def steering_report(session: Session, plan: Plan, period: str) -> SteeringReport:
+    """The status report to the steering group for one period of a plan."""
+    cycle = cycles.get_cycle(session, period, plan.slug)
+    first_day, last_day = cycles.period_bounds(period)
+    ordered = _cycles_in_order(session, plan.id)
+    earlier = [c for c in ordered if cycles.period_bounds(c.period)[1] < first_day]
+    previous = earlier[-1] if earlier else None
+    now_reports = _accepted(session, [cycle.id])
+    before = _accepted(session, [c.id for c in earlier])
+    names = _names(session)
+    reported = set(session.scalars(select(StatusReport.activity_id).where(StatusReport.cycle_id == cycle.id)))
+    summaries = {
+        review.focus_area.number: review.summary
+        for review in session.scalars(select(AreaReview).where(AreaReview.cycle_id == cycle.id))
+    }
+
+    def in_period(activity: Activity) -> bool:
+        if activity.id in reported:
+            return True
+        return (
+            activity.state is ActivityState.ACTIVE
+            and (activity.starts_on is None or activity.starts_on <= last_day)
+            and (activity.ends_on is None or activity.ends_on >= first_day)
+        )
+
+    by_area: dict[int, list[ActivityLine]] = {}
+    for activity, area_number in _activities(session, plan.id):
+        if not in_period(activity):
+            continue
+        report = now_reports.get(activity.id)
+        status = report.status.value if report else None
+        old = before.get(activity.id)
+        previous_status = old.status.value if old else None
+        by_area.setdefault(area_number, []).append(
+            ActivityLine(
+                code=activity.code,
+                title=activity.title,
+                owner=names.get(activity.owner_id) if activity.owner_id else None,
+                office=activity.office,
+                status=status,
+                previous=previous_status,
+                change=_change(status, previous_status),
+                comment=report.comment if report else None,
+                closed=activity.state is ActivityState.CLOSED,
+            )
+        )
+    areas = [
+        AreaLines(
+            fa.number,
+            fa.title,
+            summaries.get(fa.number),
+            by_area.get(fa.number, []),
+            _counts([line.status for line in by_area.get(fa.number, [])]),
+        )
+        for fa in plan.focus_areas
+    ]
+    deviations = _deviation_lines(session, select(Deviation).where(Deviation.cycle_id == cycle.id))
+    dialogue = session.scalar(select(BusinessDialogue).where(BusinessDialogue.cycle_id == cycle.id))
+    feedback = session.scalars(
+        select(DialogueFeedback).where(DialogueFeedback.cycle_id == cycle.id).order_by(DialogueFeedback.id)
+    ).all()
+    meeting = session.scalar(select(SteeringMeeting).where(SteeringMeeting.cycle_id == cycle.id))
+    return SteeringReport(
+        plan=_heading(plan),
+        period=period,
+        first_day=first_day,
+        last_day=last_day,
+        previous_period=previous.period if previous else None,
+        generated_at=clock.now(),
+        areas=areas,
+        totals=_counts([line.status for area in areas for line in area.activities]),
+        deviations=deviations,
+        dialogue=_dialogue(dialogue, feedback),
+        proposals=_proposal_lines(session, plan, first_day, last_day, names),
+        meeting_notes=meeting.notes if meeting else None,
+        priorities=meeting.priorities if meeting else None,
+    )
+
+
+def _dialogue(dialogue: BusinessDialogue | None, feedback: Sequence[DialogueFeedback]) -> Dialogue | None:
+    heard = [Feedback(f.author.display_name, f.feedback, f.given_at.date()) for f in feedback]
+    if dialogue is None:
+        return Dialogue([], None, None, None, heard) if heard else None
+    return Dialogue(list(dialogue.forums), dialogue.held_on, dialogue.heard, dialogue.ideas, heard)
+
+
+def _deviation_lines(session: Session, query: Any) -> list[DeviationLine]:
+    lines = []
+    periods = dict(session.execute(select(ReportingCycle.id, ReportingCycle.period)).all())
+    names = _names(session)
+    for deviation in session.scalars(query.order_by(Deviation.opened_at, Deviation.id)):
+        activity = deviation.activity
+        decision = latest_decision(session, deviation.id)
+        lines.append(
+            DeviationLine(
+                activity_code=activity.code,
+                activity_title=activity.title,
+                focus_area=activity.intervention_area.focus_area.number,
+                period=periods.get(deviation.cycle_id) if deviation.cycle_id else None,
+                level=deviation.level.value,
+                cause=deviation.cause,
+                recommendation=deviation.recommendation,
+                state=deviation.state.value,
+                escalated=deviation.escalated_at is not None,
+                decision=decision.decision if decision else None,
+                rationale=decision.rationale if decision else None,
+                decided_on=decision.decided_at.date() if decision else None,
+                decided_by=names.get(decision.decided_by_id) if decision else None,
+            )
+        )
+    return lines
+
+
+def _proposal_lines(
+    session: Session, plan: Plan, first_day: date, last_day: date, names: dict[int, str]
+) -> list[ProposalLine]:
+    """Proposals for new activities made in the period, and those still on their way."""
+    start, end = _day_start(first_day), _day_start(last_day, 1)
+    pending = (ProposalState.DRAFTING, ProposalState.PROPOSED, ProposalState.CHECKED)
+    rows = session.execute(
+        select(ActivityProposal, FocusArea.number)
+        .join(FocusArea, FocusArea.id == ActivityProposal.focus_area_id)
+        .where(FocusArea.plan_id == plan.id)
+        .order_by(ActivityProposal.created_at, ActivityProposal.id)
+    ).all()
+    lines = []
+    for proposal, area_number in rows:
+        made_in_period = start <= proposal.created_at < end
+        if not made_in_period and proposal.state not in pending:
+            continue
+        decision = _latest(session, "proposal", proposal.id)
+        area = (
+            session.get(InterventionArea, proposal.intervention_area_id)
+            if proposal.intervention_area_id
+            else None
+        )
+        activity = session.get(Activity, proposal.activity_id) if proposal.activity_id else None
+        lines.append(
+            ProposalLine(
+                title=proposal.title,
+                focus_area=area_number,
+                intervention_area=area.code if area else None,
+                state=proposal.state.value,
+                proposed_by=names.get(proposal.proposed_by_id, "-"),
+                why=proposal.why,
+                decision=decision.decision if decision else None,
+                rationale=decision.rationale if decision else None,
+                activity_code=activity.code if activity else None,
+            )
+        )
+    return lines
+
+
+def _latest(session: Session, subject_type: str, subject_id: int) -> Decision | None:
+    return session.scalar(
+        select(Decision)
+        .where(Decision.subject_type == subject_type, Decision.subject_id == subject_id)
+        .order_by(Decision.id.desc())
+        .limit(1)
+    )
+
+
+def _day_start(day: date, plus_days: int = 0) -> datetime:
+    return datetime(day.year, day.month, day.day, tzinfo=UTC) + timedelta(days=plus_days)
+
+
+def annual_report_content(session: Session, plan: Plan, year: int) -> AnnualReportContent:
+    """The year's report to the municipal board: status per focus area (the last accepted status of
+    the year), the status counts period by period, the year's deviations and the steering group's
+    decisions, the activities completed and the activities added."""
+    start, end = datetime(year, 1, 1, tzinfo=UTC), datetime(year + 1, 1, 1, tzinfo=UTC)
+    year_cycles = [
+        c for c in _cycles_in_order(session, plan.id) if cycles.period_bounds(c.period)[0].year == year
+    ]
+    final = _accepted(session, [c.id for c in year_cycles])
+    names = _names(session)
+    activities = _activities(session, plan.id)
+
+    by_area: dict[int, list[YearActivity]] = {}
+    for activity, area_number in activities:
+        report = final.get(activity.id)
+        by_area.setdefault(area_number, []).append(
+            YearActivity(
+                code=activity.code,
+                title=activity.title,
+                owner=names.get(activity.owner_id) if activity.owner_id else None,
+                status=report.status.value if report else None,
+                closed=activity.state is ActivityState.CLOSED,
+            )
+        )
+    areas = [
+        YearArea(
+            fa.number,
+            fa.title,
+            by_area.get(fa.number, []),
+            _counts([a.status for a in by_area.get(fa.number, [])]),
+        )
+        for fa in plan.focus_areas
+    ]
+    periods = []
+    for cycle in year_cycles:
+        accepted = _accepted(session, [cycle.id])
+        periods.append(PeriodCounts(cycle.period, _counts([r.status.value for r in accepted.values()])))
+
+    plan_activity_ids = {activity.id for activity, _ in activities}
+    deviations = _deviation_lines(
+        session,
+        select(Deviation).where(
+            Deviation.activity_id.in_(plan_activity_ids),
+            Deviation.opened_at >= start,
+            Deviation.opened_at < end,
+        ),
+    )
+    completed: list[CompletedActivity] = []
+    closing = session.execute(
+        select(Decision, Deviation.activity_id)
+        .join(Deviation, (Decision.subject_type == "deviation") & (Decision.subject_id == Deviation.id))
+        .where(Decision.decision == "close", Decision.decided_at >= start, Decision.decided_at < end)
+        .order_by(Decision.decided_at, Decision.id)
+    ).all()
+    closed_on = {activity_id: decision.decided_at.date() for decision, activity_id in closing}
+    for activity, _ in activities:
+        report = final.get(activity.id)
+        status = report.status.value if report else None
+        if activity.id in closed_on and activity.state is ActivityState.CLOSED:
+            completed.append(
+                CompletedActivity(activity.code, activity.title, "closed", closed_on[activity.id], status)
+            )
+        elif activity.ends_on is not None and activity.ends_on.year == year:
+            completed.append(
+                CompletedActivity(activity.code, activity.title, "timeline_ended", activity.ends_on, status)
+            )
+
+    new_activities = []
+    approved = session.execute(
+        select(Decision, ActivityProposal, FocusArea.number)
+        .join(
+            ActivityProposal,
+            (Decision.subject_type == "proposal") & (Decision.subject_id == ActivityProposal.id),
+        )
+        .join(FocusArea, FocusArea.id == ActivityProposal.focus_area_id)
+        .where(
+            FocusArea.plan_id == plan.id,
+            Decision.decision == "approve",
+            Decision.decided_at >= start,
+            Decision.decided_at < end,
+            ActivityProposal.activity_id.is_not(None),
+        )
+        .order_by(Decision.decided_at, Decision.id)
+    ).all()
+    for decision, proposal, area_number in approved:
+        added = session.get(Activity, proposal.activity_id)
+        assert added is not None
+        new_activities.append(
+            NewActivity(
+                code=added.code,
+                title=added.title,
+                focus_area=area_number,
+                owner=names.get(added.owner_id) if added.owner_id else None,
+                decided_on=decision.decided_at.date(),
+                rationale=decision.rationale,
+            )
+        )
+    decided = [d for d in deviations if d.decision and d.decision != "return"]
+    report_row = session.scalar(
+        select(AnnualReport).where(AnnualReport.plan_id == plan.id, AnnualReport.year == year)
+    )
+    return AnnualReportContent(
+        plan=_heading(plan),
+        year=year,
+        generated_at=clock.now(),
+        summary=report_row.summary if report_row else None,
+        state=report_row.state.value if report_row else None,
+        areas=areas,
+        totals=_counts([a.status for area in areas for a in area.activities]),
+        periods=periods,
+        deviations=deviations,
+        completed=completed,
+        new_activities=new_activities,
+        decisions=len(decided) + len(new_activities),
+    )
+
+
+@dataclass(frozen=True)
+class Issue:
+    """What an issued report's documents say about their issue: which one, when, by whom, and the
+    signed audit checkpoint they anchor."""
+
+    number: int
+    issued_at: datetime
+    issued_by: str
+    checkpoint_seq: int
+    checkpoint_hash: str
+    checkpoint_made_at: datetime
+    key_id: str
+
+    def as_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = json.loads(json.dumps(dataclasses.asdict(self), default=_iso))
+        return data
