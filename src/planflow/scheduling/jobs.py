@@ -64,7 +64,12 @@ def _escalated(ctx: Context) -> int:
 
 def remind(ctx: Context, now: datetime) -> dict[str, Any]:
     """Reminders before deadlines and while overdue; overdue tasks escalated to lead, process leader."""
-    return dict(reminders.send_reminders(ctx.database.transaction, ctx.schedule.reminders, ctx.today(now)))
+    database = ctx.database
+    return dict(
+        reminders.send_reminders(
+            database.transaction, database.reading, ctx.schedule.reminders, ctx.today(now)
+        )
+    )
 
 
 def start_annual_report(ctx: Context, now: datetime) -> dict[str, Any]:
@@ -81,7 +86,8 @@ def digest(ctx: Context, now: datetime) -> dict[str, Any]:
 
 
 def deliver_mail(ctx: Context, now: datetime) -> dict[str, Any]:
-    return mailer.deliver(ctx.database.transaction, ctx.smtp, ctx.schedule.mail, ctx.runner)
+    database = ctx.database
+    return mailer.deliver(database.transaction, database.reading, ctx.smtp, ctx.schedule.mail, ctx.runner)
 
 
 def audit_checkpoint(ctx: Context, now: datetime) -> dict[str, Any]:

@@ -21,14 +21,15 @@ the admin (`planflow scheduler outbox`)."""
 
 from __future__ import annotations
 
+import email.policy
 import hashlib
 import html
 import logging
 import smtplib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from email.headerregistry import Address
 from email.message import EmailMessage
-from email.utils import formataddr
 from typing import Any
 
 from sqlalchemy import func, select, update
@@ -100,6 +101,7 @@ def waiting(session: Session) -> int:
 
 def deliver(
     transaction: Transaction,
+    reading: Transaction,
     smtp: SmtpSettings | None,
     rules: DeliveryRules,
     sender_id: str,
@@ -122,7 +124,7 @@ def deliver(
         counts["mails_failed"] += failed
         if failed:  # the server has trouble: try again at the next run, not in a loop now
             break
-    with transaction() as session:
+    with reading() as session:
         counts["mails_waiting"] = waiting(session)
     return counts
 
@@ -150,11 +152,15 @@ def _claim(
         until = now + timedelta(seconds=rules.lease_seconds)
         claimed = []
         for notice in notices:
-            notice.claimed_by, notice.claimed_until = sender_id, until
             notice.attempts += 1
-            claimed.append(
-                _Claimed(notice.id, until, notice.attempts, compose(session, notice, sender_id, smtp))
-            )
+            try:
+                message = compose(session, notice, sender_id, smtp)
+            except Exception as exc:  # e.g. an address no mail can carry: kept, tried later, said
+                notice.next_attempt_at = now + rules.backoff(notice.attempts)
+                notice.last_error = f"cannot compose: {exc}"[:500]
+                continue
+            notice.claimed_by, notice.claimed_until = sender_id, until
+            claimed.append(_Claimed(notice.id, until, notice.attempts, message))
         return claimed
 
 
@@ -288,10 +294,16 @@ def compose(session: Session, notice: Notice, sender_id: str, smtp: SmtpSettings
     footer = text(language, "mail.footer", {"url": smtp.base_url})
     plain.append(f"-- \n{footer}")
     rich.append(f"<hr><p><small>{html.escape(footer)}</small></p>")
-    message = EmailMessage()
+    # An address with å/ä/ö needs SMTPUTF8: its headers are then written as UTF-8 (smtplib asks the
+    # server for SMTPUTF8 on its own); other mail keeps RFC 2047 headers any server takes.
+    message = EmailMessage(
+        policy=email.policy.default if recipient.email.isascii() else email.policy.SMTPUTF8
+    )
     message["Subject"] = text(language, f"{notice.template}.subject", notice.params)
     message["From"] = smtp.sender
-    message["To"] = formataddr((recipient.display_name, recipient.email))
+    # By parts: addr_spec= refuses a local part with å/ä/ö even under the SMTPUTF8 policy.
+    local, _, domain_part = recipient.email.rpartition("@")
+    message["To"] = Address(recipient.display_name, local, domain_part)
     domain = smtp.sender.rpartition("@")[2] or "planflow.invalid"
     domain = domain if domain.isascii() else domain.encode("idna").decode("ascii")
     digest = hashlib.sha256(notice.dedupe_key.encode("utf-8")).hexdigest()[:16]

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, aliased
 
 from ..models import Activity, FocusArea, JobMark, OpenTask, ReportingCycle, Role, RoleAssignment, User
@@ -48,9 +48,12 @@ def _days(first: date, last: date) -> list[date]:
     return [first + timedelta(days=n) for n in range((last - first).days + 1)]
 
 
-def send_reminders(transaction: Transaction, rules: ReminderRules, today: date) -> dict[str, int]:
-    """Queue what is due on the days since the last run, up to `today`; returns what was queued."""
-    with transaction() as session:
+def send_reminders(
+    transaction: Transaction, reading: Transaction, rules: ReminderRules, today: date
+) -> dict[str, int]:
+    """Queue what is due on the days since the last run, up to `today`; returns what was queued.
+    (`reading`: a read-only unit of work, which on SQLite never waits for a writer.)"""
+    with reading() as session:
         mark = session.get(JobMark, MARK)
         last = mark.through if mark else today - timedelta(days=1)
     counts = {
@@ -61,9 +64,7 @@ def send_reminders(transaction: Transaction, rules: ReminderRules, today: date) 
     }
     if last >= today:
         return counts
-    reminded: set[str] = set()
-    # Before the deadline: each task gets the nearest lead time whose day has come (a run after a
-    # pause sends the 1-day reminder, not the 7-day one as well).
+    before: list[tuple[int, tuple[date, date]]] = []
     for lead in rules.before_deadline:
         window = _deadlines(
             last,
@@ -73,28 +74,48 @@ def send_reminders(transaction: Transaction, rules: ReminderRules, today: date) 
             workdays.after(today, lead) + timedelta(days=10),
         )
         if window:
-            counts["reminders"] += _remind(
-                transaction, window, "notice.reminder", f"before-{lead}", lead, reminded
-            )
-    # Overdue: a reminder every few working days, and the two escalations.
+            before.append((lead, window))
     low = today - timedelta(days=OVERDUE_HORIZON * 2 + 30)
-    for days in range(rules.overdue_every, OVERDUE_HORIZON + 1, rules.overdue_every):
-        window = _deadlines(
-            last, today, lambda d, n=days: workdays.after(d, n), low, today - timedelta(days=1)
-        )
-        if window:
-            counts["overdue_reminders"] += _remind(
-                transaction, window, "notice.overdue", f"overdue-{days}", days, set()
-            )
-    for days, target, counter in (
-        (rules.overdue_to_lead, "lead", "escalated_to_lead"),
-        (rules.overdue_to_process_leader, "process_leader", "escalated_to_process_leader"),
+    overdue: list[tuple[int, tuple[date, date]]] = []
+    for days in sorted(
+        {
+            *range(rules.overdue_every, OVERDUE_HORIZON + 1, rules.overdue_every),
+            rules.overdue_to_lead,
+            rules.overdue_to_process_leader,
+        }
     ):
         window = _deadlines(
             last, today, lambda d, n=days: workdays.after(d, n), low, today - timedelta(days=1)
         )
         if window:
-            counts[counter] += _escalate(transaction, window, target, days)
+            overdue.append((days, window))
+    # One indexed read says which of the windows hold any open task at all; only those are worked.
+    windows = [w for _, w in before + overdue]
+    due = _due_dates(reading, windows) if windows else set()
+
+    def has_tasks(window: tuple[date, date]) -> bool:
+        return any(window[0] <= d <= window[1] for d in due)
+
+    reminded: set[str] = set()
+    # Before the deadline: each task gets the nearest lead time whose day has come (a run after a
+    # pause sends the 1-day reminder, not the 7-day one as well).
+    for lead, window in before:
+        if has_tasks(window):
+            counts["reminders"] += _remind(
+                transaction, window, "notice.reminder", f"before-{lead}", lead, reminded
+            )
+    # Overdue: a reminder every few working days, and the two escalations.
+    for days, window in overdue:
+        if not has_tasks(window):
+            continue
+        if days % rules.overdue_every == 0:
+            counts["overdue_reminders"] += _remind(
+                transaction, window, "notice.overdue", f"overdue-{days}", days, set()
+            )
+        if days == rules.overdue_to_lead:
+            counts["escalated_to_lead"] += _escalate(transaction, window, "lead", days)
+        if days == rules.overdue_to_process_leader:
+            counts["escalated_to_process_leader"] += _escalate(transaction, window, "process_leader", days)
     with transaction() as session:
         mark = session.get(JobMark, MARK, with_for_update=True)
         if mark is None:
@@ -102,6 +123,16 @@ def send_reminders(transaction: Transaction, rules: ReminderRules, today: date) 
         elif mark.through < today:
             mark.through = today
     return counts
+
+
+def _due_dates(transaction: Transaction, windows: list[tuple[date, date]]) -> set[date]:
+    with transaction() as session:
+        found = session.scalars(
+            select(OpenTask.due_on)
+            .where(or_(*[OpenTask.due_on.between(low, high) for low, high in windows]))
+            .group_by(OpenTask.due_on)
+        ).all()
+    return {d for d in found if d is not None}
 
 
 @dataclass(frozen=True)
