@@ -409,7 +409,8 @@ def scheduler(ctx: click.Context) -> None:
         return
     from .scheduling import SchedulerBusy, context, run_forever
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("planflow").setLevel(logging.INFO)  # the jobs' lines; others warn only
     with _database() as database:
         jobs = _scheduler_context(context, database)
     try:
