@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -117,8 +118,10 @@ def _cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
 def _clock_runs_free() -> Iterator[None]:
     """Every test starts with a running clock, whatever the one before pinned."""
     clock.set_now(None)
+    clock.set_offset(timedelta(0))
     yield
     clock.set_now(None)
+    clock.set_offset(timedelta(0))
 
 
 class Cli:

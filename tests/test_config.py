@@ -26,8 +26,8 @@ def test_environment_overrides_defaults_and_overrides_win(
 ) -> None:
     monkeypatch.setenv("PLANFLOW_ESCALATION_DAYS", "21")
     monkeypatch.setenv("PLANFLOW_SCHEDULER_ENABLED", "off")
-    loaded = config.load(tmp_path, {"MAIL_PORT": 2525})
-    assert (loaded["ESCALATION_DAYS"], loaded["SCHEDULER_ENABLED"], loaded["MAIL_PORT"]) == (21, False, 2525)
+    loaded = config.load(tmp_path, {"SMTP_PORT": 2525})
+    assert (loaded["ESCALATION_DAYS"], loaded["SCHEDULER_ENABLED"], loaded["SMTP_PORT"]) == (21, False, 2525)
     assert loaded["DATABASE_URL"] == f"sqlite:///{tmp_path / 'planflow.sqlite3'}"
 
 

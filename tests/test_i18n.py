@@ -18,7 +18,15 @@ from planflow.services import access, instances, notices  # noqa: F401  (notices
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "planflow"
 ERRORS = {"ServiceError", "InvalidInput", "NotFound", "Forbidden", "Conflict", "Message"}
-NOTICE_TEMPLATES = {"notice.escalation", "notice.decision", "notice.verbatim"}
+NOTICE_TEMPLATES = {
+    "notice.escalation",
+    "notice.decision",
+    "notice.verbatim",
+    "notice.reminder",
+    "notice.overdue",
+    "notice.overdue_escalation",
+    "notice.digest",
+}
 
 
 def _catalog(language: str) -> dict[str, str]:

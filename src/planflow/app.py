@@ -26,9 +26,12 @@ def create_app(overrides: Mapping[str, Any] | None = None, instance_path: str | 
     # adds a per-user choice; until then the configured default language.)
     app.jinja_env.globals["t"] = lambda key, **params: i18n.text(app.config["DEFAULT_LANGUAGE"], key, params)
 
-    from .web import api, plan, reports
+    from .web import api, calendar, plan, reports
+    from .web import clock as web_clock
 
     app.register_blueprint(plan.bp)
     app.register_blueprint(reports.bp)
+    app.register_blueprint(calendar.bp)
     api.init_app(app)
+    web_clock.init_app(app)
     return app

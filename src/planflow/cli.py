@@ -20,7 +20,18 @@ from sqlalchemy.orm import Session
 from . import audit_keys, clock, migrate
 from .app import create_app
 from .db import EXTENSION, Database, get_db
-from .services import annual, checkpoints, cycles, people, plans, timers
+from .services import (
+    annual,
+    calendar_feed,
+    checkpoints,
+    clockshift,
+    cycles,
+    jobruns,
+    mailer,
+    notices,
+    people,
+    plans,
+)
 from .services import demo as demo_data
 from .services.audit import OPERATOR_ACTOR, Actor
 from .services.errors import ServiceError, quote
@@ -310,6 +321,29 @@ def users_deactivate(username: str) -> None:
     click.echo(f"{username} deactivated.")
 
 
+@users.command("mail")
+@click.argument("username")
+@click.option(
+    "--delivery",
+    type=click.Choice(["digest", "immediate", "off"]),
+    required=True,
+    help="digest: one mail a day (escalations at once); immediate: every notice at once; off: inbox only.",
+)
+def users_mail(username: str, delivery: str) -> None:
+    """How USERNAME's notices reach them by mail."""
+    _in_transaction(lambda session: notices.set_mail_delivery(session, OPERATOR_ACTOR, username, delivery))
+    click.echo(f"{username}: mail {delivery}.")
+
+
+@users.command("calendar")
+@click.argument("username")
+def users_calendar(username: str) -> None:
+    """Print a new calendar feed address for USERNAME (the old one stops working): the deadlines of
+    their tasks and the steering meetings, for Outlook or any calendar to subscribe to."""
+    secret = _in_transaction(lambda session: calendar_feed.rotate_secret(session, OPERATOR_ACTOR, username))
+    click.echo(f"{_app().config['BASE_URL'].rstrip('/')}/calendar/{secret}.ics")
+
+
 @main.group()
 def activity() -> None:
     """Activities of a plan."""
@@ -346,9 +380,17 @@ def serve(host: str, port: int) -> None:
         reason = exc.strerror or type(exc).__name__
         raise click.ClickException(f"cannot serve on {_quoted(host)} port {port}: {reason}") from None
     logging.basicConfig()  # waitress's warnings, as waitress.serve() shows them
-    database, timezone = app.extensions[EXTENSION], app.config["TIMEZONE"]
+    database = app.extensions[EXTENSION]
     enabled = app.config["SCHEDULER_ENABLED"]
-    scheduler = start_embedded(database, timezone, _signing_key()) if enabled else None
+    scheduler = None
+    if enabled:
+        from .scheduling import SchedulerBusy, context
+
+        try:
+            scheduler = start_embedded(_scheduler_context(context, database))
+        except SchedulerBusy as exc:
+            server.close()
+            raise click.ClickException(str(exc)) from None
     click.echo(f"planflow serves http://{host}:{getattr(server, 'effective_port', port)}/  (Ctrl-C stops)")
     try:
         server.run()
@@ -357,26 +399,150 @@ def serve(host: str, port: int) -> None:
             scheduler.shutdown(wait=False)
 
 
-@main.command()
-def scheduler() -> None:
-    """Run the scheduler alone (production: one beside the web workers)."""
-    from .scheduling import run_forever
+def _scheduler_context(make: Callable[..., Any], database: Database) -> Any:
+    """The jobs' context: the schedule refused in one line when it is wrong."""
+    from .scheduling import ScheduleError
 
-    app = _app()
-    with _database():
-        pass  # refuse an unreachable or uninitialised database before the first job
-    run_forever(app.extensions[EXTENSION], app.config["TIMEZONE"], _signing_key())
+    try:
+        return make(database, _app().config, _signing_key())
+    except ScheduleError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+@main.group(invoke_without_command=True)
+@click.pass_context
+def scheduler(ctx: click.Context) -> None:
+    """Run the scheduler alone (production: one beside the web workers); `runs` and `outbox`
+    show what it did and what mail waits."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from .scheduling import SchedulerBusy, context, run_forever
+
+    logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("planflow").setLevel(logging.INFO)  # the jobs' lines; others warn only
+    with _database() as database:
+        jobs = _scheduler_context(context, database)
+    try:
+        run_forever(jobs)
+    except SchedulerBusy as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+@scheduler.command("runs")
+@click.option("--job", help="Only this job's runs.")
+@click.option("--limit", default=30, show_default=True, type=click.IntRange(1, 1000))
+def scheduler_runs(job: str | None, limit: int) -> None:
+    """The latest job runs, newest first: when, as of which time, what each did."""
+    language = _app().config["DEFAULT_LANGUAGE"]
+
+    def lines(session: Session) -> list[str]:
+        return [
+            f"{run.finished_at:%Y-%m-%d %H:%M:%S} {run.job:<20} {run.outcome:<8}"
+            f" as of {run.as_of:%Y-%m-%d %H:%M} {run.runner}: {_describe(run.summary, run.error, language)}"
+            + (f" (and {run.repeats} more time(s) alike)" if run.repeats else "")
+            for run in jobruns.recent(session, limit, job)
+        ]
+
+    for line in _reading(lines) or ["No job has run yet."]:
+        click.echo(line)
+
+
+@scheduler.command("outbox")
+@click.option("--limit", default=30, show_default=True, type=click.IntRange(1, 1000))
+def scheduler_outbox(limit: int) -> None:
+    """Mail that waits to be sent (no SMTP configured, or failing): to whom, tries, last error."""
+    from sqlalchemy import select
+
+    from .models import Notice, User
+
+    def lines(session: Session) -> list[str]:
+        rows = session.execute(
+            select(Notice, User.username)
+            .join(User, User.id == Notice.recipient_id)
+            .where(Notice.sent_at.is_(None), Notice.next_attempt_at.is_not(None))
+            .order_by(Notice.next_attempt_at, Notice.id)
+            .limit(limit)
+        ).all()
+        total = mailer.waiting(session)
+        out = [
+            f"{total} mail(s) waiting"
+            + ("" if _app().config["SMTP_HOST"] else " (no PLANFLOW_SMTP_HOST set)")
+        ]
+        for notice, username in rows:
+            error = f"; last error: {notice.last_error}" if notice.last_error else ""
+            out.append(
+                f"  #{notice.id} {notice.template} to {username},"
+                f" next try {notice.next_attempt_at:%Y-%m-%d %H:%M}, {notice.attempts} attempt(s){error}"
+            )
+        return out
+
+    for line in _reading(lines):
+        click.echo(line)
+
+
+LABELS = {
+    "cycles_opened": "cycle(s) opened",
+    "reports_started": "status report(s) started",
+    "timers_fired": "timer(s) fired",
+    "deviations_escalated": "red deviation(s) escalated",
+    "reminders": "reminder(s) queued",
+    "overdue_reminders": "overdue reminder(s) queued",
+    "escalated_to_lead": "overdue task(s) escalated to the lead",
+    "escalated_to_process_leader": "overdue task(s) escalated to the process leader",
+    "annual_reports_started": "annual report(s) started",
+    "digests": "digest(s) made",
+    "mails_sent": "mail(s) sent",
+    "mails_failed": "mail(s) failed (tried again later)",
+    "mails_waiting": "mail(s) waiting",
+    "anchored_through": "audit chain anchored through event",
+}
+
+
+def _describe(summary: dict[str, Any], error: str | None, language: str) -> str:
+    from .i18n import text
+
+    parts = []
+    for key, value in summary.items():
+        if key in LABELS:
+            parts.append(f"{LABELS[key]} {value}" if key == "anchored_through" else f"{value} {LABELS[key]}")
+        elif key in ("opened", "started"):
+            parts.append(f"({', '.join(value)})")
+        elif key == "skipped":
+            parts.extend(f"skipped: {text(language, m['key'], m.get('params'))}" for m in value)
+    if error:
+        parts.append(f"failed: {error}")
+    return ", ".join(parts) or "nothing due"
 
 
 @main.command()
 @click.option("--at", "moment", required=True, help="The time to move to, e.g. 2026-12-31T09:00 (UTC).")
 def tick(moment: str) -> None:
-    """Travel in time: set the clock to --at and run what is due then (timers, escalations)."""
+    """Travel in time: run everything due as of --at once (cycles, timers, reminders, escalations,
+    the annual report, digests, mail) and say what it did. On a demo instance the shared clock
+    moves there too, and a running serve and scheduler follow; elsewhere it stays."""
+    from .scheduling import context
+    from .scheduling import tick as run_all
+
     at = _parse_time(moment)
-    clock.set_now(at)
+    language = _app().config["DEFAULT_LANGUAGE"]
     with _database() as database:
-        fired = timers.fire_due_timers(database.transaction, at)
-    click.echo(f"{at.isoformat()}: {fired} timer(s) fired.")
+        jobs = _scheduler_context(context, database)
+        try:
+            with database.transaction() as session:
+                clockshift.move(session, at)
+            moved = "the shared clock moved: a running serve and scheduler follow"
+        except ServiceError as exc:
+            moved = f"the shared clock stays: {exc.render(language)}"
+        clock.set_now(at)
+        runs = run_all(jobs)
+    click.echo(f"{at.isoformat()}: {moved}.")
+    for run in runs:
+        did = (
+            "running in another scheduler now"
+            if run.outcome == "busy"
+            else _describe(run.summary, run.error, language)
+        )
+        click.echo(f"  {run.job}: {did}")
 
 
 def _parse_time(text: str, option: str = "--at") -> datetime:

@@ -22,10 +22,18 @@ DEFAULTS: dict[str, Any] = {
     "AUDIT_SIGNING_KEY": None,
     # Days a red deviation may wait for a steering-group decision before it is escalated.
     "ESCALATION_DAYS": 14,
-    # Mail and schedule settings; the mail and scheduler issues read these.
-    "MAIL_SERVER": "localhost",
-    "MAIL_PORT": 25,
-    "MAIL_SENDER": "planflow@localhost",
+    # Mail over SMTP, sent by the scheduler. No SMTP_HOST: mail stays in the outbox
+    # (`planflow scheduler outbox`). STARTTLS upgrades the connection before USER logs in.
+    "SMTP_HOST": None,
+    "SMTP_PORT": 25,
+    "SMTP_USER": None,
+    "SMTP_PASSWORD": None,
+    "SMTP_STARTTLS": False,
+    "MAIL_FROM": "planflow@localhost",
+    # Where people open planflow: links in mail and the calendar feed's address.
+    "BASE_URL": "http://127.0.0.1:5000",
+    # The schedule (scheduler/schedule.toml when unset).
+    "SCHEDULE": None,
     "SCHEDULER_ENABLED": True,
     "TIMEZONE": "Europe/Stockholm",
     "DEFAULT_LANGUAGE": "sv",

@@ -25,9 +25,13 @@ from .reporting import (
     StatusReport,
     SteeringMeeting,
 )
+from .scheduling import JobMark, JobRun, SharedClock
 from .workflow import InstanceState, OpenTask, PendingTimer, ProcessInstance, ProcessSpec
 
 __all__ = [
+    "JobMark",
+    "JobRun",
+    "SharedClock",
     "ActivityProposal",
     "AnnualReport",
     "AnnualReportState",

@@ -17,6 +17,8 @@ class Notice(Base):
     __table_args__ = (
         # The sender's queue: what is unsent and due, oldest first.
         Index("ix_notice_outbox", "sent_at", "next_attempt_at"),
+        # The digest's queue: a person's notices waiting for the next daily digest.
+        Index("ix_notice_digest", "channel", "digest_id", "recipient_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -27,6 +29,11 @@ class Notice(Base):
     # two processes queue it at once (the insert ignores a conflict on this key).
     dedupe_key: Mapped[str] = mapped_column(String(200), unique=True)
     created_at: Mapped[datetime]
+    # How it leaves by mail: "mail" (on its own, as soon as it can: next_attempt_at is set when
+    # queued), "digest" (folded into the recipient's daily digest, which is a "mail" notice
+    # itself; digest_id names it) or "inapp" (never mailed).
+    channel: Mapped[str] = mapped_column(String(16), default="mail", server_default="mail")
+    digest_id: Mapped[int | None] = mapped_column(ForeignKey("notice.id"))
     # Delivery: a sender claims a notice until `claimed_until` (a lease, so a sender that dies
     # lets go), counts attempts, keeps the last error and waits until `next_attempt_at`.
     claimed_by: Mapped[str | None] = mapped_column(String(64))

@@ -42,6 +42,11 @@ class User(Base):
     active: Mapped[bool] = mapped_column(default=True)
     is_demo: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime]
+    # How notices reach the person by mail: "digest" (one a day), "immediate" (each at once) or
+    # "off" (in the inbox only). Escalations are mailed at once unless "off".
+    mail_delivery: Mapped[str] = mapped_column(String(16), default="digest", server_default="digest")
+    # SHA-256 of the secret in the person's calendar feed address (/calendar/<secret>.ics).
+    calendar_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
 
     roles: Mapped[list[RoleAssignment]] = relationship(
         back_populates="user", cascade="all, delete-orphan", order_by="RoleAssignment.id"

@@ -89,7 +89,11 @@ class OpenTask(Base):
 
     assignee: Mapped[User | None] = relationship()
 
-    __table_args__ = (Index("ix_open_task_lane_scope", "lane", "focus_area_id"),)
+    __table_args__ = (
+        Index("ix_open_task_lane_scope", "lane", "focus_area_id"),
+        # Reminders and overdue escalations read the tasks due in a window of days, and only those.
+        Index("ix_open_task_due_on", "due_on"),
+    )
 
 
 class PendingTimer(Base):

@@ -1,85 +1,73 @@
-"""APScheduler wiring: reads scheduler/schedule.toml and runs each job as one transaction.
+"""APScheduler wiring: reads the schedule and runs each job (scheduling.jobs) on its trigger.
 
 One `planflow scheduler` process in production; a background thread only in the embedded
-`planflow serve` mode. Every job is safe to run twice and from two processes at once.
+`planflow serve` mode. Every job is safe to run twice and from several processes at once: on
+PostgreSQL a job runs in one scheduler at a time (an advisory lock per job) and mail is claimed
+notice by notice under a lease; an SQLite database has one scheduler, and a second is refused.
+APScheduler's own job stores are not shared: its FAQ says sharing one does not prevent
+duplicate runs; exactly-once is the database's job here.
 """
 
 from __future__ import annotations
 
 import logging
-import tomllib
-from collections.abc import Callable
+from collections.abc import Mapping
 from typing import Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 
-from .. import clock, resources
 from ..audit_keys import SigningKey
 from ..db import Database
-from ..services import checkpoints, cycles, timers
+from ..services.mailer import SmtpSettings
+from .jobs import JOBS, Context, Run, run_job
+from .locks import SchedulerBusy, hold_scheduler_lock
+from .settings import Schedule, ScheduleError, load
 
 log = logging.getLogger(__name__)
 
-
-def _fire_due_timers(database: Database) -> int:
-    fired = timers.fire_due_timers(database.transaction, clock.now())
-    if fired:
-        log.info("fired %d timer(s)", fired)
-    return fired
-
-
-def _audit_checkpoint(database: Database, signer: SigningKey) -> int | None:
-    """Sign the audit chain's head: the seq anchored, or None while the chain is empty. A chain
-    that does not extend the last checkpoint raises, and APScheduler logs it as an error."""
-    try:
-        with database.transaction() as session:
-            seq = checkpoints.make_checkpoint(session, signer).seq
-    except checkpoints.NothingToAnchor:
-        return None
-    log.info("audit chain anchored up to event %d", seq)
-    return seq
+__all__ = [
+    "JOBS",
+    "Context",
+    "Run",
+    "Schedule",
+    "ScheduleError",
+    "SchedulerBusy",
+    "configure",
+    "context",
+    "load_schedule",
+    "run_forever",
+    "run_job",
+    "start_embedded",
+    "tick",
+]
 
 
-def _open_cycles(database: Database) -> int:
-    """Finish opening any cycle whose opening stopped half-way (a crash, a restart)."""
-    with database.reading() as session:
-        unfinished = cycles.opening(session)
-    started = sum(cycles.open_all(database.transaction, cycle_id) for cycle_id in unfinished)
-    if started:
-        log.info("started %d status report(s) of %d opening cycle(s)", started, len(unfinished))
-    return started
+def load_schedule(configured: str | None = None) -> Schedule:
+    """The schedule (PLANFLOW_SCHEDULE or scheduler/schedule.toml), checked: ScheduleError if not."""
+    return load(configured, set(JOBS))
 
 
-# Each job gets the Database; the jobs in SIGNING_JOBS also get the checkpoint signing key, which
-# lives outside the database and is loaded by whoever starts the scheduler.
-JOBS: dict[str, Callable[..., Any]] = {
-    "fire_due_timers": _fire_due_timers,
-    "open_cycles": _open_cycles,
-    "audit_checkpoint": _audit_checkpoint,
-}
-SIGNING_JOBS = {"audit_checkpoint"}
+def context(database: Database, config: Mapping[str, Any], signer: SigningKey | None) -> Context:
+    """What the jobs need, from the app's configuration."""
+    return Context(
+        database=database,
+        schedule=load_schedule(config.get("SCHEDULE")),
+        timezone=config["TIMEZONE"],
+        smtp=SmtpSettings.from_config(dict(config)),
+        signer=signer,
+    )
 
 
-def load_schedule() -> dict[str, dict[str, Any]]:
-    """The jobs of scheduler/schedule.toml, checked against the services planflow has."""
-    with open(resources.folder("scheduler") / "schedule.toml", "rb") as handle:
-        jobs: dict[str, dict[str, Any]] = tomllib.load(handle).get("jobs", {})
-    for name, job in jobs.items():
-        if job.get("service") not in JOBS:
-            raise ValueError(f"schedule.toml: job {name} names no known service ({', '.join(JOBS)})")
-    return jobs
-
-
-def configure(scheduler: BaseScheduler, database: Database, signer: SigningKey) -> BaseScheduler:
-    """Add the schedule's jobs, each running on `database` (and signing with `signer`)."""
-    for name, job in load_schedule().items():
+def configure(scheduler: BaseScheduler, ctx: Context) -> BaseScheduler:
+    """Add the schedule's jobs, each run through run_job."""
+    for name, job in ctx.schedule.jobs.items():
         options = {k: v for k, v in job.items() if k not in ("service", "trigger")}
         scheduler.add_job(
-            JOBS[job["service"]],
+            run_job,
             job["trigger"],
-            args=[database, signer] if job["service"] in SIGNING_JOBS else [database],
+            args=[ctx, job["service"]],
             id=name,
             name=name,
             coalesce=True,
@@ -90,13 +78,25 @@ def configure(scheduler: BaseScheduler, database: Database, signer: SigningKey) 
     return scheduler
 
 
-def start_embedded(database: Database, timezone: str, signer: SigningKey) -> BackgroundScheduler:
-    """A scheduler thread beside the web server (the embedded `serve` mode)."""
-    scheduler = configure(BackgroundScheduler(timezone=timezone), database, signer)
+def tick(ctx: Context) -> list[Run]:
+    """Run every job once, in order, as of planflow's clock (`planflow tick --at`)."""
+    return [run_job(ctx, job, runner="tick") for job in JOBS]
+
+
+def start_embedded(ctx: Context) -> BackgroundScheduler:
+    """A scheduler thread beside the web server (the embedded `serve` mode); SchedulerBusy when
+    another scheduler runs on the same SQLite database."""
+    hold_scheduler_lock(ctx.database)
+    scheduler = configure(BackgroundScheduler(timezone=ctx.timezone), ctx)
     scheduler.start()
     return scheduler  # type: ignore[return-value]
 
 
-def run_forever(database: Database, timezone: str, signer: SigningKey) -> None:
-    """The `planflow scheduler` process."""
-    configure(BlockingScheduler(timezone=timezone), database, signer).start()
+def run_forever(ctx: Context) -> None:
+    """The `planflow scheduler` process; SchedulerBusy when another runs on the same SQLite database."""
+    lock = hold_scheduler_lock(ctx.database)
+    try:
+        configure(BlockingScheduler(timezone=ctx.timezone), ctx).start()
+    finally:
+        if lock is not None:
+            lock.release()

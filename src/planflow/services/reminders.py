@@ -1,0 +1,314 @@
+"""Reminders before a task's deadline, reminders while it is overdue, and overdue tasks escalated
+up the chain: to the focus-area lead, then to the process leader. Counted in working days.
+
+A run looks only at the days since the last run (JobMark "reminders"): for each reminder day in
+(last, today] it reads the tasks whose deadline puts a reminder on that day, by the index on
+open_task.due_on. So a day with nothing due reads nothing, whatever the number of open tasks, and
+a run after a pause (or `tick --at` months ahead) catches up on the days in between. Every notice
+has a key per task and step, so a run repeated, or racing another, adds nothing twice."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, aliased
+
+from ..models import Activity, FocusArea, JobMark, OpenTask, ReportingCycle, Role, RoleAssignment, User
+from . import access, audit, notices, workdays
+from .audit import SYSTEM_ACTOR
+from .timers import Transaction
+
+MARK = "reminders"
+# Overdue reminders stop after this many working days; by then two escalations have gone out.
+OVERDUE_HORIZON = 60
+# Tasks read and reminded per transaction.
+CHUNK = 2000
+
+
+@dataclass(frozen=True)
+class ReminderRules:
+    before_deadline: tuple[int, ...] = (1, 7)  # working days before a deadline, ascending
+    overdue_every: int = 5  # working days between reminders of an overdue task
+    overdue_to_lead: int = 3  # working days overdue: escalated to the focus-area lead
+    overdue_to_process_leader: int = 10  # ... and to the process leader
+
+
+def _deadlines(last: date, today: date, step: Any, low: date, high: date) -> tuple[date, date] | None:
+    """The deadlines d in [low, high] whose step day, step(d), falls in (last, today]: a range,
+    since step is non-decreasing."""
+    found = [d for d in _days(low, high) if last < step(d) <= today]
+    return (found[0], found[-1]) if found else None
+
+
+def _days(first: date, last: date) -> list[date]:
+    return [first + timedelta(days=n) for n in range((last - first).days + 1)]
+
+
+def send_reminders(
+    transaction: Transaction, reading: Transaction, rules: ReminderRules, today: date
+) -> dict[str, int]:
+    """Queue what is due on the days since the last run, up to `today`; returns what was queued.
+    (`reading`: a read-only unit of work, which on SQLite never waits for a writer.)"""
+    with reading() as session:
+        mark = session.get(JobMark, MARK)
+        last = mark.through if mark else today - timedelta(days=1)
+    counts = {
+        "reminders": 0,
+        "overdue_reminders": 0,
+        "escalated_to_lead": 0,
+        "escalated_to_process_leader": 0,
+    }
+    if last >= today:
+        return counts
+    before: list[tuple[int, tuple[date, date]]] = []
+    for lead in rules.before_deadline:
+        window = _deadlines(
+            last,
+            today,
+            lambda d, n=lead: workdays.before(d, n),
+            today + timedelta(days=1),
+            workdays.after(today, lead) + timedelta(days=10),
+        )
+        if window:
+            before.append((lead, window))
+    low = today - timedelta(days=OVERDUE_HORIZON * 2 + 30)
+    overdue: list[tuple[int, tuple[date, date]]] = []
+    for days in sorted(
+        {
+            *range(rules.overdue_every, OVERDUE_HORIZON + 1, rules.overdue_every),
+            rules.overdue_to_lead,
+            rules.overdue_to_process_leader,
+        }
+    ):
+        window = _deadlines(
+            last, today, lambda d, n=days: workdays.after(d, n), low, today - timedelta(days=1)
+        )
+        if window:
+            overdue.append((days, window))
+    # One indexed read says which of the windows hold any open task at all; only those are worked.
+    windows = [w for _, w in before + overdue]
+    due = _due_dates(reading, windows) if windows else set()
+
+    def has_tasks(window: tuple[date, date]) -> bool:
+        return any(window[0] <= d <= window[1] for d in due)
+
+    reminded: set[str] = set()
+    # Before the deadline: each task gets the nearest lead time whose day has come (a run after a
+    # pause sends the 1-day reminder, not the 7-day one as well).
+    for lead, window in before:
+        if has_tasks(window):
+            counts["reminders"] += _remind(
+                transaction, window, "notice.reminder", f"before-{lead}", lead, reminded
+            )
+    # Overdue: a reminder every few working days, and the two escalations.
+    for days, window in overdue:
+        if not has_tasks(window):
+            continue
+        if days % rules.overdue_every == 0:
+            counts["overdue_reminders"] += _remind(
+                transaction, window, "notice.overdue", f"overdue-{days}", days, set()
+            )
+        if days == rules.overdue_to_lead:
+            counts["escalated_to_lead"] += _escalate(transaction, window, "lead", days)
+        if days == rules.overdue_to_process_leader:
+            counts["escalated_to_process_leader"] += _escalate(transaction, window, "process_leader", days)
+    with transaction() as session:
+        mark = session.get(JobMark, MARK, with_for_update=True)
+        if mark is None:
+            session.add(JobMark(job=MARK, through=today))
+        elif mark.through < today:
+            mark.through = today
+    return counts
+
+
+def _due_dates(transaction: Transaction, windows: list[tuple[date, date]]) -> set[date]:
+    """The windows' dates that hold an open task: one index seek per window (an OR of ranges
+    made SQLite scan the index instead)."""
+    found: set[date] = set()
+    with transaction() as session:
+        for low, high in windows:
+            first = session.scalar(
+                select(OpenTask.due_on)
+                .where(OpenTask.due_on.between(low, high))
+                .order_by(OpenTask.due_on)
+                .limit(1)
+            )
+            if first is not None:
+                found.add(first)
+    return found
+
+
+@dataclass(frozen=True)
+class _Task:
+    id: str
+    name: str
+    lane: str
+    due_on: date
+    focus_area_id: int | None
+    assignee_id: int | None
+    owner_id: int | None
+    activity: str | None
+    area: int | None
+    period: str | None
+
+
+def _tasks(session: Session, window: tuple[date, date], after_id: str) -> list[_Task]:
+    owned = aliased(Activity)
+    rows = session.execute(
+        select(
+            OpenTask.id,
+            OpenTask.name,
+            OpenTask.lane,
+            OpenTask.due_on,
+            OpenTask.focus_area_id,
+            OpenTask.assignee_id,
+            owned.owner_id,
+            owned.code,
+            FocusArea.number,
+            ReportingCycle.period,
+        )
+        .outerjoin(owned, owned.id == OpenTask.activity_id)
+        .outerjoin(FocusArea, FocusArea.id == OpenTask.focus_area_id)
+        .outerjoin(ReportingCycle, ReportingCycle.id == OpenTask.cycle_id)
+        .where(OpenTask.due_on >= window[0], OpenTask.due_on <= window[1], OpenTask.id > after_id)
+        .order_by(OpenTask.id)
+        .limit(CHUNK)
+    ).all()
+    return [_Task(*row) for row in rows]  # type: ignore[call-arg, arg-type]
+
+
+class _People:
+    """Who works in which lane, read once per transaction."""
+
+    def __init__(self, session: Session) -> None:
+        rows = session.execute(
+            select(RoleAssignment.role, RoleAssignment.focus_area_id, User.id, User.mail_delivery)
+            .join(User, User.id == RoleAssignment.user_id)
+            .where(User.active)
+        ).all()
+        self.delivery: dict[int, str] = {}
+        self.by_role: dict[Role, list[int]] = defaultdict(list)
+        self.leads: dict[int | None, list[int]] = defaultdict(list)
+        for role, area, user_id, delivery in rows:
+            self.delivery[user_id] = delivery
+            self.by_role[role].append(user_id)
+            if role is Role.FOCUS_AREA_LEAD:
+                self.leads[area].append(user_id)
+        self.session = session
+
+    def mail_delivery(self, user_id: int) -> str:
+        if user_id not in self.delivery:
+            user = self.session.get(User, user_id)
+            self.delivery[user_id] = user.mail_delivery if user and user.active else "off"
+        return self.delivery[user_id]
+
+    def workers(self, task: _Task) -> list[int]:
+        """Whose turn the task is: its assignee, else the activity's owner or the lane's holders."""
+        if task.assignee_id is not None:
+            return [task.assignee_id]
+        if task.lane == "activity_owner":
+            return [task.owner_id] if task.owner_id is not None else []
+        if task.lane == "focus_area_lead":
+            return sorted(set(self.leads.get(task.focus_area_id, [])))
+        return sorted({u for role in access.LANES.get(task.lane, ()) for u in self.by_role.get(role, [])})
+
+
+def _params(task: _Task, days: int) -> dict[str, Any]:
+    about = task.activity or (f"{task.period} · {task.area}" if task.area else task.period) or "-"
+    return {
+        "task": {"key": f"task.{task.name}"},
+        "task_id": task.id,
+        "about": about,
+        "deadline": task.due_on.isoformat(),
+        "days": days,
+    }
+
+
+def _remind(
+    transaction: Transaction, window: tuple[date, date], template: str, step: str, days: int, done: set[str]
+) -> int:
+    queued, after_id = 0, ""
+    while True:
+        with transaction() as session:
+            batch = _tasks(session, window, after_id)
+            if not batch:
+                return queued
+            people = _People(session)
+            rows = []
+            for task in batch:
+                if task.id in done:
+                    continue
+                done.add(task.id)
+                for user_id in people.workers(task):
+                    rows.append(
+                        notices.row(
+                            user_id,
+                            people.mail_delivery(user_id),
+                            template,
+                            _params(task, days),
+                            f"{task.id}:{step}",
+                        )
+                    )
+            queued += len(notices.insert(session, rows))
+        after_id = batch[-1].id
+
+
+def _escalate(transaction: Transaction, window: tuple[date, date], target: str, days: int) -> int:
+    """Tell the focus-area lead (or the process leader) about overdue tasks, once per task and
+    target, each with an audit event. A lead's own overdue task goes to the process leader."""
+    escalated, after_id = 0, ""
+    while True:
+        with transaction() as session:
+            batch = _tasks(session, window, after_id)
+            if not batch:
+                return escalated
+            people = _People(session)
+            rows, tasks_of_key = [], {}
+            for task in batch:
+                if target == "lead" and task.lane == "activity_owner":
+                    to = sorted(set(people.leads.get(task.focus_area_id, [])))
+                elif target == "process_leader" and task.lane != "process_leader":
+                    to = sorted(set(people.by_role.get(Role.PROCESS_LEADER, [])))
+                else:
+                    continue
+                waiting = [_username(session, u) for u in people.workers(task)]
+                params = {**_params(task, days), "waiting": ", ".join(waiting) or "-"}
+                for user_id in to:
+                    new = notices.row(
+                        user_id,
+                        people.mail_delivery(user_id),
+                        "notice.overdue_escalation",
+                        params,
+                        f"{task.id}:{target}",
+                    )
+                    rows.append(new)
+                    tasks_of_key[new["dedupe_key"]] = (task, user_id)
+            new_keys = notices.insert(session, rows)
+            by_task: dict[str, list[int]] = defaultdict(list)
+            for key in new_keys:
+                task, user_id = tasks_of_key[key]
+                by_task[task.id].append(user_id)
+            for task_id, user_ids in by_task.items():
+                audit.record(
+                    session,
+                    SYSTEM_ACTOR,
+                    "task.overdue_escalated",
+                    "task",
+                    task_id,
+                    {
+                        "to": sorted(_username(session, u) for u in user_ids),
+                        "role": target,
+                        "working_days": days,
+                    },
+                )
+            escalated += len(by_task)
+        after_id = batch[-1].id
+
+
+def _username(session: Session, user_id: int) -> str:
+    user = session.get(User, user_id)
+    return user.username if user else str(user_id)
