@@ -22,11 +22,14 @@ def create_app(overrides: Mapping[str, Any] | None = None, instance_path: str | 
     app.config.update(config.load(Path(app.instance_path), overrides))
     db.init_app(app)
 
-    # Words are chosen when read: templates word keys in the reader's language. (The web issue
-    # adds a per-user choice; until then the configured default language.)
+    # Words are chosen when read: templates word keys in the reader's language (web.site's `t`,
+    # which overrides this default for pages; kept for templates rendered outside a request).
     app.jinja_env.globals["t"] = lambda key, **params: i18n.text(app.config["DEFAULT_LANGUAGE"], key, params)
 
-    from .web import plan
+    from .web import admin, auth, inbox, oversight, pages, plan, processes, site
 
-    app.register_blueprint(plan.bp)
+    for blueprint in (plan.bp, auth.bp, inbox.bp, pages.activities, pages.cycles_bp, processes.bp,
+                      oversight.steering, oversight.audit_log, admin.bp):
+        app.register_blueprint(blueprint)
+    site.init_app(app)  # last: exempts the token API from CSRF when it is registered
     return app

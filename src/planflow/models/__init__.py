@@ -2,6 +2,7 @@
 
 from .audit import AuditCheckpoint, AuditEvent, AuditHead
 from .base import Base
+from .login import LoginFailure
 from .mail import Notice
 from .people import ApiToken, Role, RoleAssignment, Substitution, User
 from .plan import Activity, ActivityState, FocusArea, InterventionArea, Plan, Status
@@ -37,6 +38,7 @@ __all__ = [
     "BusinessDialogue",
     "DialogueFeedback",
     "InstanceState",
+    "LoginFailure",
     "Notice",
     "OpenTask",
     "PendingTimer",

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ..engine import FormError
@@ -74,6 +74,12 @@ def inbox(session: Session, user: User, limit: int = INBOX_LIMIT) -> list[TaskVi
         )
         for task, code, title, area, period, assignee in rows
     ]
+
+
+def inbox_count(session: Session, user: User) -> int:
+    """How many open tasks `user` may act on now (the header's count): the inbox's condition."""
+    condition = access.task_condition(session, access.represented(session, user))
+    return session.scalar(select(func.count()).select_from(OpenTask).where(condition)) or 0
 
 
 def _open_task(session: Session, task_id: str) -> OpenTask:
