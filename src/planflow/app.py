@@ -22,16 +22,28 @@ def create_app(overrides: Mapping[str, Any] | None = None, instance_path: str | 
     app.config.update(config.load(Path(app.instance_path), overrides))
     db.init_app(app)
 
-    # Words are chosen when read: templates word keys in the reader's language. (The web issue
-    # adds a per-user choice; until then the configured default language.)
+    # Words are chosen when read: templates word keys in the reader's language (web.site's `t`,
+    # which overrides this default for pages; kept for templates rendered outside a request).
     app.jinja_env.globals["t"] = lambda key, **params: i18n.text(app.config["DEFAULT_LANGUAGE"], key, params)
 
-    from .web import api, calendar, plan, reports
+    from .web import admin, api, auth, calendar, inbox, oversight, pages, plan, processes, reports, site
     from .web import clock as web_clock
 
-    app.register_blueprint(plan.bp)
-    app.register_blueprint(reports.bp)
-    app.register_blueprint(calendar.bp)
-    api.init_app(app)
+    for blueprint in (
+        plan.bp,
+        auth.bp,
+        inbox.bp,
+        pages.activities,
+        pages.cycles_bp,
+        processes.bp,
+        oversight.steering,
+        oversight.audit_log,
+        admin.bp,
+        reports.bp,
+        calendar.bp,
+    ):
+        app.register_blueprint(blueprint)
     web_clock.init_app(app)
+    site.init_app(app)
+    api.init_app(app)  # after the pages' error handlers: its own take /api/v1 and pass the rest on
     return app

@@ -372,6 +372,8 @@ def serve(host: str, port: int) -> None:
     from .scheduling import start_embedded
 
     app = _app()
+    if host in ("127.0.0.1", "localhost", "::1"):  # local development over plain HTTP
+        app.config["SESSION_COOKIE_SECURE"] = False
     with _database():
         pass  # refuse an unreachable or uninitialised database rather than serve errors
     try:  # take the port before anything starts, so that a busy one is said in one line

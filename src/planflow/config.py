@@ -37,6 +37,9 @@ DEFAULTS: dict[str, Any] = {
     "SCHEDULER_ENABLED": True,
     "TIMEZONE": "Europe/Stockholm",
     "DEFAULT_LANGUAGE": "sv",
+    # The session cookie is sent over HTTPS only; `planflow serve` on a loopback address (local
+    # development) turns this off, as may PLANFLOW_SECURE_COOKIES=false behind plain HTTP.
+    "SECURE_COOKIES": True,
 }
 
 PREFIX = "PLANFLOW_"

@@ -12,9 +12,11 @@ from flask import Flask
 
 from planflow import reports
 from planflow.db import Database
-from planflow.services import plans
+from planflow.services import people, plans
+from planflow.services.audit import OPERATOR_ACTOR
 from planflow.services.reports import annual_report_content, steering_report
 
+from ..web.conftest import login
 from .conftest import pdf_text, save_pages
 from .year import scripted_year
 
@@ -116,11 +118,16 @@ def test_reports_of_a_scripted_year_carry_its_figures(year: Database, app: Flask
 
     # the pages
     client = app.test_client()
+    assert client.get("/reports/").status_code == 302  # internal records: sign in first
+    with year.transaction() as session:
+        people.set_password(session, OPERATOR_ACTOR, "styrgrupp.nk", "ett-långt-lösenord")
+    assert login(client, "styrgrupp.nk", "ett-långt-lösenord").status_code == 302
     page = client.get("/reports/steering/2026-Q4")
     assert page.status_code == 200 and "Lärosätet har skjutit upp starten." in page.text
-    download = client.get("/reports/annual/2026.docx")
+    download = client.get("/reports/files/annual/2026.docx")
     assert download.status_code == 200 and download.mimetype.endswith("wordprocessingml.document")
     assert "Synliggöra lediga lokaler" in client.get("/reports/annual/2026").text
     assert client.get("/reports/").status_code == 200
     assert client.get("/reports/steering/2031-Q1").status_code == 404
-    assert client.get("/reports/steering/2026-Q4.docx").status_code == 404
+    assert client.get("/reports/files/steering/2026-Q4.docx").status_code == 404
+    assert client.get("/reports/files/steering/2026-Q4.html").status_code == 200

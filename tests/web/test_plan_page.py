@@ -1,14 +1,17 @@
-"""The first page: the plan's focus areas with their activities."""
+"""The first page: the plan's focus areas with their activities, behind sign-in."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import Flask
+from flask.testing import FlaskClient
 
 from planflow.db import Database
 
 
-def test_plan_page_lists_focus_areas_and_activities(app: Flask, seeded: Database) -> None:
-    page = app.test_client().get("/")
+def test_plan_page_lists_focus_areas_and_activities(signed_in: Callable[[str], FlaskClient]) -> None:
+    page = signed_in("anna.nilsson").get("/")
     assert page.status_code == 200
     html = page.get_data(as_text=True)
     for number in range(1, 6):
@@ -16,8 +19,33 @@ def test_plan_page_lists_focus_areas_and_activities(app: Flask, seeded: Database
     assert "Företagsbesök politiker" in html
     assert "Synliggöra lediga lokaler" in html
     assert "demodata" in html  # invented owners are marked
+    assert "<svg" in html and "Antal aktiviteter per status och fokusområde" in html
 
 
-def test_plan_page_without_a_plan_says_how_to_load_one(app: Flask) -> None:
-    html = app.test_client().get("/").get_data(as_text=True)
+def test_plan_page_asks_a_visitor_to_sign_in(app: Flask, seeded: Database) -> None:
+    page = app.test_client().get("/")
+    assert page.status_code == 302 and page.headers["Location"].startswith("/login")
+
+
+def test_plan_page_without_a_plan_says_how_to_load_one(app: Flask, db: Database) -> None:
+    from planflow.services import people
+    from planflow.services.audit import OPERATOR_ACTOR
+    from tests.web.conftest import login, set_passwords
+
+    with db.transaction() as session:
+        people.add_user(session, OPERATOR_ACTOR, "eva", "Eva", "eva@example.org", password="pw-eva-2026")
+    set_passwords  # noqa: B018  (the account above has its own password)
+    client = app.test_client()
+    login(client, "eva", "pw-eva-2026")
+    html = client.get("/").get_data(as_text=True)
     assert "planflow init" in html
+
+
+def test_filters_narrow_the_plan(signed_in: Callable[[str], FlaskClient]) -> None:
+    client = signed_in("lead1")
+    html = client.get("/?area=3").get_data(as_text=True)
+    assert "Fokusområde 3:" in html and "Fokusområde 1:" not in html.split('id="toc-h"')[1]
+    html = client.get("/?q=lediga+lokaler").get_data(as_text=True)
+    assert "Synliggöra lediga lokaler" in html and "Företagsbesök politiker" not in html
+    html = client.get("/?status=red").get_data(as_text=True)
+    assert "0 aktiviteter visas." in html

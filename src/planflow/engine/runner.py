@@ -298,6 +298,21 @@ class ProcessRun:
                 tasks.append(HumanTask(str(task.id), info.name, info.title, info.lane))
         return tasks
 
+    def progress(self) -> tuple[dict[str, int], set[str]]:
+        """How many times each BPMN element has completed (a loop runs one more than once), and
+        the elements under way now (ready or waiting): what a drawing of the instance marks."""
+        done: dict[str, int] = {}
+        current: set[str] = set()
+        for task in self.workflow.get_tasks():
+            bpmn_id = getattr(task.task_spec, "bpmn_id", None)
+            if not bpmn_id:
+                continue
+            if task.state == TaskState.COMPLETED:
+                done[bpmn_id] = done.get(bpmn_id, 0) + 1
+            elif task.state in (TaskState.READY, TaskState.WAITING, TaskState.STARTED):
+                current.add(bpmn_id)
+        return done, current
+
     def task_data(self, task_id: str) -> dict[str, Any]:
         return dict(self._ready_user_task(task_id).data)
 

@@ -3,6 +3,7 @@
 from .audit import AuditCheckpoint, AuditEvent, AuditHead
 from .base import Base
 from .issued import IssuedReport, IssuedReportFile
+from .login import LoginFailure
 from .mail import Notice
 from .people import ApiToken, AuthFailure, IdempotencyKey, Role, RoleAssignment, Substitution, User
 from .plan import Activity, ActivityState, FocusArea, InterventionArea, Plan, Status
@@ -44,6 +45,7 @@ __all__ = [
     "InstanceState",
     "IssuedReport",
     "IssuedReportFile",
+    "LoginFailure",
     "Notice",
     "OpenTask",
     "PendingTimer",

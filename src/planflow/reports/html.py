@@ -36,7 +36,7 @@ def context(content: Content, language: str, issue: Issue | None) -> dict[str, A
         "r": content,
         "issue": issue,
         "when": when,
-        "language": language,
+        "report_language": language,
         "title": title(content, language),
         "body": f"reports/_{content.kind}.html",
         "formats": FORMATS[content.kind],

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
@@ -179,6 +179,12 @@ def _views(rows: Sequence[Any]) -> list[TaskView]:
         )
         for task, code, title, area, period, assignee in rows
     ]
+
+
+def inbox_count(session: Session, user: User) -> int:
+    """How many open tasks `user` may act on now (the header's count): the inbox's condition."""
+    condition = access.task_condition(session, access.represented(session, user))
+    return session.scalar(select(func.count()).select_from(OpenTask).where(condition)) or 0
 
 
 def _open_task(session: Session, task_id: str) -> OpenTask:

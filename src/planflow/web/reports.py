@@ -7,7 +7,8 @@ until the pages know who is signed in."""
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, current_app, render_template
+from flask import Blueprint, Response, abort, render_template
+from flask_login import login_required
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -16,14 +17,23 @@ from ..db import get_db
 from ..models import ReportingCycle
 from ..reports import html as report_html
 from ..services import cycles, issued, plans
+from ..services.access import UseCase
 from ..services.errors import ServiceError
 from ..services.reports import Content
+from .site import language, require
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 
 
+@bp.before_request
+@login_required
+def _municipal_readers_only() -> None:
+    """Reports are internal records: signed-in municipal users read them (access.UseCase)."""
+    require(UseCase.READ_INTERNAL)
+
+
 def _language() -> str:
-    return str(current_app.config["DEFAULT_LANGUAGE"])
+    return language()
 
 
 def _content(kind: str, subject: str) -> Content:
@@ -66,7 +76,9 @@ def annual(year: int) -> str:
     return render_template("reports/page.html", **report_html.context(content, _language(), None))
 
 
-@bp.get("/<kind>/<subject>.<fmt>")
+# Downloads live under /files/: a period such as 2026-Q4 would otherwise also match the page
+# /steering/<period> with the extension glued on.
+@bp.get("/files/<kind>/<subject>.<fmt>")
 def download(kind: str, subject: str, fmt: str) -> Response:
     if fmt not in reports.FORMATS.get(kind, ()):
         abort(404)

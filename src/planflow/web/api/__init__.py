@@ -16,8 +16,10 @@ bp = Blueprint("api", __name__, url_prefix=PREFIX)
 def init_app(app: Flask) -> None:
     """Register the API and its problem responses (for routing errors too, which Flask raises
     before any blueprint is chosen)."""
+    from ..site import csrf
     from . import auth, openapi, problems, routes_audit, routes_people, routes_plan, routes_tasks  # noqa: F401
 
     app.config.setdefault("API_MAX_BODY_BYTES", MAX_BODY_BYTES)
     problems.init_app(app)
     app.register_blueprint(bp)
+    csrf.exempt(bp)  # token-authenticated: no cookies, no CSRF

@@ -111,15 +111,19 @@ def _ours() -> bool:
 
 
 def init_app(app: Flask) -> None:
-    def http_error(error: HTTPException) -> Response | HTTPException:
+    # App-wide handlers, so that routing errors under /api/v1 are problems too; everything else
+    # goes to the pages' own error handling (site), which would otherwise be shadowed.
+    from .. import site
+
+    def http_error(error: HTTPException) -> Any:
         if not _ours():
-            return error
+            return site.http_error(error)
         status = error.code or 500
         headers = {k: v for k, v in error.get_headers() if k.lower() == "allow"}
         return problem(status, Message(HTTP_CODES.get(status, "error.api.bad_request")), headers=headers)
 
-    def service_error(error: ServiceError) -> Response:
-        return from_service(error)
+    def service_error(error: ServiceError) -> Any:
+        return from_service(error) if _ours() else site.service_error(error)
 
     def unexpected(error: Exception) -> Response:
         if not _ours():

@@ -1,0 +1,23 @@
+"""Failed sign-ins, counted in the database so that every web worker sees the same count."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Index, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from .base import Base
+
+
+class LoginFailure(Base):
+    """One failed sign-in, counted against an account (`account:<username>`) and an address
+    (`address:<ip>`) alike: two rows per failure."""
+
+    __tablename__ = "login_failure"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(200))
+    failed_at: Mapped[datetime]
+
+    __table_args__ = (Index("ix_login_failure_key_failed_at", "key", "failed_at"),)

@@ -1,0 +1,133 @@
+"""Administration: users and roles, substitutes, activity owners, reassigning tasks, API tokens.
+Every change goes through services.people / services.tasks with the signed-in Actor: the services
+check the authority and write the audit event."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import login_required
+from sqlalchemy.orm import Session
+from werkzeug.datastructures import MultiDict
+
+from ..db import get_db
+from ..i18n import Message
+from ..services import people, tasks
+from ..services.access import UseCase
+from ..services.audit import Actor
+from ..services.errors import InvalidInput, ServiceError
+from .site import language, me, require, t
+
+bp = Blueprint("admin", __name__)
+
+
+def _day(form: MultiDict[str, str], name: str, required: bool = True) -> date | None:
+    text = form.get(name, "").strip()
+    if not text and not required:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise InvalidInput("error.input.invalid", fields={name: Message("form.date")}) from None
+
+
+def _grant(session: Session, actor: Actor, form: MultiDict[str, str]) -> str:
+    user = people.get_user(session, form.get("username", "").strip())
+    people.grant_role(session, actor, user, people.RoleSpec.parse(form.get("role", "").strip()))
+    return t("ui.admin.done.grant")
+
+
+def _revoke(session: Session, actor: Actor, form: MultiDict[str, str]) -> str:
+    spec = people.RoleSpec.parse(form.get("role", "").strip())
+    people.revoke_role(session, actor, form.get("username", "").strip(), spec)
+    return t("ui.admin.done.revoke")
+
+
+def _substitute(session: Session, actor: Actor, form: MultiDict[str, str]) -> str:
+    starts, ends = _day(form, "starts_on"), _day(form, "ends_on", required=False)
+    assert starts is not None
+    people.add_substitute(
+        session, actor, form.get("absent", "").strip(), form.get("substitute", "").strip(), starts, ends
+    )
+    return t("ui.admin.done.substitute")
+
+
+def _owner(session: Session, actor: Actor, form: MultiDict[str, str]) -> str:
+    people.set_activity_owner(session, actor, form.get("code", "").strip(), form.get("username", "").strip())
+    return t("ui.admin.done.owner")
+
+
+def _reassign(session: Session, actor: Actor, form: MultiDict[str, str]) -> str:
+    username = form.get("username", "").strip() or None
+    tasks.reassign(session, actor, form.get("task_id", "").strip(), username, form.get("reason", ""))
+    return t("ui.admin.done.reassign")
+
+
+def _active(session: Session, actor: Actor, form: MultiDict[str, str]) -> str:
+    people.set_active(session, actor, form.get("username", "").strip(), form.get("active") == "1")
+    return t("ui.admin.done.active")
+
+
+def _revoke_tokens(session: Session, actor: Actor, form: MultiDict[str, str]) -> str:
+    count = people.revoke_tokens(session, actor, form.get("username", "").strip())
+    return t("ui.admin.done.tokens_revoked", count=count)
+
+
+ACTIONS: dict[str, Callable[[Session, Actor, MultiDict[str, str]], str]] = {
+    "grant": _grant,
+    "revoke": _revoke,
+    "substitute": _substitute,
+    "owner": _owner,
+    "reassign": _reassign,
+    "active": _active,
+    "revoke_tokens": _revoke_tokens,
+}
+
+
+def _page(status: int = 200, **extra: Any) -> tuple[str, int]:
+    with get_db().reading() as session:
+        users = people.list_users(session)
+    extra.setdefault("errors", {})
+    extra.setdefault("action", None)
+    return render_template("admin/index.html", users=users, form=request.form, **extra), status
+
+
+@bp.get("/admin")
+@login_required
+def index() -> tuple[str, int]:
+    require(UseCase.MANAGE_PEOPLE)
+    return _page()
+
+
+@bp.post("/admin/<action>")
+@login_required
+def act(action: str) -> Any:
+    require(UseCase.MANAGE_PEOPLE)
+    if action == "token":
+        username = request.form.get("username", "").strip()
+        try:
+            with get_db().transaction() as session:
+                token = people.issue_token(session, Actor(me(session)), username)
+        except ServiceError as exc:
+            return _page(422, action=action, errors=_errors(exc))
+        # Shown once, on this page only: never put in a cookie or a redirect.
+        return _page(token=token, token_user=username, action=action)
+    handler = ACTIONS.get(action)
+    if handler is None:
+        return _page(404)
+    try:
+        with get_db().transaction() as session:
+            done = handler(session, Actor(me(session)), request.form)
+    except ServiceError as exc:
+        return _page(422, action=action, errors=_errors(exc))
+    flash(done)
+    return redirect(url_for("admin.index"))
+
+
+def _errors(exc: ServiceError) -> dict[str, str]:
+    errors = {name: m.render(language()) for name, m in exc.fields.items()}
+    errors[""] = exc.message.render(language())
+    return errors

@@ -1,0 +1,140 @@
+"""The inbox (my tasks, my groups' queue, notices) and a task's form beside what it is about."""
+
+from __future__ import annotations
+
+from itertools import groupby
+from typing import Any
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from werkzeug.wrappers import Response
+
+from ..db import get_db
+from ..models import Activity, OpenTask
+from ..services import deviations, notices, plans, tasks, timeline
+from ..services.errors import Conflict, InvalidInput, NotFound
+from . import taskforms
+from .site import language, me, t, today
+
+bp = Blueprint("inbox", __name__)
+
+
+@bp.get("/inbox")
+@login_required
+def index() -> str:
+    with get_db().reading() as session:
+        user = me(session)
+        rows = tasks.inbox(session, user)
+        news = notices.for_user(session, user, limit=5)
+    mine = [r for r in rows if r.lane == "activity_owner" or r.assignee is not None]
+    queue = [r for r in rows if r not in mine]
+
+    def grouped(items: list[tasks.TaskView]) -> list[tuple[tuple[str, int | None], list[tasks.TaskView]]]:
+        key = lambda r: (r.period or "", r.focus_area or 0)  # noqa: E731
+        return [(k, list(g)) for k, g in groupby(sorted(items, key=key), key=key)]
+
+    return render_template(
+        "inbox/index.html",
+        mine=grouped(mine),
+        queue=grouped(queue),
+        count=len(rows),
+        notices=news,
+        today=today(),
+        me=current_user.username,
+    )
+
+
+def _shown_when(field: str, values: list[str]) -> str:
+    return t("ui.form.required_when", field=field, values=" / ".join(values))
+
+
+def _context(session: Any, task: OpenTask) -> dict[str, Any]:
+    """What the person needs to decide: the activity's story, or the steering group's queue."""
+    context: dict[str, Any] = {"history": None, "queue": None}
+    if task.activity_id is not None:
+        activity = session.get(Activity, task.activity_id)
+        if activity is not None:
+            context["history"] = timeline.activity(session, activity.code, activity.plan_id, reports=5)
+    if task.name == "steering_meeting":
+        context["queue"] = deviations.awaiting_steering_group(session, plans.get_plan(session).id)
+    return context
+
+
+def _render_task(
+    task_id: str, values: dict[str, Any] | None = None, errors: Any = None, status: int = 200
+) -> Any:
+    with get_db().reading() as session:
+        user = me(session)
+        task = session.get(OpenTask, task_id)
+        if task is None:
+            done = timeline.completed_by(session, task_id)
+            if done is None:
+                raise NotFound("error.task.not_open", task=task_id[:60])
+            return render_template("inbox/done.html", done=done), 409 if status != 200 else 200
+        detail = tasks.task_detail(session, user, task_id)
+        context = _context(session, task)
+        due_on = task.due_on
+    schema = detail["schema"]
+    shown = values if values is not None else detail["draft"]
+    form_fields = taskforms.fields(schema, language(), shown, errors or {}, _shown_when)
+    title = t(f"task.{detail['name']}")
+    return (
+        render_template(
+            "inbox/task.html",
+            task_id=task_id,
+            name=detail["name"],
+            title=title,
+            fields=form_fields,
+            errors=errors,
+            context=context,
+            due_on=due_on,
+            today=today(),
+        ),
+        status,
+    )
+
+
+@bp.get("/tasks/<task_id>")
+@login_required
+def task(task_id: str) -> Any:
+    return _render_task(task_id)
+
+
+@bp.post("/tasks/<task_id>")
+@login_required
+def complete(task_id: str) -> Any:
+    with get_db().reading() as session:
+        task = session.get(OpenTask, task_id)
+        name = task.name if task is not None else None
+    if name is None:
+        return _render_task(task_id, status=409)
+    from ..services import instances
+
+    data = taskforms.read(instances.library().forms.get(name).schema, request.form)
+    try:
+        with get_db().transaction() as session:
+            tasks.complete_task(session, me(session), task_id, data)
+    except InvalidInput as exc:
+        return _render_task(task_id, data, exc.fields or {"": exc.message}, status=422)
+    except Conflict:
+        return _render_task(task_id, status=409)
+    flash(t("ui.task.done", task=t(f"task.{name}")))
+    return redirect(url_for("inbox.index"))
+
+
+@bp.post("/tasks/<task_id>/claim")
+@login_required
+def claim(task_id: str) -> Response:
+    with get_db().transaction() as session:
+        tasks.claim(session, me(session), task_id)
+    flash(t("ui.inbox.claimed"))
+    return redirect(url_for("inbox.index"))
+
+
+@bp.post("/tasks/<task_id>/unclaim")
+@login_required
+def unclaim(task_id: str) -> Response:
+    with get_db().transaction() as session:
+        tasks.unclaim(session, me(session), task_id)
+    flash(t("ui.inbox.unclaimed"))
+    return redirect(url_for("inbox.index"))

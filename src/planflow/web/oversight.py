@@ -1,0 +1,153 @@
+"""The steering group's queue and meeting, and the audit trail with its verification state."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, Response, current_app, render_template, request
+from flask_login import login_required
+from sqlalchemy import select
+
+from .. import audit_keys
+from ..db import get_db
+from ..models import AuditEvent, OpenTask
+from ..services import access, audit, checkpoints, deviations, plans, timeline
+from ..services.access import UseCase
+from .site import me, require
+
+steering = Blueprint("steering", __name__)
+audit_log = Blueprint("audit_log", __name__)
+AUDIT_PAGE = 200
+
+
+@steering.get("/steering")
+@login_required
+def index() -> str:
+    require(UseCase.READ_STEERING_QUEUE)
+    with get_db().reading() as session:
+        user = me(session)
+        queue = deviations.awaiting_steering_group(session, plans.get_plan(session).id)
+        mine = {d.task_id for d in queue if access.acting_for(session, user, d.task_id) is not None}
+        meeting = session.scalar(select(OpenTask).where(OpenTask.name == "steering_meeting").limit(1))
+        meeting_view = None
+        if meeting is not None:
+            meeting_view = {
+                "id": meeting.id,
+                "mine": access.acting_for(session, user, meeting.id) is not None,
+                "due_on": meeting.due_on,
+            }
+    return render_template("steering/index.html", queue=queue, mine=mine, meeting=meeting_view)
+
+
+def _day(text: str | None) -> date | None:
+    try:
+        return date.fromisoformat(text) if text else None
+    except ValueError:
+        return None
+
+
+def _events(args: Any, limit: int) -> tuple[list[AuditEvent], dict[str, str]]:
+    filters = {k: (args.get(k) or "").strip()[:100] for k in ("activity", "actor", "action", "from", "to")}
+    zone = ZoneInfo(current_app.config["TIMEZONE"])
+    query = select(AuditEvent).order_by(AuditEvent.seq.desc()).limit(limit)
+    if filters["activity"]:
+        query = query.where(
+            AuditEvent.subject_type == "activity", AuditEvent.subject_id == filters["activity"]
+        )
+    if filters["actor"]:
+        query = query.where(AuditEvent.actor == filters["actor"])
+    if filters["action"]:
+        query = query.where(AuditEvent.action.startswith(filters["action"]))
+    if (start := _day(filters["from"])) is not None:
+        query = query.where(AuditEvent.occurred_at >= datetime.combine(start, time(), zone))
+    if (end := _day(filters["to"])) is not None:
+        query = query.where(AuditEvent.occurred_at < datetime.combine(end + timedelta(days=1), time(), zone))
+    with get_db().reading() as session:
+        events = list(session.scalars(query))
+        session.expunge_all()  # kept as read: the reading's rollback would expire them
+        return events, filters
+
+
+def _public_key() -> audit_keys.PublicKey | None:
+    """The checkpoints' public key, when the signing key exists (a page never makes one)."""
+    setting = current_app.config.get("AUDIT_SIGNING_KEY")
+    path = Path(setting) if setting else Path(current_app.instance_path) / audit_keys.KEY_FILE
+    if not path.is_file():
+        return None
+    return audit_keys.load_signing_key(str(path), Path(current_app.instance_path)).public_key
+
+
+@login_required
+def index_audit() -> str:
+    require(UseCase.READ_INTERNAL)
+    events, filters = _events(request.args, AUDIT_PAGE)
+    verification = None
+    if request.args.get("verify") == "1":
+        with get_db().reading() as session:
+            key = _public_key()
+            result = audit.verify(session) if key is None else checkpoints.verify(session, key)
+            latest = checkpoints.latest(session)
+        verification = {"result": result, "latest": latest, "signed": key is not None}
+    return render_template(
+        "audit/index.html",
+        events=[timeline.event_view(e) for e in events],
+        filters=filters,
+        verification=verification,
+        query={k: v for k, v in filters.items() if v},
+    )
+
+
+audit_log.add_url_rule("/audit", endpoint="index", view_func=index_audit, methods=["GET"])
+
+
+@audit_log.get("/audit.csv")
+@login_required
+def export() -> Response:
+    require(UseCase.READ_INTERNAL)
+    events, _ = _events(request.args, 100_000)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(
+        [
+            "seq",
+            "occurred_at",
+            "actor",
+            "on_behalf_of",
+            "role",
+            "action",
+            "subject_type",
+            "subject_id",
+            "reason",
+            "hash",
+        ]
+    )
+    for e in events:
+        writer.writerow(
+            [
+                e.seq,
+                e.occurred_at.isoformat(),
+                e.actor,
+                e.on_behalf_of or "",
+                e.role or "",
+                e.action,
+                e.subject_type,
+                e.subject_id,
+                _cell(e.reason or ""),
+                e.hash,
+            ]
+        )
+    return Response(
+        out.getvalue(),
+        mimetype="text/csv",
+        headers={"Content-Disposition": "attachment; filename=planflow-audit.csv"},
+    )
+
+
+def _cell(text: str) -> str:
+    """A cell a spreadsheet will not run as a formula."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@") else text

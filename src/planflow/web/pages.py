@@ -1,0 +1,85 @@
+"""Internal pages that read: an activity's story and the reporting cycles (the process leader's
+dashboard, where a cycle is started)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import login_required
+
+from ..db import get_db
+from ..i18n import Message
+from ..services import cycles, cycleview, plans, timeline
+from ..services.access import UseCase
+from ..services.audit import Actor
+from ..services.errors import Conflict, InvalidInput
+from .site import language, may, me, require, t, today
+
+activities = Blueprint("activities", __name__)
+cycles_bp = Blueprint("cycles", __name__)
+
+
+@activities.get("/activities/<code>")
+@login_required
+def show(code: str) -> str:
+    require(UseCase.READ_INTERNAL)
+    with get_db().reading() as session:
+        story = timeline.activity(session, code, plans.get_plan(session).id)
+    return render_template("activities/show.html", h=story)
+
+
+@cycles_bp.get("/cycles")
+@login_required
+def index(
+    errors: dict[str, str] | None = None, values: dict[str, str] | None = None, status: int = 200
+) -> Any:
+    require(UseCase.READ_INTERNAL)
+    with get_db().reading() as session:
+        rows = cycleview.list_cycles(session)
+    return (
+        render_template(
+            "cycles/index.html",
+            cycles=rows,
+            can_start=may(UseCase.START_CYCLE),
+            errors=errors or {},
+            values=values or {},
+        ),
+        status,
+    )
+
+
+@cycles_bp.post("/cycles")
+@login_required
+def start() -> Any:
+    require(UseCase.START_CYCLE)
+    period = request.form.get("period", "").strip()
+    deadline_text = request.form.get("deadline", "").strip()
+    values = {"period": period, "deadline": deadline_text}
+    try:
+        deadline = date.fromisoformat(deadline_text)
+    except ValueError:
+        return index({"deadline": Message("form.date").render(language())}, values, 422)
+    try:
+        with get_db().transaction() as session:
+            cycle = cycles.start_cycle(session, Actor(me(session)), period, deadline)
+            cycle_id = cycle.id
+    except (InvalidInput, Conflict) as exc:
+        errors = {name: m.render(language()) for name, m in exc.fields.items()}
+        errors.setdefault("", exc.message.render(language()))
+        return index(errors, values, 422)
+    cycles.open_all(get_db().transaction, cycle_id)
+    flash(t("ui.cycle.started", period=period))
+    return redirect(url_for("cycles.show", period=period))
+
+
+@login_required
+def show_cycle(period: str) -> str:
+    require(UseCase.READ_INTERNAL)
+    with get_db().reading() as session:
+        summary = cycleview.summary(session, period, today())
+    return render_template("cycles/show.html", c=summary, today=today())
+
+
+cycles_bp.add_url_rule("/cycles/<period>", endpoint="show", view_func=show_cycle, methods=["GET"])

@@ -1,0 +1,221 @@
+"""What every page shares: sign-in, CSRF, the reader's language and dates, the header's inbox count
+and menu, security headers and friendly error pages. `init_app` wires it into the app."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_date, format_datetime
+from flask import Flask, Response, abort, g, render_template, request, session
+from flask_login import LoginManager, UserMixin, current_user
+from flask_wtf.csrf import CSRFError, CSRFProtect
+from sqlalchemy.orm import Session
+from werkzeug.exceptions import HTTPException
+
+from .. import i18n
+from ..db import get_db
+from ..models import User
+from ..services import access, tasks
+from ..services.access import UseCase
+from ..services.errors import Forbidden, NotFound, ServiceError
+
+csrf = CSRFProtect()
+login_manager = LoginManager()
+
+# No inline script or style anywhere: everything comes from /static.
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+SECURITY_HEADERS = {
+    "Content-Security-Policy": CSP,
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+}
+
+
+@dataclass(frozen=True)
+class WebUser(UserMixin):  # type: ignore[misc]
+    """The signed-in person as a page knows it between requests (no ORM object outlives its
+    session); services get the User row through `me(session)`."""
+
+    id: int
+    username: str
+    display_name: str
+    language: str
+
+
+def me(db_session: Session) -> User:
+    """The signed-in user's row in `db_session` (a page's transaction or reading)."""
+    user = db_session.get(User, current_user.id)
+    if user is None or not user.active:
+        abort(403)
+    return user
+
+
+def language() -> str:
+    """The reader's language: the signed-in user's choice, else the visitor's, else Swedish."""
+    if "language" not in g:
+        chosen = current_user.language if current_user.is_authenticated else session.get("language")
+        g.language = i18n.language_or_default(chosen or None)
+    return str(g.language)
+
+
+def t(key: str, **params: Any) -> str:
+    return i18n.text(language(), key, params)
+
+
+def zone() -> ZoneInfo:
+    from flask import current_app
+
+    return ZoneInfo(current_app.config["TIMEZONE"])
+
+
+def long_date(value: date | datetime | None) -> str:
+    """A date in the reader's language, Swedish form by default: 19 juni 2026 (Stockholm time)."""
+    if value is None:
+        return "–"
+    if isinstance(value, datetime):
+        value = value.astimezone(zone()).date()
+    return format_date(value, "d MMMM y", locale=language())
+
+
+def date_time(value: datetime | None) -> str:
+    if value is None:
+        return "–"
+    return format_datetime(value, "d MMMM y HH:mm", tzinfo=zone(), locale=language())
+
+
+def today() -> date:
+    from .. import clock
+
+    return clock.now().astimezone(zone()).date()
+
+
+def may(use_case: UseCase) -> bool:
+    """Whether the signed-in user may carry out `use_case` (the authority decides, cached per request)."""
+    if not current_user.is_authenticated:
+        return False
+    cache: dict[UseCase, bool] = g.setdefault("may", {})
+    if use_case not in cache:
+        with get_db().reading() as db_session:
+            cache[use_case] = access.may(db_session, me(db_session), use_case) is not None
+    return cache[use_case]
+
+
+def require(use_case: UseCase) -> None:
+    """Refuse the page (403 in the layout, saying why) unless the signed-in user may."""
+    if not may(use_case):
+        raise Forbidden(
+            "error.access.use_case",
+            user=current_user.username,
+            use_case={"key": f"access.use_case.{use_case}"},
+        )
+
+
+# The header's menu: endpoint, catalog key, and who sees it (None: everyone signed in). An entry
+# shows only when its blueprint is registered and the authority lets the reader in.
+MENU: list[tuple[str, str, UseCase | None]] = [
+    ("plan.index", "ui.nav.plan", None),
+    ("inbox.index", "ui.nav.inbox", None),
+    ("cycles.index", "ui.nav.cycles", UseCase.READ_INTERNAL),
+    ("steering.index", "ui.nav.steering", UseCase.READ_STEERING_QUEUE),
+    ("audit_log.index", "ui.nav.audit", UseCase.READ_INTERNAL),
+    ("reports.index", "report.index.title", UseCase.READ_INTERNAL),
+    ("admin.index", "ui.nav.admin", UseCase.MANAGE_PEOPLE),
+]
+
+
+def menu() -> list[tuple[str, str]]:
+    from flask import current_app
+
+    return [
+        (endpoint, key)
+        for endpoint, key, use_case in MENU
+        if endpoint in current_app.view_functions and (use_case is None or may(use_case))
+    ]
+
+
+def inbox_count() -> int:
+    if not current_user.is_authenticated:
+        return 0
+    if "inbox_count" not in g:
+        with get_db().reading() as db_session:
+            g.inbox_count = tasks.inbox_count(db_session, me(db_session))
+    return int(g.inbox_count)
+
+
+def _load_user(user_id: str) -> WebUser | None:
+    with get_db().reading() as db_session:
+        user = db_session.get(User, int(user_id)) if user_id.isdigit() else None
+        if user is None or not user.active:
+            return None
+        return WebUser(user.id, user.username, user.display_name, user.language)
+
+
+def _unauthorized() -> Any:
+    if request.blueprint == "api":  # the token API answers 401, never a sign-in page
+        abort(401)
+    from flask import redirect, url_for
+
+    return redirect(url_for("auth.login", next=request.full_path if request.query_string else request.path))
+
+
+def _headers(response: Response) -> Response:
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+    return response
+
+
+def error_page(status: int, message: str | None = None) -> tuple[str, int]:
+    return render_template("errors/error.html", status=status, message=message), status
+
+
+def http_error(exc: HTTPException) -> Any:
+    status = exc.code or 500
+    if status not in (400, 401, 403, 404, 405, 500):
+        return exc
+    return error_page(status)
+
+
+def service_error(exc: ServiceError) -> tuple[str, int]:
+    status = 403 if isinstance(exc, Forbidden) else 404 if isinstance(exc, NotFound) else 409
+    return error_page(status, exc.render(language()))
+
+
+def _csrf_error(exc: CSRFError) -> tuple[str, int]:
+    return error_page(400, t("ui.error.csrf"))
+
+
+def init_app(app: Flask) -> None:
+    """Wire sign-in, CSRF, language, headers and error pages (the API, wired after, answers its
+    own errors as problems and passes the others back here)."""
+    app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
+    app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
+    app.config["SESSION_COOKIE_SECURE"] = app.config.get("SECURE_COOKIES", True)
+    app.config["WTF_CSRF_TIME_LIMIT"] = None  # the token lives as long as the session
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    login_manager.session_protection = "strong"
+    login_manager.user_loader(_load_user)
+    login_manager.unauthorized_handler(_unauthorized)
+    app.after_request(_headers)
+    app.register_error_handler(HTTPException, http_error)
+    app.register_error_handler(ServiceError, service_error)
+    app.register_error_handler(CSRFError, _csrf_error)
+    app.jinja_env.globals.update(
+        t=t,
+        language=language,
+        languages=i18n.LANGUAGES,
+        long_date=long_date,
+        date_time=date_time,
+        may=may,
+        UseCase=UseCase,
+        inbox_count=inbox_count,
+        menu=menu,
+        today=today,
+    )

@@ -1,0 +1,132 @@
+"""A task's form drawn from its JSON Schema on the server, in the reader's language, and the posted
+fields read back into the shape the schema checks. Only the schema's keys are read."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from werkzeug.datastructures import MultiDict
+
+from ..i18n import Message
+
+# Text longer than this gets a text area rather than a one-line field.
+SHORT_TEXT = 300
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    label: str
+    help: str | None
+    kind: str  # radio | textarea | text | date | checkbox | lines
+    required: bool
+    value: Any
+    error: str | None
+    choices: list[tuple[str, str]] = field(default_factory=list)
+    max_length: int | None = None
+    # Required only when another field has one of some values (the cause when yellow or red).
+    when_field: str | None = None
+    when_values: list[str] = field(default_factory=list)
+    when_text: str | None = None
+
+
+def _words(spec: Mapping[str, Any], key: str, language: str) -> Any:
+    if language == "en":
+        return spec.get(f"x-{key}-en", spec.get(key))
+    return spec.get(key)
+
+
+def _kind(spec: Mapping[str, Any]) -> str:
+    if "enum" in spec:
+        return "radio"
+    if spec.get("type") == "boolean":
+        return "checkbox"
+    if spec.get("type") == "array":
+        return "lines"
+    if spec.get("format") == "date":
+        return "date"
+    if int(spec.get("maxLength", 0)) > SHORT_TEXT:
+        return "textarea"
+    return "text"
+
+
+def _conditions(schema: Mapping[str, Any]) -> dict[str, tuple[str, list[str]]]:
+    """Fields the schema requires only under an `if`: field -> (the field it depends on, its values)."""
+    condition, then = schema.get("if"), schema.get("then")
+    if not isinstance(condition, dict) or not isinstance(then, dict):
+        return {}
+    tests = condition.get("properties", {})
+    if len(tests) != 1:
+        return {}
+    ((on, test),) = tests.items()
+    values = test.get("enum") or ([test["const"]] if "const" in test else [])
+    return {name: (on, [str(v) for v in values]) for name in then.get("required", [])}
+
+
+def fields(
+    schema: Mapping[str, Any],
+    language: str,
+    values: Mapping[str, Any],
+    errors: Mapping[str, Message],
+    shown_when: Any = None,
+) -> list[Field]:
+    """The form's fields, labelled in `language`, holding `values`, with `errors` beside them."""
+    required = set(schema.get("required", []))
+    conditional = _conditions(schema)
+    result = []
+    for name, spec in schema.get("properties", {}).items():
+        kind = _kind(spec)
+        labels = _words(spec, "x-enum-labels", language) or {}
+        choices = [(str(v), str(labels.get(v, v))) for v in spec.get("enum", [])]
+        value = values.get(name)
+        if kind == "lines" and isinstance(value, list):
+            value = "\n".join(str(v) for v in value)
+        when_field: str | None = None
+        when_values: list[str] = []
+        when_text: str | None = None
+        if name in conditional:
+            when_field, when_values = conditional[name]
+            on_spec = schema["properties"].get(when_field, {})
+            on_labels = _words(on_spec, "x-enum-labels", language) or {}
+            when_text = shown_when(
+                str(_words(on_spec, "title", language) or when_field),
+                [str(on_labels.get(v, v)) for v in when_values],
+            )
+        error = errors.get(name)
+        result.append(
+            Field(
+                name=name,
+                label=str(_words(spec, "title", language) or name),
+                help=_words(spec, "description", language),
+                kind=kind,
+                required=name in required,
+                value=value,
+                error=error.render(language) if error else None,
+                choices=choices,
+                max_length=spec.get("maxLength"),
+                when_field=when_field,
+                when_values=when_values,
+                when_text=when_text,
+            )
+        )
+    return result
+
+
+def read(schema: Mapping[str, Any], form: MultiDict[str, str]) -> dict[str, Any]:
+    """The posted fields the schema names, typed as it expects; a field left empty is absent."""
+    data: dict[str, Any] = {}
+    for name, spec in schema.get("properties", {}).items():
+        kind = _kind(spec)
+        raw = form.get(name)
+        if kind == "checkbox":
+            if raw is not None:
+                data[name] = raw in ("true", "on", "1")
+        elif kind == "lines":
+            lines = [line.strip() for line in (raw or "").splitlines() if line.strip()]
+            if lines:
+                data[name] = lines
+        elif raw:
+            data[name] = raw.replace("\r\n", "\n")
+    return data

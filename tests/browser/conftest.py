@@ -1,0 +1,77 @@
+"""A live planflow on a seeded SQLite database, served by a real server thread, and Debian's
+chromium driven by Playwright (never a downloaded browser: its path is passed explicitly)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from werkzeug.serving import make_server
+
+from planflow import migrate
+from planflow.app import create_app
+from planflow.db import Database, get_db
+from planflow.services import demo, plans
+from planflow.services.audit import OPERATOR_ACTOR
+from tests.web.conftest import set_passwords
+
+ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+CHROMIUM_MAJOR = 156  # Playwright 1.64.1 drives Chromium 156: keep them matched
+
+
+def chromium_path() -> str | None:
+    return os.environ.get("PLANFLOW_TEST_CHROMIUM") or shutil.which("chromium")
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    path = chromium_path()
+    if not path:
+        pytest.skip(
+            "Debian's chromium is not installed (apt-get install chromium, or set PLANFLOW_TEST_CHROMIUM)"
+        )
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=path, args=["--no-sandbox"])
+        yield browser
+        browser.close()
+
+
+class LiveApp:
+    def __init__(self, url: str, db: Database) -> None:
+        self.url, self.db = url, db
+
+
+@pytest.fixture
+def live(tmp_path: Path) -> Iterator[LiveApp]:
+    """planflow served on a free port from a thread, on a seeded SQLite database."""
+    app = create_app(
+        {
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'planflow.sqlite3'}",
+            "SECRET_KEY": "browser-test",
+            "SECURE_COOKIES": False,  # plain HTTP on 127.0.0.1
+            "SCHEDULER_ENABLED": False,
+        },
+        str(tmp_path),
+    )
+    with app.app_context():
+        db = get_db()
+        migrate.upgrade(db.engine)
+    with db.transaction() as session:
+        plans.load_plan(session, OPERATOR_ACTOR, plans.read_plan_document())
+        demo.create_demo_data(session)
+    set_passwords(db)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield LiveApp(f"http://127.0.0.1:{server.server_port}", db)
+    finally:
+        server.shutdown()
+        thread.join(5)
+        db.dispose()

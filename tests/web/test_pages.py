@@ -1,0 +1,106 @@
+"""Each page shows what its reader needs: an activity's story, a cycle's progress, the steering
+group's queue, the audit trail with its verification and CSV, administration, a process drawing."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable
+
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from planflow.db import Database
+from planflow.models import ProcessInstance
+from tests.services.chain import Chain
+from tests.web.conftest import post
+
+
+def _red_deviation_awaiting_decision(web: Database) -> Chain:
+    chain = Chain(web)
+    chain.start_cycle()
+    chain.report_and_accept("1.1.1", "red", "Ingen budget")
+    chain.do("processledare", "draft_recommendation", {"recommendation": "Skjut upp ett kvartal"}, "1.1.1")
+    chain.do("lead1", "agree_recommendation", {"outcome": "agree"}, "1.1.1")
+    return chain
+
+
+def test_activity_page_tells_its_story(signed_in: Callable[[str], FlaskClient], web: Database) -> None:
+    _red_deviation_awaiting_decision(web)
+    html = signed_in("styrgrupp.nk").get("/activities/1.1.1").get_data(as_text=True)
+    assert "Statushistorik" in html and "Ingen budget" in html and "Skjut upp ett kvartal" in html
+    assert "status.accepted" in html  # its audit events
+    assert signed_in("anna.nilsson").get("/activities/9.9.9").status_code == 404
+
+
+def test_steering_page_lists_the_queue_and_lets_the_chair_record(
+    signed_in: Callable[[str], FlaskClient], web: Database
+) -> None:
+    _red_deviation_awaiting_decision(web)
+    chair = signed_in("ordforande").get("/steering").get_data(as_text=True)
+    assert "1.1.1" in chair and "Registrera styrgruppens beslut" in chair
+    member = signed_in("styrgrupp.nk").get("/steering").get_data(as_text=True)
+    assert "1.1.1" in member and "Ordföranden registrerar" in member
+
+
+def test_cycle_page_shows_progress_and_the_leader_starts_a_cycle(
+    signed_in: Callable[[str], FlaskClient], web: Database
+) -> None:
+    client = signed_in("processledare")
+    bad = post(client, "/cycles", {"period": "2026-Q9", "deadline": "2026-12-15"}, "/cycles")
+    assert bad.status_code == 422 and "2026-Q9" in bad.get_data(as_text=True)
+    started = post(client, "/cycles", {"period": "2026-Q4", "deadline": "2026-12-15"}, "/cycles")
+    assert started.status_code == 302 and started.headers["Location"] == "/cycles/2026-Q4"
+    html = client.get("/cycles/2026-Q4").get_data(as_text=True)
+    assert "Omgången 2026-Q4 är startad." in html and "Ska rapportera" in html
+    assert (
+        post(signed_in("lead1"), "/cycles", {"period": "2027-Q1", "deadline": "2027-03-01"}).status_code
+        == 403
+    )
+
+
+def test_audit_page_verifies_and_exports(signed_in: Callable[[str], FlaskClient], web: Database) -> None:
+    Chain(web).start_cycle()
+    client = signed_in("processledare")
+    html = client.get("/audit?verify=1").get_data(as_text=True)
+    assert "Kedjan är hel" in html
+    html = client.get("/audit?action=cycle.").get_data(as_text=True)
+    assert "cycle.started" in html and "user.added" not in html
+    export = client.get("/audit.csv?actor=processledare")
+    rows = list(csv.reader(io.StringIO(export.get_data(as_text=True))))
+    assert rows[0][0] == "seq" and all(r[2] == "processledare" for r in rows[1:]) and len(rows) > 1
+
+
+def test_admin_names_a_substitute_and_issues_a_token(
+    signed_in: Callable[[str], FlaskClient], web: Database
+) -> None:
+    client = signed_in("admin")
+    assert "Administration" in client.get("/admin").get_data(as_text=True)
+    bad = post(
+        client, "/admin/substitute", {"absent": "lead1", "substitute": "lead2", "starts_on": "x"}, "/admin"
+    )
+    assert bad.status_code == 422 and 'value="lead1"' in bad.get_data(as_text=True)
+    ok = post(
+        client,
+        "/admin/substitute",
+        {"absent": "lead1", "substitute": "lead2", "starts_on": "2026-01-01"},
+        "/admin",
+    )
+    assert ok.status_code == 302
+    token = post(client, "/admin/token", {"username": "anna.nilsson"}, "/admin").get_data(as_text=True)
+    assert "pf_" in token
+    assert signed_in("processledare").get("/admin").status_code == 403
+
+
+def test_process_page_draws_the_diagram_with_marks(
+    signed_in: Callable[[str], FlaskClient], web: Database
+) -> None:
+    chain = _red_deviation_awaiting_decision(web)
+    with web.transaction() as session:
+        instance_id = session.scalar(
+            select(ProcessInstance.id).where(ProcessInstance.process_id == "deviation")
+        )
+    html = signed_in("processledare").get(f"/processes/{instance_id}").get_data(as_text=True)
+    assert "<svg" in html and "Styrgruppens beslut" in html or "pågår nu" in html
+    assert "#fff1c7" in html  # the current step is marked
+    assert chain  # the chain ran

@@ -1,0 +1,110 @@
+"""Every page for every role: allowed, the 403 page, or a redirect to sign-in. The matrix lists the
+app's routes (the token API aside) and fails on one it does not know, so a new page needs a row."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from planflow.db import Database
+from planflow.models import ProcessInstance
+from tests.services.chain import Chain
+from tests.web.conftest import login, post
+
+ROLES = [
+    "anonymous",
+    "anna.nilsson",
+    "lead1",
+    "processledare",
+    "ordforande",
+    "styrgrupp.nk",
+    "kommunstyrelsen",
+    "naringslivsradet",
+    "admin",
+]
+EVERYONE = set(ROLES) - {"anonymous"}
+MUNICIPAL = EVERYONE - {"naringslivsradet"}
+STEERING = {"processledare", "ordforande", "styrgrupp.nk", "kommunstyrelsen", "admin"}
+
+# rule -> (method, url template, who is allowed); everyone else signed in gets the 403 page.
+MATRIX: dict[str, tuple[str, str, set[str]]] = {
+    "/": ("GET", "/", EVERYONE),
+    "/inbox": ("GET", "/inbox", EVERYONE),
+    "/tasks/<task_id>": ("GET", "/tasks/{task}", {"anna.nilsson"}),
+    "/activities/<code>": ("GET", "/activities/1.1.1", MUNICIPAL),
+    "/cycles": ("GET", "/cycles", MUNICIPAL),
+    "/cycles/<period>": ("GET", "/cycles/2026-Q4", MUNICIPAL),
+    "/processes/<int:instance_id>": ("GET", "/processes/{instance}", MUNICIPAL),
+    "/steering": ("GET", "/steering", STEERING),
+    "/audit": ("GET", "/audit", MUNICIPAL),
+    "/audit.csv": ("GET", "/audit.csv", MUNICIPAL),
+    "/admin": ("GET", "/admin", {"admin"}),
+    "/admin/<action>": ("POST", "/admin/revoke_tokens", {"admin"}),
+    "/reports/": ("GET", "/reports/", MUNICIPAL),
+    "/reports/steering/<period>": ("GET", "/reports/steering/2026-Q4", MUNICIPAL),
+    "/reports/annual/<int:year>": ("GET", "/reports/annual/2026", MUNICIPAL),
+    "/reports/files/<kind>/<subject>.<fmt>": ("GET", "/reports/files/steering/2026-Q4.html", MUNICIPAL),
+}
+# Routes whose answer does not depend on a role (sign-in itself) or that act on a task, checked by
+# the tests of the inbox and the task form.
+OUTSIDE = {
+    "/login",
+    "/logout",
+    "/language",
+    "/static/<path:filename>",
+    "/tasks/<task_id>/claim",
+    "/tasks/<task_id>/unclaim",
+    "/calendar/<secret>.ics",  # authenticated by its secret: tests/test_calendar*.py
+    "/reports/issued/<int:report_id>.<fmt>",  # an issued report: tests/reports
+}
+POST_ONLY = {"/cycles": ("POST", "/cycles", {"processledare", "admin"})}
+
+
+def test_the_matrix_knows_every_page(app: Flask) -> None:
+    rules = {rule.rule for rule in app.url_map.iter_rules() if not rule.endpoint.startswith("api.")}
+    assert rules - set(MATRIX) - OUTSIDE == set(), "a page without a row in the role matrix"
+    assert set(MATRIX) - rules == set()
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_role_matrix(app: Flask, web: Database, role: str) -> None:
+    chain = Chain(web)
+    chain.start_cycle()
+    task = chain.task("anna.nilsson", "report_status", "1.1.1")
+    with web.transaction() as session:
+        instance = session.scalar(select(ProcessInstance.id).order_by(ProcessInstance.id).limit(1))
+    client = app.test_client()
+    if role != "anonymous":
+        assert login(client, role).status_code == 302
+    cases = [*MATRIX.values(), *POST_ONLY.values()]
+    for method, template, allowed in cases:
+        url = template.format(task=task.id, instance=instance)
+        if method == "GET":
+            response = client.get(url)
+        else:
+            data = {"username": "nobody"} if "admin" in url else {"period": "", "deadline": ""}
+            response = post(client, url, data, "/inbox") if role != "anonymous" else client.post(url)
+        if role == "anonymous":
+            expected = "login" if method == "GET" else "refused"
+            if expected == "login":
+                assert response.status_code == 302 and response.headers["Location"].startswith("/login"), url
+            else:
+                assert response.status_code in (302, 400), url
+        elif role in allowed:
+            assert response.status_code in (200, 302, 422), (role, url, response.status_code)
+        else:
+            assert response.status_code == 403, (role, url, response.status_code)
+            assert "Du har inte behörighet" in response.get_data(as_text=True)
+
+
+def test_signed_in_pages_show_only_the_menu_the_reader_may_use(
+    signed_in: Callable[[str], FlaskClient],
+) -> None:
+    owner = signed_in("anna.nilsson").get("/inbox").get_data(as_text=True)
+    assert 'href="/admin"' not in owner and 'href="/steering"' not in owner
+    admin = signed_in("admin").get("/inbox").get_data(as_text=True)
+    assert 'href="/admin"' in admin
