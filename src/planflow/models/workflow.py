@@ -78,7 +78,8 @@ class OpenTask(Base):
     lane: Mapped[str] = mapped_column(String(32))  # the role that works in the task's lane
     cycle_id: Mapped[int | None] = mapped_column(ForeignKey("reporting_cycle.id"))
     focus_area_id: Mapped[int | None] = mapped_column(ForeignKey("focus_area.id"))
-    activity_id: Mapped[int | None] = mapped_column(ForeignKey("activity.id"))
+    # Indexed: the plan page asks, activity by activity, whether any of its tasks is overdue.
+    activity_id: Mapped[int | None] = mapped_column(ForeignKey("activity.id"), index=True)
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"), index=True)
     # Whether assignee_id was claimed from a group task (and so may be unclaimed).
     claimed: Mapped[bool] = mapped_column(default=False)
