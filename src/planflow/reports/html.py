@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
@@ -11,6 +12,9 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from .. import i18n, resources
 from ..services.reports import AnnualReportContent, Content, Issue
 from . import FORMATS, charts, title, when
+
+# The one stylesheet of reports: pages link it, a downloaded document carries it inline.
+REPORT_CSS = Path(__file__).resolve().parents[1] / "static" / "reports.css"
 
 
 @cache
@@ -53,4 +57,5 @@ def render(content: Content, language: str, issue: Issue | None = None) -> bytes
         return i18n.text(language, key, params)
 
     template = _environment().get_template("reports/document.html")
-    return template.render(t=t, **context(content, language, issue)).encode("utf-8")
+    css = REPORT_CSS.read_text(encoding="utf-8")
+    return template.render(t=t, report_css=css, **context(content, language, issue)).encode("utf-8")

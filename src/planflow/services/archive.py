@@ -38,7 +38,7 @@ from ..models import (
     User,
 )
 from . import checkpoints, plans
-from .audit import GENESIS, event_hash
+from .audit import GENESIS, event_fields, event_hash
 
 FORMAT = "planflow archive v1"
 MANIFEST = "manifest.json"
@@ -97,20 +97,7 @@ def _json(data: Any) -> bytes:
 
 
 def event_data(event: AuditEvent) -> dict[str, Any]:
-    return {
-        "seq": event.seq,
-        "occurred_at": event.occurred_at.isoformat(),
-        "actor": event.actor,
-        "on_behalf_of": event.on_behalf_of,
-        "role": event.role,
-        "action": event.action,
-        "subject_type": event.subject_type,
-        "subject_id": event.subject_id,
-        "data": event.data,
-        "reason": event.reason,
-        "prev_hash": event.prev_hash,
-        "hash": event.hash,
-    }
+    return {**event_fields(event), "hash": event.hash}
 
 
 def export_archive(session: Session, public_key: PublicKey) -> dict[str, bytes]:

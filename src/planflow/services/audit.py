@@ -59,8 +59,9 @@ def _plain(data: dict[str, Any] | None) -> dict[str, Any]:
     return result
 
 
-def event_hash(event: AuditEvent) -> str:
-    body = {
+def event_fields(event: AuditEvent) -> dict[str, Any]:
+    """An event as plain data: every field its hash covers (the archive writes these too)."""
+    return {
         "seq": event.seq,
         "occurred_at": event.occurred_at.isoformat(),
         "actor": event.actor,
@@ -73,7 +74,10 @@ def event_hash(event: AuditEvent) -> str:
         "reason": event.reason,
         "prev_hash": event.prev_hash,
     }
-    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def event_hash(event: AuditEvent) -> str:
+    canonical = json.dumps(event_fields(event), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
