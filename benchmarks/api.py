@@ -32,7 +32,7 @@ import sqlalchemy as sa
 from planflow import clock, migrate
 from planflow.db import Database
 from planflow.models import OpenTask, ProcessInstance
-from planflow.services import cycles, demo, people, plans
+from planflow.services import access, cycles, demo, people, plans, tasks
 from planflow.services.audit import OPERATOR_ACTOR, Actor
 
 POSTGRES = os.environ.get("PLANFLOW_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -75,7 +75,9 @@ def prepare(url: str) -> tuple[Database, dict[str, str]]:
             u["username"]: people.issue_token(s, OPERATOR_ACTOR, u["username"]) for u in people.list_users(s)
         }
         leader = Actor(people.get_user(s, "processledare"))
-        cycles.start_cycle(s, leader, f"{date.today().year + 1}-Q1", date.today() + timedelta(days=90))
+        period, deadline = f"{date.today().year + 1}-Q1", date.today() + timedelta(days=90)
+        cycle = cycles.start_cycle(s, leader, period, deadline)
+    cycles.open_all(db.transaction, cycle.id)  # here, not by the server's scheduler: no race
     return db, tokens
 
 
@@ -145,6 +147,57 @@ def bulk_open_tasks(db: Database, count: int) -> None:
         ]
         for start in range(0, count, 5000):
             s.execute(sa.insert(OpenTask), rows[start : start + 5000])
+    if db.engine.dialect.name == "postgresql":  # what autovacuum does within a minute of such a load
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
+            c.execute(sa.text("ANALYZE open_task"))
+
+
+def sorted_inbox_baseline(session: sa.orm.Session, user: Any, limit: int) -> list[Any]:
+    """The inbox's first page as read before migration 0010, kept here as the baseline: the
+    authority's condition as one OR, and the whole inbox sorted (due date, nulls last)."""
+    condition = access.task_condition(session, access.represented(session, user))
+    query = (
+        sa.select(OpenTask)
+        .where(condition)
+        .order_by(OpenTask.due_on.is_(None), OpenTask.due_on, OpenTask.created_at, OpenTask.id)
+        .limit(limit + 1)
+    )
+    return list(session.scalars(query))
+
+
+WHAT = {
+    "baseline": "baseline: one OR condition, the whole inbox sorted (the query before 0010)",
+    "now": "tasks.inbox_page: an ordered walk per branch",
+}
+
+
+def inbox_side_by_side(label: str, db: Database, calls: int) -> list[str]:
+    """In process, no HTTP: the first page of 50 for the process leader (every task in the lane)
+    and an owner (7 among them), the baseline query and today's, alternating call by call."""
+    lines = []
+    for username in ("processledare", "anna.nilsson"):
+        series: dict[str, list[float]] = {"baseline": [], "now": []}
+        with db.reading() as s:
+            user = people.get_user(s, username)
+            assert [t.id for t in sorted_inbox_baseline(s, user, 50)][:50] == [
+                t.id for t in tasks.inbox_page(s, user, limit=50).items
+            ]
+            readers: dict[str, Any] = {
+                "baseline": lambda s, user: sorted_inbox_baseline(s, user, 50),
+                "now": lambda s, user: tasks.inbox_page(s, user, limit=50),
+            }
+            for n in range(calls + 10):
+                for name, read in readers.items():
+                    start = time.perf_counter()
+                    read(s, user)
+                    if n >= 10:
+                        series[name].append((time.perf_counter() - start) * 1000)
+        for name, times in series.items():
+            n, median, p95 = stats(times)
+            lines.append(
+                f"| {label} | in process, {username}: {WHAT[name]} | {n} | {median:.2f} | {p95:.2f} |"
+            )
+    return lines
 
 
 def stats(times: list[float]) -> tuple[int, float, float]:
@@ -175,6 +228,7 @@ def run_backend(label: str, url: str, folder: Path, inbox_rows: int, inbox_calls
             f"| {label} | GET /inbox, {inbox_rows:,} open tasks the user may act on, first page of 50 "
             f"| {n} | {median:.2f} | **{p95:.2f}** |"
         )
+        lines += inbox_side_by_side(label, db, inbox_calls)
         return lines
     finally:
         server.terminate()

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from apscheduler.schedulers.background import BackgroundScheduler
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from sqlalchemy import select
 
 from planflow import clock
 from planflow.audit_keys import SigningKey
@@ -102,3 +103,25 @@ def test_checkpoint_job_anchors_the_chain_once_per_head(db: Database) -> None:
     assert run_job(ctx, "audit_checkpoint").summary == {"anchored_through": 1}
     with db.reading() as session:
         assert [c["seq"] for c in checkpoints.list_checkpoints(session)] == [1]
+
+
+def test_forget_job_drops_idempotency_keys_after_a_week_in_batches(seeded: Database) -> None:
+    from planflow.models import IdempotencyKey
+    from planflow.services import people, tasks
+
+    clock.set_now(datetime(2026, 11, 2, 9, 0, tzinfo=UTC))
+    chain = Chain(seeded)
+    chain.start_cycle()
+    done = []
+    for n, day in enumerate((1, 2, 9)):  # two keys older than a week on the 10th, one not
+        clock.set_now(datetime(2026, 11, day, 9, 0, tzinfo=UTC))
+        task = [t for t in chain.inbox("anna.nilsson") if t.name == "report_status"][n]
+        with seeded.transaction() as session:
+            user = people.get_user(session, "anna.nilsson")
+            done.append(tasks.complete_once(session, user, task.id, {"status": "green"}, f"key-{n}"))
+    clock.set_now(datetime(2026, 11, 10, 9, 0, tzinfo=UTC))
+    assert run_job(_context(seeded), "forget").summary == {"idempotency_keys_forgotten": 2}
+    assert run_job(_context(seeded), "forget").outcome == "nothing"
+    with seeded.reading() as session:
+        assert session.scalars(select(IdempotencyKey.key)).all() == ["key-2"]
+    assert tasks.forget_idempotency_keys(seeded.transaction, datetime(2026, 12, 1, tzinfo=UTC), batch=1) == 1

@@ -3,8 +3,10 @@ was typed kept, back to the inbox with a confirmation, a task done by someone el
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
+import pytest
 from flask.testing import FlaskClient
 
 from planflow.db import Database
@@ -85,3 +87,33 @@ def test_the_english_form_uses_the_schemas_english_words(
     task = chain.task("anna.nilsson", "report_status", "1.1.1")
     html = client.get(f"/tasks/{task.id}").get_data(as_text=True)
     assert "Cause of the deviation" in html and "Yellow" in html and "(required)" in html
+
+
+def test_a_full_inbox_comes_in_pages_and_the_header_stops_counting(
+    signed_in: Callable[[str], FlaskClient], web: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from planflow.services import tasks
+    from planflow.web import inbox
+
+    Chain(web).start_cycle()
+    monkeypatch.setattr(inbox, "PAGE_SIZE", 3)
+    monkeypatch.setattr(tasks, "INBOX_COUNT_CAP", 5)
+    client = signed_in("anna.nilsson")  # seven reports to make
+    first = client.get("/inbox").get_data(as_text=True)
+    assert '<span class="count" aria-label="4+ uppgifter">4+</span>' in first
+    links = re.findall(r'href="/inbox\?after=([^"]+)" rel="next"', first)
+    assert len(links) == 1 and "Till början av inkorgen" not in first
+    seen = re.findall(r'href="/tasks/([^"]+)"', first)
+    after = links[0]
+    while after:
+        page = client.get(f"/inbox?after={after}").get_data(as_text=True)
+        assert "Till början av inkorgen" in page
+        seen += re.findall(r'href="/tasks/([^"]+)"', page)
+        found = re.findall(r'href="/inbox\?after=([^"]+)" rel="next"', page)
+        after = found[0] if found else None
+    with web.reading() as session:
+        from planflow.services import people
+
+        expected = [t.id for t in tasks.inbox(session, people.get_user(session, "anna.nilsson"))]
+    assert len(expected) == 7 and sorted(seen) == sorted(expected) and len(seen) == len(set(seen))
+    assert client.get("/inbox?after=not-a-cursor").status_code == 400

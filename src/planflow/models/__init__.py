@@ -27,7 +27,7 @@ from .reporting import (
     SteeringMeeting,
 )
 from .scheduling import JobMark, JobRun, SharedClock
-from .workflow import InstanceState, OpenTask, PendingTimer, ProcessInstance, ProcessSpec
+from .workflow import NEVER_DUE, InstanceState, OpenTask, PendingTimer, ProcessInstance, ProcessSpec
 
 __all__ = [
     "JobMark",
@@ -47,6 +47,7 @@ __all__ = [
     "IssuedReportFile",
     "LoginFailure",
     "Notice",
+    "NEVER_DUE",
     "OpenTask",
     "PendingTimer",
     "ProcessInstance",

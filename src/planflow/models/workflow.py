@@ -7,7 +7,7 @@ import enum
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text
+from sqlalchemy import JSON, Computed, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, enum_column
@@ -63,6 +63,9 @@ class ProcessInstance(Base):
     )
 
 
+NEVER_DUE = date(9999, 12, 31)  # an undated task's place in the inbox: after every dated one
+
+
 class OpenTask(Base):
     """A READY human task of an instance: who may take it and when it is due."""
 
@@ -84,6 +87,11 @@ class OpenTask(Base):
     # Whether assignee_id was claimed from a group task (and so may be unclaimed).
     claimed: Mapped[bool] = mapped_column(default=False)
     due_on: Mapped[date | None]
+    # The inbox's order: soonest due first, undated last. Derived by the database from due_on, so
+    # no writer can forget it, and never null, so one index serves the order (see INBOX_ORDER).
+    due_key: Mapped[date] = mapped_column(
+        Computed(f"coalesce(due_on, '{NEVER_DUE.isoformat()}')", persisted=True)
+    )
     # Fields saved before completion (a steering meeting's minutes, filled in by any member).
     draft: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_at: Mapped[datetime]
@@ -91,7 +99,10 @@ class OpenTask(Base):
     assignee: Mapped[User | None] = relationship()
 
     __table_args__ = (
-        Index("ix_open_task_lane_scope", "lane", "focus_area_id"),
+        # One ordered walk per branch of the authority's condition (services.tasks): a lane, or a
+        # lead's lane in one focus area, read in the inbox's order and stopped after a page.
+        Index("ix_open_task_inbox", "lane", "due_key", "created_at", "id"),
+        Index("ix_open_task_inbox_scoped", "lane", "focus_area_id", "due_key", "created_at", "id"),
         # Reminders and overdue escalations read the tasks due in a window of days, and only those.
         Index("ix_open_task_due_on", "due_on"),
     )

@@ -8,7 +8,7 @@ import os
 import socket
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -18,11 +18,12 @@ from .. import clock
 from ..audit_keys import SigningKey
 from ..db import Database
 from ..models import Deviation
-from ..services import cadence, checkpoints, clockshift, jobruns, mailer, notices, reminders, timers
+from ..services import cadence, checkpoints, clockshift, jobruns, mailer, notices, reminders, tasks, timers
 from .locks import job_lock
 from .settings import Schedule
 
 log = logging.getLogger(__name__)
+IDEMPOTENCY_DAYS = 7  # how long a completion's Idempotency-Key answers a retry
 
 
 @dataclass
@@ -102,6 +103,13 @@ def audit_checkpoint(ctx: Context, now: datetime) -> dict[str, Any]:
     return {"anchored_through": seq}
 
 
+def forget(ctx: Context, now: datetime) -> dict[str, Any]:
+    """Forget idempotency keys older than IDEMPOTENCY_DAYS: a retry comes minutes after a lost
+    response, and the keys would otherwise grow with every completion made through the API."""
+    before = now - timedelta(days=IDEMPOTENCY_DAYS)
+    return {"idempotency_keys_forgotten": tasks.forget_idempotency_keys(ctx.database.transaction, before)}
+
+
 # In the order `tick` runs them: cycles open before reminders are counted, mail goes last.
 JOBS: dict[str, Callable[[Context, datetime], dict[str, Any]]] = {
     "open_cycles": open_cycles,
@@ -111,6 +119,7 @@ JOBS: dict[str, Callable[[Context, datetime], dict[str, Any]]] = {
     "digest": digest,
     "deliver_mail": deliver_mail,
     "audit_checkpoint": audit_checkpoint,
+    "forget": forget,
 }
 # Jobs that several schedulers may run at once: their items are claimed one by one (a lease).
 PARALLEL = {"deliver_mail"}

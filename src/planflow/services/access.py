@@ -20,7 +20,7 @@ import enum
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import and_, exists, false, or_, select
+from sqlalchemy import and_, false, or_, select
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -40,6 +40,9 @@ LANES: dict[str, tuple[Role, ...]] = {
     "board": (Role.BOARD,),
 }
 SCOPED_LANES = {"focus_area_lead"}
+# The owner's activities, under an alias so that a query joining Activity for its own columns (the
+# inbox) does not correlate the subquery with it. Made once: an alias costs a copy of every column.
+_OWNED = aliased(Activity, name="owned_activity")
 
 
 class UseCase(enum.StrEnum):
@@ -131,17 +134,17 @@ def _grants(session: Session, people: Sequence[User]) -> list[Grant]:
     return [Grant(user_id, role, focus_area_id) for user_id, role, focus_area_id in rows]
 
 
-def task_condition(session: Session, people: Sequence[User]) -> ColumnElement[bool]:
-    """The open tasks that one of `people` may act on, as one SQL condition over OpenTask: the
-    lane's right held now, and the task unassigned or assigned to that same person."""
+def task_branches(session: Session, people: Sequence[User]) -> list[ColumnElement[bool]]:
+    """The open tasks that one of `people` may act on, as SQL conditions over OpenTask whose OR is
+    the rule (`task_condition`): for each person, each lane whose right the person holds now (a
+    lead's lane once per focus area), with the task unassigned or assigned to that same person.
+    Each branch is one equality on an index, so the inbox can read it in order (services.tasks)."""
     grants = _grants(session, people)
     branches: list[ColumnElement[bool]] = []
     for person in people:
         mine = or_(OpenTask.assignee_id.is_(None), OpenTask.assignee_id == person.id)
         roles = [g for g in grants if g.person_id == person.id]
-        # An alias, so that an inbox query joining Activity for its columns does not swallow it.
-        owned = aliased(Activity)
-        owns = exists().where(owned.id == OpenTask.activity_id, owned.owner_id == person.id)
+        owns = OpenTask.activity_id.in_(select(_OWNED.id).where(_OWNED.owner_id == person.id))
         rights: list[ColumnElement[bool]] = [and_(OpenTask.lane == "activity_owner", owns)]
         for lane, lane_roles in LANES.items():
             held = [g for g in roles if g.role in lane_roles]
@@ -149,11 +152,17 @@ def task_condition(session: Session, people: Sequence[User]) -> ColumnElement[bo
                 continue
             if lane in SCOPED_LANES:
                 areas = sorted({g.focus_area_id for g in held if g.focus_area_id is not None})
-                if areas:
-                    rights.append(and_(OpenTask.lane == lane, OpenTask.focus_area_id.in_(areas)))
+                rights.extend(and_(OpenTask.lane == lane, OpenTask.focus_area_id == area) for area in areas)
             else:
                 rights.append(OpenTask.lane == lane)
-        branches.append(and_(mine, or_(*rights)))
+        branches.extend(and_(right, mine) for right in rights)
+    return branches
+
+
+def task_condition(session: Session, people: Sequence[User]) -> ColumnElement[bool]:
+    """The open tasks that one of `people` may act on, as one SQL condition over OpenTask: the
+    lane's right held now, and the task unassigned or assigned to that same person."""
+    branches = task_branches(session, people)
     return or_(*branches) if branches else false()
 
 

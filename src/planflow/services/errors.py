@@ -21,7 +21,10 @@ def quote(value: object) -> str:
 
 
 class ServiceError(Exception):
-    """A request that cannot be carried out. `code` is the catalog key of what to say."""
+    """A request that cannot be carried out. `code` is the catalog key of what to say; `status` is
+    the HTTP status every web entry point (pages and API alike) answers it with."""
+
+    status = 409  # refused by the state of things
 
     def __init__(self, code: str, /, fields: Mapping[str, Message] | None = None, **params: Any) -> None:
         self.message = Message(code, params)
@@ -53,13 +56,17 @@ class ServiceError(Exception):
 class InvalidInput(ServiceError):
     """Bad input: nothing was changed; `fields` says what is wrong with which field."""
 
+    status = 400
+
 
 class NotFound(ServiceError):
-    pass
+    status = 404
 
 
 class Forbidden(ServiceError):
     """The person may not do this; the message names what was refused and why."""
+
+    status = 403
 
 
 class Conflict(ServiceError):

@@ -7,20 +7,23 @@ import base64
 import binascii
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import delete, func, literal, or_, select, tuple_, union
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.selectable import Subquery
 
 from .. import clock
 from ..engine import FormError
 from ..i18n import Message, text
 from ..models import (
+    NEVER_DUE,
     Activity,
     FocusArea,
     IdempotencyKey,
@@ -35,6 +38,9 @@ from .audit import Actor
 from .errors import Conflict, InvalidInput, NotFound, quote
 
 INBOX_LIMIT = 500
+INBOX_COUNT_CAP = 1000
+# The inbox's order, which the indexes ix_open_task_inbox* serve: soonest due, undated last, oldest.
+INBOX_ORDER = (OpenTask.due_key, OpenTask.created_at, OpenTask.id)
 
 
 @dataclass(frozen=True)
@@ -79,41 +85,76 @@ def inbox_page(
     cursor: str | None = None,
     limit: int = 50,
 ) -> InboxPage:
-    """A page of the inbox (same order and same authority as `inbox`), filtered by lane (`role`),
-    period, being overdue, and `q` in the activity's code or title or the task's title in
-    `language`; `next_cursor` continues after its last task."""
-    query = _task_rows().where(access.task_condition(session, access.represented(session, user)))
-    today = clock.now().date()
+    """A page of the open tasks `user` may act on now (its own, its group's, those of people it
+    substitutes for), soonest due first, filtered by lane (`role`), period, being overdue, and `q`
+    in the activity's code or title or the task's title in `language`; `next_cursor` continues
+    after its last task. No workflow is deserialized."""
+    filters: list[ColumnElement[bool]] = []
     if role is not None:
-        query = query.where(OpenTask.lane == role)
+        filters.append(OpenTask.lane == role)
     if period is not None:
-        query = query.where(ReportingCycle.period == period)
+        filters.append(
+            OpenTask.cycle_id.in_(select(ReportingCycle.id).where(ReportingCycle.period == period))
+        )
     if overdue is not None:
-        late = OpenTask.due_on < today
-        query = query.where(late if overdue else or_(OpenTask.due_on.is_(None), OpenTask.due_on >= today))
+        today = clock.now().date()
+        filters.append(OpenTask.due_key < today if overdue else OpenTask.due_key >= today)
     if q:
         needle = q.casefold()
         titled = [
             n for n in instances.library().forms.forms if needle in text(language, f"task.{n}").casefold()
         ]
         pattern = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        query = query.where(
-            or_(
-                Activity.code.ilike(pattern, escape="\\"),
-                Activity.title.ilike(pattern, escape="\\"),
-                OpenTask.name.in_(titled),
-            )
+        named = select(Activity.id).where(
+            or_(Activity.code.ilike(pattern, escape="\\"), Activity.title.ilike(pattern, escape="\\"))
         )
+        filters.append(or_(OpenTask.activity_id.in_(named), OpenTask.name.in_(titled)))
     if cursor is not None:
-        query = query.where(_after(cursor))
-    rows = session.execute(query.limit(limit + 1)).all()
+        filters.append(_after(cursor))
+    page = _first_keys(session, user, filters, limit + 1)
+    if page is None:
+        return InboxPage([], None)
+    query = _task_rows().join(page, page.c.id == OpenTask.id).order_by(*INBOX_ORDER).limit(limit + 1)
+    rows = session.execute(query).all()
     views = _views(rows[:limit])
     last = rows[limit - 1][0] if len(rows) > limit else None
     return InboxPage(views, _cursor(last) if last is not None else None)
 
 
+def inbox(session: Session, user: User, limit: int = INBOX_LIMIT) -> list[TaskView]:
+    """The first `limit` tasks of `user`'s inbox, in its order."""
+    return inbox_page(session, user, limit=limit).items
+
+
+def inbox_count(session: Session, user: User) -> int:
+    """How many open tasks `user` may act on now, counted up to INBOX_COUNT_CAP (a header shows
+    "999+" beyond it): the count on every page stays a bounded read however full the inbox."""
+    keys = _first_keys(session, user, [], INBOX_COUNT_CAP)
+    if keys is None:
+        return 0
+    return min(session.scalar(select(func.count()).select_from(keys)) or 0, INBOX_COUNT_CAP)
+
+
+def _first_keys(
+    session: Session, user: User, filters: list[ColumnElement[bool]], limit: int
+) -> Subquery | None:
+    """The order keys of the first `limit` tasks `user` may act on that pass `filters`: each branch
+    of the authority's condition read in order along its own index and cut at `limit`, then
+    merged (a task two branches reach counts once). The database never sorts a whole inbox."""
+    branches = access.task_branches(session, access.represented(session, user))
+    if not branches:
+        return None
+    walks = [
+        select(*INBOX_ORDER).where(branch, *filters).order_by(*INBOX_ORDER).limit(limit).subquery()
+        for branch in branches
+    ]
+    if len(walks) == 1:
+        return walks[0]
+    return union(*(select(*walk.c) for walk in walks)).subquery("inbox_keys")
+
+
 def _cursor(task: OpenTask) -> str:
-    key = [task.due_on.isoformat() if task.due_on else None, task.created_at.isoformat(), task.id]
+    key = [task.due_key.isoformat(), task.created_at.isoformat(), task.id]
     return base64.urlsafe_b64encode(json.dumps(key).encode()).decode().rstrip("=")
 
 
@@ -122,22 +163,17 @@ def _after(cursor: str) -> ColumnElement[bool]:
     try:
         raw = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
         due_text, created_text, task_id = raw
-        due = date.fromisoformat(due_text) if due_text is not None else None
+        due = date.fromisoformat(due_text) if due_text is not None else NEVER_DUE
         created = datetime.fromisoformat(created_text)
         if not isinstance(task_id, str) or created.tzinfo is None:
             raise ValueError(task_id)
     except (ValueError, TypeError, binascii.Error, RecursionError):
         raise InvalidInput("error.input.invalid", fields={"cursor": Message("form.cursor")}) from None
-    later = or_(
-        OpenTask.created_at > created,
-        and_(OpenTask.created_at == created, OpenTask.id > task_id),
-    )
-    if due is None:
-        return and_(OpenTask.due_on.is_(None), later)
-    return or_(
-        OpenTask.due_on.is_(None),
-        OpenTask.due_on > due,
-        and_(OpenTask.due_on == due, later),
+    return tuple_(*INBOX_ORDER) > tuple_(
+        *(
+            literal(value, column.type)
+            for value, column in zip((due, created, task_id), INBOX_ORDER, strict=True)
+        )
     )
 
 
@@ -150,15 +186,7 @@ def _task_rows() -> Any:  # a Select of (OpenTask, code, title, area, period, as
         .outerjoin(FocusArea, FocusArea.id == OpenTask.focus_area_id)
         .outerjoin(ReportingCycle, ReportingCycle.id == OpenTask.cycle_id)
         .outerjoin(User, User.id == OpenTask.assignee_id)
-        .order_by(OpenTask.due_on.is_(None), OpenTask.due_on, OpenTask.created_at, OpenTask.id)
     )
-
-
-def inbox(session: Session, user: User, limit: int = INBOX_LIMIT) -> list[TaskView]:
-    """The open tasks `user` may act on now (its own, its group's, those of people it substitutes
-    for), soonest due first. One query over the projection; no workflow is deserialized."""
-    query = _task_rows().where(access.task_condition(session, access.represented(session, user)))
-    return _views(session.execute(query.limit(limit)).all())
 
 
 def _views(rows: Sequence[Any]) -> list[TaskView]:
@@ -179,12 +207,6 @@ def _views(rows: Sequence[Any]) -> list[TaskView]:
         )
         for task, code, title, area, period, assignee in rows
     ]
-
-
-def inbox_count(session: Session, user: User) -> int:
-    """How many open tasks `user` may act on now (the header's count): the inbox's condition."""
-    condition = access.task_condition(session, access.represented(session, user))
-    return session.scalar(select(func.count()).select_from(OpenTask).where(condition)) or 0
 
 
 def _open_task(session: Session, task_id: str) -> OpenTask:
@@ -270,6 +292,25 @@ def _remembered(session: Session, user: User, key: str, fingerprint: str) -> dic
             "error.task.idempotency_reused", fields={"Idempotency-Key": Message("form.idempotency_key_used")}
         )
     return dict(stored.response)
+
+
+def forget_idempotency_keys(
+    transaction: Callable[[], AbstractContextManager[Session]], before: datetime, batch: int = 1000
+) -> int:
+    """Delete the idempotency keys made before `before`, `batch` at a time, each batch its own
+    short transaction (a retry is a client's answer to a lost response, minutes later, never a
+    week). Returns how many were deleted."""
+    deleted = 0
+    while True:
+        with transaction() as session:
+            ids = session.scalars(
+                select(IdempotencyKey.id).where(IdempotencyKey.created_at < before).limit(batch)
+            ).all()
+            if ids:
+                session.execute(delete(IdempotencyKey).where(IdempotencyKey.id.in_(ids)))
+        deleted += len(ids)
+        if len(ids) < batch:
+            return deleted
 
 
 def save_draft(session: Session, user: User, task_id: str, data: Any) -> None:

@@ -19,13 +19,18 @@ from .site import language, me, t, today
 bp = Blueprint("inbox", __name__)
 
 
+PAGE_SIZE = 100  # tasks a page: the rest follow a link, so a full inbox stays a quick page
+
+
 @bp.get("/inbox")
 @login_required
 def index() -> str:
+    after = request.args.get("after")
     with get_db().reading() as session:
         user = me(session)
-        rows = tasks.inbox(session, user)
+        page = tasks.inbox_page(session, user, language=language(), cursor=after, limit=PAGE_SIZE)
         news = notices.for_user(session, user, limit=5)
+    rows = page.items
     mine = [r for r in rows if r.lane == "activity_owner" or r.assignee is not None]
     queue = [r for r in rows if r not in mine]
 
@@ -38,6 +43,8 @@ def index() -> str:
         mine=grouped(mine),
         queue=grouped(queue),
         count=len(rows),
+        next_cursor=page.next_cursor,
+        later_page=after is not None,
         notices=news,
         today=today(),
         me=current_user.username,

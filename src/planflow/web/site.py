@@ -20,7 +20,7 @@ from ..db import get_db
 from ..models import User
 from ..services import access, tasks
 from ..services.access import UseCase
-from ..services.errors import Forbidden, NotFound, ServiceError
+from ..services.errors import Forbidden, ServiceError
 
 csrf = CSRFProtect()
 login_manager = LoginManager()
@@ -140,13 +140,15 @@ def menu() -> list[tuple[str, str]]:
     ]
 
 
-def inbox_count() -> int:
+def inbox_count() -> str:
+    """The header's count of tasks: exact below tasks.INBOX_COUNT_CAP, then "999+"."""
     if not current_user.is_authenticated:
-        return 0
+        return "0"
     if "inbox_count" not in g:
         with get_db().reading() as db_session:
             g.inbox_count = tasks.inbox_count(db_session, me(db_session))
-    return int(g.inbox_count)
+    count = int(g.inbox_count)
+    return str(count) if count < tasks.INBOX_COUNT_CAP else f"{tasks.INBOX_COUNT_CAP - 1}+"
 
 
 def _load_user(user_id: str) -> WebUser | None:
@@ -183,8 +185,7 @@ def http_error(exc: HTTPException) -> Any:
 
 
 def service_error(exc: ServiceError) -> tuple[str, int]:
-    status = 403 if isinstance(exc, Forbidden) else 404 if isinstance(exc, NotFound) else 409
-    return error_page(status, exc.render(language()))
+    return error_page(exc.status, exc.render(language()))
 
 
 def _csrf_error(exc: CSRFError) -> tuple[str, int]:

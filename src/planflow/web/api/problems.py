@@ -14,18 +14,12 @@ from flask import Flask, Response, g, json, request
 from werkzeug.exceptions import HTTPException
 
 from ...i18n import DEFAULT_LANGUAGE, LANGUAGES, Message
-from ...services.errors import Conflict, Forbidden, InvalidInput, NotFound, ServiceError
+from ...services.errors import ServiceError
 from . import PREFIX
 
 log = logging.getLogger(__name__)
 MEDIA_TYPE = "application/problem+json"
 
-STATUS_OF: tuple[tuple[type[ServiceError], int], ...] = (
-    (InvalidInput, 400),
-    (Forbidden, 403),
-    (NotFound, 404),
-    (Conflict, 409),
-)
 TITLES = {
     400: Message("problem.bad_request"),
     401: Message("problem.unauthorized"),
@@ -102,8 +96,7 @@ def problem(
 def from_service(error: ServiceError) -> Response:
     if isinstance(error, ApiError):
         return problem(error.status, error.message, error.fields, error.headers)
-    status = next((s for cls, s in STATUS_OF if isinstance(error, cls)), 409)
-    return problem(status, error.message, error.fields)
+    return problem(error.status, error.message, error.fields)
 
 
 def _ours() -> bool:
