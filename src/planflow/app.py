@@ -26,7 +26,21 @@ def create_app(overrides: Mapping[str, Any] | None = None, instance_path: str | 
     # which overrides this default for pages; kept for templates rendered outside a request).
     app.jinja_env.globals["t"] = lambda key, **params: i18n.text(app.config["DEFAULT_LANGUAGE"], key, params)
 
-    from .web import admin, api, auth, calendar, inbox, oversight, pages, plan, processes, reports, site
+    from .web import (
+        admin,
+        api,
+        auth,
+        calendar,
+        dialogue,
+        inbox,
+        oversight,
+        pages,
+        plan,
+        processes,
+        proposals,
+        reports,
+        site,
+    )
     from .web import clock as web_clock
 
     for blueprint in (
@@ -41,6 +55,8 @@ def create_app(overrides: Mapping[str, Any] | None = None, instance_path: str | 
         admin.bp,
         reports.bp,
         calendar.bp,
+        proposals.bp,
+        dialogue.bp,
     ):
         app.register_blueprint(blueprint)
     web_clock.init_app(app)

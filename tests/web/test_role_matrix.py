@@ -29,6 +29,8 @@ ROLES = [
 EVERYONE = set(ROLES) - {"anonymous"}
 MUNICIPAL = EVERYONE - {"naringslivsradet"}
 STEERING = {"processledare", "ordforande", "styrgrupp.nk", "kommunstyrelsen", "admin"}
+PROPOSERS = {"lead1"}  # focus-area leads and working groups, in their own areas
+DIALOGUE = {"naringslivsradet"}
 
 # rule -> (method, url template, who is allowed); everyone else signed in gets the 403 page.
 MATRIX: dict[str, tuple[str, str, set[str]]] = {
@@ -48,6 +50,10 @@ MATRIX: dict[str, tuple[str, str, set[str]]] = {
     "/reports/steering/<period>": ("GET", "/reports/steering/2026-Q4", MUNICIPAL),
     "/reports/annual/<int:year>": ("GET", "/reports/annual/2026", MUNICIPAL),
     "/reports/files/<kind>/<subject>.<fmt>": ("GET", "/reports/files/steering/2026-Q4.html", MUNICIPAL),
+    "/proposals": ("GET", "/proposals", MUNICIPAL),
+    "/proposals/new": ("GET", "/proposals/new", PROPOSERS),
+    "/dialogue": ("GET", "/dialogue", DIALOGUE),
+    "/dialogue/<period>": ("GET", "/dialogue/2026-Q4", DIALOGUE),
 }
 # Routes whose answer does not depend on a role (sign-in itself) or that act on a task, checked by
 # the tests of the inbox and the task form.
@@ -62,6 +68,10 @@ OUTSIDE = {
     "/reports/issued/<int:report_id>.<fmt>",  # an issued report: tests/reports
 }
 POST_ONLY = {"/cycles": ("POST", "/cycles", {"processledare", "admin"})}
+POSTS = [
+    ("POST", "/proposals/new", PROPOSERS),
+    ("POST", "/dialogue/2026-Q4", DIALOGUE),  # 409 for the allowed: the dialogue is not open
+]
 
 
 def test_the_matrix_knows_every_page(app: Flask) -> None:
@@ -80,7 +90,7 @@ def test_role_matrix(app: Flask, web: Database, role: str) -> None:
     client = app.test_client()
     if role != "anonymous":
         assert login(client, role).status_code == 302
-    cases = [*MATRIX.values(), *POST_ONLY.values()]
+    cases = [*MATRIX.values(), *POST_ONLY.values(), *POSTS]
     for method, template, allowed in cases:
         url = template.format(task=task.id, instance=instance)
         if method == "GET":
@@ -95,7 +105,7 @@ def test_role_matrix(app: Flask, web: Database, role: str) -> None:
             else:
                 assert response.status_code in (302, 400), url
         elif role in allowed:
-            assert response.status_code in (200, 302, 422), (role, url, response.status_code)
+            assert response.status_code in (200, 302, 409, 422), (role, url, response.status_code)
         else:
             assert response.status_code == 403, (role, url, response.status_code)
             assert "Du har inte behörighet" in response.get_data(as_text=True)

@@ -213,6 +213,17 @@ def may(session: Session, user: User, use_case: UseCase, focus_area_id: int | No
     return None
 
 
+def scopes(session: Session, user: User, use_case: UseCase) -> set[int]:
+    """The focus areas in which `user` may carry out a scoped `use_case` now (on its own behalf or
+    for someone it substitutes for): exactly the areas for which `may` answers someone."""
+    roles = USE_CASES[use_case]
+    return {
+        grant.focus_area_id
+        for grant in _grants(session, represented(session, user))
+        if grant.role in roles and grant.focus_area_id is not None
+    }
+
+
 def require(session: Session, actor: Actor, use_case: UseCase, focus_area_id: int | None = None) -> Actor:
     """The Actor to record `use_case` under, or Forbidden. The local operator may administer
     people and tokens and nothing else; the system (timers, the schedule) does what it is built to."""

@@ -97,13 +97,18 @@ def today() -> date:
 
 
 def may(use_case: UseCase) -> bool:
-    """Whether the signed-in user may carry out `use_case` (the authority decides, cached per request)."""
+    """Whether the signed-in user may carry out `use_case` (the authority decides, cached per request);
+    a scoped one (proposing an activity) in at least one focus area."""
     if not current_user.is_authenticated:
         return False
     cache: dict[UseCase, bool] = g.setdefault("may", {})
     if use_case not in cache:
         with get_db().reading() as db_session:
-            cache[use_case] = access.may(db_session, me(db_session), use_case) is not None
+            user = me(db_session)
+            if use_case in access.SCOPED_USE_CASES:  # somewhere: the service checks the area itself
+                cache[use_case] = bool(access.scopes(db_session, user, use_case))
+            else:
+                cache[use_case] = access.may(db_session, user, use_case) is not None
     return cache[use_case]
 
 
@@ -122,6 +127,8 @@ def require(use_case: UseCase) -> None:
 MENU: list[tuple[str, str, UseCase | None]] = [
     ("plan.index", "ui.nav.plan", None),
     ("inbox.index", "ui.nav.inbox", None),
+    ("proposals.index", "ui.nav.proposals", UseCase.PROPOSE_ACTIVITY),
+    ("dialogue.index", "ui.nav.dialogue", UseCase.GIVE_DIALOGUE_FEEDBACK),
     ("cycles.index", "ui.nav.cycles", UseCase.READ_INTERNAL),
     ("steering.index", "ui.nav.steering", UseCase.READ_STEERING_QUEUE),
     ("audit_log.index", "ui.nav.audit", UseCase.READ_INTERNAL),

@@ -4,7 +4,7 @@ fields read back into the shape the schema checks. Only the schema's keys are re
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from werkzeug.datastructures import MultiDict
@@ -20,7 +20,7 @@ class Field:
     name: str
     label: str
     help: str | None
-    kind: str  # radio | textarea | text | date | checkbox | lines
+    kind: str  # radio | textarea | text | date | checkbox | lines | select (see `choose_from`)
     required: bool
     value: Any
     error: str | None
@@ -112,6 +112,22 @@ def fields(
             )
         )
     return result
+
+
+def choose_from(
+    form_fields: list[Field], name: str, choices: list[tuple[str, str]], help: str | None = None
+) -> list[Field]:
+    """The fields with `name` drawn as a choice list of `choices` (value, label), for a page that
+    knows which of the values the schema accepts make sense for the reader. With nothing to choose
+    from the field stays as the schema draws it; the server checks the value either way."""
+    if not choices:
+        return form_fields
+    return [
+        replace(f, kind="select", choices=choices, help=help if help is not None else f.help)
+        if f.name == name
+        else f
+        for f in form_fields
+    ]
 
 
 def read(schema: Mapping[str, Any], form: MultiDict[str, str]) -> dict[str, Any]:

@@ -1,0 +1,80 @@
+"""The business dialogue for its representatives (an outside role): which cycles are open for
+feedback, the form to give it, and what the person has given before. Nothing internal shows here."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import login_required
+
+from ..db import get_db
+from ..i18n import Message
+from ..services import cycles, dialogueview, instances
+from ..services.access import UseCase
+from ..services.errors import Conflict, InvalidInput
+from . import taskforms
+from .site import language, me, require, t
+
+bp = Blueprint("dialogue", __name__)
+FORM = "dialogue_feedback"
+
+
+def _plan() -> str | None:
+    return request.args.get("plan") or None
+
+
+@bp.get("/dialogue")
+@login_required
+def index() -> str:
+    require(UseCase.GIVE_DIALOGUE_FEEDBACK)
+    with get_db().reading() as session:
+        open_now = dialogueview.open_dialogues(session, _plan())
+        given = dialogueview.feedback_of(session, me(session), _plan())
+    return render_template("dialogue/index.html", open_now=open_now, given=given, plan=_plan())
+
+
+def _render(
+    period: str, values: dict[str, Any], errors: dict[str, Message] | None = None, status: int = 200
+) -> Any:
+    with get_db().reading() as session:
+        cycles.get_cycle(session, period, _plan())  # an unknown period: the 404 page
+        is_open = dialogueview.is_open(session, period, _plan())
+        given = dialogueview.feedback_of(session, me(session), _plan(), period)
+    schema = instances.library().forms.get(FORM).schema
+    fields = taskforms.fields(schema, language(), values, errors or {})
+    return (
+        render_template(
+            "dialogue/give.html",
+            period=period,
+            is_open=is_open,
+            fields=fields,
+            errors=errors,
+            given=given,
+            plan=_plan(),
+        ),
+        status,
+    )
+
+
+@bp.get("/dialogue/<period>")
+@login_required
+def give(period: str) -> Any:
+    require(UseCase.GIVE_DIALOGUE_FEEDBACK)
+    return _render(period, {})
+
+
+@bp.post("/dialogue/<period>")
+@login_required
+def send(period: str) -> Any:
+    require(UseCase.GIVE_DIALOGUE_FEEDBACK)
+    data = taskforms.read(instances.library().forms.get(FORM).schema, request.form)
+    try:
+        with get_db().transaction() as session:
+            cycles.give_dialogue_feedback(session, me(session), period, data, _plan())
+    except InvalidInput as exc:
+        return _render(period, data, exc.fields or {"": exc.message}, 422)
+    except Conflict as exc:  # the dialogue closed meanwhile: what was typed stays to be copied
+        return _render(period, data, {"": exc.message}, 409)
+    flash(t("ui.dialogue.sent", period=period))
+    return redirect(url_for("dialogue.give", period=period, plan=_plan()))
