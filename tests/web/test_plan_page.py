@@ -49,3 +49,15 @@ def test_filters_narrow_the_plan(signed_in: Callable[[str], FlaskClient]) -> Non
     assert "Synliggöra lediga lokaler" in html and "Företagsbesök politiker" not in html
     html = client.get("/?status=red").get_data(as_text=True)
     assert "0 aktiviteter visas." in html
+
+
+def test_a_lead_is_offered_to_propose_in_the_own_focus_areas_only(
+    signed_in: Callable[[str], FlaskClient],
+) -> None:
+    import re
+
+    html = signed_in("lead2").get("/").get_data(as_text=True)
+    offered = re.findall(r'href="/proposals/new\?area=([0-9.]+)"', html)
+    assert offered and all(code.startswith("2.") for code in offered)
+    assert "Föreslå en ny aktivitet i 2.1" in html
+    assert "/proposals/new" not in signed_in("anna.nilsson").get("/").get_data(as_text=True)

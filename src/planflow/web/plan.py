@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from flask import Blueprint, render_template, request
 from flask_login import login_required
+from sqlalchemy import select
 
 from ..db import get_db
-from ..services import planview
+from ..models import FocusArea, Plan
+from ..services import access, planview
 from ..services.access import UseCase
-from .site import require, today
+from .site import me, require, today
 
 bp = Blueprint("plan", __name__)
 
@@ -37,7 +39,23 @@ def index() -> str:
         plan = planview.plan_page(
             session, request.args.get("plan") or None, filters, today(), int(page) if page.isdigit() else 1
         )
+        # The focus areas (numbers) where the reader may propose an activity: a link per area
+        areas = access.scopes(session, me(session), UseCase.PROPOSE_ACTIVITY) if plan else set()
+        proposable = set(
+            session.scalars(
+                select(FocusArea.number)
+                .join(Plan, Plan.id == FocusArea.plan_id)
+                .where(FocusArea.id.in_(areas), Plan.slug == plan.slug)
+            )
+            if plan and areas
+            else ()
+        )
     args = {k: v for k, v in request.args.items() if k != "page"}
     return render_template(
-        "plan/index.html", plan=plan, filters=filters, statuses=planview.STATUSES, args=args
+        "plan/index.html",
+        plan=plan,
+        filters=filters,
+        statuses=planview.STATUSES,
+        args=args,
+        proposable=proposable,
     )
