@@ -26,7 +26,20 @@ def create_app(overrides: Mapping[str, Any] | None = None, instance_path: str | 
     # which overrides this default for pages; kept for templates rendered outside a request).
     app.jinja_env.globals["t"] = lambda key, **params: i18n.text(app.config["DEFAULT_LANGUAGE"], key, params)
 
-    from .web import admin, api, auth, calendar, inbox, oversight, pages, plan, processes, reports, site
+    from .web import (
+        admin,
+        api,
+        auth,
+        calendar,
+        inbox,
+        oversight,
+        pages,
+        plan,
+        processes,
+        reports,
+        site,
+        upkeep,
+    )
     from .web import clock as web_clock
 
     for blueprint in (
@@ -39,6 +52,7 @@ def create_app(overrides: Mapping[str, Any] | None = None, instance_path: str | 
         oversight.steering,
         oversight.audit_log,
         admin.bp,
+        upkeep.bp,
         reports.bp,
         calendar.bp,
     ):

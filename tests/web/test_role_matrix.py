@@ -29,6 +29,7 @@ ROLES = [
 EVERYONE = set(ROLES) - {"anonymous"}
 MUNICIPAL = EVERYONE - {"naringslivsradet"}
 STEERING = {"processledare", "ordforande", "styrgrupp.nk", "kommunstyrelsen", "admin"}
+PLAN_KEEPERS = {"processledare", "admin"}  # UseCase.EDIT_PLAN and START_ANNUAL_REPORT
 
 # rule -> (method, url template, who is allowed); everyone else signed in gets the 403 page.
 MATRIX: dict[str, tuple[str, str, set[str]]] = {
@@ -48,6 +49,11 @@ MATRIX: dict[str, tuple[str, str, set[str]]] = {
     "/reports/steering/<period>": ("GET", "/reports/steering/2026-Q4", MUNICIPAL),
     "/reports/annual/<int:year>": ("GET", "/reports/annual/2026", MUNICIPAL),
     "/reports/files/<kind>/<subject>.<fmt>": ("GET", "/reports/files/steering/2026-Q4.html", MUNICIPAL),
+    "/reports/annual": ("POST", "/reports/annual", PLAN_KEEPERS),
+    "/admin/plan": ("GET", "/admin/plan", PLAN_KEEPERS),
+    "/admin/plan.xlsx": ("GET", "/admin/plan.xlsx", PLAN_KEEPERS),
+    "/admin/plan/import": ("POST", "/admin/plan/import", PLAN_KEEPERS),
+    "/admin/activities/<code>": ("GET", "/admin/activities/1.1.1", PLAN_KEEPERS),
 }
 # Routes whose answer does not depend on a role (sign-in itself) or that act on a task, checked by
 # the tests of the inbox and the task form.
@@ -61,7 +67,10 @@ OUTSIDE = {
     "/calendar/<secret>.ics",  # authenticated by its secret: tests/test_calendar*.py
     "/reports/issued/<int:report_id>.<fmt>",  # an issued report: tests/reports
 }
-POST_ONLY = {"/cycles": ("POST", "/cycles", {"processledare", "admin"})}
+POST_ONLY = {
+    "/cycles": ("POST", "/cycles", {"processledare", "admin"}),
+    "/admin/activities/<code>": ("POST", "/admin/activities/1.1.1", PLAN_KEEPERS),
+}
 
 
 def test_the_matrix_knows_every_page(app: Flask) -> None:
