@@ -40,6 +40,7 @@ def create_app(overrides: Mapping[str, Any] | None = None, instance_path: str | 
         proposals,
         reports,
         site,
+        upkeep,
     )
     from .web import clock as web_clock
 
@@ -53,6 +54,7 @@ def create_app(overrides: Mapping[str, Any] | None = None, instance_path: str | 
         oversight.steering,
         oversight.audit_log,
         admin.bp,
+        upkeep.bp,
         reports.bp,
         calendar.bp,
         proposals.bp,

@@ -31,6 +31,7 @@ MUNICIPAL = EVERYONE - {"naringslivsradet"}
 STEERING = {"processledare", "ordforande", "styrgrupp.nk", "kommunstyrelsen", "admin"}
 PROPOSERS = {"lead1"}  # focus-area leads and working groups, in their own areas
 DIALOGUE = {"naringslivsradet"}
+PLAN_KEEPERS = {"processledare", "admin"}  # UseCase.EDIT_PLAN and START_ANNUAL_REPORT
 
 # rule -> (method, url template, who is allowed); everyone else signed in gets the 403 page.
 MATRIX: dict[str, tuple[str, str, set[str]]] = {
@@ -54,6 +55,11 @@ MATRIX: dict[str, tuple[str, str, set[str]]] = {
     "/proposals/new": ("GET", "/proposals/new", PROPOSERS),
     "/dialogue": ("GET", "/dialogue", DIALOGUE),
     "/dialogue/<period>": ("GET", "/dialogue/2026-Q4", DIALOGUE),
+    "/reports/annual": ("POST", "/reports/annual", PLAN_KEEPERS),
+    "/admin/plan": ("GET", "/admin/plan", PLAN_KEEPERS),
+    "/admin/plan.xlsx": ("GET", "/admin/plan.xlsx", PLAN_KEEPERS),
+    "/admin/plan/import": ("POST", "/admin/plan/import", PLAN_KEEPERS),
+    "/admin/activities/<code>": ("GET", "/admin/activities/1.1.1", PLAN_KEEPERS),
 }
 # Routes whose answer does not depend on a role (sign-in itself) or that act on a task, checked by
 # the tests of the inbox and the task form.
@@ -67,11 +73,14 @@ OUTSIDE = {
     "/calendar/<secret>.ics",  # authenticated by its secret: tests/test_calendar*.py
     "/reports/issued/<int:report_id>.<fmt>",  # an issued report: tests/reports
 }
-POST_ONLY = {"/cycles": ("POST", "/cycles", {"processledare", "admin"})}
 POSTS = [
     ("POST", "/proposals/new", PROPOSERS),
     ("POST", "/dialogue/2026-Q4", DIALOGUE),  # 409 for the allowed: the dialogue is not open
 ]
+POST_ONLY = {
+    "/cycles": ("POST", "/cycles", {"processledare", "admin"}),
+    "/admin/activities/<code>": ("POST", "/admin/activities/1.1.1", PLAN_KEEPERS),
+}
 
 
 def test_the_matrix_knows_every_page(app: Flask) -> None:

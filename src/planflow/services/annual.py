@@ -3,6 +3,8 @@ completed activities, the steering group approves it, the municipal board takes 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import extract, select
@@ -19,6 +21,7 @@ from ..models import (
     DecidingBody,
     Decision,
     Deviation,
+    Plan,
 )
 from . import access, audit, instances, plans
 from .access import UseCase
@@ -58,6 +61,25 @@ def start_annual_report(
         {"year": year},
     )
     return report
+
+
+@dataclass(frozen=True)
+class AnnualReportView:
+    """A started annual report and how far it has come (compiled, approved, noted by the board)."""
+
+    year: int
+    state: str
+    compiled_at: datetime | None
+    approved_at: datetime | None
+    noted_at: datetime | None
+
+
+def list_reports(session: Session, plan: Plan) -> list[AnnualReportView]:
+    """The plan's started annual reports, newest year first."""
+    rows = session.scalars(
+        select(AnnualReport).where(AnnualReport.plan_id == plan.id).order_by(AnnualReport.year.desc())
+    )
+    return [AnnualReportView(r.year, r.state.value, r.compiled_at, r.approved_at, r.noted_at) for r in rows]
 
 
 def snapshot(session: Session, plan_id: int, year: int) -> dict[str, Any]:

@@ -7,6 +7,7 @@ document dates, fixed zip times), so export → import → export gives the same
 Import (openpyxl, read-only): the same layout. What a sheet may change is an activity's title, owner
 (a username), office and dates; the status comes only through the reporting chain (a changed status is
 an error, not ignored), new activities only through proposals, and the other columns are derived.
+An edited row follows the same rule as the page that edits one activity (plans.update_activity).
 Every row is checked first; if any is wrong nothing changes and each error names sheet, row and column.
 """
 
@@ -24,9 +25,8 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from ..engine.forms import CONTROL
 from ..i18n import LANGUAGES, Message, text
-from ..models import Activity, FocusArea, InterventionArea, Plan, User
+from ..models import Activity, FocusArea, InterventionArea, Plan
 from . import access, audit, plans
 from .access import UseCase
 from .audit import Actor
@@ -47,11 +47,11 @@ COLUMNS = (
     ("status", False),
     ("state", False),
 )
+COLUMN_KEYS = [key for key, _ in COLUMNS]
 LETTERS = "ABCDEFGHIJ"
 WIDTHS = (8, 12, 60, 22, 26, 26, 12, 12, 16, 12)
 FILLS = {"green": "#2E9E44", "yellow": "#F2C12E", "red": "#D3312C", None: "#FFFFFF"}
 FONT_ON = {"green": "#FFFFFF", "yellow": "#1D1D1F", "red": "#FFFFFF", None: "#1D1D1F"}
-TITLE_LIMIT, OFFICE_LIMIT = 300, 200
 
 
 def _header(language: str) -> list[str]:
@@ -211,11 +211,7 @@ class _Row:
     sheet: str
     row: int
     activity: Activity
-    title: str
-    owner: User | None
-    office: str | None
-    starts_on: date | None
-    ends_on: date | None
+    edit: plans.ActivityEdit
 
 
 def import_xlsx(
@@ -240,7 +236,6 @@ def import_xlsx(
         for ia in area.intervention_areas
         for a in ia.activities
     }
-    users = {u.username: u for u in session.scalars(select(User))}
     problems: list[CellProblem] = []
     rows: list[_Row] = []
     seen: dict[str, tuple[str, int]] = {}
@@ -269,7 +264,7 @@ def import_xlsx(
             if all(c is None or (isinstance(c, str) and not c.strip()) for c in cells):
                 continue
             row = _check_row(
-                sheet_name, index, cells, area.number, activities, users, seen, problems, language
+                session, sheet_name, index, cells, area.number, activities, seen, problems, language
             )
             if row is not None:
                 rows.append(row)
@@ -278,8 +273,12 @@ def import_xlsx(
 
     changed = []
     for row in rows:
-        if _apply(session, actor, plan, row):
-            changed.append(row.activity.code)
+        edit = row.edit
+        code = row.activity.code
+        if plans.update_activity(
+            session, actor, plan, code, edit.title, edit.owner, edit.office, edit.starts_on, edit.ends_on
+        ):
+            changed.append(code)
     audit.record(
         session,
         actor,
@@ -330,20 +329,18 @@ def _cell(values: list[tuple[Any, ...]], row: int, col: int) -> str | None:
 
 
 def _check_row(
+    session: Session,
     sheet: str,
     index: int,
     cells: list[Any],
     area_number: int,
     activities: dict[str, tuple[Activity, int]],
-    users: dict[str, User],
     seen: dict[str, tuple[str, int]],
     problems: list[CellProblem],
     language: str,
 ) -> _Row | None:
     def problem(key: str, message: str, **params: Any) -> None:
-        problems.append(
-            CellProblem(sheet, index, LETTERS[[k for k, _ in COLUMNS].index(key)], Message(message, params))
-        )
+        problems.append(CellProblem(sheet, index, LETTERS[COLUMN_KEYS.index(key)], Message(message, params)))
 
     before = len(problems)
     code = str(cells[0]).strip() if cells[0] is not None else ""
@@ -358,42 +355,29 @@ def _check_row(
         problem("code", "xlsx.duplicate", code=code, sheet=seen[code][0], row=seen[code][1])
     seen.setdefault(code, (sheet, index))
 
-    title = _text(cells[2])
-    if not title:
-        problem("title", "xlsx.empty")
-    elif len(title) > TITLE_LIMIT:
-        problem("title", "xlsx.too_long", limit=TITLE_LIMIT)
-    elif CONTROL.search(title):
-        problem("title", "form.control_characters")
-
-    username = _text(cells[3])
-    owner = users.get(username) if username else None
-    if username and (owner is None or not owner.active):
-        problem("owner", "xlsx.no_user", username=quote(username))
-    elif not username and activity.owner_id is not None:
-        problem("owner", "xlsx.owner_needed")
-
-    office = _text(cells[5]) or None
-    if office and len(office) > OFFICE_LIMIT:
-        problem("office", "xlsx.too_long", limit=OFFICE_LIMIT)
-    elif office and CONTROL.search(office):
-        problem("office", "form.control_characters")
-
     starts_on, ends_on = _date(cells[6]), _date(cells[7])
     if starts_on is False:
         problem("starts_on", "xlsx.bad_date", value=quote(cells[6]))
     if ends_on is False:
         problem("ends_on", "xlsx.bad_date", value=quote(cells[7]))
-    if isinstance(starts_on, date) and isinstance(ends_on, date) and ends_on < starts_on:
-        problem("ends_on", "form.before_start")
+    edit = plans.ActivityEdit.clean(
+        _text(cells[2]),
+        _text(cells[3]),
+        _text(cells[5]),
+        starts_on if isinstance(starts_on, date) else None,
+        ends_on if isinstance(ends_on, date) else None,
+    )
+    # The page's rule, cell by cell: what it says of a field is said of that field's column.
+    for key, message in plans.activity_edit_problems(session, activity, edit).items():
+        problems.append(CellProblem(sheet, index, LETTERS[COLUMN_KEYS.index(key)], message))
 
     status = activity.status.value if activity.status else "unreported"
     if _text(cells[8]) != text(language, f"status.{status}"):
         problem("status", "xlsx.status_fixed", status=text(language, f"status.{status}"))
     if len(problems) > before:
+        problems[before:] = sorted(problems[before:], key=lambda p: LETTERS.index(p.column))
         return None
-    assert not isinstance(starts_on, bool) and not isinstance(ends_on, bool)
-    return _Row(sheet, index, activity, title, owner, office, starts_on, ends_on)
+    return _Row(sheet, index, activity, edit)
 
 
 def _text(value: Any) -> str:
@@ -414,32 +398,3 @@ def _date(value: Any) -> date | None | bool:
         except ValueError:
             return False
     return False
-
-
-def _apply(session: Session, actor: Actor, plan: Plan, row: _Row) -> bool:
-    activity = row.activity
-    before = {
-        "title": activity.title,
-        "owner": activity.owner.username if activity.owner else None,
-        "office": activity.office,
-        "starts_on": activity.starts_on,
-        "ends_on": activity.ends_on,
-    }
-    after = {
-        "title": row.title,
-        "owner": row.owner.username if row.owner else None,
-        "office": row.office,
-        "starts_on": row.starts_on,
-        "ends_on": row.ends_on,
-    }
-    changes = {key: [before[key], after[key]] for key in before if before[key] != after[key]}
-    if not changes:
-        return False
-    activity.title, activity.office = row.title, row.office
-    activity.owner_id = row.owner.id if row.owner else None
-    activity.starts_on, activity.ends_on = row.starts_on, row.ends_on
-    session.flush()
-    audit.record(
-        session, actor, "activity.updated", "activity", activity.code, {"plan": plan.slug, "changes": changes}
-    )
-    return True

@@ -1,26 +1,32 @@
 """Reports as pages that print well, and the same downloads the CLI writes: working copies of the
 steering group's and the board's reports, and the issued (frozen) ones byte for byte.
 
-There is no sign-in yet (the web issue brings it): until then these pages are as open as the plan
-page. Issuing needs a person (UseCase.ISSUE_REPORT), so it is the CLI's (`report … --issue --as`)
-until the pages know who is signed in."""
+Signed-in municipal users read them. The process leader starts the year's annual report here
+(UseCase.START_ANNUAL_REPORT, through services.annual as the API does); issuing is the CLI's
+(`report … --issue --as`)."""
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, render_template
+import re
+from typing import Any
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import login_required
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .. import reports
 from ..db import get_db
+from ..i18n import Message
 from ..models import ReportingCycle
 from ..reports import html as report_html
+from ..services import annual as annual_service
 from ..services import cycles, issued, plans
 from ..services.access import UseCase
-from ..services.errors import ServiceError
+from ..services.audit import Actor
+from ..services.errors import Conflict, InvalidInput, ServiceError
 from ..services.reports import Content
-from .site import language, require
+from .site import language, may, me, require, t, today
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 
@@ -45,18 +51,53 @@ def _content(kind: str, subject: str) -> Content:
 
 
 @bp.get("/")
-def index() -> str:
+def index(
+    errors: dict[str, str] | None = None, values: dict[str, str] | None = None, status: int = 200
+) -> tuple[str, int]:
     with get_db().reading() as session:
         plan = plans.plan_tree(session)
         if plan is None:
-            return render_template("reports/index.html", plan=None, periods=[], years=[], issued=[])
+            return render_template(
+                "reports/index.html", plan=None, periods=[], years=[], issued=[], annual_reports=[]
+            ), status
         row = plans.get_plan(session)
         periods = [c.period for c in cycles_of(session, row.id)]
         listed = issued.list_issued(session, row)
-    years = sorted({int(p[:4]) for p in periods}, reverse=True)
+        started = annual_service.list_reports(session, row)
+    years = sorted({int(p[:4]) for p in periods} | {r.year for r in started}, reverse=True)
     return render_template(
-        "reports/index.html", plan=plan, periods=periods, years=years, issued=listed, when=reports.when
-    )
+        "reports/index.html",
+        plan=plan,
+        periods=periods,
+        years=years,
+        issued=listed,
+        when=reports.when,
+        annual_reports=started,
+        can_start_annual=may(UseCase.START_ANNUAL_REPORT),
+        errors=errors or {},
+        values=values or {"year": str(today().year)},
+    ), status
+
+
+@bp.post("/annual")
+def start_annual() -> Any:
+    """Start the year's annual report: the process leader's compiling task opens at once."""
+    require(UseCase.START_ANNUAL_REPORT)
+    text = request.form.get("year", "").strip()
+    values = {"year": text}
+    if not re.fullmatch(r"[0-9]{1,9}", text):  # a number: which years may be reported is the service's
+        message = Message("error.input.invalid").render(language())
+        return index({"year": Message("form.year").render(language()), "": message}, values, 422)
+    try:
+        with get_db().transaction() as session:
+            actor = Actor(me(session), role="process_leader")
+            year = annual_service.start_annual_report(session, actor, int(text)).year
+    except (InvalidInput, Conflict) as exc:
+        errors = {name: m.render(language()) for name, m in exc.fields.items()}
+        errors[""] = exc.message.render(language())
+        return index(errors, values, 422)
+    flash(t("ui.annual.started", year=year))
+    return redirect(url_for("reports.index"))
 
 
 def cycles_of(session: Session, plan_id: int) -> list[ReportingCycle]:

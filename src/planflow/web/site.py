@@ -134,6 +134,7 @@ MENU: list[tuple[str, str, UseCase | None]] = [
     ("audit_log.index", "ui.nav.audit", UseCase.READ_INTERNAL),
     ("reports.index", "report.index.title", UseCase.READ_INTERNAL),
     ("admin.index", "ui.nav.admin", UseCase.MANAGE_PEOPLE),
+    ("upkeep.index", "ui.nav.upkeep", UseCase.EDIT_PLAN),
 ]
 
 

@@ -1,0 +1,143 @@
+"""Keeping the plan up to date (UseCase.EDIT_PLAN: the process leader, the admin): the activities
+the steering group has just added, one activity's title, owner, office and dates, and the whole plan
+through Excel. A page edit and an Excel row go through the same service rule,
+services.plans.update_activity, which checks the authority and writes the audit event."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask_login import login_required
+
+from ..db import get_db
+from ..i18n import Message
+from ..services import excel, plans
+from ..services.access import UseCase
+from ..services.audit import Actor
+from ..services.errors import InvalidInput, ServiceError, quote
+from .site import language, me, require, t
+
+bp = Blueprint("upkeep", __name__, url_prefix="/admin")
+FIELDS = ("title", "owner", "office", "starts_on", "ends_on")
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _errors(exc: ServiceError) -> dict[str, str]:
+    errors = {name: m.render(language()) for name, m in exc.fields.items()}
+    errors[""] = exc.message.render(language())
+    return errors
+
+
+def _index_page(status: int = 200, **extra: Any) -> tuple[str, int]:
+    with get_db().reading() as session:
+        added = plans.added_activities(session, Actor(me(session)), plans.get_plan(session))
+    extra.setdefault("errors", {})
+    return render_template("upkeep/index.html", added=added, **extra), status
+
+
+@bp.get("/plan")
+@login_required
+def index() -> tuple[str, int]:
+    require(UseCase.EDIT_PLAN)
+    return _index_page()
+
+
+@bp.get("/plan.xlsx")
+@login_required
+def download() -> Response:
+    require(UseCase.EDIT_PLAN)
+    with get_db().reading() as session:
+        slug = plans.get_plan(session).slug
+        data = excel.export_xlsx(session, slug, language())
+    return Response(
+        data, mimetype=XLSX, headers={"Content-Disposition": f'attachment; filename="{slug}.xlsx"'}
+    )
+
+
+@bp.post("/plan/import")
+@login_required
+def upload() -> Any:
+    require(UseCase.EDIT_PLAN)
+    request.max_content_length = excel.MAX_BYTES + 64 * 1024  # the file and the form around it
+    sent = request.files.get("file")
+    if sent is None or not sent.filename:
+        return _index_page(422, errors={"file": Message("form.required").render(language())})
+    data = sent.read(excel.MAX_BYTES + 1)
+    try:
+        with get_db().transaction() as session:
+            result = excel.import_xlsx(session, Actor(me(session)), data, sent.filename)
+    except excel.ImportRefused as exc:
+        problems = [p.render(language()) for p in exc.problems]
+        return _index_page(422, errors={"": exc.message.render(language())}, problems=problems)
+    except InvalidInput as exc:
+        return _index_page(422, errors=_errors(exc))
+    flash(t("ui.upkeep.imported", rows=result.rows, count=len(result.changed)))
+    return redirect(url_for("upkeep.index"))
+
+
+def _edit_page(
+    code: str, values: dict[str, str] | None = None, errors: dict[str, str] | None = None, status: int = 200
+) -> tuple[str, int]:
+    with get_db().reading() as session:
+        activity = plans.get_activity(session, plans.get_plan(session), code)
+        current = plans.ActivityEdit.of(activity)
+        owners = plans.owner_choices(session)
+        heading = {"code": activity.code, "title": activity.title}
+    if values is None:
+        values = {
+            key: (value.isoformat() if isinstance(value, date) else value or "")
+            for key, value in current.as_dict().items()
+        }
+    return render_template(
+        "upkeep/activity.html",
+        activity=heading,
+        values=values,
+        errors=errors or {},
+        owners=owners,
+        has_owner=current.owner is not None,
+        limits={"title": plans.TITLE_LIMIT, "office": plans.OFFICE_LIMIT},
+    ), status
+
+
+@bp.get("/activities/<code>")
+@login_required
+def edit(code: str) -> tuple[str, int]:
+    require(UseCase.EDIT_PLAN)
+    return _edit_page(code)
+
+
+@bp.post("/activities/<code>")
+@login_required
+def save(code: str) -> Any:
+    require(UseCase.EDIT_PLAN)
+    values = {name: request.form.get(name, "") for name in FIELDS}
+    days: dict[str, date | None] = {}
+    errors: dict[str, str] = {}
+    for name in ("starts_on", "ends_on"):
+        text = values[name].strip()
+        try:
+            days[name] = date.fromisoformat(text) if text else None
+        except ValueError:
+            errors[name] = Message("form.date").render(language())
+    if errors:
+        errors[""] = Message("error.activity.invalid", {"code": quote(code)}).render(language())
+        return _edit_page(code, values, errors, 422)
+    try:
+        with get_db().transaction() as session:
+            changed = plans.update_activity(
+                session,
+                Actor(me(session)),
+                plans.get_plan(session),
+                code,
+                values["title"],
+                values["owner"],
+                values["office"],
+                days["starts_on"],
+                days["ends_on"],
+            )
+    except InvalidInput as exc:
+        return _edit_page(code, values, _errors(exc), 422)
+    flash(t("ui.activity_edit.saved" if changed else "ui.activity_edit.unchanged", code=code))
+    return redirect(url_for("activities.show", code=code))
