@@ -320,13 +320,8 @@ def steering_queue(
     if period is not None:
         query = query.where(ReportingCycle.period == period)
     rows = session.execute(query).all()
-    decisions = history.decisions_on(session, "deviation", [row[0].id for row in rows])
+    views = history.deviation_views(session, [(d, period) for d, _, _, period, _ in rows])
     return [
-        {
-            **history.deviation_dict(d, p, [x for x in decisions if x["subject_id"] == d.id]),
-            "activity_code": code,
-            "activity_title": title,
-            "task_id": task_id,
-        }
-        for d, code, title, p, task_id in rows
+        {**history.to_json(view), "activity_code": code, "activity_title": title, "task_id": task_id}
+        for view, (_, code, title, _, task_id) in zip(views, rows, strict=True)
     ]

@@ -1,13 +1,18 @@
-"""What happened, read back: an activity's reports, deviations and decisions, the audit trail
-queried with filters and a cursor, and the chain's head. Internal reading: the authority says who
-may (access.UseCase.READ_INTERNAL)."""
+"""What happened, read back: an activity's story (its reports with their review, deviations with
+their decisions, proposals, processes and audit events) as small views that the pages show and
+the API sends as they are (to_json), the audit trail queried with filters and a cursor, the
+chain's head, and who completed a task that is no longer open. Internal reading: the authority
+says who may (access.UseCase.READ_INTERNAL)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, fields, is_dataclass
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from ..i18n import Message
@@ -18,6 +23,7 @@ from ..models import (
     AuditHead,
     Decision,
     Deviation,
+    ProcessInstance,
     ReportingCycle,
     StatusReport,
     User,
@@ -29,16 +35,116 @@ from .errors import InvalidInput, NotFound, quote
 
 AUDIT_PAGE = 50
 AUDIT_PAGE_MAX = 200
+PAGES_ONLY = {"pages_only": True}  # marks a view's field that the pages show and the API leaves out
 
 
-def _iso(value: Any) -> str | None:
-    return value.isoformat() if value is not None else None
+@dataclass(frozen=True)
+class ReportView:
+    period: str | None
+    status: str
+    comment: str | None
+    cause: str | None
+    reporter: str  # username
+    reported_at: datetime
+    review: str
+    review_comment: str | None
+    reporter_name: str = field(metadata=PAGES_ONLY)
+    task_id: str | None = field(metadata=PAGES_ONLY)
 
 
-def reports_of(session: Session, activity_id: int, limit: int = 20) -> list[dict[str, Any]]:
-    """An activity's status reports, newest first, with their review."""
+@dataclass(frozen=True)
+class DecisionView:
+    subject_type: str
+    subject_id: int
+    body: str
+    decision: str
+    rationale: str
+    decided_by: str  # username
+    on_behalf_of: str | None
+    decided_at: datetime
+    decided_by_name: str = field(metadata=PAGES_ONLY)
+
+
+@dataclass(frozen=True)
+class DeviationView:
+    id: int
+    period: str | None
+    level: str
+    cause: str
+    recommendation: str | None
+    state: str
+    opened_at: datetime
+    escalated_at: datetime | None
+    decided_at: datetime | None
+    decisions: list[DecisionView]  # oldest first
+    instance_id: int | None = field(metadata=PAGES_ONLY)  # the process that handles it
+
+
+@dataclass(frozen=True)
+class ProposalView:
+    id: int
+    title: str | None
+    state: str
+    why: str | None
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class EventView:
+    seq: int
+    occurred_at: datetime
+    actor: str
+    on_behalf_of: str | None
+    role: str | None
+    action: str
+    subject_type: str
+    subject_id: str
+    data: dict[str, Any]
+    reason: str | None
+    hash: str
+
+    @property
+    def subject(self) -> str:
+        return f"{self.subject_type} {self.subject_id}"
+
+
+@dataclass(frozen=True)
+class ActivityStory:
+    plan: str
+    code: str
+    title: str
+    description: str | None
+    owner: str | None  # username
+    office: str | None
+    starts_on: date | None
+    ends_on: date | None
+    state: str
+    status: str | None
+    demo: bool
+    reports: list[ReportView]  # newest first
+    deviations: list[DeviationView]  # newest first
+    proposals: list[ProposalView]  # oldest first
+    events: list[EventView]  # newest first
+    owner_name: str | None = field(metadata=PAGES_ONLY)
+    instances: list[tuple[int, str, str]] = field(metadata=PAGES_ONLY)  # id, process, status, newest first
+
+
+def to_json(view: Any) -> Any:
+    """A view as the API sends it: its fields but the pages' own, dates and times as ISO text."""
+    if is_dataclass(view):
+        shown = (f.name for f in fields(view) if "pages_only" not in f.metadata)
+        return {name: to_json(getattr(view, name)) for name in shown}
+    if isinstance(view, list):
+        return [to_json(item) for item in view]
+    if isinstance(view, date):  # a datetime too
+        return view.isoformat()
+    return view
+
+
+def reports(session: Session, activity_id: int, limit: int) -> list[ReportView]:
+    """An activity's last `limit` status reports, newest first, with their review."""
     rows = session.execute(
-        select(StatusReport, ReportingCycle.period, User.username)
+        select(StatusReport, ReportingCycle.period, User.username, User.display_name)
         .outerjoin(ReportingCycle, ReportingCycle.id == StatusReport.cycle_id)
         .join(User, User.id == StatusReport.reporter_id)
         .where(StatusReport.activity_id == activity_id)
@@ -46,143 +152,183 @@ def reports_of(session: Session, activity_id: int, limit: int = 20) -> list[dict
         .limit(limit)
     ).all()
     return [
-        {
-            "period": period,
-            "status": report.status.value,
-            "comment": report.comment,
-            "cause": report.cause,
-            "reporter": reporter,
-            "reported_at": _iso(report.reported_at),
-            "review": report.review.value,
-            "review_comment": report.review_comment,
-        }
-        for report, period, reporter in rows
+        ReportView(
+            period,
+            r.status.value,
+            r.comment,
+            r.cause,
+            username,
+            r.reported_at,
+            r.review.value,
+            r.review_comment,
+            name,
+            r.task_id,
+        )
+        for r, period, username, name in rows
     ]
 
 
-def decisions_on(session: Session, subject_type: str, subject_ids: list[int]) -> list[dict[str, Any]]:
+def decisions_on(session: Session, subject_type: str, subject_ids: Sequence[int]) -> list[DecisionView]:
     """The decisions recorded on these subjects, oldest first, with their rationale."""
     if not subject_ids:
         return []
     behalf = aliased(User)
     rows = session.execute(
-        select(Decision, User.username, behalf.username)
+        select(Decision, User.username, User.display_name, behalf.username)
         .join(User, User.id == Decision.decided_by_id)
         .outerjoin(behalf, behalf.id == Decision.on_behalf_of_id)
         .where(Decision.subject_type == subject_type, Decision.subject_id.in_(subject_ids))
         .order_by(Decision.id)
     ).all()
     return [
-        {
-            "subject_type": decision.subject_type,
-            "subject_id": decision.subject_id,
-            "body": decision.body.value,
-            "decision": decision.decision,
-            "rationale": decision.rationale,
-            "decided_by": decided_by,
-            "on_behalf_of": on_behalf_of,
-            "decided_at": _iso(decision.decided_at),
-        }
-        for decision, decided_by, on_behalf_of in rows
+        DecisionView(
+            d.subject_type,
+            d.subject_id,
+            d.body.value,
+            d.decision,
+            d.rationale,
+            username,
+            on_behalf_of,
+            d.decided_at,
+            name,
+        )
+        for d, username, name, on_behalf_of in rows
     ]
 
 
-def deviations_of(session: Session, activity_id: int) -> list[dict[str, Any]]:
-    """An activity's deviations, newest first: cause, recommendation, state and decisions."""
+def deviations(
+    session: Session, activity_id: int, instances: Mapping[int, int] | None = None
+) -> list[DeviationView]:
+    """An activity's deviations, newest first, each with its decisions (and the process that
+    handles it, from `instances`: deviation id -> process instance id)."""
     rows = session.execute(
         select(Deviation, ReportingCycle.period)
         .outerjoin(ReportingCycle, ReportingCycle.id == Deviation.cycle_id)
         .where(Deviation.activity_id == activity_id)
         .order_by(Deviation.id.desc())
     ).all()
-    decisions = decisions_on(session, "deviation", [d.id for d, _ in rows])
+    return deviation_views(session, rows, instances)
+
+
+def deviation_views(
+    session: Session,
+    rows: Sequence[tuple[Deviation, str | None]],
+    instances: Mapping[int, int] | None = None,
+) -> list[DeviationView]:
+    """Deviations, each with its cycle's period, as views with their decisions (one query)."""
+    instances = instances or {}
+    decided: dict[int, list[DecisionView]] = defaultdict(list)
+    for decision in decisions_on(session, "deviation", [d.id for d, _ in rows]):
+        decided[decision.subject_id].append(decision)
     return [
-        deviation_dict(d, period, [x for x in decisions if x["subject_id"] == d.id]) for d, period in rows
+        DeviationView(
+            d.id,
+            period,
+            d.level.value,
+            d.cause,
+            d.recommendation,
+            d.state.value,
+            d.opened_at,
+            d.escalated_at,
+            d.decided_at,
+            decided[d.id],
+            instances.get(d.id),
+        )
+        for d, period in rows
     ]
 
 
-def deviation_dict(
-    deviation: Deviation, period: str | None, decisions: list[dict[str, Any]]
-) -> dict[str, Any]:
-    return {
-        "id": deviation.id,
-        "period": period,
-        "level": deviation.level.value,
-        "cause": deviation.cause,
-        "recommendation": deviation.recommendation,
-        "state": deviation.state.value,
-        "opened_at": _iso(deviation.opened_at),
-        "escalated_at": _iso(deviation.escalated_at),
-        "decided_at": _iso(deviation.decided_at),
-        "decisions": decisions,
-    }
+def event_view(event: AuditEvent) -> EventView:
+    """An audit event as a view: its fields of the same names (all but prev_hash)."""
+    return EventView(**{f.name: getattr(event, f.name) for f in fields(EventView)})
 
 
-def _about_activity(code: str) -> Any:
+def _naming(code: str) -> ColumnElement[bool]:
+    """Events about an activity: its own, and those whose data names it."""
     return or_(
         (AuditEvent.subject_type == "activity") & (AuditEvent.subject_id == code),
         AuditEvent.data["activity"].as_string() == code,
     )
 
 
-def event_dict(event: AuditEvent) -> dict[str, Any]:
-    return {
-        "seq": event.seq,
-        "occurred_at": _iso(event.occurred_at),
-        "actor": event.actor,
-        "on_behalf_of": event.on_behalf_of,
-        "role": event.role,
-        "action": event.action,
-        "subject_type": event.subject_type,
-        "subject_id": event.subject_id,
-        "data": event.data,
-        "reason": event.reason,
-        "hash": event.hash,
-    }
-
-
-def activity_history(session: Session, user: User, code: str, plan_slug: str | None = None) -> dict[str, Any]:
-    """One activity: its plan entry, status history, deviations with their decisions, the
-    proposal it came from, and its audit events (newest first)."""
-    access.require(session, Actor(user), UseCase.READ_INTERNAL)
+def find_activity(session: Session, code: str, plan_slug: str | None = None) -> Activity:
+    """The activity with this code in the plan (the default plan when None), or NotFound."""
     plan = plans.get_plan(session, plan_slug)
     activity = session.scalar(select(Activity).where(Activity.plan_id == plan.id, Activity.code == code))
     if activity is None:
         raise NotFound("error.activity.not_found", code=quote(code), plan=plan.slug)
+    return activity
+
+
+def story(
+    session: Session, activity: Activity, *, reports_limit: int, events_limit: int, of_records: bool = False
+) -> ActivityStory:
+    """An activity's story: its last reports, its deviations with their decisions, the proposal
+    it came from, its processes and its last audit events (none when `events_limit` is 0): those
+    about it, and with `of_records` those about its deviations and its reports' tasks too."""
+    instance_rows = session.execute(
+        select(
+            ProcessInstance.id,
+            ProcessInstance.process_id,
+            ProcessInstance.status,
+            ProcessInstance.subject_type,
+            ProcessInstance.subject_id,
+        )
+        .where(ProcessInstance.activity_id == activity.id)
+        .order_by(ProcessInstance.id.desc())
+    ).all()
+    handling = {
+        sid: iid for iid, _, _, stype, sid in instance_rows if stype == "deviation" and sid is not None
+    }
+    told = reports(session, activity.id, reports_limit)
+    deviated = deviations(session, activity.id, handling)
     proposals = session.scalars(
         select(ActivityProposal)
         .where(ActivityProposal.activity_id == activity.id)
         .order_by(ActivityProposal.id)
     ).all()
-    events = session.scalars(
-        select(AuditEvent).where(_about_activity(code)).order_by(AuditEvent.seq.desc()).limit(AUDIT_PAGE_MAX)
-    ).all()
-    return {
-        "plan": plan.slug,
-        "code": activity.code,
-        "title": activity.title,
-        "description": activity.description,
-        "owner": activity.owner.username if activity.owner else None,
-        "office": activity.office,
-        "starts_on": _iso(activity.starts_on),
-        "ends_on": _iso(activity.ends_on),
-        "state": activity.state.value,
-        "status": activity.status.value if activity.status else None,
-        "demo": activity.is_demo,
-        "reports": reports_of(session, activity.id, limit=100),
-        "deviations": deviations_of(session, activity.id),
-        "proposals": [
-            {
-                "id": p.id,
-                "title": p.title,
-                "state": p.state.value,
-                "why": p.why,
-                "created_at": _iso(p.created_at),
-            }
-            for p in proposals
-        ],
-        "events": [event_dict(e) for e in events],
-    }
+    events: Sequence[AuditEvent] = []
+    if events_limit:
+        about = _naming(activity.code)
+        if of_records:
+            deviation_ids = [str(d.id) for d in deviated]
+            task_ids = [r.task_id for r in told if r.task_id]
+            about = or_(
+                about,
+                (AuditEvent.subject_type == "deviation") & AuditEvent.subject_id.in_(deviation_ids),
+                (AuditEvent.subject_type == "task") & AuditEvent.subject_id.in_(task_ids),
+            )
+        events = session.scalars(
+            select(AuditEvent).where(about).order_by(AuditEvent.seq.desc()).limit(events_limit)
+        ).all()
+    owner = activity.owner
+    return ActivityStory(
+        plan=activity.plan.slug,
+        code=activity.code,
+        title=activity.title,
+        description=activity.description,
+        owner=owner.username if owner else None,
+        office=activity.office,
+        starts_on=activity.starts_on,
+        ends_on=activity.ends_on,
+        state=activity.state.value,
+        status=activity.status.value if activity.status else None,
+        demo=activity.is_demo,
+        reports=told,
+        deviations=deviated,
+        proposals=[ProposalView(p.id, p.title, p.state.value, p.why, p.created_at) for p in proposals],
+        events=[event_view(e) for e in events],
+        owner_name=owner.display_name if owner else None,
+        instances=[(iid, pid, status.value) for iid, pid, status, _, _ in instance_rows],
+    )
+
+
+def activity_history(session: Session, user: User, code: str, plan_slug: str | None = None) -> dict[str, Any]:
+    """One activity's story for the API: its plan entry, its last 100 reports, its deviations
+    with their decisions, the proposal it came from, and its last audit events."""
+    access.require(session, Actor(user), UseCase.READ_INTERNAL)
+    activity = find_activity(session, code, plan_slug)
+    return to_json(story(session, activity, reports_limit=100, events_limit=AUDIT_PAGE_MAX))
 
 
 def audit_page(
@@ -204,7 +350,7 @@ def audit_page(
             raise InvalidInput("error.input.invalid", fields={"cursor": Message("form.cursor")})
         query = query.where(AuditEvent.seq < int(cursor))
     if activity is not None:
-        query = query.where(_about_activity(activity))
+        query = query.where(_naming(activity))
     if actor is not None:
         query = query.where(or_(AuditEvent.actor == actor, AuditEvent.on_behalf_of == actor))
     if action is not None:
@@ -217,7 +363,7 @@ def audit_page(
     more = len(events) > limit
     events = events[:limit]
     return {
-        "items": [event_dict(e) for e in events],
+        "items": [to_json(event_view(e)) for e in events],
         "next_cursor": str(events[-1].seq) if more and events else None,
     }
 
@@ -235,3 +381,38 @@ def verify_chain(session: Session, user: User) -> Verification:
     """Walk the whole chain (audit.verify) for someone who may read internal records."""
     access.require(session, Actor(user), UseCase.READ_INTERNAL)
     return audit.verify(session)
+
+
+@dataclass(frozen=True)
+class Completion:
+    by: str
+    at: datetime
+
+
+def completed_by(session: Session, task_id: str) -> Completion | None:
+    """Who completed a task that is no longer open, from the audit trail, or None."""
+    for model, who, when in (
+        (StatusReport, StatusReport.reporter_id, StatusReport.reported_at),
+        (Decision, Decision.decided_by_id, Decision.decided_at),
+    ):
+        row = session.execute(
+            select(User.display_name, when).join(model, who == User.id).where(model.task_id == task_id)
+        ).first()
+        if row is not None:
+            return Completion(row[0], row[1])
+    event = session.scalar(
+        select(AuditEvent)
+        .where(AuditEvent.subject_type == "task", AuditEvent.subject_id == task_id)
+        .where(
+            AuditEvent.action.like("task.%"),
+            AuditEvent.action.not_in(
+                ["task.claimed", "task.unclaimed", "task.draft_saved", "task.reassigned"]
+            ),
+        )
+        .order_by(AuditEvent.seq.desc())
+        .limit(1)
+    )
+    if event is None:
+        return None
+    name = session.scalar(select(User.display_name).where(User.username == event.actor))
+    return Completion(name or event.actor, event.occurred_at)

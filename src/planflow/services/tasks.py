@@ -383,19 +383,13 @@ def task_detail(session: Session, user: User, task_id: str) -> dict[str, Any]:
     context = instances.load(session, instance).task_data(task_id)
     view = _views(session.execute(_task_rows().where(OpenTask.id == task_id)).all())[0]
     activity = session.get(Activity, task.activity_id) if task.activity_id is not None else None
-    deviation = None
-    if instance.subject_type == "deviation" and instance.subject_id is not None:
-        deviation = next(
-            (
-                d
-                for d in history.deviations_of(session, task.activity_id or -1)
-                if d["id"] == instance.subject_id
-            ),
-            None,
-        )
+    deviated = history.deviations(session, activity.id) if activity is not None else []
+    deviation = next(
+        (d for d in deviated if instance.subject_type == "deviation" and d.id == instance.subject_id), None
+    )
     earlier = history.decisions_on(session, instance.subject_type or "", [instance.subject_id or -1])
-    if activity is not None and instance.subject_type != "deviation":
-        earlier += [x for d in history.deviations_of(session, activity.id) for x in d["decisions"]]
+    if instance.subject_type != "deviation":
+        earlier += [x for d in deviated for x in d.decisions]
     return {
         "name": task.name,
         "task": view,
@@ -412,7 +406,7 @@ def task_detail(session: Session, user: User, task_id: str) -> dict[str, Any]:
             "status": activity.status.value if activity.status else None,
             "state": activity.state.value,
         },
-        "recent_reports": history.reports_of(session, activity.id, limit=5) if activity else [],
-        "deviation": deviation,
-        "decisions": earlier,
+        "recent_reports": history.to_json(history.reports(session, activity.id, 5) if activity else []),
+        "deviation": history.to_json(deviation),
+        "decisions": history.to_json(earlier),
     }

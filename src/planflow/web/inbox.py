@@ -11,7 +11,7 @@ from werkzeug.wrappers import Response
 
 from ..db import get_db
 from ..models import Activity, OpenTask
-from ..services import deviations, notices, plans, tasks, timeline
+from ..services import deviations, history, notices, plans, tasks
 from ..services.errors import Conflict, InvalidInput, NotFound
 from . import taskforms
 from .site import language, me, t, today
@@ -61,7 +61,7 @@ def _context(session: Any, task: OpenTask) -> dict[str, Any]:
     if task.activity_id is not None:
         activity = session.get(Activity, task.activity_id)
         if activity is not None:
-            context["history"] = timeline.activity(session, activity.code, activity.plan_id, reports=5)
+            context["history"] = history.story(session, activity, reports_limit=5, events_limit=0)
     if task.name == "steering_meeting":
         context["queue"] = deviations.awaiting_steering_group(session, plans.get_plan(session).id)
     return context
@@ -74,7 +74,7 @@ def _render_task(
         user = me(session)
         task = session.get(OpenTask, task_id)
         if task is None:
-            done = timeline.completed_by(session, task_id)
+            done = history.completed_by(session, task_id)
             if done is None:
                 raise NotFound("error.task.not_open", task=task_id[:60])
             return render_template("inbox/done.html", done=done), 409 if status != 200 else 200

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from .. import audit_keys
 from ..db import get_db
 from ..models import AuditEvent, OpenTask
-from ..services import access, audit, checkpoints, deviations, plans, timeline
+from ..services import access, audit, checkpoints, deviations, history, plans
 from ..services.access import UseCase
 from .site import me, require
 
@@ -95,7 +95,7 @@ def index_audit() -> str:
         verification = {"result": result, "latest": latest, "signed": key is not None}
     return render_template(
         "audit/index.html",
-        events=[timeline.event_view(e) for e in events],
+        events=[history.event_view(e) for e in events],
         filters=filters,
         verification=verification,
         query={k: v for k, v in filters.items() if v},

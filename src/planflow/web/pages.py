@@ -11,7 +11,7 @@ from flask_login import login_required
 
 from ..db import get_db
 from ..i18n import Message
-from ..services import cycles, cycleview, plans, timeline
+from ..services import cycles, cycleview, history
 from ..services.access import UseCase
 from ..services.audit import Actor
 from ..services.errors import Conflict, InvalidInput
@@ -26,7 +26,8 @@ cycles_bp = Blueprint("cycles", __name__)
 def show(code: str) -> str:
     require(UseCase.READ_INTERNAL)
     with get_db().reading() as session:
-        story = timeline.activity(session, code, plans.get_plan(session).id)
+        activity = history.find_activity(session, code)
+        story = history.story(session, activity, reports_limit=50, events_limit=100, of_records=True)
     return render_template("activities/show.html", h=story)
 
 

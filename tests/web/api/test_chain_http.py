@@ -4,7 +4,14 @@ completion refused on the way."""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from typing import Any
+
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from planflow.models import AuditEvent, User
 
 from ...services.chain import Chain
 from .conftest import Api
@@ -81,3 +88,56 @@ def test_a_red_activity_from_report_to_decision_and_board_note(api: Api, chain: 
     assert verified["intact"] and verified["events"] == api("GET", "/audit/head", "admin").json["seq"]
     stands = api("GET", "/cycles/2026-Q4", "processledare").json
     assert stands["focus_areas"][0]["reports_accepted"] == 1
+
+
+def test_the_activity_page_tells_the_story_the_api_sends(
+    api: Api, chain: Chain, signed_in: Callable[[str], FlaskClient]
+) -> None:
+    """One read of an activity's story (services.history): the page shows the reports, the
+    decisions and the events that GET /activities/{code} sends, in the same order, with people's
+    names where the API gives their usernames, and adds the events of the deviations' steps."""
+    code = "1.1.1"
+    chain.do("anna.nilsson", "report_status", {"status": "green", "comment": "Enligt plan."}, code)
+    chain.do("lead1", "review_report", {"outcome": "return", "comment": "Ange orsaken."}, code)
+    chain.do(
+        "anna.nilsson",
+        "report_status",
+        {"status": "red", "comment": "Stoppad.", "cause": "Ingen budget."},
+        code,
+    )
+    chain.do("lead1", "review_report", {"outcome": "accept"}, code)
+    for decision in ["return", "approve"]:
+        chain.do(
+            "processledare", "draft_recommendation", {"recommendation": f"Skjut upp ({decision})."}, code
+        )
+        chain.do("lead1", "agree_recommendation", {"outcome": "agree"}, code)
+        chain.do(
+            "ordforande", "steering_decision", {"decision": decision, "rationale": f"Skäl: {decision}."}, code
+        )
+
+    story = api("GET", f"/activities/{code}", "styrgrupp.nk").json
+    page = signed_in("styrgrupp.nk").get(f"/activities/{code}").get_data(as_text=True)
+    with api.db.reading() as session:
+        name = dict(session.execute(select(User.username, User.display_name)).all())
+
+    def in_order(texts: list[str], html: str) -> bool:
+        places = [html.find(text) for text in texts]
+        return -1 not in places and places == sorted(places)
+
+    reports, decisions = story["reports"], story["deviations"][0]["decisions"]
+    assert [r["comment"] for r in reports] == ["Stoppad.", "Enligt plan."]  # newest first
+    assert [r["reporter"] for r in reports] == ["anna.nilsson", "anna.nilsson"]  # usernames in the API
+    assert reports[1]["review"] == "returned" and reports[1]["review_comment"] == "Ange orsaken."
+    assert in_order([r["comment"] for r in reports], page) and name["anna.nilsson"] in page
+    assert [(d["decision"], d["decided_by"]) for d in decisions] == [
+        ("return", "ordforande"),
+        ("approve", "ordforande"),
+    ]
+    assert in_order([f"{d['rationale']} ({name[d['decided_by']]}," for d in decisions], page)
+
+    shown = [int(seq) for seq in re.findall(r"<tr><td>(\d+)</td>", page.split('id="ev-h"')[1])]
+    sent = [e["seq"] for e in story["events"]]  # newest first
+    assert sent and [seq for seq in shown if seq in sent] == sent
+    with api.db.reading() as session:
+        subjects = dict(session.execute(select(AuditEvent.seq, AuditEvent.subject_type)).all())
+    assert {subjects[seq] for seq in shown if seq not in sent} == {"deviation"}
