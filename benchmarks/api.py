@@ -149,7 +149,7 @@ def bulk_open_tasks(db: Database, count: int) -> None:
             s.execute(sa.insert(OpenTask), rows[start : start + 5000])
     if db.engine.dialect.name == "postgresql":  # what autovacuum does within a minute of such a load
         with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
-            c.execute(sa.text("ANALYZE open_task"))
+            c.execute(sa.text("ANALYZE"))
 
 
 def sorted_inbox_baseline(session: sa.orm.Session, user: Any, limit: int) -> list[Any]:

@@ -61,3 +61,27 @@ def test_a_lead_is_offered_to_propose_in_the_own_focus_areas_only(
     assert offered and all(code.startswith("2.") for code in offered)
     assert "Föreslå en ny aktivitet i 2.1" in html
     assert "/proposals/new" not in signed_in("anna.nilsson").get("/").get_data(as_text=True)
+
+
+def test_an_activity_with_an_overdue_task_is_marked_on_its_row_only(
+    signed_in: Callable[[str], FlaskClient], web: Database
+) -> None:
+    import re
+    from datetime import UTC, date, datetime
+
+    from planflow import clock
+    from tests.services.chain import Chain
+
+    clock.set_now(datetime(2026, 11, 2, 9, 0, tzinfo=UTC))
+    chain = Chain(web)
+    chain.start_cycle(deadline=date(2026, 11, 20))
+    chain.report_and_accept("1.1.1")  # done in time: its review is accepted, nothing left open
+    clock.set_now(datetime(2026, 11, 25, 9, 0, tzinfo=UTC))
+    html = signed_in("anna.nilsson").get("/").get_data(as_text=True)
+    rows = {
+        code: row
+        for row in re.findall(r"<tr>(.*?)</tr>", html, re.S)
+        for code in re.findall(r'<td data-label="Kod">([0-9.]+)</td>', row)
+    }
+    assert "försenad" not in rows["1.1.1"]
+    assert "försenad" in rows["1.1.2"]  # its report is still due

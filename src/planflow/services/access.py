@@ -191,37 +191,54 @@ def task_actor(session: Session, user: User, task: OpenTask) -> Actor:
     return Actor(user, principal if principal.id != user.id else None, task.lane)
 
 
+@dataclass(frozen=True)
+class Standing:
+    """A user's standing now, read once: the people it acts for (itself first) and their roles.
+    Every use-case question (`may`, `scopes`) is answered from it."""
+
+    user: User
+    people: list[User]
+    grants: list[Grant]
+
+    def may(self, use_case: UseCase, focus_area_id: int | None = None) -> User | None:
+        """The person on whose behalf the user may carry out `use_case` (itself first), or None."""
+        if not self.people:
+            return None
+        if use_case in OPEN_TO_EVERYONE:
+            return self.user
+        if use_case in OPEN_TO_MUNICIPAL:
+            outsider = any(g.person_id == self.user.id and g.role in OUTSIDE_ROLES for g in self.grants)
+            return None if outsider else self.user
+        roles = USE_CASES[use_case]
+        for person in self.people:
+            for grant in self.grants:
+                if grant.person_id != person.id or grant.role not in roles:
+                    continue
+                if use_case in SCOPED_USE_CASES and grant.focus_area_id != focus_area_id:
+                    continue
+                return person
+        return None
+
+    def scopes(self, use_case: UseCase) -> set[int]:
+        """The focus areas in which the user may carry out a scoped `use_case` (on its own behalf
+        or for someone it substitutes for): exactly the areas for which `may` answers someone."""
+        roles = USE_CASES[use_case]
+        return {g.focus_area_id for g in self.grants if g.role in roles and g.focus_area_id is not None}
+
+
+def standing(session: Session, user: User) -> Standing:
+    people = represented(session, user)
+    return Standing(user, people, _grants(session, people))
+
+
 def may(session: Session, user: User, use_case: UseCase, focus_area_id: int | None = None) -> User | None:
     """The person on whose behalf `user` may carry out `use_case` (itself first), or None."""
-    roles = USE_CASES[use_case]
-    people = represented(session, user)
-    grants = _grants(session, people)
-    if not people:
-        return None
-    if use_case in OPEN_TO_EVERYONE:
-        return user
-    if use_case in OPEN_TO_MUNICIPAL:
-        outsider = any(g.person_id == user.id and g.role in OUTSIDE_ROLES for g in grants)
-        return None if outsider else user
-    for person in people:
-        for grant in grants:
-            if grant.person_id != person.id or grant.role not in roles:
-                continue
-            if use_case in SCOPED_USE_CASES and grant.focus_area_id != focus_area_id:
-                continue
-            return person
-    return None
+    return standing(session, user).may(use_case, focus_area_id)
 
 
 def scopes(session: Session, user: User, use_case: UseCase) -> set[int]:
-    """The focus areas in which `user` may carry out a scoped `use_case` now (on its own behalf or
-    for someone it substitutes for): exactly the areas for which `may` answers someone."""
-    roles = USE_CASES[use_case]
-    return {
-        grant.focus_area_id
-        for grant in _grants(session, represented(session, user))
-        if grant.role in roles and grant.focus_area_id is not None
-    }
+    """The focus areas in which `user` may carry out a scoped `use_case` now."""
+    return standing(session, user).scopes(use_case)
 
 
 def require(session: Session, actor: Actor, use_case: UseCase, focus_area_id: int | None = None) -> Actor:

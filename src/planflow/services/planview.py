@@ -135,7 +135,6 @@ def plan_page(
     total = session.scalar(select(func.count()).select_from(base.subquery())) or 0
     pages = max(1, -(-total // per_page))
     page = min(max(1, page), pages)
-    overdue = exists().where(OpenTask.activity_id == Activity.id, OpenTask.due_on < today)
     rows = session.execute(
         base.add_columns(
             Activity.code,
@@ -152,7 +151,6 @@ def plan_page(
             Activity.status,
             Activity.state,
             Activity.is_demo,
-            overdue.label("overdue"),
         )
         .order_by(FocusArea.number, InterventionArea.number, Activity.number)
         .limit(per_page)
@@ -171,7 +169,13 @@ def plan_page(
     ids = [r[0] for r in rows]
     last: dict[int, datetime] = {}
     heat: dict[int, dict[str, str]] = {}
-    if ids:
+    overdue: set[int] = set()
+    if ids:  # asked for the page's activities only, not for every activity the sort passes
+        overdue = set(
+            session.scalars(
+                select(OpenTask.activity_id).where(OpenTask.activity_id.in_(ids), OpenTask.due_on < today)
+            )
+        )
         for activity_id, reported_at in session.execute(
             select(StatusReport.activity_id, func.max(StatusReport.reported_at))
             .where(StatusReport.activity_id.in_(ids))
@@ -220,7 +224,7 @@ def plan_page(
                 status=r[12].value if r[12] else None,
                 closed=r[13] is ActivityState.CLOSED,
                 is_demo=r[14],
-                overdue=bool(r[15]),
+                overdue=r[0] in overdue,
                 last_report=_aware(last.get(r[0])),
                 heat=heat.get(r[0], {}),
             )

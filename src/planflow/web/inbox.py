@@ -5,7 +5,7 @@ from __future__ import annotations
 from itertools import groupby
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
@@ -19,7 +19,7 @@ from .site import language, me, t, today
 bp = Blueprint("inbox", __name__)
 
 
-PAGE_SIZE = 100  # tasks a page: the rest follow a link, so a full inbox stays a quick page
+PAGE_SIZE = 50  # tasks a page, as in the API: the rest follow a link, so a full inbox stays quick
 
 
 @bp.get("/inbox")
@@ -30,6 +30,7 @@ def index() -> str:
         user = me(session)
         page = tasks.inbox_page(session, user, language=language(), cursor=after, limit=PAGE_SIZE)
         news = notices.for_user(session, user, limit=5)
+        g.inbox_count = tasks.inbox_count(session, user)  # the header's, read in the same session
     rows = page.items
     mine = [r for r in rows if r.lane == "activity_owner" or r.assignee is not None]
     queue = [r for r in rows if r not in mine]

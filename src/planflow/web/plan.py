@@ -9,9 +9,9 @@ from sqlalchemy import select
 
 from ..db import get_db
 from ..models import FocusArea, Plan
-from ..services import access, planview
+from ..services import planview
 from ..services.access import UseCase
-from .site import me, require, today
+from .site import require, scopes, today
 
 bp = Blueprint("plan", __name__)
 
@@ -40,7 +40,7 @@ def index() -> str:
             session, request.args.get("plan") or None, filters, today(), int(page) if page.isdigit() else 1
         )
         # The focus areas (numbers) where the reader may propose an activity: a link per area
-        areas = access.scopes(session, me(session), UseCase.PROPOSE_ACTIVITY) if plan else set()
+        areas = scopes(UseCase.PROPOSE_ACTIVITY) if plan else set()
         proposable = set(
             session.scalars(
                 select(FocusArea.number)

@@ -97,19 +97,27 @@ def today() -> date:
 
 
 def may(use_case: UseCase) -> bool:
-    """Whether the signed-in user may carry out `use_case` (the authority decides, cached per request);
-    a scoped one (proposing an activity) in at least one focus area."""
+    """Whether the signed-in user may carry out `use_case`, a scoped one (proposing an activity) in
+    at least one focus area. The authority answers every use case from one reading of the user's
+    standing per request: the menu asks for all of them on every page."""
     if not current_user.is_authenticated:
         return False
-    cache: dict[UseCase, bool] = g.setdefault("may", {})
-    if use_case not in cache:
+    if "may" not in g:
         with get_db().reading() as db_session:
-            user = me(db_session)
-            if use_case in access.SCOPED_USE_CASES:  # somewhere: the service checks the area itself
-                cache[use_case] = bool(access.scopes(db_session, user, use_case))
-            else:
-                cache[use_case] = access.may(db_session, user, use_case) is not None
-    return cache[use_case]
+            standing = access.standing(db_session, me(db_session))
+            g.scopes = {case: standing.scopes(case) for case in access.SCOPED_USE_CASES}
+            g.may = {
+                case: bool(g.scopes[case])  # somewhere: the service checks the area itself
+                if case in access.SCOPED_USE_CASES
+                else standing.may(case) is not None
+                for case in UseCase
+            }
+    return bool(g.may[use_case])
+
+
+def scopes(use_case: UseCase) -> set[int]:
+    """The focus areas (ids) in which the signed-in user may carry out a scoped `use_case`."""
+    return set(g.scopes[use_case]) if may(use_case) else set()
 
 
 def require(use_case: UseCase) -> None:
