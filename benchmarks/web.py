@@ -134,7 +134,8 @@ def main() -> None:
             f"In-process through Flask's test client (no HTTP server), a signed-in session, {args.calls}"
             " calls after 5 warm-up calls. Seed plan: a cycle of the current quarter, opened. Big plan: its"
             " cycle's first batch of reports, then the open tasks inserted as rows in the process leader's"
-            " lane; the plan page shows its first page (100 activities a page).",
+            " lane; the plan page shows its first page (100 activities a page), the inbox its first"
+            " (50 tasks).",
             "",
             "| database, data | page | median ms | p95 ms | target p95 | verdict |",
             "|---|---|---:|---:|---:|---|",

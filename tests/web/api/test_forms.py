@@ -89,7 +89,7 @@ USER_TASK_FORMS = {name for p in instances.library().processes for name in p.use
 SERVICE_FORMS = {"dialogue_feedback"}
 # A case per form, and one more: a new proposal through the service that starts it.
 CASES = [*FORMS, "propose_activity:new"]
-REAL = settings(max_examples=20, deadline=None, suppress_health_check=list(HealthCheck))
+REAL = settings(max_examples=12, deadline=None, suppress_health_check=list(HealthCheck))
 
 # What each case may refuse although the form accepts it, for a domain reason (the code says which).
 DOMAIN_REFUSALS: dict[str, set[str]] = {

@@ -22,7 +22,7 @@ from planflow.db import get_db
 from planflow.services import cycles, demo, people, plans
 from planflow.services.audit import OPERATOR_ACTOR, Actor
 
-EXAMPLES = 25  # per operation (schemathesis adds its explicit and coverage cases); ~30 operations
+EXAMPLES = 15  # per operation (schemathesis adds its explicit and coverage cases); ~30 operations
 TRIED: dict[str, int] = {}
 TOKENS: dict[str, str] = {}
 CHECKS = [
