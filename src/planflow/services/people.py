@@ -393,7 +393,8 @@ def me(session: Session, user: User) -> dict[str, Any]:
     """Who the caller is: roles, the people it stands in for today, and what the authority lets it
     do besides its inbox."""
     own = next(u for u in list_users(session) if u["username"] == user.username)
-    absent = access.represented(session, user)[1:]
+    standing = access.standing(session, user)  # read once: every use case is asked of it
+    absent = standing.people[1:]
     return {
         "username": user.username,
         "display_name": user.display_name,
@@ -402,7 +403,7 @@ def me(session: Session, user: User) -> dict[str, Any]:
         "office": user.office,
         "roles": own["roles"],
         "substituting_for": [p.username for p in absent],
-        "may": sorted(u.value for u in UseCase if access.may(session, user, u) is not None),
+        "may": sorted(u.value for u in UseCase if standing.may(u) is not None),
     }
 
 
