@@ -11,16 +11,18 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from pathlib import Path
+from typing import IO
 
 import pytest
 from sqlalchemy import func, select, update
 
 from planflow import clock
 from planflow.db import Database
-from planflow.models import AnnualReport, AuditEvent, Notice, User
+from planflow.models import AnnualReport, AuditEvent, Deviation, JobRun, Notice, User
 from planflow.services import clockshift
 
 from .mailserver import MailServer
@@ -43,13 +45,31 @@ def _fast_schedule(folder: Path) -> Path:
     return path
 
 
-def _wait_for(condition: object, what: str, limit: float = 120.0) -> None:
-    """Poll until `condition()` holds; a bound on waiting, not a timing assertion."""
+def _wait_for(
+    condition: Callable[[], bool], what: str, explain: Callable[[], str], limit: float = 120.0
+) -> None:
+    """Poll until `condition()` holds; a bound on waiting, not a timing assertion. On giving up,
+    the failure says what the schedulers did (`explain`)."""
     deadline = time.monotonic() + limit
-    while not condition():  # type: ignore[operator]
+    while not condition():
         if time.monotonic() > deadline:
-            pytest.fail(f"gave up waiting for {what}")
+            pytest.fail(f"gave up waiting for {what}\n{explain()}")
         time.sleep(0.2)
+
+
+def _job_runs(database: Database) -> str:
+    with database.reading() as session:
+        runs = session.scalars(select(JobRun).where(JobRun.job != "deliver_mail").order_by(JobRun.id)).all()
+        return "\n".join(
+            f"{r.runner} {r.job} {r.outcome} x{r.repeats + 1} {r.summary} {r.error or ''}" for r in runs
+        )
+
+
+def _tails(logs: list[IO[bytes]]) -> str:
+    return "\n".join(
+        f"--- {log.name}\n" + Path(log.name).read_text(encoding="utf-8", errors="replace")[-3000:]
+        for log in logs
+    )
 
 
 def test_three_schedulers_one_killed_mid_delivery_do_everything_once(
@@ -100,7 +120,9 @@ def test_three_schedulers_one_killed_mid_delivery_do_everything_once(
         os.kill(victim[0], signal.SIGKILL)
         killed.set()
 
-        def all_sent() -> bool:
+        def all_done() -> bool:
+            """Every notice sent, the deviation escalated, the year's report started: three jobs
+            that run side by side, so none of them may be taken as the sign of the others."""
             with seeded.reading() as session:
                 waiting = session.scalar(
                     select(func.count())
@@ -108,9 +130,17 @@ def test_three_schedulers_one_killed_mid_delivery_do_everything_once(
                     .where(Notice.sent_at.is_(None), Notice.next_attempt_at.is_not(None))
                 )
                 made = session.scalar(select(func.count()).select_from(Notice))
-            return made is not None and made > 10 and waiting == 0
+                escalated = session.scalar(
+                    select(func.count()).select_from(Deviation).where(Deviation.escalated_at.is_not(None))
+                )
+                annual = session.scalar(select(func.count()).select_from(AnnualReport))
+            return bool(made and made > 10 and waiting == 0 and escalated and annual)
 
-        _wait_for(all_sent, "every notice to be sent")
+        _wait_for(
+            all_done,
+            "every notice sent, the deviation escalated and the year's report started",
+            explain=lambda: _job_runs(seeded) + _tails(logs),
+        )
     finally:
         for process in processes:
             if process.poll() is None:
