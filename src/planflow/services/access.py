@@ -139,7 +139,16 @@ def task_branches(session: Session, people: Sequence[User]) -> list[ColumnElemen
     the rule (`task_condition`): for each person, each lane whose right the person holds now (a
     lead's lane once per focus area), with the task unassigned or assigned to that same person.
     Each branch is one equality on an index, so the inbox can read it in order (services.tasks)."""
-    grants = _grants(session, people)
+    return _branches(people, _grants(session, people))
+
+
+def task_condition(session: Session, people: Sequence[User]) -> ColumnElement[bool]:
+    """The open tasks that one of `people` may act on, as one SQL condition over OpenTask: the
+    lane's right held now, and the task unassigned or assigned to that same person."""
+    return _any(task_branches(session, people))
+
+
+def _branches(people: Sequence[User], grants: Sequence[Grant]) -> list[ColumnElement[bool]]:
     branches: list[ColumnElement[bool]] = []
     for person in people:
         mine = or_(OpenTask.assignee_id.is_(None), OpenTask.assignee_id == person.id)
@@ -159,10 +168,7 @@ def task_branches(session: Session, people: Sequence[User]) -> list[ColumnElemen
     return branches
 
 
-def task_condition(session: Session, people: Sequence[User]) -> ColumnElement[bool]:
-    """The open tasks that one of `people` may act on, as one SQL condition over OpenTask: the
-    lane's right held now, and the task unassigned or assigned to that same person."""
-    branches = task_branches(session, people)
+def _any(branches: list[ColumnElement[bool]]) -> ColumnElement[bool]:
     return or_(*branches) if branches else false()
 
 
@@ -219,6 +225,14 @@ class Standing:
                 return person
         return None
 
+    def task_branches(self) -> list[ColumnElement[bool]]:
+        """`task_branches` for the people of this standing, from the roles read with it."""
+        return _branches(self.people, self.grants)
+
+    def task_condition(self) -> ColumnElement[bool]:
+        """`task_condition` for the people of this standing, from the roles read with it."""
+        return _any(self.task_branches())
+
     def scopes(self, use_case: UseCase) -> set[int]:
         """The focus areas in which the user may carry out a scoped `use_case` (on its own behalf
         or for someone it substitutes for): exactly the areas for which `may` answers someone."""
@@ -226,7 +240,10 @@ class Standing:
         return {g.focus_area_id for g in self.grants if g.role in roles and g.focus_area_id is not None}
 
 
-def standing(session: Session, user: User) -> Standing:
+def standing(session: Session, user: User | Standing) -> Standing:
+    """The user's standing now (two reads), or the one already read and handed in."""
+    if isinstance(user, Standing):
+        return user
     people = represented(session, user)
     return Standing(user, people, _grants(session, people))
 

@@ -76,7 +76,7 @@ class InboxPage:
 
 def inbox_page(
     session: Session,
-    user: User,
+    user: User | access.Standing,
     language: str | None = None,
     role: str | None = None,
     period: str | None = None,
@@ -88,7 +88,8 @@ def inbox_page(
     """A page of the open tasks `user` may act on now (its own, its group's, those of people it
     substitutes for), soonest due first, filtered by lane (`role`), period, being overdue, and `q`
     in the activity's code or title or the task's title in `language`; `next_cursor` continues
-    after its last task. No workflow is deserialized."""
+    after its last task. No workflow is deserialized. `user` may be its standing, already read
+    (access.standing), where a page asks the authority more than once."""
     filters: list[ColumnElement[bool]] = []
     if role is not None:
         filters.append(OpenTask.lane == role)
@@ -121,26 +122,26 @@ def inbox_page(
     return InboxPage(views, _cursor(last) if last is not None else None)
 
 
-def inbox(session: Session, user: User, limit: int = INBOX_LIMIT) -> list[TaskView]:
+def inbox(session: Session, user: User | access.Standing, limit: int = INBOX_LIMIT) -> list[TaskView]:
     """The first `limit` tasks of `user`'s inbox, in its order."""
     return inbox_page(session, user, limit=limit).items
 
 
-def inbox_count(session: Session, user: User) -> int:
+def inbox_count(session: Session, user: User | access.Standing) -> int:
     """How many open tasks `user` may act on now, counted up to INBOX_COUNT_CAP (a header shows
     "999+" beyond it): the count on every page stays a bounded read however full the inbox."""
-    condition = access.task_condition(session, access.represented(session, user))
+    condition = access.standing(session, user).task_condition()
     some = select(OpenTask.id).where(condition).limit(INBOX_COUNT_CAP).subquery()
     return session.scalar(select(func.count()).select_from(some)) or 0
 
 
 def _first_keys(
-    session: Session, user: User, filters: list[ColumnElement[bool]], limit: int
+    session: Session, user: User | access.Standing, filters: list[ColumnElement[bool]], limit: int
 ) -> Subquery | None:
     """The order keys of the first `limit` tasks `user` may act on that pass `filters`: each branch
     of the authority's condition read in order along its own index and cut at `limit`, then
     merged (a task two branches reach counts once). The database never sorts a whole inbox."""
-    branches = access.task_branches(session, access.represented(session, user))
+    branches = access.standing(session, user).task_branches()
     if not branches:
         return None
     walks = [

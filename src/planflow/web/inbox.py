@@ -5,16 +5,16 @@ from __future__ import annotations
 from itertools import groupby
 from typing import Any
 
-from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
 from ..db import get_db
 from ..models import Activity, OpenTask
-from ..services import deviations, history, notices, plans, tasks
+from ..services import access, deviations, history, notices, plans, tasks
 from ..services.errors import Conflict, InvalidInput, NotFound
 from . import taskforms
-from .site import language, me, t, today
+from .site import know, language, me, t, today
 
 bp = Blueprint("inbox", __name__)
 
@@ -28,16 +28,17 @@ def index() -> str:
     after = request.args.get("after")
     with get_db().reading() as session:
         user = me(session)
-        page = tasks.inbox_page(session, user, language=language(), cursor=after, limit=PAGE_SIZE)
+        standing = access.standing(session, user)
+        page = tasks.inbox_page(session, standing, language=language(), cursor=after, limit=PAGE_SIZE)
         news = notices.for_user(session, user, limit=5)
-        g.inbox_count = tasks.inbox_count(session, user)  # the header's, read in the same session
+        know(session, standing)  # the header's menu and count, from the same reading
     rows = page.items
     mine = [r for r in rows if r.lane == "activity_owner" or r.assignee is not None]
     queue = [r for r in rows if r not in mine]
 
     def grouped(items: list[tasks.TaskView]) -> list[tuple[tuple[str, int | None], list[tasks.TaskView]]]:
         key = lambda r: (r.period or "", r.focus_area or 0)  # noqa: E731
-        return [(k, list(g)) for k, g in groupby(sorted(items, key=key), key=key)]
+        return [(k, list(group)) for k, group in groupby(sorted(items, key=key), key=key)]
 
     return render_template(
         "inbox/index.html",

@@ -103,16 +103,26 @@ def may(use_case: UseCase) -> bool:
     if not current_user.is_authenticated:
         return False
     if "may" not in g:
-        with get_db().reading() as db_session:
-            standing = access.standing(db_session, me(db_session))
-            g.scopes = {case: standing.scopes(case) for case in access.SCOPED_USE_CASES}
-            g.may = {
-                case: bool(g.scopes[case])  # somewhere: the service checks the area itself
-                if case in access.SCOPED_USE_CASES
-                else standing.may(case) is not None
-                for case in UseCase
-            }
+        _read_standing()
     return bool(g.may[use_case])
+
+
+def know(db_session: Session, standing: access.Standing) -> None:
+    """Keep for this request what every page's header needs, from a standing a page has read in
+    its own session: the use cases the user may carry out, and the inbox count."""
+    g.scopes = {case: standing.scopes(case) for case in access.SCOPED_USE_CASES}
+    g.may = {
+        case: bool(g.scopes[case])  # somewhere: the service checks the area itself
+        if case in access.SCOPED_USE_CASES
+        else standing.may(case) is not None
+        for case in UseCase
+    }
+    g.inbox_count = tasks.inbox_count(db_session, standing)
+
+
+def _read_standing() -> None:
+    with get_db().reading() as db_session:
+        know(db_session, access.standing(db_session, me(db_session)))
 
 
 def scopes(use_case: UseCase) -> set[int]:
@@ -161,8 +171,7 @@ def inbox_count() -> str:
     if not current_user.is_authenticated:
         return "0"
     if "inbox_count" not in g:
-        with get_db().reading() as db_session:
-            g.inbox_count = tasks.inbox_count(db_session, me(db_session))
+        _read_standing()
     count = int(g.inbox_count)
     return str(count) if count < tasks.INBOX_COUNT_CAP else f"{tasks.INBOX_COUNT_CAP - 1}+"
 
