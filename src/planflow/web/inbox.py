@@ -33,8 +33,10 @@ def index() -> str:
         news = notices.for_user(session, user, limit=5)
         know(session, standing)  # the header's menu and count, from the same reading
     rows = page.items
-    mine = [r for r in rows if r.lane == "activity_owner" or r.assignee is not None]
-    queue = [r for r in rows if r not in mine]
+    mine: list[tasks.TaskView] = []  # the owner's own tasks and those claimed; the rest is a queue
+    queue: list[tasks.TaskView] = []
+    for row in rows:
+        (mine if row.lane == "activity_owner" or row.assignee is not None else queue).append(row)
 
     def grouped(items: list[tasks.TaskView]) -> list[tuple[tuple[str, int | None], list[tasks.TaskView]]]:
         key = lambda r: (r.period or "", r.focus_area or 0)  # noqa: E731

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -81,7 +82,14 @@ def long_date(value: date | datetime | None) -> str:
         return "–"
     if isinstance(value, datetime):
         value = value.astimezone(zone()).date()
-    return format_date(value, "d MMMM y", locale=language())
+    return _day(value, language())
+
+
+@lru_cache(maxsize=4096)
+def _day(value: date, language: str) -> str:
+    """A day's words depend on the day and the language only: a page of 50 due dates formats
+    each once per process, not once per row and request."""
+    return format_date(value, "d MMMM y", locale=language)
 
 
 def date_time(value: datetime | None) -> str:
