@@ -18,7 +18,7 @@ from planflow.i18n import Message
 from planflow.models import Activity, AuditEvent
 from planflow.services import audit, excel, people, plans, proposals
 from planflow.services.audit import Actor
-from planflow.services.errors import Forbidden, InvalidInput
+from planflow.services.errors import Conflict, Forbidden, InvalidInput
 from planflow.services.excel import ImportRefused
 from tests.services.chain import Chain
 
@@ -53,6 +53,26 @@ def _events(db: Database) -> list[AuditEvent]:
         events = audit.events(session, action="activity.updated")
         session.expunge_all()  # kept as read: the reading's rollback would expire them
         return events
+
+
+def _version(db: Database, code: str) -> str:
+    with db.reading() as session:
+        activity = session.scalars(select(Activity).where(Activity.code == code)).one()
+        return plans.ActivityEdit.of(activity).version()
+
+
+def test_an_edit_started_before_anothers_save_is_refused_and_changes_nothing(seeded: Database) -> None:
+    opened = _version(seeded, "1.1.1")
+    assert _update(seeded, "admin", "1.1.1", title="Först sparat", seen=opened)
+    facts, events = _facts(seeded, "1.1.1"), len(_events(seeded))
+    with pytest.raises(Conflict) as refused:
+        _update(seeded, "processledare", "1.1.1", title="Sparat för sent", seen=opened)
+    assert refused.value.code == "error.activity.changed_meanwhile"
+    assert _facts(seeded, "1.1.1") == facts and len(_events(seeded)) == events
+    assert _update(
+        seeded, "processledare", "1.1.1", title="Sparat efter att ha sett", seen=_version(seeded, "1.1.1")
+    )
+    assert _facts(seeded, "1.1.1")["title"] == "Sparat efter att ha sett"
 
 
 def _import_edited(db: Database, edits: dict[str, object]) -> excel.ImportResult:

@@ -5,6 +5,7 @@ whole plan out of and into Excel; nobody else gets in, and no form works without
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Callable
 from datetime import date
 from typing import Any
@@ -12,10 +13,10 @@ from typing import Any
 import openpyxl
 import pytest
 from flask.testing import FlaskClient
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from planflow.db import Database
-from planflow.models import Activity
+from planflow.models import Activity, AuditEvent
 from planflow.services import audit
 from tests.services.test_activity_edits import _approve_a_proposal
 from tests.web.conftest import csrf_token, post
@@ -90,6 +91,43 @@ def test_a_refused_edit_names_each_field_and_keeps_what_was_typed(
     assert not_a_date.status_code == 422 and "ska vara ett datum som ÅÅÅÅ-MM-DD" in html
     assert 'value="snart"' in html and f'value="{FORM["title"]}"' in html
     assert _activity(web, "1.1.1") == before
+
+
+def _seen(html: str) -> str:
+    match = re.search(r'name="seen" value="([0-9a-f]{16})"', html)
+    assert match, "the form carries no version"
+    return match.group(1)
+
+
+def test_a_save_over_someone_elses_newer_save_is_refused_and_shows_both(
+    signed_in: Callable[[str], FlaskClient], web: Database
+) -> None:
+    leader, admin = signed_in("processledare"), signed_in("admin")
+    path = "/admin/activities/1.1.1"
+    leaders_form = _seen(leader.get(path).get_data(as_text=True))
+    admins_form = _seen(admin.get(path).get_data(as_text=True))
+    assert leaders_form == admins_form
+    first = post(admin, path, {**FORM, "title": "Adminens titel", "seen": admins_form}, path)
+    assert first.status_code == 302
+    events = _events(web)
+
+    late = post(leader, path, {**FORM, "title": "Processledarens titel", "seen": leaders_form}, path)
+    html = late.get_data(as_text=True)
+    assert late.status_code == 409
+    assert "har ändrats av någon annan sedan du öppnade formuläret" in html
+    assert '<p class="error" id="e-title">Nu sparat: Adminens titel</p>' in html
+    assert 'value="Processledarens titel"' in html  # what was typed stays
+    assert 'id="e-office"' not in html  # the same in both: nothing to say
+    assert _activity(web, "1.1.1")["title"] == "Adminens titel" and _events(web) == events
+
+    again = post(leader, path, {**FORM, "title": "Processledarens titel", "seen": _seen(html)}, path)
+    assert again.status_code == 302  # seen what is saved now, and chose to replace it
+    assert _activity(web, "1.1.1")["title"] == "Processledarens titel"
+
+
+def _events(db: Database) -> int:
+    with db.reading() as session:
+        return session.scalar(select(func.count()).select_from(AuditEvent)) or 0
 
 
 @pytest.mark.parametrize("username", ["anna.nilsson", "lead1", "styrgrupp.nk", "naringslivsradet"])

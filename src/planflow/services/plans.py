@@ -3,6 +3,7 @@ for editing an activity's title, owner, office and dates (the page and the Excel
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import unicodedata
@@ -35,7 +36,7 @@ from ..models import (
 from . import access, audit
 from .access import UseCase
 from .audit import Actor
-from .errors import InvalidInput, NotFound, quote
+from .errors import Conflict, InvalidInput, NotFound, quote
 
 SEED_PLAN = "sodertalje_2016.json"
 # Södertälje's plan is 40 kB; a file far larger than any plan is refused before it is parsed.
@@ -385,6 +386,12 @@ class ActivityEdit:
             "ends_on": self.ends_on,
         }
 
+    def version(self) -> str:
+        """A short fingerprint of these facts: an edit form carries the one it was opened on, so
+        that a save over someone else's newer save is refused instead of silently undoing it."""
+        facts = json.dumps(self.as_dict(), default=str, sort_keys=True, ensure_ascii=False)
+        return hashlib.sha256(facts.encode()).hexdigest()[:16]
+
 
 def get_activity(session: Session, plan: Plan, code: str) -> Activity:
     activity = session.scalar(select(Activity).where(Activity.plan_id == plan.id, Activity.code == code))
@@ -457,12 +464,20 @@ def update_activity(
     office: str | None,
     starts_on: date | None,
     ends_on: date | None,
+    seen: str | None = None,
 ) -> bool:
     """Set an activity's title, owner, office and dates (UseCase.EDIT_PLAN), audited as
     `activity.updated` with each changed field's before and after; whether anything changed.
-    A bad field raises InvalidInput naming it, and nothing changes."""
+    A bad field raises InvalidInput naming it, and nothing changes. `seen` is the version
+    (ActivityEdit.version) the editor started from: when the activity has changed since, Conflict,
+    and nothing changes (an Excel file states every row as it wants it, and passes none)."""
     actor = access.require(session, actor, UseCase.EDIT_PLAN)
     activity = get_activity(session, plan, activity_code)
+    if seen is not None:
+        session.execute(select(Activity.id).where(Activity.id == activity.id).with_for_update())
+        session.refresh(activity)  # as the row is now that no one else may write it
+        if seen != ActivityEdit.of(activity).version():
+            raise Conflict("error.activity.changed_meanwhile", code=activity.code)
     edit = ActivityEdit.clean(title, owner_username, office, starts_on, ends_on)
     problems, owner = _checked(session, activity, edit)
     if problems:

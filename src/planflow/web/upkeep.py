@@ -16,7 +16,7 @@ from ..i18n import Message
 from ..services import excel, plans
 from ..services.access import UseCase
 from ..services.audit import Actor
-from ..services.errors import InvalidInput, ServiceError, quote
+from ..services.errors import Conflict, InvalidInput, ServiceError, quote
 from .site import language, me, require, t
 
 bp = Blueprint("upkeep", __name__, url_prefix="/admin")
@@ -78,23 +78,40 @@ def upload() -> Any:
 
 
 def _edit_page(
-    code: str, values: dict[str, str] | None = None, errors: dict[str, str] | None = None, status: int = 200
+    code: str,
+    values: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+    status: int = 200,
+    seen: str | None = None,
+    overtaken: bool = False,
 ) -> tuple[str, int]:
+    """The edit form: on the activity as it is, or on what was typed (kept after a refusal).
+    `seen` is the version the typing started from (none: the activity as it is now). When someone
+    else's save came between (`overtaken`), each field that differs says what is saved now, and
+    the form goes on from that."""
+    errors = dict(errors or {})
     with get_db().reading() as session:
         activity = plans.get_activity(session, plans.get_plan(session), code)
         current = plans.ActivityEdit.of(activity)
         owners = plans.owner_choices(session)
         heading = {"code": activity.code, "title": activity.title}
+    saved = {
+        key: (value.isoformat() if isinstance(value, date) else value or "")
+        for key, value in current.as_dict().items()
+    }
     if values is None:
-        values = {
-            key: (value.isoformat() if isinstance(value, date) else value or "")
-            for key, value in current.as_dict().items()
-        }
+        values = saved
+    if overtaken:
+        seen = None
+        for key, value in saved.items():
+            if values.get(key, "").strip() != value:
+                errors[key] = t("ui.activity_edit.now_saved", value=value or "–")
     return render_template(
         "upkeep/activity.html",
         activity=heading,
         values=values,
-        errors=errors or {},
+        seen=seen or current.version(),
+        errors=errors,
         owners=owners,
         has_owner=current.owner is not None,
         limits={"title": plans.TITLE_LIMIT, "office": plans.OFFICE_LIMIT},
@@ -113,6 +130,7 @@ def edit(code: str) -> tuple[str, int]:
 def save(code: str) -> Any:
     require(UseCase.EDIT_PLAN)
     values = {name: request.form.get(name, "") for name in FIELDS}
+    seen = request.form.get("seen", "")[:64] or None
     days: dict[str, date | None] = {}
     errors: dict[str, str] = {}
     for name in ("starts_on", "ends_on"):
@@ -123,7 +141,7 @@ def save(code: str) -> Any:
             errors[name] = Message("form.date").render(language())
     if errors:
         errors[""] = Message("error.activity.invalid", {"code": quote(code)}).render(language())
-        return _edit_page(code, values, errors, 422)
+        return _edit_page(code, values, errors, 422, seen)
     try:
         with get_db().transaction() as session:
             changed = plans.update_activity(
@@ -136,8 +154,11 @@ def save(code: str) -> Any:
                 values["office"],
                 days["starts_on"],
                 days["ends_on"],
+                seen,
             )
     except InvalidInput as exc:
-        return _edit_page(code, values, _errors(exc), 422)
+        return _edit_page(code, values, _errors(exc), 422, seen)
+    except Conflict as exc:  # saved by someone else since the form was opened
+        return _edit_page(code, values, {"": exc.message.render(language())}, 409, overtaken=True)
     flash(t("ui.activity_edit.saved" if changed else "ui.activity_edit.unchanged", code=code))
     return redirect(url_for("activities.show", code=code))
