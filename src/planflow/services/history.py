@@ -261,11 +261,12 @@ def find_activity(session: Session, code: str, plan_slug: str | None = None) -> 
 
 
 def story(
-    session: Session, activity: Activity, *, reports_limit: int, events_limit: int, of_records: bool = False
+    session: Session, activity: Activity, *, reports_limit: int, events_limit: int
 ) -> ActivityStory:
     """An activity's story: its last reports, its deviations with their decisions, the proposal
     it came from, its processes and its last audit events (none when `events_limit` is 0): those
-    about it, and with `of_records` those about its deviations and its reports' tasks too."""
+    about it or naming it, and those about its deviations and its reports' tasks. The page and the
+    API tell this same story."""
     instance_rows = session.execute(
         select(
             ProcessInstance.id,
@@ -289,15 +290,13 @@ def story(
     ).all()
     events: Sequence[AuditEvent] = []
     if events_limit:
-        about = _naming(activity.code)
-        if of_records:
-            deviation_ids = [str(d.id) for d in deviated]
-            task_ids = [r.task_id for r in told if r.task_id]
-            about = or_(
-                about,
-                (AuditEvent.subject_type == "deviation") & AuditEvent.subject_id.in_(deviation_ids),
-                (AuditEvent.subject_type == "task") & AuditEvent.subject_id.in_(task_ids),
-            )
+        deviation_ids = [str(d.id) for d in deviated]
+        task_ids = [r.task_id for r in told if r.task_id]
+        about = or_(
+            _naming(activity.code),
+            (AuditEvent.subject_type == "deviation") & AuditEvent.subject_id.in_(deviation_ids),
+            (AuditEvent.subject_type == "task") & AuditEvent.subject_id.in_(task_ids),
+        )
         events = session.scalars(
             select(AuditEvent).where(about).order_by(AuditEvent.seq.desc()).limit(events_limit)
         ).all()

@@ -27,7 +27,7 @@ def show(code: str) -> str:
     require(UseCase.READ_INTERNAL)
     with get_db().reading() as session:
         activity = history.find_activity(session, code)
-        story = history.story(session, activity, reports_limit=50, events_limit=100, of_records=True)
+        story = history.story(session, activity, reports_limit=50, events_limit=100)
     return render_template("activities/show.html", h=story)
 
 
