@@ -260,9 +260,7 @@ def find_activity(session: Session, code: str, plan_slug: str | None = None) -> 
     return activity
 
 
-def story(
-    session: Session, activity: Activity, *, reports_limit: int, events_limit: int
-) -> ActivityStory:
+def story(session: Session, activity: Activity, *, reports_limit: int, events_limit: int) -> ActivityStory:
     """An activity's story: its last reports, its deviations with their decisions, the proposal
     it came from, its processes and its last audit events (none when `events_limit` is 0): those
     about it or naming it, and those about its deviations and its reports' tasks. The page and the

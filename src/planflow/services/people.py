@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, true
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.sql.elements import ColumnElement
 from werkzeug.security import generate_password_hash
@@ -259,20 +259,22 @@ def set_password(session: Session, actor: Actor, username: str, password: str) -
     audit.record(session, actor, "user.password_set", "user", username)
 
 
-def list_users(session: Session) -> list[dict[str, Any]]:
-    """Every user with its roles and scopes; owning activities shows as the activity_owner role."""
+def list_users(session: Session, only: User | None = None) -> list[dict[str, Any]]:
+    """Every user (or `only` that one) with its roles and scopes; owning activities shows as the
+    activity_owner role."""
     users = session.scalars(
         select(User)
         .options(
             selectinload(User.roles).selectinload(RoleAssignment.focus_area).selectinload(FocusArea.plan)
         )
+        .where(true() if only is None else User.id == only.id)
         .order_by(User.username)
     ).all()
     owned: dict[int | None, list[str]] = {}
     for owner_id, code, slug in session.execute(
         select(Activity.owner_id, Activity.code, Plan.slug)
         .join(Plan, Plan.id == Activity.plan_id)
-        .where(Activity.owner_id.is_not(None))
+        .where(Activity.owner_id.is_not(None) if only is None else Activity.owner_id == only.id)
         .order_by(Activity.id)
     ):
         owned.setdefault(owner_id, []).append(f"{slug}/{code}")
@@ -392,7 +394,7 @@ def add_substitute(
 def me(session: Session, user: User) -> dict[str, Any]:
     """Who the caller is: roles, the people it stands in for today, and what the authority lets it
     do besides its inbox."""
-    own = next(u for u in list_users(session) if u["username"] == user.username)
+    (own,) = list_users(session, only=user)
     standing = access.standing(session, user)  # read once: every use case is asked of it
     absent = standing.people[1:]
     return {
