@@ -19,7 +19,8 @@ def test_plan_page_lists_focus_areas_and_activities(signed_in: Callable[[str], F
     assert "Företagsbesök politiker" in html
     assert "Synliggöra lediga lokaler" in html
     assert "demodata" in html  # invented owners are marked
-    assert "<svg" in html and "Antal aktiviteter per status och fokusområde" in html
+    assert '<ul class="bars" aria-label="Antal aktiviteter per status och fokusområde"' in html
+    assert "0 grön · 0 gul · 0 röd · 12 ej rapporterad" in html
 
 
 def test_plan_page_asks_a_visitor_to_sign_in(app: Flask, seeded: Database) -> None:
