@@ -71,6 +71,19 @@ def test_audit_page_verifies_and_exports(signed_in: Callable[[str], FlaskClient]
     assert rows[0][0] == "seq" and all(r[2] == "processledare" for r in rows[1:]) and len(rows) > 1
 
 
+def test_admin_forms_suggest_usernames_and_the_roles_there_are(
+    signed_in: Callable[[str], FlaskClient], web: Database
+) -> None:
+    html = signed_in("admin").get("/admin").get_data(as_text=True)
+    assert 'id="grant-username" name="username" type="text" value="" list="pf-users"' in html
+    assert '<option value="anna.nilsson">Anna Nilsson (demo)</option>' in html
+    roles = html[html.index('<datalist id="pf-roles">') :]
+    roles = roles[: roles.index("</datalist>")]
+    for spec in ("focus_area_lead:1", "focus_area_lead:5", "working_group:3", "process_leader", "admin"):
+        assert f'<option value="{spec}">' in roles
+    assert "focus_area_lead:6" not in roles and 'value="focus_area_lead"' not in roles
+
+
 def test_admin_names_a_substitute_and_issues_a_token(
     signed_in: Callable[[str], FlaskClient], web: Database
 ) -> None:

@@ -82,6 +82,22 @@ class RoleSpec:
         return f"{name}:{self.plan}/{where}" if self.plan else f"{name}:{where}"
 
 
+def role_choices(session: Session) -> list[str]:
+    """The role specs an administrator can grant in the default plan, as `RoleSpec.parse` reads
+    them: each role, a focus-area role once per focus area (an activity's owner is set by code)."""
+    default_plan = select(Plan.id).order_by(Plan.id).limit(1).scalar_subquery()  # as plans.get_plan
+    numbers = session.scalars(
+        select(FocusArea.number).where(FocusArea.plan_id == default_plan).order_by(FocusArea.number)
+    ).all()
+    choices = []
+    for role in Role:
+        if role in FOCUS_AREA_ROLES:
+            choices += [str(RoleSpec(role, focus_area=number)) for number in numbers]
+        else:
+            choices.append(str(RoleSpec(role)))
+    return choices
+
+
 def add_user(
     session: Session,
     actor: Actor,

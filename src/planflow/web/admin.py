@@ -90,9 +90,10 @@ ACTIONS: dict[str, Callable[[Session, Actor, MultiDict[str, str]], str]] = {
 def _page(status: int = 200, **extra: Any) -> tuple[str, int]:
     with get_db().reading() as session:
         users = people.list_users(session)
+        roles = people.role_choices(session)
     extra.setdefault("errors", {})
     extra.setdefault("action", None)
-    return render_template("admin/index.html", users=users, form=request.form, **extra), status
+    return render_template("admin/index.html", users=users, roles=roles, form=request.form, **extra), status
 
 
 @bp.get("/admin")
