@@ -51,6 +51,25 @@ def _keys_in_code() -> set[str]:
     return keys
 
 
+def _audit_words() -> set[str]:
+    """The words of every audit action and subject kind the source records (audit.record's third
+    and fourth arguments, each literal of them), and of every process."""
+    keys = set()
+    for path in SRC.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not (isinstance(node, ast.Call) and getattr(node.func, "attr", None) == "record"):
+                continue
+            if getattr(node.func.value, "id", None) != "audit" or len(node.args) < 4:  # type: ignore[attr-defined]
+                continue
+            for prefix, argument in (("audit.action", node.args[2]), ("audit.subject", node.args[3])):
+                for literal in ast.walk(argument):
+                    if isinstance(literal, ast.Constant) and isinstance(literal.value, str):
+                        keys.add(f"{prefix}.{literal.value}")
+    keys.discard("audit.action.task.")  # steps.complete's f"task.{name}": worded as "task done"
+    assert {"audit.action.status.reported", "audit.action.user.deactivated", "audit.subject.cycle"} <= keys
+    return keys | {f"process.{p.process_id}" for p in instances.library().processes}
+
+
 def _keys_made_at_run_time() -> set[str]:
     user_tasks = {name for p in instances.library().processes for name in p.user_tasks}
     decisions = instances.library().forms.get("steering_decision").schema["properties"]["decision"]["enum"]
@@ -62,6 +81,7 @@ def _keys_made_at_run_time() -> set[str]:
         | {"status.unreported"}
         | {f"decision.{decision}" for decision in decisions}
         | {f"{template}.{part}" for template in NOTICE_TEMPLATES for part in ("subject", "body")}
+        | _audit_words()
     )
 
 
@@ -81,6 +101,12 @@ def test_swedish_task_titles_are_the_diagrams_names() -> None:
     for process in instances.library().processes:
         for name, info in process.user_tasks.items():
             assert swedish[f"task.{name}"] == info.title, name
+
+
+def test_swedish_process_names_are_the_diagrams_names() -> None:
+    swedish = _catalog("sv")
+    for process in instances.library().processes:
+        assert swedish[f"process.{process.process_id}"] == process.title, process.process_id
 
 
 @pytest.mark.parametrize("language", i18n.LANGUAGES)

@@ -65,6 +65,11 @@ def text(language: str | None, key: str, params: Mapping[str, Any] | None = None
         return f"{template} {values}"
 
 
+def known(key: str) -> bool:
+    """Whether the catalogs have words for `key` (the Swedish one is complete: a test checks)."""
+    return translations(DEFAULT_LANGUAGE).gettext(key) != key
+
+
 def _word(language: str, value: Any) -> Any:
     if isinstance(value, Message):
         return value.render(language)

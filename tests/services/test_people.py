@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from planflow.db import Database
-from planflow.models import Role
+from planflow.models import Role, User
 from planflow.services import people
 from planflow.services.audit import OPERATOR_ACTOR, Actor
 from planflow.services.errors import Forbidden, InvalidInput
@@ -76,3 +77,11 @@ def test_only_an_admin_or_the_operator_administers_people(session: Session) -> N
         people.issue_token(session, lead, "lead2")
     assert people.issue_token(session, lead, "lead1").startswith("pf_")  # one's own token
     people.add_user(session, Actor(people.get_user(session, "admin")), "eva", "Eva", "eva@example.org")
+
+
+@pytest.mark.parametrize("username", ["system", "operator"])
+def test_the_audit_trails_own_names_are_not_usernames(session: Session, username: str) -> None:
+    with pytest.raises(InvalidInput) as refused:
+        people.add_user(session, OPERATOR_ACTOR, username, "Någon", "n@example.org")
+    assert refused.value.fields["username"].key == "form.username_reserved"
+    assert session.scalar(select(User).where(User.username == username)) is None

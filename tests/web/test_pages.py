@@ -29,7 +29,9 @@ def test_activity_page_tells_its_story(signed_in: Callable[[str], FlaskClient], 
     _red_deviation_awaiting_decision(web)
     html = signed_in("styrgrupp.nk").get("/activities/1.1.1").get_data(as_text=True)
     assert "Statushistorik" in html and "Ingen budget" in html and "Skjut upp ett kvartal" in html
-    assert "status.accepted" in html  # its audit events
+    assert "<td>Statusrapport godkänd</td>" in html  # its audit events, in the reader's words
+    assert "<td>Avvikelse öppnad</td>" in html and "status.accepted" not in html
+    assert "Avvikelsehantering #" in html and "Aktivitetsrapport #" in html  # its processes
     assert signed_in("anna.nilsson").get("/activities/9.9.9").status_code == 404
 
 
@@ -65,10 +67,17 @@ def test_audit_page_verifies_and_exports(signed_in: Callable[[str], FlaskClient]
     html = client.get("/audit?verify=1").get_data(as_text=True)
     assert "Kedjan är hel" in html
     html = client.get("/audit?action=cycle.").get_data(as_text=True)
-    assert "cycle.started" in html and "user.added" not in html
+    assert "<td>Omgång startad</td><td>Omgång 2026-Q4</td>" in html
+    assert "<td>systemet</td>" in html  # the schedule opened the cycle
+    assert "Användare tillagd" not in html and "cycle.started" not in html
     export = client.get("/audit.csv?actor=processledare")
     rows = list(csv.reader(io.StringIO(export.get_data(as_text=True))))
-    assert rows[0][0] == "seq" and all(r[2] == "processledare" for r in rows[1:]) and len(rows) > 1
+    assert rows[0][:7] == ["seq", "occurred_at", "actor", "on_behalf_of", "role", "action", "action_text"]
+    assert all(r[2] == "processledare" for r in rows[1:]) and len(rows) > 1
+    assert ["cycle.started", "Omgång startad"] in [r[5:7] for r in rows]
+    client.post("/language", data={"language": "en", "csrf_token": csrf_token(client, "/inbox")})
+    html = client.get("/audit?action=cycle.").get_data(as_text=True)
+    assert "<td>Cycle started</td><td>Cycle 2026-Q4</td>" in html and "<td>the system</td>" in html
 
 
 def test_admin_forms_suggest_usernames_and_the_roles_there_are(

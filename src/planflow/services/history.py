@@ -103,10 +103,6 @@ class EventView:
     reason: str | None
     hash: str
 
-    @property
-    def subject(self) -> str:
-        return f"{self.subject_type} {self.subject_id}"
-
 
 @dataclass(frozen=True)
 class ActivityStory:

@@ -116,6 +116,8 @@ def add_user(
     fields: dict[str, Message] = {}
     if not USERNAME.match(username):
         fields["username"] = Message("form.username")
+    elif username in (audit.SYSTEM, audit.OPERATOR):  # the audit trail's names for no account
+        fields["username"] = Message("form.username_reserved")
     if not display_name.strip() or len(display_name) > 200 or CONTROL.search(display_name):
         fields["display_name"] = Message("form.text", {"max": 200})
     if not EMAIL.match(email) or CONTROL.search(email):

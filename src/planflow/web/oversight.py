@@ -18,7 +18,7 @@ from ..db import get_db
 from ..models import AuditEvent, OpenTask
 from ..services import access, audit, checkpoints, deviations, history, plans
 from ..services.access import UseCase
-from .site import me, require
+from .site import action_words, me, require
 
 steering = Blueprint("steering", __name__)
 audit_log = Blueprint("audit_log", __name__)
@@ -120,6 +120,7 @@ def export() -> Response:
             "on_behalf_of",
             "role",
             "action",
+            "action_text",
             "subject_type",
             "subject_id",
             "reason",
@@ -135,6 +136,7 @@ def export() -> Response:
                 e.on_behalf_of or "",
                 e.role or "",
                 e.action,
+                action_words(e.action),
                 e.subject_type,
                 e.subject_id,
                 _cell(e.reason or ""),

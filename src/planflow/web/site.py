@@ -21,6 +21,7 @@ from ..db import get_db
 from ..models import User
 from ..services import access, tasks
 from ..services.access import UseCase
+from ..services.audit import OPERATOR, SYSTEM
 from ..services.errors import Forbidden, ServiceError
 
 csrf = CSRFProtect()
@@ -68,6 +69,27 @@ def language() -> str:
 
 def t(key: str, **params: Any) -> str:
     return i18n.text(language(), key, params)
+
+
+def action_words(action: str) -> str:
+    """An audit action in the reader's words (the trail keeps its key). A task completed without a
+    domain record of its own is recorded as `task.<name>` (services.steps): "Task done: <title>"."""
+    if i18n.known(f"audit.action.{action}"):
+        return t(f"audit.action.{action}")
+    task = action.removeprefix("task.")
+    if task != action and i18n.known(f"task.{task}"):
+        return t("audit.action.task_done", task={"key": f"task.{task}"})
+    return action
+
+
+def subject_words(kind: str, ident: str) -> str:
+    """What an audit event is about, in the reader's words: "Aktivitet 1.1.1"."""
+    return t(f"audit.subject.{kind}", id=ident) if i18n.known(f"audit.subject.{kind}") else f"{kind} {ident}"
+
+
+def actor_words(actor: str) -> str:
+    """Who acted: a username, or the trail's names for the schedule and the command line."""
+    return t(f"audit.actor.{actor}") if actor in (SYSTEM, OPERATOR) else actor
 
 
 def zone() -> ZoneInfo:
@@ -243,6 +265,9 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(CSRFError, _csrf_error)
     app.jinja_env.globals.update(
         t=t,
+        action_words=action_words,
+        subject_words=subject_words,
+        actor_words=actor_words,
         language=language,
         languages=i18n.LANGUAGES,
         long_date=long_date,
