@@ -6,6 +6,7 @@ from __future__ import annotations
 import ast
 import io
 import re
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
@@ -70,6 +71,25 @@ def _audit_words() -> set[str]:
     return keys | {f"process.{p.process_id}" for p in instances.library().processes}
 
 
+WORKFLOWS = SRC.parents[1] / "workflows"
+WORDED_BY_OTHER_KEYS = {"lane", "participant", "process", "userTask", "signal", "message", "BPMNDiagram"}
+
+
+def _diagram_names() -> dict[str, str]:
+    """bpmn.<process>.<id> → the diagram's own (Swedish) name of every element the process page
+    draws with words of its own (lanes go by ui.lane.*, user tasks by task.*)."""
+    names = {}
+    for path in sorted(WORKFLOWS.glob("*.bpmn")):
+        root = ET.parse(path).getroot()
+        process = next(e.get("id") for e in root.iter() if e.tag.endswith("}process"))
+        for element in root.iter():
+            kind = element.tag.rsplit("}", 1)[-1]
+            if element.get("name") and kind not in WORDED_BY_OTHER_KEYS:
+                names[f"bpmn.{process}.{element.get('id')}"] = element.get("name")
+    assert len(names) > 50
+    return names
+
+
 def _keys_made_at_run_time() -> set[str]:
     user_tasks = {name for p in instances.library().processes for name in p.user_tasks}
     decisions = instances.library().forms.get("steering_decision").schema["properties"]["decision"]["enum"]
@@ -82,6 +102,7 @@ def _keys_made_at_run_time() -> set[str]:
         | {f"decision.{decision}" for decision in decisions}
         | {f"{template}.{part}" for template in NOTICE_TEMPLATES for part in ("subject", "body")}
         | _audit_words()
+        | _diagram_names().keys()
     )
 
 
@@ -107,6 +128,8 @@ def test_swedish_process_names_are_the_diagrams_names() -> None:
     swedish = _catalog("sv")
     for process in instances.library().processes:
         assert swedish[f"process.{process.process_id}"] == process.title, process.process_id
+    for key, name in _diagram_names().items():
+        assert swedish[key] == name, key
 
 
 @pytest.mark.parametrize("language", i18n.LANGUAGES)

@@ -149,5 +149,10 @@ def test_process_page_counts_a_loop_that_ran_twice(
     html = client.get(f"/processes/{instance_id}").get_data(as_text=True)
     assert ">×2</text>" in html
     assert "klart (2 gånger)</li>" in html
+    assert ">Godkänns rapporten?</text>" in html and ">Återsänd</text>" in html
     client.post("/language", data={"language": "en", "csrf_token": csrf_token(client, "/inbox")})
-    assert "done (2 times)</li>" in client.get(f"/processes/{instance_id}").get_data(as_text=True)
+    html = client.get(f"/processes/{instance_id}").get_data(as_text=True)
+    assert "Report status: done (2 times)</li>" in html and "Process: Activity report" in html
+    assert ">Report accepted?</text>" in html and ">Returned</text>" in html  # a gateway, a flow
+    assert ">Activity owner</text>" in html and ">Focus-area lead</text>" in html  # the lanes
+    assert "Godkänns" not in html and "Rapportera" not in html

@@ -8,6 +8,7 @@ handful of element kinds, all drawn here."""
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 NS = {
@@ -18,6 +19,7 @@ NS = {
 }
 EVENTS = {"startEvent", "endEvent", "intermediateCatchEvent", "intermediateThrowEvent", "boundaryEvent"}
 GATEWAYS = {"exclusiveGateway", "parallelGateway", "inclusiveGateway", "eventBasedGateway"}
+LANES = {"lane", "participant"}  # named by role: the page words them (ui.lane.*)
 
 
 @dataclass
@@ -46,7 +48,13 @@ def _local(tag: str) -> str:
     return tag.rsplit("}", 1)[-1]
 
 
-def build(source: str, done: dict[str, int], current: set[str]) -> Diagram:
+def build(
+    source: str,
+    done: dict[str, int],
+    current: set[str],
+    label: Callable[[str, str, str], str] = lambda kind, element_id, name: name,
+) -> Diagram:
+    """The drawing of a BPMN file; `label(kind, id, name)` words each element for the reader."""
     root = ET.fromstring(source)
     kinds: dict[str, tuple[str, str]] = {}
     flows: dict[str, tuple[str, str]] = {}
@@ -54,7 +62,8 @@ def build(source: str, done: dict[str, int], current: set[str]) -> Diagram:
         element_id = element.get("id")
         if element_id is None:
             continue
-        kinds[element_id] = (_local(element.tag), element.get("name") or "")
+        kind, name = _local(element.tag), element.get("name") or ""
+        kinds[element_id] = (kind, label(kind, element_id, name) if name and kind not in LANES else name)
         if _local(element.tag) == "sequenceFlow":
             flows[element_id] = (element.get("sourceRef") or "", element.get("targetRef") or "")
     diagram = Diagram(0, 0)
@@ -68,7 +77,7 @@ def build(source: str, done: dict[str, int], current: set[str]) -> Diagram:
         x, y, w, h = (float(bounds.get(k, 0)) for k in ("x", "y", "width", "height"))
         item = Shape(ref, kind, name, x, y, w, h)
         item.count, item.current = done.get(ref, 0), ref in current
-        (diagram.lanes if kind in ("lane", "participant") else diagram.shapes).append(item)
+        (diagram.lanes if kind in LANES else diagram.shapes).append(item)
         min_x, min_y = min(min_x, item.x), min(min_y, item.y)
         diagram.width = max(diagram.width, item.x + item.w)
         diagram.height = max(diagram.height, item.y + item.h)
