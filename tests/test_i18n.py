@@ -14,7 +14,7 @@ from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
 
 from planflow import i18n
-from planflow.models import Status
+from planflow.models import Role, Status
 from planflow.services import access, instances, notices  # noqa: F401  (notices: templates below)
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "planflow"
@@ -97,6 +97,7 @@ def _keys_made_at_run_time() -> set[str]:
         {f"task.{name}" for name in user_tasks}
         | {f"access.lane.{lane}" for lane in access.LANES}
         | {f"access.use_case.{use_case}" for use_case in access.UseCase}
+        | {f"role.{role}" for role in Role}
         | {f"status.{status}" for status in Status}
         | {"status.unreported"}
         | {f"decision.{decision}" for decision in decisions}

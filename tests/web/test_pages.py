@@ -91,6 +91,9 @@ def test_admin_forms_suggest_usernames_and_the_roles_there_are(
     for spec in ("focus_area_lead:1", "focus_area_lead:5", "working_group:3", "process_leader", "admin"):
         assert f'<option value="{spec}">' in roles
     assert "focus_area_lead:6" not in roles and 'value="focus_area_lead"' not in roles
+    # the users' roles in words, each with the spec to type
+    assert 'Fokusområdesansvarig, fokusområde 1 <span class="muted">(focus_area_lead:1)</span>' in html
+    assert 'Administratör <span class="muted">(admin)</span>' in html
 
 
 def test_admin_names_a_substitute_and_issues_a_token(
