@@ -15,6 +15,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from babel.messages.mofile import read_mo
 from babel.support import Translations
 
 LANGUAGES = ("sv", "en")
@@ -68,6 +69,16 @@ def text(language: str | None, key: str, params: Mapping[str, Any] | None = None
 def known(key: str) -> bool:
     """Whether the catalogs have words for `key` (the Swedish one is complete: a test checks)."""
     return translations(DEFAULT_LANGUAGE).gettext(key) != key
+
+
+@cache
+def keys(prefix: str) -> tuple[str, ...]:
+    """The catalogs' keys that begin with `prefix`, sorted: what there is words for, such as every
+    audit action (`audit.action.`)."""
+    path = CATALOGS / DEFAULT_LANGUAGE / "LC_MESSAGES" / f"{DOMAIN}.mo"
+    with path.open("rb") as handle:
+        catalog = read_mo(handle)
+    return tuple(sorted(str(m.id) for m in catalog if isinstance(m.id, str) and m.id.startswith(prefix)))
 
 
 def _word(language: str, value: Any) -> Any:

@@ -69,7 +69,11 @@ def test_audit_page_verifies_and_exports(signed_in: Callable[[str], FlaskClient]
     html = client.get("/audit?action=cycle.").get_data(as_text=True)
     assert "<td>Omgång startad</td><td>Omgång 2026-Q4</td>" in html
     assert "<td>systemet</td>" in html  # the schedule opened the cycle
-    assert "Användare tillagd" not in html and "cycle.started" not in html
+    assert "<td>Användare tillagd</td>" not in html and "cycle.started</td>" not in html
+    assert '<option value="cycle." selected>cycle.</option>' in html  # a prefix typed in the address
+    html = client.get("/audit?action=deviation.decided").get_data(as_text=True)
+    assert '<option value="deviation.decided" selected>Styrgruppen har beslutat</option>' in html
+    assert '<option value="status.reported">Status rapporterad</option>' in html
     export = client.get("/audit.csv?actor=processledare")
     rows = list(csv.reader(io.StringIO(export.get_data(as_text=True))))
     assert rows[0][:7] == ["seq", "occurred_at", "actor", "on_behalf_of", "role", "action", "action_text"]

@@ -13,7 +13,7 @@ from flask import Blueprint, Response, current_app, render_template, request
 from flask_login import login_required
 from sqlalchemy import select
 
-from .. import audit_keys
+from .. import audit_keys, i18n
 from ..db import get_db
 from ..models import AuditEvent, OpenTask
 from ..services import access, audit, checkpoints, deviations, history, plans
@@ -99,6 +99,14 @@ def index_audit() -> str:
         filters=filters,
         verification=verification,
         query={k: v for k, v in filters.items() if v},
+        actions=sorted(
+            (
+                (key.removeprefix("audit.action."), action_words(key.removeprefix("audit.action.")))
+                for key in i18n.keys("audit.action.")
+                if key != "audit.action.task_done"
+            ),
+            key=lambda action: action[1],
+        ),
     )
 
 
