@@ -121,6 +121,7 @@ class ActivityStory:
     deviations: list[DeviationView]  # newest first
     proposals: list[ProposalView]  # oldest first
     events: list[EventView]  # newest first
+    version: str  # of the editable facts (plans.ActivityEdit): what an edit says it started from
     owner_name: str | None = field(metadata=PAGES_ONLY)
     instances: list[tuple[int, str, str]] = field(metadata=PAGES_ONLY)  # id, process, status, newest first
 
@@ -311,6 +312,7 @@ def story(session: Session, activity: Activity, *, reports_limit: int, events_li
         deviations=deviated,
         proposals=[ProposalView(p.id, p.title, p.state.value, p.why, p.created_at) for p in proposals],
         events=[event_view(e) for e in events],
+        version=plans.ActivityEdit.of(activity).version(),
         owner_name=owner.display_name if owner else None,
         instances=[(iid, pid, status.value) for iid, pid, status, _, _ in instance_rows],
     )

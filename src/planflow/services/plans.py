@@ -495,6 +495,32 @@ def update_activity(
     return True
 
 
+def change_activity(
+    session: Session, actor: Actor, plan_slug: str | None, code: str, changes: dict[str, Any], seen: str
+) -> dict[str, Any]:
+    """Change some of an activity's editable facts (those in `changes`; the rest stay as they are)
+    as update_activity does: the same authority, checks, audit and refusal of an edit started
+    before someone else's save. Returns the facts as they now are, their version, and whether
+    anything changed."""
+    actor = access.require(session, actor, UseCase.EDIT_PLAN)
+    plan = get_plan(session, plan_slug)
+    wanted = {**ActivityEdit.of(get_activity(session, plan, code)).as_dict(), **changes}
+    changed = update_activity(
+        session,
+        actor,
+        plan,
+        code,
+        wanted["title"],
+        wanted["owner"],
+        wanted["office"],
+        wanted["starts_on"],
+        wanted["ends_on"],
+        seen=seen,
+    )
+    now = ActivityEdit.of(get_activity(session, plan, code))
+    return {"code": code, **now.as_dict(), "version": now.version(), "changed": changed}
+
+
 @dataclass(frozen=True)
 class AddedActivity:
     """An activity the steering group added through a proposal, and which of its facts are empty."""

@@ -46,6 +46,11 @@ def allowed(who: set[str], yes: int, no: int = 403) -> Callable[[str], int]:
 CASES: dict[tuple[str, str], tuple[str, object, Callable[[str], int]]] = {
     ("GET", "/plan"): ("/plan", None, allowed(EVERYONE, 200)),
     ("GET", "/activities/<code>"): ("/activities/1.1.1", None, allowed(MUNICIPAL, 200)),
+    ("PATCH", "/activities/<code>"): (
+        "/activities/1.1.1",
+        {"version": "0000000000000000", "title": "Ny rubrik"},  # a stale version
+        allowed({"process_leader", "admin"}, 409),
+    ),
     ("PUT", "/activities/<code>/owner"): (
         "/activities/1.1.1/owner",
         {"owner": "anna.nilsson"},

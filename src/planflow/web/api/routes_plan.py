@@ -32,6 +32,30 @@ def activity(code: str, query: dict[str, Any], body: None) -> dict[str, Any]:
 
 
 @operation(
+    "PATCH",
+    "/activities/<code>",
+    summary="Change an activity's title, owner, office or dates (process leader, administrators). "
+    "Send the `version` GET /activities/{code} gave: if the activity changed since, 409 and nothing "
+    "changes. Fields left out stay as they are; null clears an owner, an office or a date",
+    tag="plan",
+    response=sc.ACTIVITY_EDITED,
+    query=sc.PLAN_QUERY,
+    body=sc.ACTIVITY_EDIT,
+)
+def edit_activity(code: str, query: dict[str, Any], body: dict[str, Any]) -> dict[str, Any]:
+    changes = {
+        key: date.fromisoformat(value) if key.endswith("_on") and value else value
+        for key, value in body.items()
+        if key != "version"
+    }
+    with get_db().transaction() as session:
+        edited = plans.change_activity(
+            session, Actor(caller(session)), query.get("plan"), code, changes, body["version"]
+        )
+    return {key: value.isoformat() if isinstance(value, date) else value for key, value in edited.items()}
+
+
+@operation(
     "POST",
     "/cycles",
     summary="Open a reporting cycle: a report task for every activity that runs in the period",

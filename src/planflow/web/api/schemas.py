@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from ...models import DeviationState
-from ...services import access
+from ...services import access, plans
 from .registry import component
 
 Schema = dict[str, Any]
@@ -48,6 +48,7 @@ SLUG = s(64, pattern="^[a-z0-9][a-z0-9-]{1,63}$")
 CODE = s(32, pattern="^[0-9]{1,4}\\.[0-9]{1,4}\\.[0-9]{1,4}$")
 LANE = {"type": "string", "enum": sorted(access.LANES)}
 PLAN_QUERY = {"plan": SLUG}
+VERSION = s(16, pattern="^[0-9a-f]{16}$")  # of an activity's editable facts (plans.ActivityEdit)
 
 PROBLEM = component(
     "Problem",
@@ -211,8 +212,22 @@ ACTIVITY_HISTORY = component(
                 )
             ),
             "events": array(EVENT),
+            "version": VERSION,
         }
     ),
+)
+
+ACTIVITY_FACTS = {
+    "title": s(plans.TITLE_LIMIT),
+    "owner": opt(USERNAME),
+    "office": opt(s(plans.OFFICE_LIMIT)),
+    "starts_on": opt(DATE),
+    "ends_on": opt(DATE),
+}
+ACTIVITY_EDIT = obj({"version": VERSION}, ACTIVITY_FACTS)  # inline: a body's fields are read from it
+ACTIVITY_EDITED = component(
+    "ActivityEdited",
+    obj({"code": CODE, **ACTIVITY_FACTS, "version": VERSION, "changed": BOOL}),
 )
 CYCLE = component(
     "Cycle",
