@@ -114,6 +114,24 @@ def test_inbox_page_filters_and_continues_after_its_cursor(chain: Chain) -> None
     assert everything
 
 
+def test_inbox_search_by_activity_whether_it_names_none_few_or_many(
+    chain: Chain, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with chain.db.reading() as session:
+        owner = people.get_user(session, "anna.nilsson")
+
+        def codes(q: str) -> list[str]:
+            return sorted(str(t.activity_code) for t in tasks.inbox_page(session, owner, "sv", q=q).items)
+
+        mine = sorted(str(t.activity_code) for t in tasks.inbox(session, owner))
+        assert codes("ingen sådan aktivitet") == []
+        few = codes("1.1.")
+        assert few == [c for c in mine if "1.1." in c] and few
+        monkeypatch.setattr(tasks, "SEARCH_FEW_ACTIVITIES", 1)  # "1.1." names more: read as a subquery
+        assert codes("1.1.") == few
+        assert codes("Rapportera") == mine  # a task's title, not an activity's
+
+
 def test_cycle_progress_and_activity_history_follow_the_chain(chain: Chain) -> None:
     chain.report_and_accept("1.1.1", "red", cause="Ingen budget.")
     with chain.db.reading() as session:
