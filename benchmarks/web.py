@@ -8,6 +8,7 @@ Writes its own section of benchmarks/RESULTS.md. See benchmarks/README.md.
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import statistics
 import sys
@@ -130,6 +131,9 @@ def main() -> None:
         [
             f"<!-- begin {SECTION} -->",
             "## The web pages (`benchmarks/web.py`)",
+            "",
+            f"- date: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; nproc: {os.cpu_count()}; "
+            f"load average (1 min) at end: {os.getloadavg()[0]:.2f}",
             "",
             f"In-process through Flask's test client (no HTTP server), a signed-in session, {args.calls}"
             " calls after 5 warm-up calls. Seed plan: a cycle of the current quarter, opened. Big plan: its"
