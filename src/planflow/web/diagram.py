@@ -23,6 +23,14 @@ LANES = {"lane", "participant"}  # named by role: the page words them (ui.lane.*
 
 
 @dataclass
+class Box:
+    x: float
+    y: float
+    w: float
+    h: float
+
+
+@dataclass
 class Shape:
     id: str
     kind: str
@@ -33,6 +41,15 @@ class Shape:
     h: float
     count: int = 0
     current: bool = False
+    label: Box | None = None  # where the diagram places the name (BPMNLabel), if it says
+
+
+@dataclass
+class Edge:
+    name: str
+    points: list[tuple[float, float]]
+    taken: bool
+    label: Box | None = None
 
 
 @dataclass
@@ -41,7 +58,7 @@ class Diagram:
     height: float
     lanes: list[Shape] = field(default_factory=list)
     shapes: list[Shape] = field(default_factory=list)
-    edges: list[tuple[str, list[tuple[float, float]], bool]] = field(default_factory=list)
+    edges: list[Edge] = field(default_factory=list)
 
 
 def _local(tag: str) -> str:
@@ -75,7 +92,7 @@ def build(
             continue
         kind, name = kinds[ref]
         x, y, w, h = (float(bounds.get(k, 0)) for k in ("x", "y", "width", "height"))
-        item = Shape(ref, kind, name, x, y, w, h)
+        item = Shape(ref, kind, name, x, y, w, h, label=_label_box(shape))
         item.count, item.current = done.get(ref, 0), ref in current
         (diagram.lanes if kind in LANES else diagram.shapes).append(item)
         min_x, min_y = min(min_x, item.x), min(min_y, item.y)
@@ -86,16 +103,30 @@ def build(
         points = [(float(p.get("x", 0)), float(p.get("y", 0))) for p in edge.iterfind("di:waypoint", NS)]
         source, target = flows.get(ref, ("", ""))
         taken = done.get(source, 0) > 0 and (done.get(target, 0) > 0 or target in current)
-        diagram.edges.append((kinds.get(ref, ("", ""))[1], points, taken))
+        diagram.edges.append(Edge(kinds.get(ref, ("", ""))[1], points, taken, _label_box(edge)))
         for x, y in points:
             diagram.width, diagram.height = max(diagram.width, x), max(diagram.height, y)
+    labels = [s.label for s in diagram.shapes if s.label] + [e.label for e in diagram.edges if e.label]
+    for box in labels:
+        min_x, min_y = min(min_x, box.x), min(min_y, box.y)
+        diagram.width, diagram.height = max(diagram.width, box.x + box.w), max(diagram.height, box.y + box.h)
     # Shift everything so the drawing starts near the origin.
     dx, dy = (min_x - 10 if min_x != float("inf") else 0), (min_y - 10 if min_y != float("inf") else 0)
     for item in [*diagram.lanes, *diagram.shapes]:
         item.x, item.y = item.x - dx, item.y - dy
-    diagram.edges = [(n, [(x - dx, y - dy) for x, y in pts], taken) for n, pts, taken in diagram.edges]
+    for line in diagram.edges:
+        line.points = [(x - dx, y - dy) for x, y in line.points]
+    for box in labels:
+        box.x, box.y = box.x - dx, box.y - dy
     diagram.width, diagram.height = diagram.width - dx + 10, diagram.height - dy + 10
     return diagram
+
+
+def _label_box(element: ET.Element) -> Box | None:
+    bounds = element.find("bpmndi:BPMNLabel/dc:Bounds", NS)
+    if bounds is None:
+        return None
+    return Box(*(float(bounds.get(k, 0)) for k in ("x", "y", "width", "height")))
 
 
 def wrap(text: str, width: float, size: float = 11) -> list[str]:
