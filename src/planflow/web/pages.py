@@ -61,7 +61,12 @@ def start() -> Any:
     try:
         deadline = date.fromisoformat(deadline_text)
     except ValueError:
-        return index({"deadline": Message("form.date").render(language())}, values, 422)
+        errors = {"deadline": Message("form.date").render(language())}
+        try:  # say what is wrong with the period too, by the service's own rule
+            cycles.period_bounds(period)
+        except InvalidInput as exc:
+            errors.update({name: m.render(language()) for name, m in exc.fields.items()})
+        return index(errors, values, 422)
     try:
         with get_db().transaction() as session:
             cycle = cycles.start_cycle(session, Actor(me(session)), period, deadline)
