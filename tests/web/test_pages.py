@@ -162,7 +162,7 @@ def test_process_page_counts_a_loop_that_ran_twice(
     assert ">Godkänns rapporten?</text>" in html and ">Återsänd</text>" in html
     client.post("/language", data={"language": "en", "csrf_token": csrf_token(client, "/inbox")})
     html = client.get(f"/processes/{instance_id}").get_data(as_text=True)
-    assert "Report status: done (2 times)</li>" in html and "Process: Activity report" in html
+    assert "Report status: done (2 times)</li>" in html and f"<h1>Activity report #{instance_id}</h1>" in html
     assert ">Report accepted?</text>" in html and ">Returned</text>" in html  # a gateway, a flow
     assert ">Activity owner</text>" in html and ">Focus-area lead</text>" in html  # the lanes
     assert "Godkänns" not in html and "Rapportera" not in html
