@@ -85,9 +85,12 @@ class RoleSpec:
 def role_choices(session: Session) -> list[str]:
     """The role specs an administrator can grant in the default plan, as `RoleSpec.parse` reads
     them: each role, a focus-area role once per focus area (an activity's owner is set by code)."""
-    default_plan = select(Plan.id).order_by(Plan.id).limit(1).scalar_subquery()  # as plans.get_plan
+    try:
+        plan_id: int | None = plans.get_plan(session).id
+    except NotFound:  # no plan loaded yet: the roles without a scope
+        plan_id = None
     numbers = session.scalars(
-        select(FocusArea.number).where(FocusArea.plan_id == default_plan).order_by(FocusArea.number)
+        select(FocusArea.number).where(FocusArea.plan_id == plan_id).order_by(FocusArea.number)
     ).all()
     choices = []
     for role in Role:

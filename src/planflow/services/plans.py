@@ -473,12 +473,35 @@ def update_activity(
     and nothing changes (an Excel file states every row as it wants it, and passes none)."""
     actor = access.require(session, actor, UseCase.EDIT_PLAN)
     activity = get_activity(session, plan, activity_code)
+    edit = ActivityEdit.clean(title, owner_username, office, starts_on, ends_on)
+    return _edit(session, actor, plan, activity, edit, seen)
+
+
+def change_activity(
+    session: Session, actor: Actor, plan_slug: str | None, code: str, changes: dict[str, Any], seen: str
+) -> dict[str, Any]:
+    """Change some of an activity's editable facts (those in `changes`; the rest stay as they are)
+    as update_activity does: the same authority, checks, audit and refusal of an edit started
+    before someone else's save. Returns the facts as they now are, their version, and whether
+    anything changed."""
+    actor = access.require(session, actor, UseCase.EDIT_PLAN)
+    plan = get_plan(session, plan_slug)
+    activity = get_activity(session, plan, code)
+    edit = ActivityEdit.clean(**{**ActivityEdit.of(activity).as_dict(), **changes})
+    changed = _edit(session, actor, plan, activity, edit, seen)
+    now = ActivityEdit.of(activity)
+    return {"code": code, **now.as_dict(), "version": now.version(), "changed": changed}
+
+
+def _edit(
+    session: Session, actor: Actor, plan: Plan, activity: Activity, edit: ActivityEdit, seen: str | None
+) -> bool:
+    """Apply `edit` to `activity` for an actor the authority has let edit the plan."""
     if seen is not None:
         session.execute(select(Activity.id).where(Activity.id == activity.id).with_for_update())
         session.refresh(activity)  # as the row is now that no one else may write it
         if seen != ActivityEdit.of(activity).version():
             raise Conflict("error.activity.changed_meanwhile", code=activity.code)
-    edit = ActivityEdit.clean(title, owner_username, office, starts_on, ends_on)
     problems, owner = _checked(session, activity, edit)
     if problems:
         raise InvalidInput("error.activity.invalid", fields=problems, code=activity.code)
@@ -493,32 +516,6 @@ def update_activity(
         session, actor, "activity.updated", "activity", activity.code, {"plan": plan.slug, "changes": changes}
     )
     return True
-
-
-def change_activity(
-    session: Session, actor: Actor, plan_slug: str | None, code: str, changes: dict[str, Any], seen: str
-) -> dict[str, Any]:
-    """Change some of an activity's editable facts (those in `changes`; the rest stay as they are)
-    as update_activity does: the same authority, checks, audit and refusal of an edit started
-    before someone else's save. Returns the facts as they now are, their version, and whether
-    anything changed."""
-    actor = access.require(session, actor, UseCase.EDIT_PLAN)
-    plan = get_plan(session, plan_slug)
-    wanted = {**ActivityEdit.of(get_activity(session, plan, code)).as_dict(), **changes}
-    changed = update_activity(
-        session,
-        actor,
-        plan,
-        code,
-        wanted["title"],
-        wanted["owner"],
-        wanted["office"],
-        wanted["starts_on"],
-        wanted["ends_on"],
-        seen=seen,
-    )
-    now = ActivityEdit.of(get_activity(session, plan, code))
-    return {"code": code, **now.as_dict(), "version": now.version(), "changed": changed}
 
 
 @dataclass(frozen=True)
