@@ -39,6 +39,7 @@ def create_app(overrides: Mapping[str, Any] | None = None, instance_path: str | 
         processes,
         proposals,
         reports,
+        retry,
         site,
         upkeep,
     )
@@ -64,4 +65,5 @@ def create_app(overrides: Mapping[str, Any] | None = None, instance_path: str | 
     web_clock.init_app(app)
     site.init_app(app)
     api.init_app(app)  # after the pages' error handlers: its own take /api/v1 and pass the rest on
+    retry.init_app(app)  # last: it wraps every view there is
     return app

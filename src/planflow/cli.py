@@ -26,6 +26,7 @@ from .services import (
     checkpoints,
     clockshift,
     cycles,
+    instances,
     jobruns,
     mailer,
     notices,
@@ -160,6 +161,7 @@ def init(demo: bool, plan_file: Path | None) -> None:
         before = migrate.current_revision(database.engine)
         migrate.upgrade(database.engine)
         with database.transaction() as session:
+            instances.store_specs(session)
             loaded = plans.load_plan(session, OPERATOR_ACTOR, document)
             accounts = demo_data.create_demo_data(session) if demo else []
     changes = []

@@ -9,7 +9,10 @@ from typing import Any
 from flask import Flask, current_app
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
+
+from .models.base import canonical_json
 
 EXTENSION = "planflow.db"
 
@@ -50,9 +53,10 @@ class Database:
 def make_engine(url: str, write_lock: bool = True) -> Engine:
     """Create an engine; SQLite gets WAL, foreign keys and, for writing, locking transactions."""
     parsed = make_url(url)
+    # JSON is stored canonically (sorted keys, compact): the audit chain hashes it as stored.
     if parsed.get_backend_name() != "sqlite":
-        return create_engine(url, pool_pre_ping=True)
-    engine = create_engine(url, connect_args={"timeout": 30})
+        return create_engine(url, pool_pre_ping=True, json_serializer=canonical_json)
+    engine = create_engine(url, connect_args={"timeout": 30}, json_serializer=canonical_json)
     event.listen(engine, "connect", _configure_sqlite)
     # pysqlite's own transaction handling is turned off (isolation_level=None in _configure_sqlite)
     # so that a writing transaction starts with BEGIN IMMEDIATE: a writer takes the lock up front
@@ -70,6 +74,16 @@ def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+# PostgreSQL's SQLSTATEs for "your transaction lost, run it again": a deadlock's victim and a
+# serialization failure. Nothing of the transaction was kept.
+RETRYABLE_SQLSTATES = frozenset({"40P01", "40001"})
+
+
+def retryable(exc: DBAPIError) -> bool:
+    """Whether the database rolled back the whole transaction and a second try may succeed."""
+    return getattr(exc.orig, "sqlstate", None) in RETRYABLE_SQLSTATES
 
 
 def init_app(app: Flask) -> None:

@@ -8,12 +8,13 @@ from concurrent.futures import ProcessPoolExecutor
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import func, select
 
 from planflow import clock
 from planflow.db import Database
 from planflow.models import AuditEvent, CycleState, Notice, ReportingCycle, StatusReport
-from planflow.services import audit, cycles, people
+from planflow.services import audit, cycles, instances, people
 from planflow.services.audit import Actor
 
 from . import racers
@@ -132,3 +133,57 @@ def test_closing_the_meeting_while_the_last_deviation_is_decided_ends_in_a_clear
     with seeded.transaction() as session:
         assert audit.verify(session).intact
         assert len(audit.events(session, action="deviation.decided")) == 1
+
+
+def _while_held(
+    url: str, holder: tuple[str, str, dict[str, Any]], other: tuple[str, str, dict[str, Any]]
+) -> list[str]:
+    """One process completes `holder` (task id, user, data) and keeps its transaction open while
+    a second completes `other`, waiting at most 3 s for any lock; then the first commits."""
+    context = multiprocessing.get_context("spawn")
+    with context.Manager() as manager:
+        events = {"holding": manager.Event(), "commit": manager.Event()}
+        with ProcessPoolExecutor(2, mp_context=context) as pool:
+            held = pool.submit(racers.complete_holding, url, START, events, *holder)
+            meanwhile = pool.submit(racers.complete_meanwhile, url, START, events, *other)
+            return [held.result(timeout=120), meanwhile.result(timeout=120)]
+
+
+@pytest.mark.parametrize(
+    ("held", "meanwhile"),
+    [
+        ("report 1.1.1", "review 1.1.3"),  # deadlocked: the review took the head, then waited for the cycle
+        ("review 1.1.3", "report 1.1.1"),  # the report waited for the review's cycle lock and head
+        ("review 1.1.3", "review 2.1.1"),  # reviews in different areas waited for one cycle row
+    ],
+)
+def test_reports_and_reviews_in_one_cycle_do_not_wait_for_each_other(
+    seeded: Database, database_url: str, held: str, meanwhile: str
+) -> None:
+    """The interleavings that deadlocked on PostgreSQL (issue 16): a report's insert holds KEY
+    SHARE on its cycle; a review locked the audit head and then the cycle FOR UPDATE. Now the head
+    is locked only at commit and a review locks the cycle FOR SHARE and only its own area for
+    update, so while one transaction is open the other goes through without waiting at all."""
+    if seeded.url.get_backend_name() == "sqlite":
+        pytest.skip("SQLite lets one transaction write at a time: there are no row locks to order")
+    clock.set_now(START)
+    with seeded.transaction() as session:
+        instances.store_specs(session)  # as `planflow init` does
+    chain = Chain(seeded)
+    chain.start_cycle()
+    for code in ("1.1.3", "2.1.1"):
+        chain.do(chain.owner_of(code), "report_status", {"status": "red", "cause": "Resursbrist."}, code)
+
+    def call(what: str) -> tuple[str, str, dict[str, Any]]:
+        kind, code = what.split()
+        if kind == "report":
+            owner = chain.owner_of(code)
+            return chain.task(owner, "report_status", code).id, owner, {"status": "green"}
+        lead = f"lead{code[0]}"
+        return chain.task(lead, "review_report", code).id, lead, {"outcome": "accept"}
+
+    assert _while_held(database_url, call(held), call(meanwhile)) == ["done", "done"]
+    with seeded.transaction() as session:
+        assert audit.verify(session).intact
+        assert len(audit.events(session, action="status.accepted")) == (2 if "2.1.1" in meanwhile else 1)
+        assert len(audit.events(session, action="deviation.opened")) in (1, 2)

@@ -27,7 +27,15 @@ from .reporting import (
     SteeringMeeting,
 )
 from .scheduling import JobMark, JobRun, SharedClock
-from .workflow import NEVER_DUE, InstanceState, OpenTask, PendingTimer, ProcessInstance, ProcessSpec
+from .workflow import (
+    NEVER_DUE,
+    RUNNING_ONLY,
+    InstanceState,
+    OpenTask,
+    PendingTimer,
+    ProcessInstance,
+    ProcessSpec,
+)
 
 __all__ = [
     "JobMark",
@@ -48,6 +56,7 @@ __all__ = [
     "LoginFailure",
     "Notice",
     "NEVER_DUE",
+    "RUNNING_ONLY",
     "OpenTask",
     "PendingTimer",
     "ProcessInstance",

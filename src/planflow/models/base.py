@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import enum
+import json
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import DateTime, Enum, MetaData, TypeDecorator
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase
+
+
+def canonical_json(value: Any) -> str:
+    """JSON with keys sorted, no spaces, non-ASCII as is: how every JSON column is stored
+    (db.make_engine), and how audit events are hashed, so verification hashes stored text as is."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
 class UTCDateTime(TypeDecorator[datetime]):

@@ -7,7 +7,7 @@ import enum
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import JSON, Computed, ForeignKey, Index, String, Text
+from sqlalchemy import JSON, Computed, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, enum_column
@@ -19,6 +19,11 @@ if TYPE_CHECKING:
 class InstanceState(enum.StrEnum):
     RUNNING = "running"
     COMPLETED = "completed"
+
+
+# The running instances, written out (not a bound parameter) so that PostgreSQL can prove a
+# query's rows lie in the partial index ix_process_instance_running, in a generic plan too.
+RUNNING_ONLY = text("status = 'running'")  # unqualified: an index predicate names no table
 
 
 class ProcessSpec(Base):
@@ -58,8 +63,19 @@ class ProcessInstance(Base):
     __mapper_args__ = {"version_id_col": version}
     __table_args__ = (
         Index("ix_process_instance_subject", "subject_type", "subject_id"),
-        # Covers "are any of this area's reports still running?" without reading the state column.
+        # A cycle's instances by area and process, for its progress page.
         Index("ix_process_instance_progress", "cycle_id", "focus_area_id", "process_id", "status"),
+        # "Are any of this area's reports still running?" read from the running ones alone: the
+        # query's LIMIT 1 made PostgreSQL scan every instance ever started when none was.
+        Index(
+            "ix_process_instance_running",
+            "cycle_id",
+            "focus_area_id",
+            "process_id",
+            "id",
+            postgresql_where=RUNNING_ONLY,
+            sqlite_where=RUNNING_ONLY,
+        ),
     )
 
 

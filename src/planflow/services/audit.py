@@ -7,14 +7,16 @@ import hashlib
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import String, Text, cast, select, type_coerce
+from sqlalchemy import event as orm_event
+from sqlalchemy.orm import Session, SessionTransaction
 
 from .. import clock
 from ..models import AuditEvent, AuditHead, User
+from ..models.base import canonical_json
 
 GENESIS = "0" * 64
 SYSTEM = "system"  # timers and the schedule
@@ -77,8 +79,41 @@ def event_fields(event: AuditEvent) -> dict[str, Any]:
 
 
 def event_hash(event: AuditEvent) -> str:
-    canonical = json.dumps(event_fields(event), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+    return fields_hash(event_fields(event))
+
+
+_text = json.encoder.encode_basestring  # a JSON string, non-ASCII kept: what json.dumps writes
+
+
+def _text_or_null(value: str | None) -> str:
+    return "null" if value is None else _text(value)
+
+
+def canonical(fields: dict[str, Any], data_json: str | None = None) -> str:
+    """An event's fields as canonical JSON: exactly `canonical_json(fields)` (a test holds them
+    equal), written out by hand because verification hashes a million events and the generic
+    encoder took most of its time. `data_json`, when given, is the data as canonical JSON already."""
+    return "".join(
+        (
+            '{"action":', _text(fields["action"]),
+            ',"actor":', _text(fields["actor"]),
+            ',"data":', canonical_json(fields["data"]) if data_json is None else data_json,
+            ',"occurred_at":', _text(fields["occurred_at"]),
+            ',"on_behalf_of":', _text_or_null(fields["on_behalf_of"]),
+            ',"prev_hash":', _text(fields["prev_hash"]),
+            ',"reason":', _text_or_null(fields["reason"]),
+            ',"role":', _text_or_null(fields["role"]),
+            ',"seq":', str(int(fields["seq"])),
+            ',"subject_id":', _text(fields["subject_id"]),
+            ',"subject_type":', _text(fields["subject_type"]),
+            "}",
+        )
+    )  # fmt: skip
+
+
+def fields_hash(fields: dict[str, Any], data_json: str | None = None) -> str:
+    """The SHA-256 an event with these fields carries (the archive's verification uses it too)."""
+    return hashlib.sha256(canonical(fields, data_json).encode("utf-8")).hexdigest()
 
 
 def record(
@@ -90,14 +125,11 @@ def record(
     data: dict[str, Any] | None = None,
     reason: str | None = None,
 ) -> AuditEvent:
-    """Append one event to the chain. Locks the chain's head row, so concurrent appends queue
-    up instead of forking the chain."""
-    head = session.get(AuditHead, 1, with_for_update=True)
-    if head is None:
-        raise RuntimeError("the audit chain has no head row: run `planflow init` to migrate")
+    """Record one event in the session's transaction. It joins the chain (gets its seq and
+    hashes) when the transaction commits (chain_pending), so a transaction holds the chain's
+    head only from its last change to its commit, not from its first event on: every write
+    shares that row, and holding it across a whole use case made every writer wait."""
     event = AuditEvent(
-        seq=head.seq + 1,
-        occurred_at=clock.now(),
         actor=actor.name,
         on_behalf_of=actor.on_behalf_of.username if actor.on_behalf_of else None,
         role=actor.role,
@@ -106,13 +138,62 @@ def record(
         subject_id=str(subject_id),
         data=_plain(data),
         reason=reason,
-        prev_hash=head.hash,
     )
-    event.hash = event_hash(event)
-    head.seq, head.hash = event.seq, event.hash
-    session.add(event)
-    session.flush()
+    session.info.setdefault(_PENDING, []).append((event, session.get_nested_transaction()))
     return event
+
+
+_PENDING = "planflow.audit.pending"  # session.info: events recorded, not yet chained
+
+
+def chain_pending(session: Session) -> int:
+    """Give the session's recorded events their places in the chain: lock the head, number and
+    hash each after it, move the head. Runs before every commit (the listener below); anything
+    that reads the chain inside a transaction calls it first. Returns how many it chained.
+
+    The lock order is the house's (README, "Concurrency"): every other row a transaction locks
+    comes first, the head last, so it is held only from here to the commit."""
+    pending = session.info.pop(_PENDING, None)
+    if not pending:
+        return 0
+    session.flush()  # the transaction's own changes first: the head's lock lasts only for the events
+    head = session.get(AuditHead, 1, with_for_update=True, populate_existing=True)
+    if head is None:
+        raise RuntimeError("the audit chain has no head row: run `planflow init` to migrate")
+    now = clock.now()  # when the transaction's decisions take effect: times never go back along the chain
+    for event, _ in pending:
+        event.seq, event.occurred_at, event.prev_hash = head.seq + 1, now, head.hash
+        event.hash = event_hash(event)
+        head.seq, head.hash = event.seq, event.hash
+        session.add(event)
+    session.flush()
+    return len(pending)
+
+
+@orm_event.listens_for(Session, "before_commit")
+def _chain_before_commit(session: Session) -> None:
+    chain_pending(session)
+
+
+@orm_event.listens_for(Session, "after_soft_rollback")
+def _forget_rolled_back(session: Session, previous: SessionTransaction) -> None:
+    """A rolled-back transaction's events never happened; a savepoint's rollback takes back only
+    the events recorded inside it."""
+    pending = session.info.get(_PENDING)
+    if not pending:
+        return
+    if not previous.nested:
+        session.info.pop(_PENDING, None)
+        return
+    session.info[_PENDING] = [(e, t) for e, t in pending if not _inside(t, previous)]
+
+
+def _inside(transaction: SessionTransaction | None, savepoint: SessionTransaction) -> bool:
+    while transaction is not None:
+        if transaction is savepoint:
+            return True
+        transaction = transaction.parent
+    return False
 
 
 @dataclass(frozen=True)
@@ -130,36 +211,86 @@ class Verification:
         return self.problem is None
 
 
+# The columns verification reads, in event_fields' names, then the stored hash. Read as the
+# driver gives them (no ORM objects, no type processing), the data as its stored text: a
+# million events in seconds.
+_VERIFIED = (
+    AuditEvent.seq,
+    type_coerce(AuditEvent.occurred_at, String).label("occurred_at"),
+    AuditEvent.actor,
+    AuditEvent.on_behalf_of,
+    AuditEvent.role,
+    AuditEvent.action,
+    AuditEvent.subject_type,
+    AuditEvent.subject_id,
+    cast(AuditEvent.data, Text).label("data"),
+    AuditEvent.reason,
+    AuditEvent.prev_hash,
+    AuditEvent.hash,
+)
+
+
 def verify(session: Session, after: int = 0, after_hash: str = GENESIS) -> Verification:
     """Walk the chain in order and recompute every link, then check that the head row agrees.
     With `after`, walk only the events after that one, which must follow `after_hash`."""
-    events = session.scalars(
-        select(AuditEvent)
-        .where(AuditEvent.seq > after)
-        .order_by(AuditEvent.seq)
-        .execution_options(yield_per=1000)
-    )
+    chain_pending(session)
+    # yield_per on the statement, not the connection: on the connection it would stay, and every
+    # later statement of the transaction would run as a server-side cursor too.
+    query = select(*_VERIFIED).where(AuditEvent.seq > after).order_by(AuditEvent.seq)
+    rows = session.connection().execute(query.execution_options(yield_per=5000))
     try:
-        return _walk(session, events, after + 1, after_hash)
+        return _walk(session, rows, after + 1, after_hash)
     finally:
-        events.close()  # a broken chain stops the walk early: release the server-side cursor
+        rows.close()  # a broken chain stops the walk early: release the server-side cursor
 
 
-def _walk(session: Session, events: Iterable[AuditEvent], expected_seq: int, previous: str) -> Verification:
-    for event in events:
-        if event.seq != expected_seq:
+def _stored_hash_holds(fields: dict[str, Any], stored_data: str, stored_hash: str) -> bool:
+    """Whether a stored event still has the hash it was written with. Its data is hashed as
+    stored when that is canonical (as planflow stores it), else as parsed (rows written before
+    JSON was stored canonically, or rewritten by hand to the same content)."""
+    if fields_hash(fields, stored_data) == stored_hash:
+        return True
+    fields["data"] = json.loads(stored_data)
+    return fields_hash(fields) == stored_hash
+
+
+def _walk(session: Session, rows: Iterable[Any], expected_seq: int, previous: str) -> Verification:
+    for (
+        seq,
+        at,
+        actor,
+        on_behalf_of,
+        role,
+        action,
+        subject_type,
+        subject_id,
+        data,
+        reason,
+        prev,
+        stored,
+    ) in rows:
+        if seq != expected_seq:
             return Verification(
-                expected_seq - 1, expected_seq, f"event {expected_seq} is missing (next is {event.seq})"
+                expected_seq - 1, expected_seq, f"event {expected_seq} is missing (next is {seq})"
             )
-        if event.prev_hash != previous:
-            return Verification(
-                expected_seq - 1, event.seq, f"event {event.seq} does not follow event {event.seq - 1}"
-            )
-        if event_hash(event) != event.hash:
-            return Verification(
-                expected_seq - 1, event.seq, f"event {event.seq} was changed after it was written"
-            )
-        previous, expected_seq = event.hash, expected_seq + 1
+        if prev != previous:
+            return Verification(expected_seq - 1, seq, f"event {seq} does not follow event {seq - 1}")
+        at = at if isinstance(at, datetime) else datetime.fromisoformat(at)  # SQLite gives text
+        fields = {
+            "seq": seq,
+            "occurred_at": (at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)).isoformat(),
+            "actor": actor,
+            "on_behalf_of": on_behalf_of,
+            "role": role,
+            "action": action,
+            "subject_type": subject_type,
+            "subject_id": subject_id,
+            "reason": reason,
+            "prev_hash": prev,
+        }
+        if not _stored_hash_holds(fields, data, stored):
+            return Verification(expected_seq - 1, seq, f"event {seq} was changed after it was written")
+        previous, expected_seq = stored, expected_seq + 1
     checked = expected_seq - 1
     head = session.get(AuditHead, 1)
     if head is None:
@@ -182,6 +313,7 @@ def events(
     limit: int = 200,
 ) -> list[AuditEvent]:
     """The newest events first, optionally about one subject or of one action."""
+    chain_pending(session)
     query = select(AuditEvent).order_by(AuditEvent.seq.desc()).limit(limit)
     if subject_type is not None:
         query = query.where(AuditEvent.subject_type == subject_type)

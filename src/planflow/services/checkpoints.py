@@ -44,6 +44,7 @@ def make_checkpoint(session: Session, signer: SigningKey) -> AuditCheckpoint:
     Locks the head row, so appends wait and two callers at once make one checkpoint. Refuses to
     sign a chain that does not extend the last signed checkpoint: signing a rewritten chain
     would launder the rewrite."""
+    audit.chain_pending(session)  # what this transaction recorded so far is signed with the rest
     head = session.get(AuditHead, 1, with_for_update=True)
     if head is None:
         raise Conflict("error.audit.no_head")

@@ -19,6 +19,7 @@ from .. import clock
 from ..engine import FormError
 from ..i18n import Message
 from ..models import (
+    RUNNING_ONLY,
     Activity,
     ActivityState,
     AreaReview,
@@ -27,7 +28,6 @@ from ..models import (
     CycleState,
     DialogueFeedback,
     FocusArea,
-    InstanceState,
     InterventionArea,
     OpenTask,
     ProcessInstance,
@@ -328,11 +328,19 @@ def _report_accepted(session: Session, step: Step) -> None:
     )
     if report.status.is_deviation:
         deviations.open_deviation(session, step.actor, report)
-    # Locked: acceptances in one cycle and the opener's last batch take turns, so the area whose
-    # last report this is never misses its reconciliation.
-    cycle = session.get(ReportingCycle, step.instance.cycle_id, with_for_update=True, populate_existing=True)
+    # So that the area whose last report this is never misses its reconciliation, an acceptance
+    # waits for the opener's batch (which locks the cycle for update) and for other acceptances
+    # in the same area, never for reports or acceptances elsewhere in the cycle: the cycle is
+    # locked FOR SHARE (a report's insert holds KEY SHARE on it, which FOR UPDATE waited for while
+    # that report waited for the audit head this review held: the deadlock), the area's row
+    # FOR NO KEY UPDATE. Lock order: README, "Many people at once".
+    cycle = session.get(
+        ReportingCycle, step.instance.cycle_id, with_for_update={"read": True}, populate_existing=True
+    )
     assert cycle is not None, "every report belongs to a cycle"
     area_id = step.instance.focus_area_id
+    if area_id is not None:
+        session.get(FocusArea, area_id, with_for_update={"key_share": True}, populate_existing=True)
     # While the cycle still opens, its last batch starts the reconciliations (open_reports).
     if cycle.state is CycleState.OPEN and area_id is not None:
         if not _reports_running(session, cycle.id, area_id, besides=step.instance.id):
@@ -347,7 +355,7 @@ def _reports_running(session: Session, cycle_id: int, area_id: int, besides: int
             ProcessInstance.process_id == "activity_report",
             ProcessInstance.cycle_id == cycle_id,
             ProcessInstance.focus_area_id == area_id,
-            ProcessInstance.status == InstanceState.RUNNING,
+            RUNNING_ONLY,
         )
         .limit(1)
     )

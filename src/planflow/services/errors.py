@@ -72,3 +72,10 @@ class Forbidden(ServiceError):
 class Conflict(ServiceError):
     """The thing changed under the request (someone else did it first, a task already done):
     nothing was changed."""
+
+
+class Busy(ServiceError):
+    """The database gave up on the request's transaction (chosen as a deadlock's victim, or a
+    serialization failure) more often than it is retried: nothing was changed, try again."""
+
+    status = 503

@@ -56,6 +56,14 @@ def _stored_spec(session: Session, definition: ProcessDefinition) -> None:
         session.flush()
 
 
+def store_specs(session: Session) -> None:
+    """Store every current process definition (`planflow init` does, at every upgrade). A spec
+    stored the first time an instance needs it makes two first instances at once wait for each
+    other's insert of the same key."""
+    for definition in library().processes:
+        _stored_spec(session, definition)
+
+
 def start(
     session: Session, process_id: str, subject: Subject, data: dict[str, Any]
 ) -> tuple[ProcessInstance, ProcessRun, list[str]]:

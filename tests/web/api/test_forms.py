@@ -34,7 +34,7 @@ from planflow.app import create_app
 from planflow.db import Database
 from planflow.engine.forms import CONTROL, FormError
 from planflow.models import Activity, AuditHead, Base, FocusArea, InterventionArea, OpenTask, User
-from planflow.services import annual, cycles, demo, instances, people, plans, proposals, tasks
+from planflow.services import annual, audit, cycles, demo, instances, people, plans, proposals, tasks
 from planflow.services.audit import OPERATOR_ACTOR, Actor
 from planflow.services.errors import InvalidInput, ServiceError
 
@@ -478,6 +478,7 @@ def _submit_and_roll_back(db: Database, case: Case, data: Any) -> ServiceError |
         except ServiceError as exc:
             session.rollback()
             return exc
+        audit.chain_pending(session)  # events join the chain at commit; this one rolls back
         head = session.get(AuditHead, 1)
         assert head is not None and head.seq > before, "a completed form leaves no audit event"
         if case.task_id is not None:
