@@ -1,5 +1,6 @@
-"""What every page shares: sign-in, CSRF, the reader's language and dates, the header's inbox count
-and menu, security headers and friendly error pages. `init_app` wires it into the app."""
+"""What every page shares: no control characters in a request, sign-in, CSRF, the reader's language
+and dates, the header's inbox count and menu, security headers and friendly error pages. `init_app`
+wires it into the app."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from ..services import access, tasks
 from ..services.access import UseCase
 from ..services.audit import OPERATOR, SYSTEM
 from ..services.errors import Forbidden, ServiceError
+from . import control_characters
 
 csrf = CSRFProtect()
 login_manager = LoginManager()
@@ -250,6 +252,7 @@ def _csrf_error(exc: CSRFError) -> tuple[str, int]:
 def init_app(app: Flask) -> None:
     """Wire sign-in, CSRF, language, headers and error pages (the API, wired after, answers its
     own errors as problems and passes the others back here)."""
+    control_characters.init_app(app)  # first: CSRF's hook, below, reads the form
     app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
     app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
     app.config["SESSION_COOKIE_SECURE"] = app.config.get("SECURE_COOKIES", True)

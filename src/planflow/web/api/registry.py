@@ -24,6 +24,7 @@ from ...engine.forms import Form, FormError
 from ...i18n import Message
 from ...services import instances
 from ...services.errors import InvalidInput
+from .. import control_characters
 from . import bp
 from .problems import ApiError
 
@@ -202,6 +203,7 @@ def _body(checker: Form) -> Any:
         data = json.loads(raw.decode("utf-8"), parse_constant=_no_constant)
     except (ValueError, RecursionError):
         raise InvalidInput("error.api.malformed_json", fields={"": Message("form.json")}) from None
+    control_characters.refuse_in_json(raw, data)  # the edge's check, on the one parse of the body
     try:
         return checker.validate(data)
     except FormError as exc:
