@@ -21,7 +21,7 @@ from multiprocessing.connection import Connection
 from typing import Any
 
 from sqlalchemy import event, exists, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, SessionTransaction
 
 from planflow import clock
 from planflow.db import Database
@@ -63,18 +63,31 @@ class Pipe:
     def tell(self, *message: Any) -> None:
         self.connection.send(message)
 
+    # SQLAlchemy calls the begin and commit hooks for savepoints too: only the database's own
+    # transaction counts here (a savepoint's release commits nothing).
+
+    def after_begin(self, session: Session, transaction: SessionTransaction, _connection: Any) -> None:
+        if not transaction.nested:
+            self.tell("begin")
+
     def before_commit(self, session: Session) -> None:
+        if session.in_nested_transaction():
+            return
         session.flush()
         self.commits += 1
         self.tell("tx", self.commits)
         if self.handshake:
             self.connection.recv()  # the parent's "go", unless it kills us here
 
+    def after_commit(self, session: Session) -> None:
+        if not session.in_nested_transaction():
+            self.tell("end")
+
     def watch(self, database: Database) -> None:
         sessions = database.sessions  # writing transactions only: reading() has its own factory
-        event.listen(sessions, "after_begin", lambda *_: self.tell("begin"))
+        event.listen(sessions, "after_begin", self.after_begin)
         event.listen(sessions, "before_commit", self.before_commit)
-        event.listen(sessions, "after_commit", lambda _: self.tell("end"))
+        event.listen(sessions, "after_commit", self.after_commit)
         event.listen(sessions, "after_rollback", lambda _: self.tell("end"))
 
 

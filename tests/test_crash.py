@@ -202,7 +202,7 @@ def _add_plan(db: Database, number: int) -> None:
                         "title": f"Insatsområde {fa}.{ia}",
                         "approach": "Genom att prova.",
                         "activities": [
-                            {"number": a, "title": f"Aktivitet {fa}.{ia}.{a}"} for a in range(1, 11)
+                            {"number": a, "title": f"Aktivitet {fa}.{ia}.{a}"} for a in range(1, 7)
                         ],
                     }
                     for ia in (1, 2)
