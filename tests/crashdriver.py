@@ -36,7 +36,7 @@ from planflow.models import (
     StatusReport,
     User,
 )
-from planflow.services import access, cycles, mailer, people, tasks, timers
+from planflow.services import access, audit, cycles, mailer, people, tasks, timers
 from planflow.services.audit import Actor
 
 PERIOD = "2026-Q4"
@@ -73,6 +73,7 @@ class Pipe:
     def before_commit(self, session: Session) -> None:
         if session.in_nested_transaction():
             return
+        audit.chain_pending(session)  # the events too: whichever before_commit hook runs first
         session.flush()
         self.commits += 1
         self.tell("tx", self.commits)

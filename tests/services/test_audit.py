@@ -123,3 +123,14 @@ def test_events_stored_before_json_was_canonical_still_verify_and_edits_do_not(d
     with db.reading() as session:
         result = audit.verify(session)
         assert (result.first_bad, result.problem) == (2, "event 2 was changed after it was written")
+
+
+def test_a_savepoint_released_midway_leaves_the_chain_to_the_commit(db: Database) -> None:
+    with db.transaction() as session:
+        audit.record(session, SYSTEM_ACTOR, "test.before", "test", 1)
+        with session.begin_nested():
+            audit.record(session, SYSTEM_ACTOR, "test.inside", "test", 2)
+        head = session.get(AuditHead, 1)
+        assert head is not None and head.seq == 0  # nothing chained at the savepoint's release
+    with db.reading() as session:
+        assert [e.action for e in audit.events(session)] == ["test.inside", "test.before"]

@@ -172,7 +172,8 @@ def chain_pending(session: Session) -> int:
 
 @orm_event.listens_for(Session, "before_commit")
 def _chain_before_commit(session: Session) -> None:
-    chain_pending(session)
+    if not session.in_nested_transaction():  # a savepoint's release commits nothing yet
+        chain_pending(session)
 
 
 @orm_event.listens_for(Session, "after_soft_rollback")

@@ -7,6 +7,7 @@ import base64
 import binascii
 import hashlib
 import json
+import uuid
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
@@ -176,6 +177,7 @@ def _after(cursor: str) -> ColumnElement[bool]:
         created = datetime.fromisoformat(created_text)
         if not isinstance(task_id, str) or created.tzinfo is None:
             raise ValueError(task_id)
+        uuid.UUID(task_id)  # a task's id, nothing else reaches the query (a NUL failed on PostgreSQL)
     except (ValueError, TypeError, binascii.Error, RecursionError):
         raise InvalidInput("error.input.invalid", fields={"cursor": Message("form.cursor")}) from None
     return tuple_(*INBOX_ORDER) > tuple_(
