@@ -1,6 +1,6 @@
 """Tests for pruning an instance's history: a loop run a thousand times leaves a task tree (and a
-stored state) the size of a fresh one, the process page's counts stay exact, and stored counts
-are checked."""
+stored state) the size of a fresh one, the process page's counts stay exact, stored counts are
+checked, and a step that would leave an instance stuck is refused instead of saved."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from planflow import clock, resources
-from planflow.engine import HumanTask, ProcessRun, SpecLibrary, StateError, runner
+from planflow.engine import HumanTask, ProcessRun, SpecLibrary, StateError, StuckError, runner
 
 START = datetime(2026, 11, 1, 9, tzinfo=UTC)
 RED = {"level": "red", "escalation_after": "P14D", "cause": "x"}
@@ -198,3 +198,62 @@ def test_stored_counts_that_are_not_a_mapping_are_refused(library: SpecLibrary) 
     state["tasks"][state["root"]]["internal_data"][runner.PRUNED_KEY] = ["report_status"]
     with pytest.raises(StateError, match="counts of pruned tasks are malformed"):
         ProcessRun.load(definition, json.dumps(state))
+
+
+# -- a stuck instance is never saved ----------------------------------------------------------
+
+
+def test_without_pruning_the_250th_return_is_refused_and_a_state_stored_stuck_loads_with_its_task_back(
+    library: SpecLibrary, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The issue's silent stop: SpiffWorkflow walks 1,000 levels and each return adds four, so
+    the 250th return left the rest of the return where no engine step reaches it. Now
+    that step is refused; and a state saved that way before, loaded, is pruned, and one advance
+    takes it through the return to the next report."""
+    definition = library.current("activity_report")
+    monkeypatch.setattr(ProcessRun, "prunes_history", False)
+    run, _ = ProcessRun.start(definition, {})
+    for round in range(1, 250):
+        _return_report(run, round)
+    run.complete(_only(run, "report_status").id, {"status": "yellow", "cause": "late"})
+    review = _only(run, "review_report")
+
+    with pytest.raises(StuckError, match="too deep in its history to reach"):
+        run.complete(review.id, {"outcome": "return", "comment": "again"})
+    assert run.human_tasks() == []  # what the instance would have been saved as
+    stuck = run.dump()
+
+    monkeypatch.setattr(ProcessRun, "prunes_history", True)
+    loaded = ProcessRun.load(definition, stuck)
+    # Its projections were written when no task was reachable: the next save adds the report.
+    assert loaded.loaded_tasks == frozenset()
+    assert loaded.fire_due_timers()[-1:] == ["report_returned"]
+    report = _only(loaded, "report_status")
+    loaded.complete(report.id, {"status": "green"}, replaces=["cause", "comment"])
+    loaded.complete(_only(loaded, "review_report").id, {"outcome": "accept"})
+    assert loaded.completed
+    assert loaded.progress()[0]["report_returned"] == 250
+
+
+def test_a_step_that_leaves_nothing_to_do_is_refused(library: SpecLibrary) -> None:
+    """A stored state whose next task was marked done by tampering: completing the report would
+    leave the process running with no task open and no event awaited."""
+    definition = library.current("activity_report")
+    run, _ = ProcessRun.start(definition, {})
+    state = json.loads(run.dump())
+    report = _only(run, "report_status")
+    (review_id,) = state["tasks"][report.id]["children"]
+    state["tasks"][review_id]["state"] = runner.TaskState.COMPLETED
+    tampered = ProcessRun.load(definition, json.dumps(state))
+
+    with pytest.raises(StuckError, match="no task open and no event awaited"):
+        tampered.complete(report.id, {"status": "green"})
+
+
+def test_a_step_that_finishes_the_process_is_not_stuck(library: SpecLibrary) -> None:
+    """Control for the test above: a finished instance has nothing open, rightly."""
+    run, _ = ProcessRun.start(library.current("activity_report"), {})
+    run.complete(_only(run, "report_status").id, {"status": "green"})
+    run.complete(_only(run, "review_report").id, {"outcome": "accept"})
+    assert run.completed
+    assert run.human_tasks() == []

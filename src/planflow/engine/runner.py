@@ -54,6 +54,11 @@ class StateError(ValueError):
     """The stored state, or the asked-for step, is not one this instance can take."""
 
 
+class StuckError(StateError):
+    """A step that would leave the instance running with nothing anyone can do next: refused,
+    so it is never saved."""
+
+
 @dataclass(frozen=True)
 class HumanTask:
     """A user task that is ready for a person."""
@@ -237,6 +242,8 @@ parallel or inclusive gateways (they find their split among their ancestors, tel
 apart by ancestry and read their parent's data), a boundary event's split (it tells the main task
 from the events by its children), sub-process and multi-instance tasks (their task ids key
 sub-processes and children), event-based gateways, and anything SpiffWorkflow adds later."""
+
+_LIVE = TaskState.READY | TaskState.WAITING | TaskState.STARTED
 
 
 def _is_history(task: Any) -> bool:
@@ -476,8 +483,27 @@ class ProcessRun:
         self.workflow.refresh_timers()
         self.workflow.do_engine_steps(did_complete_task=lambda task: passed.append(task.task_spec.bpmn_id))
         self._prune()
+        self._refuse_if_stuck()
         return [name for name in passed if name]
 
     def _prune(self) -> None:
         if self.prunes_history:
             _prune_history(self.workflow)
+
+    def _refuse_if_stuck(self) -> None:
+        """Refuse a step after which the instance, not finished, would wait on nothing, or on a
+        task SpiffWorkflow cannot reach (its walks stop 1,000 levels down): saved, it would look
+        as if all went well and never move again."""
+        if self.workflow.completed:
+            return
+        live = [
+            task
+            for process in (self.workflow, *self.workflow.subprocesses.values())
+            for task in process.tasks.values()
+            if task.has_state(_LIVE)
+        ]
+        if not live:
+            raise StuckError("it would leave the process unfinished with no task open and no event awaited")
+        reachable = {task.id for task in self.workflow.get_tasks(state=_LIVE)}
+        if any(task.id not in reachable for task in live):
+            raise StuckError("it would leave the process waiting on a task too deep in its history to reach")
