@@ -503,7 +503,7 @@ class ProcessRun:
             if task.has_state(_LIVE)
         ]
         if not live:
-            raise StuckError("it would leave the process unfinished with no task open and no event awaited")
+            raise StuckError("the process would be left with nothing open or awaited")
         reachable = {task.id for task in self.workflow.get_tasks(state=_LIVE)}
         if any(task.id not in reachable for task in live):
-            raise StuckError("it would leave the process waiting on a task too deep in its history to reach")
+            raise StuckError("the next task would be too deep in history to reach")
