@@ -7,7 +7,7 @@ ArmedTimer and plain data.
 
 from .expressions import ExpressionError
 from .forms import FormError, FormLibrary
-from .runner import ArmedTimer, HumanTask, ProcessRun, StateError
+from .runner import ArmedTimer, HumanTask, ProcessRun, StateError, StuckError
 from .specs import ProcessDefinition, SpecError, SpecLibrary
 
 __all__ = [
@@ -21,4 +21,5 @@ __all__ = [
     "SpecError",
     "SpecLibrary",
     "StateError",
+    "StuckError",
 ]

@@ -5,6 +5,12 @@ Stored state never carries the process definition: it names the spec by content 
 spec comes from the SpecLibrary, parsed and checked by planflow. So a tampered row can change
 data, never code. State of any other serializer version is refused, because SpiffWorkflow's own
 migrations of old versions run eval.
+
+Nor does it carry history it no longer needs: SpiffWorkflow appends a task for every element a
+loop passes (four per returned report), and walks its tree only 1,000 levels deep, so a report
+returned 250 times would wait on a task nothing can reach. After every step the completed
+stretches of the tree are pruned (see _prune_history); the records and the audit trail keep what
+happened, and a count per element keeps the process page's "done N times" exact.
 """
 
 from __future__ import annotations
@@ -13,7 +19,7 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 from uuid import UUID
 
 from SpiffWorkflow.bpmn.serializer.config import DEFAULT_CONFIG
@@ -22,6 +28,15 @@ from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter
 from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.specs.event_definitions import SignalEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import (
+    IntermediateCatchEvent,
+    IntermediateThrowEvent,
+)
+from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
+from SpiffWorkflow.bpmn.specs.mixins.exclusive_gateway import ExclusiveGateway
+from SpiffWorkflow.bpmn.specs.mixins.manual_task import ManualTask
+from SpiffWorkflow.bpmn.specs.mixins.none_task import NoneTask
+from SpiffWorkflow.bpmn.specs.mixins.script_task import ScriptEngineTask
 from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask
 from SpiffWorkflow.bpmn.util.event import BpmnEvent
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
@@ -37,6 +52,11 @@ SERIALIZER_VERSION = "planflow-1"
 
 class StateError(ValueError):
     """The stored state, or the asked-for step, is not one this instance can take."""
+
+
+class StuckError(StateError):
+    """A step that would leave the instance running with nothing anyone can do next: refused,
+    so it is never saved."""
 
 
 @dataclass(frozen=True)
@@ -89,8 +109,9 @@ _FORBIDDEN_KEYS = ("spec", "subprocess_specs")
 
 MAX_TASKS = 10_000
 """Most tasks a stored instance may hold, sub-processes included. A yearly cycle of planflow's
-processes has tens of tasks, and each returned report adds a handful; 10,000 is far beyond
-that, and small enough that checking and loading stay a matter of milliseconds."""
+processes has tens of tasks, and pruning keeps a loop from adding more however often it runs;
+10,000 is far beyond that, and small enough that checking and loading stay a matter of
+milliseconds."""
 
 
 MAX_STATE_DEPTH = 100
@@ -200,8 +221,102 @@ def _check_stored_timers(workflow: BpmnWorkflow) -> None:
                     raise StateError(f"stored timer {task.task_spec.bpmn_id}: {exc}") from None
 
 
+PRUNED_KEY = "pruned_completions"
+"""Where a task tree counts, per BPMN element, the completed tasks pruned from it: in its root
+task's internal data, so the counts are stored, restored and checked with the tree they belong
+to (a sub-process keeps its own), and no other part of the stored state changes shape."""
+
+_HISTORY_SPECS = (
+    UserTask,
+    ManualTask,
+    NoneTask,
+    ScriptEngineTask,
+    ExclusiveGateway,
+    IntermediateThrowEvent,
+    IntermediateCatchEvent,
+    StartEvent,
+)
+"""Elements whose completed tasks SpiffWorkflow never looks at again once their successor has
+completed too. Not in the list, so never pruned and never a neighbour of a pruned task: joins and
+parallel or inclusive gateways (they find their split among their ancestors, tell loop rounds
+apart by ancestry and read their parent's data), a boundary event's split (it tells the main task
+from the events by its children), sub-process and multi-instance tasks (their task ids key
+sub-processes and children), event-based gateways, and anything SpiffWorkflow adds later."""
+
+_LIVE = TaskState.READY | TaskState.WAITING | TaskState.STARTED
+
+
+def _is_history(task: Any) -> bool:
+    return task.state == TaskState.COMPLETED and isinstance(task.task_spec, _HISTORY_SPECS)
+
+
+def _prune_history(workflow: BpmnWorkflow) -> int:
+    """Drop the middle of every stretch of completed tasks from each task tree, counting what went
+    per element in the tree's root; returns how many tasks went.
+
+    A task goes when it, its parent and its only child are completed _HISTORY_SPECS tasks: the
+    child takes its place under the parent. So ancestors stay ancestors, a task that is not
+    finished keeps the parent it inherits its data from, and the root, each tree's last task (a
+    finished sub-process hands on its data) and every task a sub-process runs under stay. The
+    child's data is its own copy, and the serializer stores it against its new parent. A loop
+    then leaves the same few tasks behind however often it ran.
+    """
+    removed = 0
+    for process in (workflow, *workflow.subprocesses.values()):
+        kept = {process.task_tree.id, *workflow.subprocesses}
+        if process.last_task is not None:
+            kept.add(process.last_task.id)
+        tasks = process.tasks
+        # Parents come before their children in `tasks` (a task is added under an existing one),
+        # so one pass folds a whole stretch: each pruned task's child meets its new parent next.
+        for task in list(tasks.values()):
+            if task.id in kept or not _is_history(task) or len(task._children) != 1:
+                continue
+            parent, child = task.parent, tasks.get(task._children[0])
+            if parent is None or child is None or not _is_history(parent) or not _is_history(child):
+                continue
+            parent._children[parent._children.index(task.id)] = child.id
+            child._parent = parent.id
+            del tasks[task.id]
+            if bpmn_id := task.task_spec.bpmn_id:
+                counts = process.task_tree.internal_data.setdefault(PRUNED_KEY, {})
+                counts[bpmn_id] = counts.get(bpmn_id, 0) + 1
+            removed += 1
+    return removed
+
+
+def _pruned_counts(workflow: BpmnWorkflow) -> dict[str, int]:
+    """How many completed tasks of each element were pruned, over all of the instance's trees."""
+    total: dict[str, int] = {}
+    for process in (workflow, *workflow.subprocesses.values()):
+        for bpmn_id, count in process.task_tree.internal_data.get(PRUNED_KEY, {}).items():
+            total[bpmn_id] = total.get(bpmn_id, 0) + count
+    return total
+
+
+def _check_pruned_counts(workflow: BpmnWorkflow, definition: ProcessDefinition) -> None:
+    """Refuse stored counts of pruned tasks that are not positive whole numbers per element of
+    this process: the process page prints them."""
+    elements = {
+        task_spec.bpmn_id
+        for process in (definition.spec, *definition.subprocess_specs.values())
+        for task_spec in process.task_specs.values()
+    }
+    for process in (workflow, *workflow.subprocesses.values()):
+        counts = process.task_tree.internal_data.get(PRUNED_KEY, {})
+        if not isinstance(counts, dict) or not all(
+            isinstance(element, str) and element in elements and type(count) is int and count > 0
+            for element, count in counts.items()
+        ):
+            raise _unreadable("its counts of pruned tasks are malformed")
+
+
 class ProcessRun:
     """One instance of a process definition, in memory."""
+
+    prunes_history: ClassVar[bool] = True
+    """Off only to measure what pruning saves (benchmarks/returns.py) and, in tests, to make the
+    states that were stored before it."""
 
     def __init__(self, definition: ProcessDefinition, workflow: BpmnWorkflow) -> None:
         self.definition = definition
@@ -209,6 +324,10 @@ class ProcessRun:
         # Deserializing hands back SpiffWorkflow's default (eval) engine: always put ours back.
         self.workflow.script_engine = SAFE_ENGINE
         self.mark_saved()
+        # Pruned after mark_saved, which must see what the projections were written from: a tree
+        # stored before pruning and grown too deep for SpiffWorkflow to reach its open task shows
+        # that task again once pruned, and the next save puts it back into the inbox.
+        self._prune()
 
     def mark_saved(self) -> None:
         """Remember the tasks and timers as stored, so a save knows what changed since."""
@@ -262,6 +381,7 @@ class ProcessRun:
                 raise ValueError("it has no task tree")
             workflow.get_tasks()  # walks every task: a broken structure fails here, not later
             _check_stored_timers(workflow)
+            _check_pruned_counts(workflow, definition)
             return cls(definition, workflow)
         except (
             KeyError,
@@ -301,7 +421,7 @@ class ProcessRun:
     def progress(self) -> tuple[dict[str, int], set[str]]:
         """How many times each BPMN element has completed (a loop runs one more than once), and
         the elements under way now (ready or waiting): what a drawing of the instance marks."""
-        done: dict[str, int] = {}
+        done = _pruned_counts(self.workflow)
         current: set[str] = set()
         for task in self.workflow.get_tasks():
             bpmn_id = getattr(task.task_spec, "bpmn_id", None)
@@ -362,4 +482,28 @@ class ProcessRun:
         passed: list[str] = []
         self.workflow.refresh_timers()
         self.workflow.do_engine_steps(did_complete_task=lambda task: passed.append(task.task_spec.bpmn_id))
+        self._prune()
+        self._refuse_if_stuck()
         return [name for name in passed if name]
+
+    def _prune(self) -> None:
+        if self.prunes_history:
+            _prune_history(self.workflow)
+
+    def _refuse_if_stuck(self) -> None:
+        """Refuse a step after which the instance, not finished, would wait on nothing, or on a
+        task SpiffWorkflow cannot reach (its walks stop 1,000 levels down): saved, it would look
+        as if all went well and never move again."""
+        if self.workflow.completed:
+            return
+        live = [
+            task
+            for process in (self.workflow, *self.workflow.subprocesses.values())
+            for task in process.tasks.values()
+            if task.has_state(_LIVE)
+        ]
+        if not live:
+            raise StuckError("the process would be left with nothing open or awaited")
+        reachable = {task.id for task in self.workflow.get_tasks(state=_LIVE)}
+        if any(task.id not in reachable for task in live):
+            raise StuckError("the next task would be too deep in history to reach")

@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 from sqlalchemy.orm import Session
 
 from .. import clock
-from ..engine import ExpressionError, ProcessRun, StateError
+from ..engine import ExpressionError, ProcessRun, StateError, StuckError
 from ..models import DecidingBody, Decision, OpenTask, ProcessInstance, User
 from . import audit, instances
 from .audit import Actor
@@ -127,6 +127,10 @@ def complete(
     run = instances.load(session, instance)
     try:
         names = run.complete(task.id, clean, replaces=fields)
+    except StuckError as exc:  # the step would leave the instance with nothing to do next
+        raise Conflict(
+            "error.process.refused", task={"key": f"task.{task.name}"}, reason=quote(exc)
+        ) from None
     except StateError:
         raise Conflict("error.task.not_open", task={"key": f"task.{task.name}"}) from None
     except ExpressionError as exc:  # e.g. a timer the answers would arm out of range
