@@ -170,8 +170,8 @@ def test_a_completion_that_would_leave_the_instance_stuck_is_refused_with_nothin
     with pytest.raises(Conflict) as refused:
         chain.complete("anna.nilsson", report_id, {"status": "green"})
 
-    assert refused.value.code == "error.process.refused"
-    assert refused.value.params["reason"] == "the process would be left with nothing open or awaited"
+    assert refused.value.code == "error.process.stuck"
+    assert "nothing left to do" in refused.value.render("en")
     assert _open(db, instance_id, "report_status") == report_id
     assert _count(db, "status.reported") == events_before
     with db.transaction() as session:

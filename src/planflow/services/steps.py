@@ -127,10 +127,8 @@ def complete(
     run = instances.load(session, instance)
     try:
         names = run.complete(task.id, clean, replaces=fields)
-    except StuckError as exc:  # the step would leave the instance with nothing to do next
-        raise Conflict(
-            "error.process.refused", task={"key": f"task.{task.name}"}, reason=quote(exc)
-        ) from None
+    except StuckError:  # the step would leave the instance with nothing to do next
+        raise Conflict("error.process.stuck", task={"key": f"task.{task.name}"}) from None
     except StateError:
         raise Conflict("error.task.not_open", task={"key": f"task.{task.name}"}) from None
     except ExpressionError as exc:  # e.g. a timer the answers would arm out of range
@@ -151,6 +149,9 @@ def signal(session: Session, actor: Actor, instance: ProcessInstance, name: str)
     """Deliver a signal to a waiting instance and save it."""
     instance = instances.lock(session, instance.id)
     run = instances.load(session, instance)
-    names = run.signal(name)
+    try:
+        names = run.signal(name)
+    except StuckError:
+        raise Conflict("error.process.stuck", task={"key": f"bpmn.{instance.process_id}.{name}"}) from None
     passed(session, Step(actor, instance, run), names)
     instances.save(session, instance, run)
