@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select, true
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.sql.elements import ColumnElement
 from werkzeug.security import generate_password_hash
@@ -280,52 +280,48 @@ def set_password(session: Session, actor: Actor, username: str, password: str) -
     audit.record(session, actor, "user.password_set", "user", username)
 
 
-def list_users(session: Session, only: User | None = None) -> list[dict[str, Any]]:
-    """Every user (or `only` that one) with its roles and scopes; owning activities shows as the
-    activity_owner role."""
-    users = session.scalars(
-        select(User)
-        .options(
-            selectinload(User.roles).selectinload(RoleAssignment.focus_area).selectinload(FocusArea.plan)
+def list_users(session: Session) -> list[dict[str, Any]]:
+    """Every user with its roles and scopes; owning activities shows as the activity_owner role."""
+    users = session.scalars(select(User).order_by(User.username)).all()
+    roles = _roles(session, None)
+    return [
+        {
+            "username": user.username,
+            "display_name": user.display_name,
+            "email": user.email,
+            "language": user.language,
+            "office": user.office,
+            "active": user.active,
+            "demo": user.is_demo,
+            "roles": roles.get(user.id, []),
+        }
+        for user in users
+    ]
+
+
+def _roles(session: Session, user: User | None) -> dict[int, list[dict[str, Any]]]:
+    """The roles of every user (or of `user` alone) by user id, in two reads: the roles given,
+    with their focus area and plan, then one activity_owner role per activity owned."""
+    roles: dict[int, list[dict[str, Any]]] = {}
+    given = (
+        select(RoleAssignment.user_id, RoleAssignment.role, Plan.slug, FocusArea.number)
+        .outerjoin(FocusArea, FocusArea.id == RoleAssignment.focus_area_id)
+        .outerjoin(Plan, Plan.id == FocusArea.plan_id)
+        .order_by(RoleAssignment.id)
+    )
+    if user is not None:
+        given = given.where(RoleAssignment.user_id == user.id)
+    for user_id, role, slug, number in session.execute(given):
+        roles.setdefault(user_id, []).append(
+            {"role": role.value, "plan": slug, "focus_area": number, "activity": None}
         )
-        .where(true() if only is None else User.id == only.id)
-        .order_by(User.username)
-    ).all()
-    owned: dict[int | None, list[str]] = {}
-    for owner_id, code, slug in session.execute(
-        select(Activity.owner_id, Activity.code, Plan.slug)
-        .join(Plan, Plan.id == Activity.plan_id)
-        .where(Activity.owner_id.is_not(None) if only is None else Activity.owner_id == only.id)
-        .order_by(Activity.id)
-    ):
-        owned.setdefault(owner_id, []).append(f"{slug}/{code}")
-    result = []
-    for user in users:
-        roles: list[dict[str, Any]] = [
-            {
-                "role": a.role.value,
-                "plan": a.focus_area.plan.slug if a.focus_area else None,
-                "focus_area": a.focus_area.number if a.focus_area else None,
-                "activity": None,
-            }
-            for a in user.roles
-        ]
-        for scoped in owned.get(user.id, []):
-            slug, _, code = scoped.partition("/")
-            roles.append({"role": ACTIVITY_OWNER, "plan": slug, "focus_area": None, "activity": code})
-        result.append(
-            {
-                "username": user.username,
-                "display_name": user.display_name,
-                "email": user.email,
-                "language": user.language,
-                "office": user.office,
-                "active": user.active,
-                "demo": user.is_demo,
-                "roles": roles,
-            }
+    owned = select(Activity.owner_id, Activity.code, Plan.slug).join(Plan, Plan.id == Activity.plan_id)
+    owned = owned.where(Activity.owner_id.is_not(None) if user is None else Activity.owner_id == user.id)
+    for owner_id, code, slug in session.execute(owned.order_by(Activity.id)):
+        roles.setdefault(owner_id, []).append(
+            {"role": ACTIVITY_OWNER, "plan": slug, "focus_area": None, "activity": code}
         )
-    return result
+    return roles
 
 
 def token_hash(token: str) -> str:
@@ -415,7 +411,6 @@ def add_substitute(
 def me(session: Session, user: User) -> dict[str, Any]:
     """Who the caller is: roles, the people it stands in for today, and what the authority lets it
     do besides its inbox."""
-    (own,) = list_users(session, only=user)
     standing = access.standing(session, user)  # read once: every use case is asked of it
     absent = standing.people[1:]
     return {
@@ -424,7 +419,7 @@ def me(session: Session, user: User) -> dict[str, Any]:
         "email": user.email,
         "language": user.language,
         "office": user.office,
-        "roles": own["roles"],
+        "roles": _roles(session, user).get(user.id, []),
         "substituting_for": [p.username for p in absent],
         "may": sorted(u.value for u in UseCase if standing.may(u) is not None),
     }
