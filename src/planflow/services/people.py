@@ -318,6 +318,7 @@ def _roles(session: Session, user: User | None) -> dict[int, list[dict[str, Any]
     owned = select(Activity.owner_id, Activity.code, Plan.slug).join(Plan, Plan.id == Activity.plan_id)
     owned = owned.where(Activity.owner_id.is_not(None) if user is None else Activity.owner_id == user.id)
     for owner_id, code, slug in session.execute(owned.order_by(Activity.id)):
+        assert owner_id is not None  # the query's own condition
         roles.setdefault(owner_id, []).append(
             {"role": ACTIVITY_OWNER, "plan": slug, "focus_area": None, "activity": code}
         )
