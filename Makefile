@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint bench bench-quick bench-full soak clean
 
 run: $(VENV)/.installed
 	$(BIN)/planflow init --demo
@@ -17,8 +17,42 @@ lint: $(VENV)/.installed-test
 	$(BIN)/python -m ruff check src tests
 	$(BIN)/python -m mypy
 
-bench: $(VENV)/.installed-test
+# Benchmarks (benchmarks/README.md). `make bench`: every benchmark's quick mode, under 10 minutes on
+# 2 cores, into a scratch copy of the results (BENCH_OUT), so that a smoke run never replaces the
+# recorded figures. `make bench-full` (or `make bench MODE=full`): the recorded figures in
+# benchmarks/RESULTS.md, on a quiet machine. A benchmark still being written is skipped if absent.
+MODE      ?= quick
+BENCH_OUT ?= benchmarks/.work/RESULTS.md
+
+bench: bench-$(MODE)
+
+bench-quick: $(VENV)/.installed-test
+	mkdir -p $(dir $(BENCH_OUT)) && cp benchmarks/RESULTS.md $(BENCH_OUT)
+	$(BIN)/python benchmarks/run.py --quick --output $(BENCH_OUT)
+	$(BIN)/python benchmarks/api.py --output $(BENCH_OUT)
+	$(BIN)/python benchmarks/load.py --quick --output $(BENCH_OUT) --json benchmarks/.work/load-quick.json
+	@if [ -f benchmarks/returns.py ]; then \
+	  $(BIN)/python benchmarks/returns.py --quick --output $(BENCH_OUT); \
+	else echo "benchmarks/returns.py: not here, skipped"; fi
+	@echo "quick figures (a smoke test, not the recorded ones): $(BENCH_OUT)"
+
+bench-full: $(VENV)/.installed-test
 	$(BIN)/python benchmarks/run.py
+	$(BIN)/python benchmarks/api.py
+	$(BIN)/python benchmarks/web.py
+	$(BIN)/python benchmarks/scheduler.py
+	$(BIN)/python benchmarks/load.py $(LOAD_ARGS)
+	@if [ -f benchmarks/returns.py ]; then $(BIN)/python benchmarks/returns.py; \
+	else echo "benchmarks/returns.py: not here, skipped"; fi
+
+# The long fault runs: the tests marked `soak` (crash and kill runs; exit 5, none collected, is not a
+# failure), then one long load run that must stay sound (no 5xx, no deadlock, exact accounting).
+soak: $(VENV)/.installed-test
+	PLANFLOW_SOAK=1 $(BIN)/python -m pytest tests -m soak -p no:cacheprovider $(PYTEST_ARGS); \
+	  status=$$?; if [ $$status -eq 5 ]; then echo "no soak tests collected"; \
+	  elif [ $$status -ne 0 ]; then exit $$status; fi
+	mkdir -p benchmarks/.work
+	$(BIN)/python benchmarks/load.py --soak --check --label soak --output benchmarks/.work/SOAK.md
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)

@@ -734,6 +734,9 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--logs", type=Path, help="keep the servers' logs in this folder")
     parser.add_argument("--output", type=Path, default=HERE / "RESULTS.md")
+    parser.add_argument(
+        "--check", action="store_true", help="exit 1 unless every run was sound (no 5xx, no deadlock, exact)"
+    )
     args = parser.parse_args()
     baseline = json.loads(args.baseline_from.read_text(encoding="utf-8")) if args.baseline_from else None
     if args.render:
@@ -765,6 +768,8 @@ def main() -> None:
     write_section(args.output, "load", section)
     print(section)
     print(f"figures: {target}")
+    if args.check and not load_report.sound(figures):
+        sys.exit("load.py --check: a run answered 5xx, deadlocked, broke a connection or did not add up")
 
 
 def git_commit() -> str:

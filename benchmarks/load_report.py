@@ -32,6 +32,21 @@ def broken(run: dict[str, Any]) -> int:
     return sum(n for key, n in run["statuses"].items() if key.split()[1] == "0")
 
 
+def sound(figures: dict[str, Any]) -> bool:
+    """Whether every run answered without 5xx or broken connections, deadlocked nowhere, its clients
+    ended by the bound, and the database added up exactly and verified."""
+    return all(
+        not server_5xx(r)
+        and not broken(r)
+        and not r["server"]["deadlocks"]
+        and not r["client_errors"]
+        and not r["stuck_clients"]
+        and r["accounting"]["exact"]
+        and r["accounting"]["verified"]
+        for r in figures["runs"]
+    )
+
+
 def answers(run: dict[str, Any]) -> Counter[str]:
     counts: Counter[str] = Counter()
     for key, n in run["statuses"].items():
