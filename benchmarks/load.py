@@ -67,7 +67,7 @@ from harness import (  # noqa: E402
 HERE = Path(__file__).resolve().parent
 GUNICORN = str(Path(sys.executable).parent / "gunicorn")
 READ_SHARE = 0.2  # of requests: GET /me or a first inbox page
-REVIEW_SHARE = 0.5  # of completions, when a review is at hand
+REVIEW_SHARE = 0.5  # of completions, when a review is at hand (--reviews)
 RETURN_SHARE = 0.1  # of reviews: returned with a comment (then reported again by the owner)
 LEADS = 5  # demo users lead1 … lead5, one per focus area
 
@@ -318,8 +318,11 @@ class LoadClient:
     """One client: a kept-alive connection, its share of the owners' reports, and its share of one
     lead's reviews; each turn one request: a read, a report or a review."""
 
-    def __init__(self, index: int, clients: int, port: int, template: Template, seed: int) -> None:
+    def __init__(
+        self, index: int, clients: int, port: int, template: Template, seed: int, reviews: float
+    ) -> None:
         self.http = Client(port)
+        self.review_share = reviews
         self.rng = random.Random(seed * 1000 + index)
         self.tokens = template.tokens
         self.reports = deque(template.reports[index::clients])
@@ -356,7 +359,7 @@ class LoadClient:
         roll = self.rng.random()
         if roll < READ_SHARE:
             return self.read()
-        wants_review = roll < READ_SHARE + (1 - READ_SHARE) * REVIEW_SHARE
+        wants_review = roll < READ_SHARE + (1 - READ_SHARE) * self.review_share
         if wants_review or not (self.reports or self.rework):
             return self.review() if self.reviews else self.refill()
         if self.rework:
@@ -481,10 +484,11 @@ def drive(
     checkpoints: list[int],
     database: str | None,
     seed: int,
+    review_share: float,
 ) -> dict[str, Any]:
     budget = Budget(requests, seconds + 3600)  # the clock starts below, once every client is connected
     start = threading.Barrier(clients + 1)
-    actors = [LoadClient(i, clients, server.port, template, seed) for i in range(clients)]
+    actors = [LoadClient(i, clients, server.port, template, seed, review_share) for i in range(clients)]
     threads = [threading.Thread(target=a.run, args=(budget, start), daemon=True) for a in actors]
     for thread in threads:
         thread.start()
@@ -650,7 +654,9 @@ def one_run(template: Template, run: Run, args: argparse.Namespace, folder: Path
             checkpoints = sorted({warm, *range(step, run.requests + 1, step)})
             pg = name if template.backend == "postgresql" else None
             seed = args.seed + run.repeat
-            driven = drive(server, template, run.clients, run.requests, run.seconds, checkpoints, pg, seed)
+            driven = drive(
+                server, template, run.clients, run.requests, run.seconds, checkpoints, pg, seed, args.reviews
+            )
             pids = server.worker_pids()
         finally:
             log = server.stop()
@@ -704,6 +710,7 @@ def measure(mode: Mode, args: argparse.Namespace, label: str, commit: str) -> di
         "commit": commit,
         "mode": asdict(mode),
         "threads": args.threads,
+        "reviews": args.reviews,
         "machine": at_start,
         "load_at_end": os.getloadavg()[0],
         "seconds": time.perf_counter() - started,
@@ -732,6 +739,12 @@ def main() -> None:
     parser.add_argument("--factor", type=int, help="activities per seed activity in the plan")
     parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--reviews",
+        type=float,
+        default=REVIEW_SHARE,
+        help="share of completions that are reviews (0: reports)",
+    )
     parser.add_argument("--logs", type=Path, help="keep the servers' logs in this folder")
     parser.add_argument("--output", type=Path, default=HERE / "RESULTS.md")
     parser.add_argument(

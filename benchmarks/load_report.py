@@ -312,6 +312,9 @@ def section(figures: dict[str, Any], baseline: dict[str, Any] | None, json: Path
     if mode["memory_requests"]:
         bounds += f"; the memory run {mode['memory_requests']:,} requests, one worker, 16 clients"
     quick = f" --{mode['name']}" if mode["name"] != "full" else ""
+    reviews = figures.get("reviews", 0.5)
+    if reviews != 0.5:
+        quick += f" --reviews {reviews}"
     parts = [
         "<!-- begin load -->",
         "## Load over HTTP: gunicorn workers, owners reporting while leads review (`benchmarks/load.py`)",
@@ -337,9 +340,10 @@ def section(figures: dict[str, Any], baseline: dict[str, Any] | None, json: Path
         "that database (PostgreSQL: a database made from it as template; SQLite: the file, WAL).",
         "- Clients: one process, a thread per client, each with one kept-alive `http.client` connection, "
         "closed loop (the next request when the answer is in), each with its own tokens. Of the requests "
-        "20% are reads (GET /me, the first inbox page as owner or lead); the others complete a task, half "
-        "reports (the owner's token, green) and half reviews (the lead's token; 90% accept, 10% return "
-        "with a comment, and the owner finds the new task in the inbox and reports again). The owners' "
+        f"20% are reads (GET /me, the first inbox page as owner or lead); the others complete a task, "
+        f"{1 - reviews:.0%} reports (the owner's token, green) and {reviews:.0%} reviews, while there are "
+        "any (the lead's token; 90% accept, 10% return with a comment, and the owner finds the new task "
+        "in the inbox and reports again). The owners' "
         "tasks are dealt round robin over the five areas and each lead's reviews split among the clients "
         "that act for that lead, so no two clients complete one task, and owners report while leads review "
         "in the same cycle and areas. A completion answered 5xx is tried once more later, as a person would.",
