@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint bench bench-quick bench-full soak clean
 
 run: $(VENV)/.installed
 	$(BIN)/planflow init --demo
@@ -17,8 +17,39 @@ lint: $(VENV)/.installed-test
 	$(BIN)/python -m ruff check src tests
 	$(BIN)/python -m mypy
 
-bench: $(VENV)/.installed-test
+# Benchmarks (benchmarks/README.md). `make bench`: every benchmark's quick mode, under 10 minutes on
+# 2 cores, rewriting benchmarks/RESULTS.md (each section says its mode); BENCH_OUT=FILE writes a copy
+# instead. `make bench-full` (or `make bench MODE=full`): the large figures, on a quiet machine.
+MODE      ?= quick
+BENCH_OUT ?= benchmarks/RESULTS.md
+
+bench: bench-$(MODE)
+
+bench-quick: $(VENV)/.installed-test
+	mkdir -p $(dir $(BENCH_OUT)) benchmarks/.work
+	[ -f $(BENCH_OUT) ] || cp benchmarks/RESULTS.md $(BENCH_OUT)
+	$(BIN)/python benchmarks/run.py --quick --output $(BENCH_OUT)
+	$(BIN)/python benchmarks/api.py --output $(BENCH_OUT)
+	$(BIN)/python benchmarks/load.py --quick --output $(BENCH_OUT) --json benchmarks/.work/load-quick.json
+	$(BIN)/python benchmarks/returns.py --quick --output $(BENCH_OUT)
+	$(BIN)/python benchmarks/audit.py --quick --output $(BENCH_OUT)
+	@echo "quick figures written to $(BENCH_OUT)"
+
+bench-full: $(VENV)/.installed-test
 	$(BIN)/python benchmarks/run.py
+	$(BIN)/python benchmarks/api.py
+	$(BIN)/python benchmarks/web.py
+	$(BIN)/python benchmarks/scheduler.py
+	$(BIN)/python benchmarks/load.py $(LOAD_ARGS)
+	$(BIN)/python benchmarks/returns.py
+	$(BIN)/python benchmarks/audit.py
+
+# The long fault runs: the tests marked `soak` at full length (200 kills per database), then one long
+# load run that must stay sound (no 5xx, no deadlock, exact accounting).
+soak: $(VENV)/.installed-test
+	PLANFLOW_SOAK=1 $(BIN)/python -m pytest tests -m soak -p no:cacheprovider -s $(PYTEST_ARGS)
+	mkdir -p benchmarks/.work
+	$(BIN)/python benchmarks/load.py --soak --check --label soak --output benchmarks/.work/SOAK.md
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)

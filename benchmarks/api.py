@@ -11,13 +11,8 @@ in a schema made for the run and dropped after it; skipped when none answers.
 from __future__ import annotations
 
 import argparse
-import http.client
-import json
 import os
 import random
-import re
-import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -35,16 +30,22 @@ from planflow.models import OpenTask, ProcessInstance
 from planflow.services import access, cycles, demo, people, plans, tasks
 from planflow.services.audit import OPERATOR_ACTOR, Actor
 
-POSTGRES = os.environ.get("PLANFLOW_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from harness import (  # noqa: E402
+    Client,
+    drop_schema,
+    free_port,
+    issue_tokens,
+    postgres_schema,
+    stats,
+    wait_for_port,
+    write_section,
+)
+
 ANCHOR_MEDIAN, ANCHOR_P95 = 38.5, 49.6  # spiff-arena v3.0.0, task PUT on SQLite, this kind of machine
 TARGET_MEDIAN, TARGET_INBOX_P95 = 3.8, 50.0
 MARK = "## API over HTTP"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def serve(url: str, folder: Path) -> tuple[subprocess.Popen[bytes], int]:
@@ -55,12 +56,8 @@ def serve(url: str, folder: Path) -> tuple[subprocess.Popen[bytes], int]:
         f"host='127.0.0.1', port={port}, threads=1, _quiet=True)"
     )
     server = subprocess.Popen([sys.executable, "-c", code])
-    for _ in range(100):
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return server, port
-        except OSError:
-            time.sleep(0.1)
+    if wait_for_port(port, 20):
+        return server, port
     server.kill()
     raise RuntimeError("the server did not start")
 
@@ -71,31 +68,12 @@ def prepare(url: str) -> tuple[Database, dict[str, str]]:
     with db.transaction() as s:
         plans.load_plan(s, OPERATOR_ACTOR, plans.read_plan_document())
         demo.create_demo_data(s)
-        tokens = {
-            u["username"]: people.issue_token(s, OPERATOR_ACTOR, u["username"]) for u in people.list_users(s)
-        }
+        tokens = issue_tokens(s)
         leader = Actor(people.get_user(s, "processledare"))
         period, deadline = f"{date.today().year + 1}-Q1", date.today() + timedelta(days=90)
         cycle = cycles.start_cycle(s, leader, period, deadline)
     cycles.open_all(db.transaction, cycle.id)  # here, not by the server's scheduler: no race
     return db, tokens
-
-
-class Client:
-    def __init__(self, port: int) -> None:
-        self.connection = http.client.HTTPConnection("127.0.0.1", port)
-
-    def call(self, method: str, path: str, token: str, body: Any = None) -> tuple[int, Any, float]:
-        headers = {"Authorization": f"Bearer {token}"}
-        payload = None
-        if body is not None:
-            payload, headers["Content-Type"] = json.dumps(body).encode(), "application/json"
-        start = time.perf_counter()
-        self.connection.request(method, f"/api/v1{path}", body=payload, headers=headers)
-        response = self.connection.getresponse()
-        data = response.read()
-        took = (time.perf_counter() - start) * 1000
-        return response.status, json.loads(data) if data else None, took
 
 
 def inbox(client: Client, token: str) -> list[dict[str, Any]]:
@@ -200,11 +178,6 @@ def inbox_side_by_side(label: str, db: Database, calls: int) -> list[str]:
     return lines
 
 
-def stats(times: list[float]) -> tuple[int, float, float]:
-    ordered = sorted(times)
-    return len(ordered), statistics.median(ordered), ordered[max(0, int(len(ordered) * 0.95) - 1)]
-
-
 def run_backend(label: str, url: str, folder: Path, inbox_rows: int, inbox_calls: int) -> list[str]:
     db, tokens = prepare(url)
     server, port = serve(url, folder)
@@ -238,27 +211,6 @@ def run_backend(label: str, url: str, folder: Path, inbox_rows: int, inbox_calls
         server.terminate()
         server.wait(10)
         db.dispose()
-
-
-def postgres_schema() -> tuple[str, str] | None:
-    admin = sa.create_engine(POSTGRES, connect_args={"connect_timeout": 3})
-    schema = f"pf_bench_{uuid.uuid4().hex[:10]}"
-    try:
-        with admin.begin() as c:
-            c.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    except Exception:  # no PostgreSQL here: the SQLite figures stand alone
-        return None
-    finally:
-        admin.dispose()
-    separator = "&" if "?" in POSTGRES else "?"
-    return schema, f"{POSTGRES}{separator}options=-csearch_path%3D{schema}"
-
-
-def drop_schema(schema: str) -> None:
-    admin = sa.create_engine(POSTGRES)
-    with admin.begin() as c:
-        c.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-    admin.dispose()
 
 
 def main() -> None:
@@ -308,14 +260,7 @@ def main() -> None:
             "<!-- end api -->",
         ]
     )
-    # Only this section is replaced: the others belong to run.py, scheduler.py and web.py.
-    text = args.output.read_text(encoding="utf-8") if args.output.exists() else ""
-    pattern = re.compile(r"<!-- begin api -->.*?<!-- end api -->", re.S)
-    if pattern.search(text):
-        text = pattern.sub(lambda _: section, text)
-    else:
-        text = text.rstrip("\n") + "\n\n" + section + "\n"
-    args.output.write_text(text, encoding="utf-8")
+    write_section(args.output, "api", section)  # the others belong to run.py, web.py, …
     print(section)
 
 

@@ -8,17 +8,16 @@ and a 60-activity plan against a 6,000-activity plan. See benchmarks/README.md.
 from __future__ import annotations
 
 import argparse
-import copy
 import cProfile
 import gc
 import io
-import json
 import os
 import platform
 import pstats
 import re
 import sqlite3
 import statistics
+import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -39,6 +38,10 @@ from planflow.engine import ProcessRun
 from planflow.models import Activity, CycleState, FocusArea, OpenTask, ReportingCycle, User
 from planflow.services import cycles, demo, instances, people, plans, tasks, timers
 from planflow.services.audit import OPERATOR_ACTOR, Actor
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from harness import big_plan  # noqa: E402
 
 REPORT = {"status": "green", "comment": "ok"}
 REVIEW = {"outcome": "accept"}
@@ -98,24 +101,6 @@ def make_database(folder: Path, name: str, document: dict[str, Any]) -> Database
         # The demo's timelines lie around today; here every activity reports in every period.
         s.execute(update(Activity).values(starts_on=None, ends_on=None))
     return db
-
-
-def big_plan(folder: Path, factor: int) -> dict[str, Any]:
-    """The seed plan with every intervention area's activities repeated `factor` times (titles
-    suffixed " #n", numbered 1..N), read back through planflow's own checks."""
-    document = copy.deepcopy(plans.read_plan_document())
-    for focus_area in document["focus_areas"]:
-        for area in focus_area["intervention_areas"]:
-            originals, area["activities"] = area["activities"], []
-            for n in range(1, factor + 1):
-                for activity in originals:
-                    number = len(area["activities"]) + 1
-                    area["activities"].append(
-                        {**activity, "number": number, "title": f"{activity['title']} #{n}"}
-                    )
-    path = folder / f"plan_x{factor}.json"
-    path.write_text(json.dumps(document, ensure_ascii=False), encoding="utf-8")
-    return plans.read_plan_document(path)
 
 
 def start_cycle(db: Database, period: str, batches: Series | None = None) -> int:

@@ -20,8 +20,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from api import bulk_open_tasks, drop_schema, postgres_schema  # noqa: E402
-from run import big_plan  # noqa: E402
+from api import bulk_open_tasks  # noqa: E402
+from harness import big_plan, drop_schema, postgres_schema, write_section  # noqa: E402
 
 from planflow import migrate  # noqa: E402
 from planflow.app import create_app  # noqa: E402
@@ -147,12 +147,7 @@ def main() -> None:
             f"<!-- end {SECTION} -->",
         ]
     )
-    text = args.output.read_text(encoding="utf-8") if args.output.exists() else ""
-    pattern = re.compile(rf"<!-- begin {SECTION} -->.*?<!-- end {SECTION} -->", re.S)
-    text = (
-        pattern.sub(lambda _: section, text) if pattern.search(text) else text.rstrip("\n") + "\n\n" + section
-    )
-    args.output.write_text(text + ("" if text.endswith("\n") else "\n"), encoding="utf-8")
+    write_section(args.output, SECTION, section)
     print(f"wrote {args.output}")
 
 

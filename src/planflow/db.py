@@ -45,9 +45,11 @@ class Database:
             finally:
                 session.rollback()
 
-    def dispose(self) -> None:
-        self.engine.dispose()
-        self.read_engine.dispose()
+    def dispose(self, close: bool = True) -> None:
+        """Drop the pooled connections. In a forked child, `close=False` leaves the parent's
+        connections alone and only forgets them (SQLAlchemy's advice for process pools)."""
+        self.engine.dispose(close=close)
+        self.read_engine.dispose(close=close)
 
 
 def make_engine(url: str, write_lock: bool = True) -> Engine:
