@@ -48,12 +48,17 @@ TARGET_MEDIAN, TARGET_INBOX_P95 = 3.8, 50.0
 MARK = "## API over HTTP"
 
 
-def serve(url: str, folder: Path) -> tuple[subprocess.Popen[bytes], int]:
+def serve(url: str | None, folder: Path) -> tuple[subprocess.Popen[bytes], int]:
+    """planflow on `url` under waitress (one thread); with no url, a bare Flask app answering
+    GET /api/v1/me with a small JSON object, on the same server: what any request costs."""
     port = free_port()
+    app = (
+        f"create_app({{'DATABASE_URL': {url!r}, 'SECRET_KEY': 'bench'}}, {str(folder)!r})" if url else "bare"
+    )
     code = (
-        "from waitress import serve; from planflow.app import create_app; "
-        f"serve(create_app({{'DATABASE_URL': {url!r}, 'SECRET_KEY': 'bench'}}, {str(folder)!r}), "
-        f"host='127.0.0.1', port={port}, threads=1, _quiet=True)"
+        "from waitress import serve; from planflow.app import create_app; from flask import Flask; "
+        "bare = Flask('bare'); bare.get('/api/v1/me')(lambda: {'username': 'bare', 'may': []}); "
+        f"serve({app}, host='127.0.0.1', port={port}, threads=1, _quiet=True)"
     )
     server = subprocess.Popen([sys.executable, "-c", code])
     if wait_for_port(port, 20):
@@ -178,6 +183,24 @@ def inbox_side_by_side(label: str, db: Database, calls: int) -> list[str]:
     return lines
 
 
+def bare_request(folder: Path) -> str:
+    """The table row of a bare Flask request over the same server: what GET /me is held against."""
+    server, port = serve(None, folder)
+    try:
+        client = Client(port)
+        for _ in range(20):
+            client.call("GET", "/me", "-")
+        n, median, p95 = stats([client.call("GET", "/me", "-")[2] for _ in range(500)])
+        BARE.append(median)
+        return f"| — | bare Flask, GET a small JSON object over the same server | {n} | {median:.2f} | {p95:.2f} |"
+    finally:
+        server.terminate()
+        server.wait(10)
+
+
+BARE: list[float] = []  # the bare request's median, once measured
+
+
 def run_backend(label: str, url: str, folder: Path, inbox_rows: int, inbox_calls: int) -> list[str]:
     db, tokens = prepare(url)
     server, port = serve(url, folder)
@@ -186,8 +209,9 @@ def run_backend(label: str, url: str, folder: Path, inbox_rows: int, inbox_calls
         for _ in range(20):  # warm-up: connections, caches, the specs
             client.call("GET", "/me", tokens["processledare"])
         n, median, p95 = stats([client.call("GET", "/me", tokens["anna.nilsson"])[2] for _ in range(200)])
+        ratio = f" ({median / BARE[0]:.1f}× bare; target ≤ 3×)" if BARE else ""
         lines = [
-            f"| {label} | floor: GET /me (token check, standing, the caller's roles; no write) "
+            f"| {label} | floor: GET /me (token check, standing, the caller's roles; no write){ratio} "
             f"| {n} | {median:.2f} | {p95:.2f} |"
         ]
         times = completions(client, tokens)
@@ -222,6 +246,7 @@ def main() -> None:
     started = time.time()
     rows: list[str] = []
     with tempfile.TemporaryDirectory() as folder:
+        rows.append(bare_request(Path(folder)))
         rows += run_backend(
             "SQLite", f"sqlite:///{folder}/api.sqlite3", Path(folder), args.inbox_rows, args.inbox_calls
         )

@@ -20,8 +20,6 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-import xlsxwriter
-from openpyxl import load_workbook
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
@@ -64,6 +62,8 @@ def _sheet_name(language: str, number: int) -> str:
 
 def export_xlsx(session: Session, plan_slug: str | None = None, language: str = "sv") -> bytes:
     """The plan as an .xlsx workbook (the same bytes for the same plan)."""
+    import xlsxwriter  # here, not at the top: a web worker that never exports keeps 10 MB less
+
     plan = _load(session, plan_slug)
     out = io.BytesIO()
     workbook = xlsxwriter.Workbook(
@@ -296,6 +296,8 @@ def _read(data: bytes, name: str) -> list[tuple[str, list[tuple[Any, ...]]]]:
         raise InvalidInput("error.xlsx.too_large", file=name, limit=MAX_BYTES // 2**20)
     if not zipfile.is_zipfile(io.BytesIO(data)):
         raise InvalidInput("error.xlsx.not_workbook", file=name)
+    from openpyxl import load_workbook  # here, not at the top: 20 MB a worker need not keep
+
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception:  # openpyxl raises many kinds for a zip that is not a workbook
