@@ -56,8 +56,11 @@ def make_engine(url: str, write_lock: bool = True) -> Engine:
     """Create an engine; SQLite gets WAL, foreign keys and, for writing, locking transactions."""
     parsed = make_url(url)
     # JSON is stored canonically (sorted keys, compact): the audit chain hashes it as stored.
+    # No ping before each use of a pooled connection (a round trip per checkout, two a request):
+    # a connection found dead fails its request's first statement, the pool drops every
+    # connection it holds, and the request runs again on a new one (web/retry.py).
     if parsed.get_backend_name() != "sqlite":
-        return create_engine(url, pool_pre_ping=True, json_serializer=canonical_json)
+        return create_engine(url, json_serializer=canonical_json)
     engine = create_engine(url, connect_args={"timeout": 30}, json_serializer=canonical_json)
     event.listen(engine, "connect", _configure_sqlite)
     # pysqlite's own transaction handling is turned off (isolation_level=None in _configure_sqlite)

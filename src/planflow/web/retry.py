@@ -1,7 +1,9 @@
 """A request whose transaction the database gave up on, as a deadlock's victim or for a
-serialization failure, runs again (up to TRIES times in all) as long as it has committed
-nothing: the client never sees a 500 for what a second try mends, and a request that committed
-part of its work is never repeated. After the last try it is a Busy (503): nothing changed.
+serialization failure, or whose connection turned out dead (the database restarted: the pool
+then drops every connection it holds), runs again (up to TRIES times in all) as long as it has
+committed nothing: the client never sees a 500 for what a second try mends, and a request that
+committed part of its work is never repeated. After the last try it is a Busy (503): nothing
+changed. (So connections are not pinged before every use: that cost a round trip per request.)
 
 The lock order (README, "Many people at once") leaves no known deadlock; this is the bound on
 what an unknown one, or PostgreSQL's own choices, can cost a user."""
@@ -29,9 +31,12 @@ log = logging.getLogger(__name__)
 
 
 def init_app(app: Flask) -> None:
-    """Let every view of `app` be tried again (call it after the last blueprint is registered)."""
+    """Let every view of `app`, and every hook that runs before one (the API's token check
+    reads the database), be tried again; call it after the last blueprint is registered."""
     for endpoint, view in list(app.view_functions.items()):
         app.view_functions[endpoint] = _retrying(view)
+    for hooks in app.before_request_funcs.values():
+        hooks[:] = [_retrying(hook) for hook in hooks]
 
 
 @event.listens_for(Session, "after_commit")
@@ -48,7 +53,8 @@ def _retrying(view: Callable[..., Any]) -> Callable[..., Any]:
             try:
                 return view(*args, **kwargs)
             except DBAPIError as exc:
-                if not retryable(exc) or g.get("planflow_commits", 0) != committed:
+                lost = retryable(exc) or exc.connection_invalidated
+                if not lost or g.get("planflow_commits", 0) != committed:
                     raise
                 reason = str(exc.orig).splitlines()[0]
                 if attempt == TRIES:

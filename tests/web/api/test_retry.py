@@ -7,7 +7,7 @@ from typing import Any
 
 import psycopg.errors
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.exc import OperationalError
 
 from planflow.models import AuditEvent, StatusReport
@@ -87,4 +87,28 @@ def test_a_page_is_tried_again_too(api: Api, chain: Chain, monkeypatch: pytest.M
         token_from=f"/tasks/{task['id']}",
     )
     assert answer.status_code in (302, 303) and len(calls) == 2
+    assert _reports_and_events(api) == (1, 1)
+
+
+def test_a_request_on_a_connection_the_database_dropped_is_tried_again_on_a_new_one(
+    api: Api, chain: Chain
+) -> None:
+    """Pooled connections are not pinged before use: when the database has dropped them (a
+    restart), the request that meets a dead one runs again on a new connection."""
+    if api.db.url.get_backend_name() == "sqlite":
+        pytest.skip("SQLite has no server to drop a connection")
+    task = task_of(api, "anna.nilsson", "report_status", "1.1.1")
+    assert api("GET", "/me", "anna.nilsson").status_code == 200  # the pools hold live connections
+    killer = create_engine(api.db.url)
+    with killer.connect() as connection:
+        dropped = connection.scalar(
+            text(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        )
+    killer.dispose()
+    assert dropped
+    done = complete(api, "anna.nilsson", task, {"status": "green"})
+    assert done.status_code == 200
     assert _reports_and_events(api) == (1, 1)
