@@ -747,6 +747,7 @@ def main() -> None:
     )
     parser.add_argument("--logs", type=Path, help="keep the servers' logs in this folder")
     parser.add_argument("--output", type=Path, default=HERE / "RESULTS.md")
+    parser.add_argument("--section", default="load", help="the RESULTS.md section to write (default load)")
     parser.add_argument(
         "--check", action="store_true", help="exit 1 unless every run was sound (no 5xx, no deadlock, exact)"
     )
@@ -777,8 +778,8 @@ def main() -> None:
         target = args.json or HERE / ".work" / f"load-{re.sub(r'[^A-Za-z0-9_.-]', '_', label)}.json"
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(json.dumps(figures, indent=1, default=list), encoding="utf-8")
-    section = load_report.section(figures, baseline, target)
-    write_section(args.output, "load", section)
+    section = load_report.section(figures, baseline, target, args.section)
+    write_section(args.output, args.section, section)
     print(section)
     print(f"figures: {target}")
     if args.check and not load_report.sound(figures):
