@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 from planflow.db import Database
 from planflow.services import cycles, people, tasks
 from planflow.services.audit import Actor
 from planflow.services.tasks import TaskView
+
+# When the chain's tests start: a Monday in the fourth quarter, before the cycle's deadline.
+START = datetime(2026, 11, 2, 9, tzinfo=UTC)
 
 
 class Chain:

@@ -43,17 +43,7 @@ from planflow.services import (
 from planflow.services.audit import OPERATOR_ACTOR, Actor
 from planflow.services.errors import Conflict, Forbidden, InvalidInput
 
-from .chain import Chain
-
-START = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def chain(seeded: Database) -> Chain:
-    clock.set_now(START)
-    chain = Chain(seeded)
-    chain.start_cycle()
-    return chain
+from .chain import START, Chain
 
 
 def _codes(db: Database) -> list[str]:

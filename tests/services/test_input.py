@@ -3,12 +3,9 @@ nothing and never reaches the audit chain's hashing or the database's text types
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import pytest
 from sqlalchemy import func, select
 
-from planflow import clock
 from planflow.db import Database
 from planflow.models import AuditEvent, StatusReport
 from planflow.services import audit, people, proposals
@@ -16,14 +13,6 @@ from planflow.services.audit import OPERATOR_ACTOR
 from planflow.services.errors import InvalidInput
 
 from .chain import Chain
-
-
-@pytest.fixture
-def chain(seeded: Database) -> Chain:
-    clock.set_now(datetime(2026, 11, 2, 9, tzinfo=UTC))
-    chain = Chain(seeded)
-    chain.start_cycle()
-    return chain
 
 
 def _state(db: Database) -> tuple[int, int]:

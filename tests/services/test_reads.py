@@ -4,7 +4,7 @@ history, the audit query."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 
@@ -14,17 +14,7 @@ from planflow.services import history, people, progress, tasks, tokens
 from planflow.services.audit import OPERATOR_ACTOR
 from planflow.services.errors import Conflict, Forbidden, InvalidInput
 
-from .chain import Chain
-
-START = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def chain(seeded: Database) -> Chain:
-    clock.set_now(START)
-    chain = Chain(seeded)
-    chain.start_cycle()
-    return chain
+from .chain import START, Chain
 
 
 def test_an_expired_token_opens_nothing_and_last_use_is_kept_to_the_minute(seeded: Database) -> None:

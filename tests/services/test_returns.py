@@ -5,12 +5,10 @@ and a completion that would leave an instance stuck is refused, not answered as 
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import func, select
 
-from planflow import clock
 from planflow.db import Database
 from planflow.models import (
     AuditEvent,
@@ -27,19 +25,10 @@ from planflow.services.errors import Conflict
 
 from .chain import Chain
 
-START = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 RETURNS = 300  # past the 250 at which an instance used to stop
 
 # Six hundred completions are about the engine's stored state, not the database: SQLite only.
 SQLITE_ONLY = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
-
-
-@pytest.fixture
-def chain(seeded: Database) -> Chain:
-    clock.set_now(START)
-    chain = Chain(seeded)
-    chain.start_cycle()
-    return chain
 
 
 def _open(db: Database, instance_id: int, name: str) -> str:

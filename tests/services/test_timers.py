@@ -6,19 +6,15 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 
-from planflow import clock
-from planflow.db import Database
 from planflow.models import Deviation, PendingTimer, ProcessInstance
 from planflow.services import timers
 
-from .chain import Chain
-
-START = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+from .chain import START, Chain
 
 
 def _garbage_timer(state: str) -> str:
@@ -27,14 +23,6 @@ def _garbage_timer(state: str) -> str:
         if "event_value" in task["internal_data"]:
             task["internal_data"]["event_value"] = "garbage"
     return json.dumps(dct)
-
-
-@pytest.fixture
-def chain(seeded: Database) -> Chain:
-    clock.set_now(START)
-    chain = Chain(seeded)
-    chain.start_cycle()
-    return chain
 
 
 @pytest.mark.parametrize(
