@@ -112,7 +112,7 @@ def canonical(fields: dict[str, Any], data_json: str | None = None) -> str:
 
 
 def fields_hash(fields: dict[str, Any], data_json: str | None = None) -> str:
-    """The SHA-256 an event with these fields carries (the archive's verification uses it too)."""
+    """The SHA-256 an event with these fields carries (event_hash, which the archive uses, too)."""
     return hashlib.sha256(canonical(fields, data_json).encode("utf-8")).hexdigest()
 
 

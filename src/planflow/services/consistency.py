@@ -121,6 +121,12 @@ def _event_counts(session: Session, action: str, subject_type: str, subjects: li
     return Counter({int(subject): count for subject, count in rows})
 
 
+def _instances_per(session: Session, key: Any, kind: Any, ids: list[int]) -> Counter[int]:
+    """How many process instances of a `kind` each of `ids` has, keyed by the column `key`."""
+    rows = session.execute(select(key, func.count()).where(kind, key.in_(ids)).group_by(key)).all()
+    return Counter({subject: count for subject, count in rows})
+
+
 def _total(session: Session, action: str) -> int:
     return (
         session.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.action == action)) or 0
@@ -295,14 +301,8 @@ def _deviations(session: Session) -> Iterator[Problem]:
         ids = [row.id for row in batch]
         opened = _event_counts(session, "deviation.opened", "deviation", ids)
         escalated = _event_counts(session, "deviation.escalated", "deviation", ids)
-        runs = Counter(
-            dict(
-                session.execute(
-                    select(ProcessInstance.subject_id, func.count())
-                    .where(ProcessInstance.subject_type == "deviation", ProcessInstance.subject_id.in_(ids))
-                    .group_by(ProcessInstance.subject_id)
-                ).all()
-            )
+        runs = _instances_per(
+            session, ProcessInstance.subject_id, ProcessInstance.subject_type == "deviation", ids
         )
         for deviation_id, escalated_at in batch:
             want_escalated = int(escalated_at is not None)
@@ -400,14 +400,8 @@ def _cycles(session: Session, opening_allowed: bool) -> Iterator[Problem]:
     )
     for batch in _batches(session, query, ReportingCycle.id):
         ids = [row.id for row in batch]
-        runs = Counter(
-            dict(
-                session.execute(
-                    select(ProcessInstance.cycle_id, func.count())
-                    .where(ProcessInstance.process_id == "reporting_cycle", ProcessInstance.cycle_id.in_(ids))
-                    .group_by(ProcessInstance.cycle_id)
-                ).all()
-            )
+        runs = _instances_per(
+            session, ProcessInstance.cycle_id, ProcessInstance.process_id == "reporting_cycle", ids
         )
         for cycle_id, period, state, opened_through in batch:
             by_period[period] += 1
