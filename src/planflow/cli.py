@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from . import audit_keys, clock, migrate
 from .app import create_app
 from .db import EXTENSION, Database, get_db
+from .i18n import LANGUAGES
 from .services import (
     annual,
     calendar_feed,
@@ -39,7 +40,7 @@ from .services.errors import ServiceError, quote
 
 T = TypeVar("T")
 # The years a time or date given on the command line may fall in: anything else is a typo.
-YEARS = (2000, 2200)
+YEARS = (clock.FIRST_YEAR, clock.LAST_YEAR)
 
 
 @contextmanager
@@ -238,7 +239,7 @@ def _role_text(role: dict[str, Any]) -> str:
     help="ROLE, ROLE:<focus area> (focus_area_lead:3), activity_owner:<code> (activity_owner:1.1.1);"
     " a scope in another plan as ROLE:<plan>/<scope>; repeatable.",
 )
-@click.option("--language", type=click.Choice(["sv", "en"]), default="sv", show_default=True)
+@click.option("--language", type=click.Choice(LANGUAGES), default="sv", show_default=True)
 @click.option("--office")
 @click.option("--password", help="Sets a login password (or use `users password` later).")
 def users_add(

@@ -9,12 +9,13 @@ from pathlib import Path
 import click
 from sqlalchemy.orm import Session
 
-from . import audit_keys, reports
+from . import audit_keys, clock, reports
 from .cli import _app, _as, _in_transaction, _reading, _signing_key, main, plan
+from .i18n import LANGUAGES
 from .services import archive, excel, issued, plans
 from .services.audit import OPERATOR_ACTOR
 
-LANGUAGE = click.Choice(["sv", "en"])
+LANGUAGE = click.Choice(LANGUAGES)
 
 
 def _language(language: str | None) -> str:
@@ -96,7 +97,7 @@ def report_steering(
 
 
 @report.command("annual")
-@click.option("--year", required=True, type=click.IntRange(2000, 2100))
+@click.option("--year", required=True, type=click.IntRange(clock.FIRST_YEAR, clock.LAST_YEAR))
 @click.option("--format", "fmt", type=click.Choice(["docx", "pdf", "html"]), default="pdf", show_default=True)
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True)
 @click.option("--plan", "plan_slug", help="The plan's slug (default: the first plan loaded).")

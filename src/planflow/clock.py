@@ -1,7 +1,9 @@
-"""The single source of "now" for planflow.
+"""The single source of "now", "today" and "which year" for planflow.
 
 Everything that asks what time it is (services, the workflow engine's timers, the scheduler)
-asks here, so that tests and `planflow tick --at` move time for all of them at once.
+asks here, so that tests and `planflow tick --at` move time for all of them at once. "Today", a
+local time and a year mean the installation's zone (the TIMEZONE setting, handed in by
+`create_app` and the scheduler's context), for every front end and every document alike.
 """
 
 from __future__ import annotations
@@ -9,7 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 # Pinned for the whole process (tests, `planflow tick --at`).
 _pinned: datetime | None = None
@@ -18,6 +21,50 @@ _pinned: datetime | None = None
 _offset = timedelta(0)
 # Pinned for one block of one thread (firing timers "as of" a time), leaving other threads alone.
 _pinned_here: ContextVar[datetime | None] = ContextVar("planflow_now", default=None)
+
+
+# The installation's zone (config TIMEZONE); the municipality's own until a configuration says.
+_zone = ZoneInfo("Europe/Stockholm")
+# The years a plan, a cycle, a report or a timer may fall in: one range for every input and check.
+FIRST_YEAR, LAST_YEAR = 2000, 2100
+
+
+def set_zone(name: str) -> None:
+    """Let "today" and local times mean the zone `name` (an IANA name: Europe/Stockholm)."""
+    global _zone
+    _zone = ZoneInfo(name)
+
+
+def zone() -> ZoneInfo:
+    """The installation's time zone."""
+    return _zone
+
+
+def local(moment: datetime) -> datetime:
+    """A moment in the installation's zone."""
+    return _utc(moment).astimezone(_zone)
+
+
+def today() -> date:
+    """Today's date in the installation's zone."""
+    return now().astimezone(_zone).date()
+
+
+def year_of(moment: datetime) -> int:
+    """The year a moment falls in, in the installation's zone."""
+    return local(moment).year
+
+
+def year_span(year: int) -> tuple[datetime, datetime]:
+    """The moments from the start of `year` to the start of the next one, in the installation's
+    zone, as UTC (a year's events are those with start <= occurred_at < end)."""
+    start = datetime(year, 1, 1, tzinfo=_zone)
+    end = datetime(year + 1, 1, 1, tzinfo=_zone)
+    return start.astimezone(UTC), end.astimezone(UTC)
+
+
+def valid_year(year: int) -> bool:
+    return FIRST_YEAR <= year <= LAST_YEAR
 
 
 def now() -> datetime:

@@ -10,7 +10,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
@@ -38,7 +37,7 @@ class Context:
     runner: str = f"{socket.gethostname()[:40]}:{os.getpid()}"
 
     def today(self, now: datetime) -> Any:
-        return now.astimezone(ZoneInfo(self.timezone)).date()
+        return clock.local(now).date()
 
 
 def open_cycles(ctx: Context, now: datetime) -> dict[str, Any]:
@@ -80,7 +79,7 @@ def start_annual_report(ctx: Context, now: datetime) -> dict[str, Any]:
 
 def digest(ctx: Context, now: datetime) -> dict[str, Any]:
     """Once a day, from the digest time on: each person's waiting notices in one mail."""
-    local = now.astimezone(ZoneInfo(ctx.timezone))
+    local = clock.local(now)
     if local.time() < ctx.schedule.digest_at:
         return {"digests": 0}
     return {"digests": notices.make_digests(ctx.database.transaction, local.date())}

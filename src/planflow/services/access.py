@@ -107,7 +107,7 @@ def represented(session: Session, user: User) -> list[User]:
     not active."""
     if not user.active:
         return []
-    today = clock.now().date()
+    today = clock.today()
     absent = session.scalars(
         select(User)
         .join(Substitution, Substitution.absent_id == User.id)

@@ -36,10 +36,10 @@ def start_annual_report(
     """Open a plan's report of the year for the process leader to compile (once per year)."""
     actor = access.require(session, actor, UseCase.START_ANNUAL_REPORT)
     plan = plans.get_plan(session, plan_slug)
-    if not 2000 <= year <= 2100:
+    if not clock.valid_year(year):
         raise InvalidInput(
             "error.annual.year",
-            fields={"year": Message("form.out_of_range", {"limit": "2000–2100"})},
+            fields={"year": Message("form.out_of_range", {"limit": f"{clock.FIRST_YEAR}–{clock.LAST_YEAR}"})},
             year=year,
         )
     existing = select(AnnualReport.id).where(AnnualReport.plan_id == plan.id, AnnualReport.year == year)

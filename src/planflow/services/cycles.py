@@ -55,7 +55,7 @@ PERIOD_MONTHS = {"Q": 3, "T": 4, "H": 6}
 def period_bounds(period: str) -> tuple[date, date]:
     """The first and last day of a period such as 2026-Q4, 2026-T2, 2026-H1 or 2026-11."""
     match = PERIOD.match(period)
-    if match is None or not 2000 <= int(match.group(1)) <= 2199:
+    if match is None or not clock.valid_year(int(match.group(1))):
         raise InvalidInput(
             "error.cycle.period_format", fields={"period": Message("form.period")}, period=quote(period)
         )
@@ -87,7 +87,7 @@ def start_cycle(
     actor = access.require(session, actor, UseCase.START_CYCLE)
     plan = plans.get_plan(session, plan_slug)
     first_day, last_day = period_bounds(period)
-    if deadline < clock.now().date():
+    if deadline < clock.today():
         raise InvalidInput(
             "error.cycle.deadline_passed", fields={"deadline": Message("form.past")}, deadline=deadline
         )

@@ -81,7 +81,7 @@ def create_demo_data(session: Session) -> list[tuple[str, str]]:
     for username, name, office, roles in STAFF:
         account(username, name, office, roles)
 
-    today = clock.now().date()
+    today = clock.today()
     this_quarter = date(today.year, (today.month - 1) // 3 * 3 + 1, 1)
     rows = session.execute(
         select(Activity, InterventionArea.number, FocusArea.number)

@@ -30,7 +30,7 @@ def content_of(session: Session, plan: Plan, kind: str, subject: str) -> Content
     if kind == "steering":
         return steering_report(session, plan, subject)
     if kind == "annual":
-        if not subject.isdigit() or not 2000 <= int(subject) <= 2100:
+        if not subject.isdigit() or not clock.valid_year(int(subject)):
             raise InvalidInput("error.report.year", year=quote(subject))
         return annual_report_content(session, plan, int(subject))
     raise InvalidInput("error.report.kind", kind=quote(kind))

@@ -17,7 +17,7 @@ from werkzeug.security import generate_password_hash
 
 from .. import clock
 from ..engine.forms import CONTROL
-from ..i18n import Message
+from ..i18n import LANGUAGES, Message
 from ..models import Activity, ApiToken, FocusArea, Plan, Role, RoleAssignment, Substitution, User
 from . import access, audit, plans
 from .access import UseCase
@@ -26,7 +26,6 @@ from .errors import Conflict, InvalidInput, NotFound, quote
 
 USERNAME = re.compile(r"^[a-z0-9._-]{2,64}$")
 EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,190}$")
-LANGUAGES = ("sv", "en")
 ACTIVITY_OWNER = "activity_owner"  # not a Role row: it is Activity.owner
 # Roles that only make sense within one focus area.
 FOCUS_AREA_ROLES = {Role.FOCUS_AREA_LEAD, Role.WORKING_GROUP}

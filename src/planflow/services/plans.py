@@ -17,7 +17,7 @@ import jsonschema
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from .. import resources
+from .. import clock, resources
 from ..engine.forms import CONTROL
 from ..i18n import Message
 from ..models import (
@@ -350,7 +350,7 @@ def plan_status(session: Session, user: User, slug: str | None = None) -> dict[s
 
 TITLE_LIMIT, OFFICE_LIMIT = 300, 200  # the columns' sizes
 # A plan's activities run within this century; a date outside is a typing slip (0226 for 2026).
-EARLIEST, LATEST = date(2000, 1, 1), date(2100, 12, 31)
+EARLIEST, LATEST = date(clock.FIRST_YEAR, 1, 1), date(clock.LAST_YEAR, 12, 31)
 
 
 @dataclass(frozen=True)

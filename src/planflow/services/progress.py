@@ -31,7 +31,7 @@ def cycle_progress(session: Session, user: User, period: str, plan_slug: str | N
     """The cycle of `period` and how far its chain has come, area by area."""
     access.require(session, Actor(user), UseCase.READ_INTERNAL)
     cycle = cycles.get_cycle(session, period, plan_slug)
-    today = clock.now().date()
+    today = clock.today()
     areas = session.execute(
         select(FocusArea.id, FocusArea.number)
         .where(FocusArea.plan_id == cycle.plan_id)

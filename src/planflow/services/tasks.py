@@ -67,7 +67,7 @@ class TaskView:
 
     @property
     def overdue(self) -> bool:
-        return self.due_on is not None and self.due_on < clock.now().date()
+        return self.due_on is not None and self.due_on < clock.today()
 
 
 @dataclass(frozen=True)
@@ -100,7 +100,7 @@ def inbox_page(
             OpenTask.cycle_id.in_(select(ReportingCycle.id).where(ReportingCycle.period == period))
         )
     if overdue is not None:
-        today = clock.now().date()
+        today = clock.today()
         filters.append(OpenTask.due_key < today if overdue else OpenTask.due_key >= today)
     if q:
         needle = q.casefold()

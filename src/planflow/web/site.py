@@ -17,7 +17,7 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException
 
-from .. import i18n
+from .. import clock, i18n
 from ..db import get_db
 from ..models import User
 from ..services import access, tasks
@@ -95,9 +95,7 @@ def actor_words(actor: str) -> str:
 
 
 def zone() -> ZoneInfo:
-    from flask import current_app
-
-    return ZoneInfo(current_app.config["TIMEZONE"])
+    return clock.zone()
 
 
 def long_date(value: date | datetime | None) -> str:
@@ -123,9 +121,7 @@ def date_time(value: datetime | None) -> str:
 
 
 def today() -> date:
-    from .. import clock
-
-    return clock.now().astimezone(zone()).date()
+    return clock.today()
 
 
 def may(use_case: UseCase) -> bool:

@@ -6,6 +6,7 @@ from datetime import date
 from typing import Any
 
 from ...db import get_db
+from ...i18n import LANGUAGES
 from ...services import people
 from ...services.audit import Actor
 from . import schemas as sc
@@ -43,7 +44,7 @@ def users(query: dict[str, Any], body: None) -> dict[str, Any]:
     body=sc.obj(
         {"username": sc.s(64), "display_name": sc.s(200), "email": sc.s(254)},
         {
-            "language": {"enum": ["sv", "en"]},
+            "language": {"enum": list(LANGUAGES)},
             "office": sc.opt(sc.s(200)),
             "roles": {**sc.array(ROLE_SPEC), "maxItems": 50},
         },

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from ... import clock
 from ...db import get_db
 from ...models import DeviationState, ReportingCycle
 from ...services import annual, cycles, deviations, history, plans, progress, proposals
@@ -170,7 +171,7 @@ def dialogue_feedback(query: dict[str, Any], body: dict[str, Any]) -> dict[str, 
     response=sc.ANNUAL_REPORT,
     status=201,
     query=sc.PLAN_QUERY,
-    body=sc.obj({"year": {"type": "integer", "minimum": 2000, "maximum": 2100}}),
+    body=sc.obj({"year": {"type": "integer", "minimum": clock.FIRST_YEAR, "maximum": clock.LAST_YEAR}}),
 )
 def annual_report(query: dict[str, Any], body: dict[str, Any]) -> dict[str, Any]:
     with get_db().transaction() as session:
