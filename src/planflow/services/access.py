@@ -208,21 +208,31 @@ class Standing:
 
     def may(self, use_case: UseCase, focus_area_id: int | None = None) -> User | None:
         """The person on whose behalf the user may carry out `use_case` (itself first), or None."""
+        found = self.allowing(use_case, focus_area_id)
+        return found[0] if found else None
+
+    def allowing(
+        self, use_case: UseCase, focus_area_id: int | None = None
+    ) -> tuple[User, Role | None] | None:
+        """The person on whose behalf the user may carry out `use_case` (itself first) and the role
+        of the grant that allows it (None for what every signed-in or municipal user may), or None.
+        Roles are tried in USE_CASES' order, so an admin who is also process leader acts as the
+        first role listed, whichever front end is used."""
         if not self.people:
             return None
         if use_case in OPEN_TO_EVERYONE:
-            return self.user
+            return self.user, None
         if use_case in OPEN_TO_MUNICIPAL:
             outsider = any(g.person_id == self.user.id and g.role in OUTSIDE_ROLES for g in self.grants)
-            return None if outsider else self.user
-        roles = USE_CASES[use_case]
+            return None if outsider else (self.user, None)
         for person in self.people:
-            for grant in self.grants:
-                if grant.person_id != person.id or grant.role not in roles:
-                    continue
-                if use_case in SCOPED_USE_CASES and grant.focus_area_id != focus_area_id:
-                    continue
-                return person
+            for role in USE_CASES[use_case]:
+                for grant in self.grants:
+                    if grant.person_id != person.id or grant.role != role:
+                        continue
+                    if use_case in SCOPED_USE_CASES and grant.focus_area_id != focus_area_id:
+                        continue
+                    return person, role
         return None
 
     def task_branches(self) -> list[ColumnElement[bool]]:
@@ -259,21 +269,24 @@ def scopes(session: Session, user: User, use_case: UseCase) -> set[int]:
 
 
 def require(session: Session, actor: Actor, use_case: UseCase, focus_area_id: int | None = None) -> Actor:
-    """The Actor to record `use_case` under, or Forbidden. The local operator may administer
-    people and tokens and nothing else; the system (timers, the schedule) does what it is built to."""
+    """The Actor to record `use_case` under, or Forbidden: the person it is done for and the role
+    of the grant that allows it, never a role the caller names, so the page, the API and the
+    command line record the same act alike. The local operator may administer people and tokens
+    and nothing else; the system (timers, the schedule) does what it is built to."""
     if actor.user is None:
         if actor.is_system or use_case in OPERATOR_USE_CASES:
             return actor
         raise Forbidden("error.access.operator", use_case={"key": f"access.use_case.{use_case}"})
-    principal = may(session, actor.user, use_case, focus_area_id)
-    if principal is None:
+    found = standing(session, actor.user).allowing(use_case, focus_area_id)
+    if found is None:
         raise Forbidden(
             "error.access.use_case",
             user=actor.user.username,
             use_case={"key": f"access.use_case.{use_case}"},
         )
+    principal, role = found
     on_behalf_of = principal if principal.id != actor.user.id else None
-    return Actor(actor.user, on_behalf_of, actor.role)
+    return Actor(actor.user, on_behalf_of, role.value if role else None)
 
 
 def holders(session: Session, role: Role) -> list[User]:

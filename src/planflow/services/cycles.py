@@ -486,7 +486,7 @@ def give_dialogue_feedback(
     session: Session, user: User, period: str, data: Any, plan_slug: str | None = None
 ) -> DialogueFeedback:
     """A business-organisation representative adds feedback while the dialogue step is open."""
-    actor = access.require(session, Actor(user, None, "dialogue"), UseCase.GIVE_DIALOGUE_FEEDBACK)
+    actor = access.require(session, Actor(user), UseCase.GIVE_DIALOGUE_FEEDBACK)
     cycle = get_cycle(session, period, plan_slug)
     open_dialogue = session.scalar(
         select(OpenTask.id).where(OpenTask.cycle_id == cycle.id, OpenTask.name == "business_dialogue")

@@ -42,7 +42,7 @@ def propose_activity(
     plan = plans.get_plan(session, plan_slug)
     area = _intervention_area(session, plan.id, clean["intervention_area"])
     actor = access.require(
-        session, Actor(user, None, "focus_area_lead"), UseCase.PROPOSE_ACTIVITY, area.focus_area_id
+        session, Actor(user), UseCase.PROPOSE_ACTIVITY, area.focus_area_id
     )
     proposal = ActivityProposal(
         focus_area_id=area.focus_area_id,

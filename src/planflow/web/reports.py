@@ -90,7 +90,7 @@ def start_annual() -> Any:
         return index({"year": Message("form.year").render(language()), "": message}, values, 422)
     try:
         with get_db().transaction() as session:
-            actor = Actor(me(session), role="process_leader")
+            actor = Actor(me(session))
             year = annual_service.start_annual_report(session, actor, int(text)).year
     except (InvalidInput, Conflict) as exc:
         errors = {name: m.render(language()) for name, m in exc.fields.items()}

@@ -17,7 +17,7 @@ ROLE_SPEC = sc.s(100, pattern="^[a-z_]{2,32}(:[a-z0-9./-]{1,80})?$")
 
 
 def admin(session: Any) -> Actor:
-    return Actor(caller(session), role="admin")
+    return Actor(caller(session))
 
 
 @operation("GET", "/me", summary="Who the caller is, its roles, and what it may do", tag="people",

@@ -75,7 +75,7 @@ def start_cycle(query: dict[str, Any], body: dict[str, Any]) -> dict[str, Any]:
     with database.transaction() as session:
         cycle_id = cycles.start_cycle(
             session,
-            Actor(caller(session), role="process_leader"),
+            Actor(caller(session)),
             body["period"],
             deadline,
             body.get("escalation_days", 14),
@@ -175,7 +175,7 @@ def dialogue_feedback(query: dict[str, Any], body: dict[str, Any]) -> dict[str, 
 )
 def annual_report(query: dict[str, Any], body: dict[str, Any]) -> dict[str, Any]:
     with get_db().transaction() as session:
-        actor = Actor(caller(session), role="process_leader")
+        actor = Actor(caller(session))
         report = annual.start_annual_report(session, actor, body["year"], query.get("plan"))
         slug = plans.get_plan(session, query.get("plan")).slug
         return {"plan": slug, "year": report.year, "state": report.state.value}

@@ -155,4 +155,4 @@ def unclaim(task_id: str, query: dict[str, Any], body: None) -> None:
 )
 def reassign(task_id: str, query: dict[str, Any], body: dict[str, Any]) -> None:
     with get_db().transaction() as session:
-        tasks.reassign(session, Actor(caller(session), role="admin"), task_id, body["to"], body["reason"])
+        tasks.reassign(session, Actor(caller(session)), task_id, body["to"], body["reason"])
