@@ -1,7 +1,7 @@
 """The script engine planflow gives SpiffWorkflow, and timers that read planflow's clock.
 
 SpiffWorkflow evaluates every expression with eval/exec; here expressions go through
-planflow.engine.expressions (whitelisted syntax, interpreted, no attribute access) and scripts
+planflow.engine.expressions (names, literals, ==, !=, in, and, or, not; interpreted) and scripts
 are refused outright. Its timers call datetime.now() both when armed and when checked; the
 subclasses below ask planflow.clock instead, so `tick --at` moves timers like everything else.
 """
