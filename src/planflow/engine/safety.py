@@ -55,11 +55,9 @@ MAX_TIMER_DAYS = 3720
 """Longest a timer may wait: ten years, counted as 120 months of 31 days so that P10Y, P120M
 and P3720D all pass (each unit is counted at its longest before the months are added up)."""
 
-YEARS = (2000, 2100)
-"""The years a timer may be due in, both inclusive (in UTC): the product's one year range, that
-of plans and reports too (a follow-up moves this constant to planflow.clock). A timer due outside
-it is a typo or tampering, and the range keeps every sum and time zone conversion far from
-datetime's limits."""
+YEARS = (clock.FIRST_YEAR, clock.LAST_YEAR)
+"""The years a timer may be due in, both inclusive (in UTC): the product's one year range
+(planflow.clock), that of plans, cycles and reports too."""
 
 # An ISO 8601 date-time with offset is 32 characters, a duration a few; 64 leaves room and
 # keeps any number in the text far too short to be slow to parse.
