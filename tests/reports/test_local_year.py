@@ -59,7 +59,10 @@ def test_new_years_eve_local_time_belongs_to_the_year(seeded: Database, zone: st
 
     with seeded.reading() as session:
         plan = plans.get_plan(session)
-        year, next_year = annual_report_content(session, plan, 2026), annual_report_content(session, plan, 2027)
+        year, next_year = (
+            annual_report_content(session, plan, 2026),
+            annual_report_content(session, plan, 2027),
+        )
         approved = annual.snapshot(session, plan.id, 2026), annual.snapshot(session, plan.id, 2027)
 
     assert [(n.rationale, n.decided_on) for n in year.new_activities] == [

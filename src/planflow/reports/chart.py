@@ -1,6 +1,7 @@
 """A document's bar charts (planflow.documents.model.Chart) as PNG, drawn with Pillow: one image
-serves the page, the PDF and the Word document. Readable in black and white: every status has its own pattern as well as its
-colour, every bar is labelled with its count, and the legend names the statuses in words."""
+serves the page, the PDF and the Word document. Readable in black and white: every status has its
+own pattern as well as its colour, every bar is labelled with its count, and the legend names the
+statuses in words."""
 
 from __future__ import annotations
 
