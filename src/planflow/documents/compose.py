@@ -154,7 +154,7 @@ def _deviations(t: _Words, deviations: Sequence[DeviationLine]) -> Section:
             (
                 Text(f"{d.activity_code} {d.activity_title}", d.period),
                 t.status(d.level),
-                Text(d.cause, t("report.escalated") if d.escalated else None),
+                d.cause + (f"\n{t('report.escalated')}" if d.escalated else ""),  # not an aside: news
                 d.recommendation or "–",
                 decision,
             )
