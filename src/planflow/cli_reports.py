@@ -52,7 +52,14 @@ def _report(
 
         def freeze(session: Session) -> tuple[int, int, str, int, str]:
             row = issued.issue_report(
-                session, _as(session, username), signer, kind, subject, plan_slug, language
+                session,
+                _as(session, username),
+                signer,
+                kind,
+                subject,
+                plan_slug,
+                language,
+                render=reports.render,
             )
             return row.id, row.number, row.sha256, row.checkpoint_seq, row.checkpoint_hash
 

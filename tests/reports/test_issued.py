@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import update
 
-from planflow import clock
+from planflow import clock, reports
 from planflow.audit_keys import SigningKey
 from planflow.db import Database
 from planflow.models import Activity, IssuedReportFile
@@ -43,7 +43,7 @@ def _issue(db: Database, signer: SigningKey, username: str = "processledare", ki
     with db.transaction() as session:
         subject = "2026-Q4" if kind == "steering" else "2026"
         report = issued.issue_report(
-            session, Actor(people.get_user(session, username)), signer, kind, subject
+            session, Actor(people.get_user(session, username)), signer, kind, subject, render=reports.render
         )
         return report.id
 
