@@ -120,7 +120,8 @@ def test_cli_issues_and_downloads_byte_for_byte(cli: Cli, tmp_path: Path) -> Non
     done = cli(
         "report", "steering", "--period", "2026-Q4", "--out", str(out), "--issue", "--as", "processledare"
     )
-    assert done.exit_code == 0, done.output and "checkpoint" in done.output
+    assert done.exit_code == 0, done.output
+    assert "Utfärdad: styrgruppsrapport 2026-Q4 nr 1" in done.output and "kontrollpunkt" in done.output
     copy = tmp_path / "copy.pdf"
     assert cli("report", "download", "1", "--format", "pdf", "--out", str(copy)).exit_code == 0
     assert copy.read_bytes() == out.read_bytes()
