@@ -8,6 +8,7 @@ import re
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import asdict
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -32,6 +33,7 @@ from .services import (
     mailer,
     notices,
     people,
+    peopleview,
     plans,
 )
 from .services import demo as demo_data
@@ -213,7 +215,7 @@ def users() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def users_list(as_json: bool) -> None:
     """List users with their roles and scopes."""
-    rows = _reading(people.list_users)
+    rows = [asdict(u) for u in _reading(lambda session: peopleview.directory(session, OPERATOR_ACTOR))]
     if as_json:
         _print_json(rows)
         return

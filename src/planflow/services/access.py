@@ -12,12 +12,14 @@ Use cases that are not tasks (start a cycle, manage users…) are in USE_CASES: 
 
 Substitutes: while a substitution is in force the substitute acts on behalf of the absent person,
 with the absent person's rights; the audit trail names both.
+
+What a person may do, all told (the header's menu, GET /api/v1/me), is `abilities`.
 """
 
 from __future__ import annotations
 
 import enum
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import and_, false, or_, select
@@ -256,6 +258,45 @@ def standing(session: Session, user: User | Standing) -> Standing:
         return user
     people = represented(session, user)
     return Standing(user, people, _grants(session, people))
+
+
+@dataclass(frozen=True)
+class Abilities:
+    """What a person may do now, all told: the use cases (a scoped one where it may be done in at
+    least one focus area, with those areas) and the task lanes it works in. The header's menu and
+    GET /api/v1/me both show this one answer."""
+
+    use_cases: frozenset[UseCase]
+    scopes: Mapping[UseCase, frozenset[int]]  # focus-area ids, for each scoped use case it may
+    lanes: tuple[str, ...]  # in LANES' order
+
+    def __contains__(self, use_case: object) -> bool:
+        return use_case in self.use_cases
+
+
+def abilities(session: Session, user: User | Standing) -> Abilities:
+    """What `user` (or the standing already read) may do now: each use case `Standing.may` allows,
+    a scoped one (proposing an activity) where `Standing.scopes` names an area, and the lanes in
+    which it (or someone it stands in for) works: the owner's lane when it owns an activity."""
+    found = standing(session, user)
+    scopes = {case: frozenset(found.scopes(case)) for case in SCOPED_USE_CASES}
+    use_cases = frozenset(
+        case
+        for case in UseCase
+        if (bool(scopes[case]) if case in SCOPED_USE_CASES else found.may(case) is not None)
+    )
+    ids = [p.id for p in found.people]
+    owns = (
+        bool(ids)
+        and session.scalar(select(Activity.id).where(Activity.owner_id.in_(ids)).limit(1)) is not None
+    )
+    roles = {g.role for g in found.grants}
+    lanes = tuple(
+        lane
+        for lane, lane_roles in LANES.items()
+        if (owns if lane == "activity_owner" else bool(roles & set(lane_roles)))
+    )
+    return Abilities(use_cases, {case: areas for case, areas in scopes.items() if areas}, lanes)
 
 
 def may(session: Session, user: User, use_case: UseCase, focus_area_id: int | None = None) -> User | None:

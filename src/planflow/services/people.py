@@ -18,7 +18,7 @@ from werkzeug.security import generate_password_hash
 from .. import clock
 from ..engine.forms import CONTROL
 from ..i18n import LANGUAGES, Message
-from ..models import Activity, ApiToken, FocusArea, Plan, Role, RoleAssignment, Substitution, User
+from ..models import Activity, ApiToken, FocusArea, Role, RoleAssignment, Substitution, User
 from . import access, audit, plans
 from .access import UseCase
 from .audit import Actor
@@ -279,51 +279,6 @@ def set_password(session: Session, actor: Actor, username: str, password: str) -
     audit.record(session, actor, "user.password_set", "user", username)
 
 
-def list_users(session: Session) -> list[dict[str, Any]]:
-    """Every user with its roles and scopes; owning activities shows as the activity_owner role."""
-    users = session.scalars(select(User).order_by(User.username)).all()
-    roles = _roles(session, None)
-    return [
-        {
-            "username": user.username,
-            "display_name": user.display_name,
-            "email": user.email,
-            "language": user.language,
-            "office": user.office,
-            "active": user.active,
-            "demo": user.is_demo,
-            "roles": roles.get(user.id, []),
-        }
-        for user in users
-    ]
-
-
-def _roles(session: Session, user: User | None) -> dict[int, list[dict[str, Any]]]:
-    """The roles of every user (or of `user` alone) by user id, in two reads: the roles given,
-    with their focus area and plan, then one activity_owner role per activity owned."""
-    roles: dict[int, list[dict[str, Any]]] = {}
-    given = (
-        select(RoleAssignment.user_id, RoleAssignment.role, Plan.slug, FocusArea.number)
-        .outerjoin(FocusArea, FocusArea.id == RoleAssignment.focus_area_id)
-        .outerjoin(Plan, Plan.id == FocusArea.plan_id)
-        .order_by(RoleAssignment.id)
-    )
-    if user is not None:
-        given = given.where(RoleAssignment.user_id == user.id)
-    for user_id, role, slug, number in session.execute(given):
-        roles.setdefault(user_id, []).append(
-            {"role": role.value, "plan": slug, "focus_area": number, "activity": None}
-        )
-    owned = select(Activity.owner_id, Activity.code, Plan.slug).join(Plan, Plan.id == Activity.plan_id)
-    owned = owned.where(Activity.owner_id.is_not(None) if user is None else Activity.owner_id == user.id)
-    for owner_id, code, slug in session.execute(owned.order_by(Activity.id)):
-        assert owner_id is not None  # the query's own condition
-        roles.setdefault(owner_id, []).append(
-            {"role": ACTIVITY_OWNER, "plan": slug, "focus_area": None, "activity": code}
-        )
-    return roles
-
-
 def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
@@ -406,29 +361,6 @@ def add_substitute(
         {"substitute": substitute, "starts_on": starts_on, "ends_on": ends_on},
     )
     return substitution
-
-
-def me(session: Session, user: User) -> dict[str, Any]:
-    """Who the caller is: roles, the people it stands in for today, and what the authority lets it
-    do besides its inbox."""
-    standing = access.standing(session, user)  # read once: every use case is asked of it
-    absent = standing.people[1:]
-    return {
-        "username": user.username,
-        "display_name": user.display_name,
-        "email": user.email,
-        "language": user.language,
-        "office": user.office,
-        "roles": _roles(session, user).get(user.id, []),
-        "substituting_for": [p.username for p in absent],
-        "may": sorted(u.value for u in UseCase if standing.may(u) is not None),
-    }
-
-
-def directory(session: Session, actor: Actor) -> list[dict[str, Any]]:
-    """Every user with roles and scopes, for an administrator (list_users)."""
-    access.require(session, actor, UseCase.MANAGE_PEOPLE)
-    return list_users(session)
 
 
 def list_substitutes(session: Session, actor: Actor) -> list[dict[str, Any]]:

@@ -15,7 +15,7 @@ from werkzeug.datastructures import MultiDict
 
 from ..db import get_db
 from ..i18n import Message
-from ..services import people, tasks
+from ..services import people, peopleview, tasks
 from ..services.access import UseCase
 from ..services.audit import Actor
 from ..services.errors import InvalidInput, ServiceError
@@ -89,7 +89,7 @@ ACTIONS: dict[str, Callable[[Session, Actor, MultiDict[str, str]], str]] = {
 
 def _page(status: int = 200, **extra: Any) -> tuple[str, int]:
     with get_db().reading() as session:
-        users = people.list_users(session)
+        users = peopleview.directory(session, Actor(me(session)))
         roles = people.role_choices(session)
     extra.setdefault("errors", {})
     extra.setdefault("action", None)

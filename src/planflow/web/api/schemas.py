@@ -353,6 +353,16 @@ ME = component(
             "roles": array(ROLE),
             "substituting_for": array(s(64)),
             "may": array({"enum": [u.value for u in access.UseCase]}),
+            "scopes": array(
+                obj(
+                    {
+                        "use_case": {"enum": sorted(u.value for u in access.SCOPED_USE_CASES)},
+                        "plan": s(64),
+                        "focus_area": INT,
+                    }
+                )
+            ),
+            "lanes": array(LANE),
         }
     ),
 )
