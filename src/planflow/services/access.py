@@ -13,6 +13,10 @@ Use cases that are not tasks (start a cycle, manage users…) are in USE_CASES: 
 Substitutes: while a substitution is in force the substitute acts on behalf of the absent person,
 with the absent person's rights; the audit trail names both.
 
+Four eyes: nobody reviews what they reported themselves. A review of an activity's report (REVIEWS)
+is not the right of the person acting when they own the activity or made the report; when it is a
+lead of the area whose own report it is, the process leader may review it (workflows/README.md).
+
 What a person may do, all told (the header's menu, GET /api/v1/me), is `abilities`.
 """
 
@@ -21,13 +25,23 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import and_, false, or_, select
+from sqlalchemy import Select, and_, false, not_, or_, select
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.elements import ColumnElement
 
 from .. import clock
-from ..models import Activity, OpenTask, Role, RoleAssignment, Substitution, User
+from ..models import (
+    Activity,
+    OpenTask,
+    ReviewOutcome,
+    Role,
+    RoleAssignment,
+    StatusReport,
+    Substitution,
+    User,
+)
 from .audit import Actor
 from .errors import Forbidden
 
@@ -42,6 +56,8 @@ LANES: dict[str, tuple[Role, ...]] = {
     "board": (Role.BOARD,),
 }
 SCOPED_LANES = {"focus_area_lead"}
+# The tasks in which a focus-area lead judges what an activity's owner reported: four eyes apply.
+REVIEWS = ("review_report",)
 # The owner's activities, under an alias so that a query joining Activity for its own columns (the
 # inbox) does not correlate the subquery with it. Made once: an alias costs a copy of every column.
 _OWNED = aliased(Activity, name="owned_activity")
@@ -140,6 +156,7 @@ def task_branches(session: Session, people: Sequence[User]) -> list[ColumnElemen
     """The open tasks that one of `people` may act on, as SQL conditions over OpenTask whose OR is
     the rule (`task_condition`): for each person, each lane whose right the person holds now (a
     lead's lane once per focus area), with the task unassigned or assigned to that same person.
+    `people` are as `represented` gives them: the one acting first (whom four eyes concern).
     Each branch is one equality on an index, so the inbox can read it in order (services.tasks)."""
     return _branches(people, _grants(session, people))
 
@@ -150,8 +167,16 @@ def task_condition(session: Session, people: Sequence[User]) -> ColumnElement[bo
     return _any(task_branches(session, people))
 
 
-def _branches(people: Sequence[User], grants: Sequence[Grant]) -> list[ColumnElement[bool]]:
+def _branches(
+    people: Sequence[User], grants: Sequence[Grant], acting: User | None = None
+) -> list[ColumnElement[bool]]:
+    """The rule's branches for `people`, `acting` (by default the first of them) being who acts."""
     branches: list[ColumnElement[bool]] = []
+    if not people:
+        return branches
+    # Four eyes: whoever acts (a substitute too) never reviews a report they made or whose
+    # activity they own. A substitute of such a lead may review it for the lead.
+    not_own = not_(own_report([(acting or people[0]).id]))
     for person in people:
         mine = or_(OpenTask.assignee_id.is_(None), OpenTask.assignee_id == person.id)
         roles = [g for g in grants if g.person_id == person.id]
@@ -163,11 +188,49 @@ def _branches(people: Sequence[User], grants: Sequence[Grant]) -> list[ColumnEle
                 continue
             if lane in SCOPED_LANES:
                 areas = sorted({g.focus_area_id for g in held if g.focus_area_id is not None})
-                rights.extend(and_(OpenTask.lane == lane, OpenTask.focus_area_id == area) for area in areas)
+                rights.extend(
+                    and_(OpenTask.lane == lane, OpenTask.focus_area_id == area, not_own) for area in areas
+                )
             else:
                 rights.append(OpenTask.lane == lane)
+            if lane == "process_leader":  # a lead's own report is the process leader's to review
+                rights.append(and_(OpenTask.lane == "focus_area_lead", _a_leads_own_report(), not_own))
         branches.extend(and_(right, mine) for right in rights)
     return branches
+
+
+def _reviewed_report_by(people: Sequence[int] | Select[Any]) -> tuple[ColumnElement[bool], ...]:
+    """Conditions over a review task: its activity is owned by, or its pending report was made by,
+    one of `people` (user ids, or a subquery of them)."""
+    owned = OpenTask.activity_id.in_(select(_OWNED.id).where(_OWNED.owner_id.in_(people)))
+    reported = (
+        select(StatusReport.id)
+        .where(
+            StatusReport.activity_id == OpenTask.activity_id,
+            StatusReport.cycle_id == OpenTask.cycle_id,
+            StatusReport.review == ReviewOutcome.PENDING,
+            StatusReport.reporter_id.in_(people),
+        )
+        .exists()
+    )
+    return owned, reported
+
+
+def own_report(user_ids: Sequence[int]) -> ColumnElement[bool]:
+    """The review tasks (REVIEWS) that one of `user_ids` may not take: of an activity the person
+    owns, or of a report the person made (on their own behalf or, as its reporter, through a
+    substitute)."""
+    return and_(OpenTask.name.in_(REVIEWS), or_(*_reviewed_report_by(user_ids)))
+
+
+def _a_leads_own_report() -> ColumnElement[bool]:
+    """The review tasks whose activity a lead of the task's own focus area owns, or whose report
+    such a lead made: that lead may not review it (four eyes), so the process leader may."""
+    leads = select(RoleAssignment.user_id).where(
+        RoleAssignment.role == Role.FOCUS_AREA_LEAD,
+        RoleAssignment.focus_area_id == OpenTask.focus_area_id,
+    )
+    return and_(OpenTask.name.in_(REVIEWS), or_(*_reviewed_report_by(leads)))
 
 
 def _any(branches: list[ColumnElement[bool]]) -> ColumnElement[bool]:
@@ -177,10 +240,10 @@ def _any(branches: list[ColumnElement[bool]]) -> ColumnElement[bool]:
 def acting_for(session: Session, user: User, task_id: str) -> User | None:
     """The person on whose behalf `user` may act on the task now (the user itself first), or None.
     The same condition as the inbox, applied to one task."""
-    for person in represented(session, user):
-        allowed = session.scalar(
-            select(OpenTask.id).where(OpenTask.id == task_id, task_condition(session, [person]))
-        )
+    found = standing(session, user)
+    for person in found.people:
+        condition = _any(_branches([person], found.grants, acting=user))
+        allowed = session.scalar(select(OpenTask.id).where(OpenTask.id == task_id, condition))
         if allowed is not None:
             return person
     return None
@@ -189,6 +252,10 @@ def acting_for(session: Session, user: User, task_id: str) -> User | None:
 def task_actor(session: Session, user: User, task: OpenTask) -> Actor:
     """The Actor for `user` acting on `task`, or Forbidden naming the task and why."""
     principal = acting_for(session, user, task.id)
+    if principal is None and task.name in REVIEWS:
+        own = select(OpenTask.id).where(OpenTask.id == task.id, own_report([user.id]))
+        if session.scalar(own) is not None:
+            raise Forbidden("error.access.own_report", user=user.username, task={"key": f"task.{task.name}"})
     if principal is None:
         raise Forbidden(
             "error.access.task",
@@ -196,7 +263,12 @@ def task_actor(session: Session, user: User, task: OpenTask) -> Actor:
             task={"key": f"task.{task.name}"},
             reason={"key": f"access.lane.{task.lane}"},
         )
-    return Actor(user, principal if principal.id != user.id else None, task.lane)
+    role = task.lane
+    if task.name in REVIEWS and task.lane == "focus_area_lead":
+        held = _grants(session, [principal])
+        if not any(g.role in LANES[role] and g.focus_area_id == task.focus_area_id for g in held):
+            role = "process_leader"  # a lead's own report, reviewed by the process leader
+    return Actor(user, principal if principal.id != user.id else None, role)
 
 
 @dataclass(frozen=True)
