@@ -27,13 +27,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, and_, false, not_, or_, select
+from sqlalchemy import and_, false, not_, or_, select
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.elements import ColumnElement
 
 from .. import clock
 from ..models import (
     Activity,
+    InterventionArea,
     OpenTask,
     ReviewOutcome,
     Role,
@@ -199,38 +200,39 @@ def _branches(
     return branches
 
 
-def _reviewed_report_by(people: Sequence[int] | Select[Any]) -> tuple[ColumnElement[bool], ...]:
-    """Conditions over a review task: its activity is owned by, or its pending report was made by,
-    one of `people` (user ids, or a subquery of them)."""
-    owned = OpenTask.activity_id.in_(select(_OWNED.id).where(_OWNED.owner_id.in_(people)))
-    reported = (
-        select(StatusReport.id)
-        .where(
-            StatusReport.activity_id == OpenTask.activity_id,
-            StatusReport.cycle_id == OpenTask.cycle_id,
-            StatusReport.review == ReviewOutcome.PENDING,
-            StatusReport.reporter_id.in_(people),
-        )
-        .exists()
-    )
-    return owned, reported
-
-
 def own_report(user_ids: Sequence[int]) -> ColumnElement[bool]:
     """The review tasks (REVIEWS) that one of `user_ids` may not take: of an activity the person
-    owns, or of a report the person made (on their own behalf or, as its reporter, through a
-    substitute)."""
-    return and_(OpenTask.name.in_(REVIEWS), or_(*_reviewed_report_by(user_ids)))
+    owns, or whose pending report the person made (`reporter_id`: on their own behalf, or the
+    absent person a substitute reported for). An activity has one pending report at a time (a
+    plan's cycles never run at once), so the activity names it."""
+    owned = select(_OWNED.id).where(_OWNED.owner_id.in_(user_ids))
+    reported = select(StatusReport.activity_id).where(
+        StatusReport.review == ReviewOutcome.PENDING, StatusReport.reporter_id.in_(user_ids)
+    )
+    return and_(OpenTask.name.in_(REVIEWS), OpenTask.activity_id.in_(owned.union(reported)))
 
 
 def _a_leads_own_report() -> ColumnElement[bool]:
-    """The review tasks whose activity a lead of the task's own focus area owns, or whose report
-    such a lead made: that lead may not review it (four eyes), so the process leader may."""
-    leads = select(RoleAssignment.user_id).where(
-        RoleAssignment.role == Role.FOCUS_AREA_LEAD,
-        RoleAssignment.focus_area_id == OpenTask.focus_area_id,
+    """The review tasks whose activity a lead of the activity's own focus area owns, or whose
+    pending report such a lead made: that lead may not review it (four eyes), so the process
+    leader may. Read as one set of activities, not task by task, so an inbox walk stays cheap."""
+    activity, area = aliased(Activity, name="lead_activity"), aliased(InterventionArea, name="lead_area")
+
+    def lead(user_id: Any) -> ColumnElement[bool]:
+        return and_(
+            RoleAssignment.user_id == user_id,
+            RoleAssignment.role == Role.FOCUS_AREA_LEAD,
+            RoleAssignment.focus_area_id == area.focus_area_id,
+        )
+
+    in_area = select(activity.id).join(area, area.id == activity.intervention_area_id)
+    owned = in_area.join(RoleAssignment, lead(activity.owner_id))
+    reported = (
+        in_area.join(StatusReport, StatusReport.activity_id == activity.id)
+        .join(RoleAssignment, lead(StatusReport.reporter_id))
+        .where(StatusReport.review == ReviewOutcome.PENDING)
     )
-    return and_(OpenTask.name.in_(REVIEWS), or_(*_reviewed_report_by(leads)))
+    return and_(OpenTask.name.in_(REVIEWS), OpenTask.activity_id.in_(owned.union(reported)))
 
 
 def _any(branches: list[ColumnElement[bool]]) -> ColumnElement[bool]:
