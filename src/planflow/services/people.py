@@ -18,7 +18,7 @@ from werkzeug.security import generate_password_hash
 from .. import clock
 from ..engine.forms import CONTROL
 from ..i18n import LANGUAGES, Message
-from ..models import Activity, ApiToken, FocusArea, Role, RoleAssignment, Substitution, User
+from ..models import ApiToken, FocusArea, Role, RoleAssignment, Substitution, User
 from . import access, audit, plans
 from .access import UseCase
 from .audit import Actor
@@ -227,32 +227,29 @@ def set_active(session: Session, actor: Actor, username: str, active: bool) -> N
         audit.record(session, actor, "user.activated" if active else "user.deactivated", "user", username)
 
 
+@dataclass(frozen=True)
+class OwnerView:
+    """An activity's owner as set: the plan, the activity's code, the owner's username."""
+
+    plan: str
+    code: str
+    owner: str
+
+
 def set_activity_owner(
-    session: Session, actor: Actor, code: str, username: str, plan_slug: str | None = None
-) -> Activity:
-    """Make `username` the owner of an activity (an admin's act, audited). The owner's open
-    tasks follow: the activity owner's lane is whoever owns the activity now."""
-    actor = access.require(session, actor, UseCase.MANAGE_PEOPLE)
-    plan = plans.get_plan(session, plan_slug)
-    activity = session.scalar(select(Activity).where(Activity.plan_id == plan.id, Activity.code == code))
-    if activity is None:
-        raise NotFound("error.activity.not_found", code=quote(code), plan=plan.slug)
-    owner = get_user(session, username)
-    if not owner.active:
-        raise InvalidInput("error.user.inactive", username=username)
-    before = activity.owner.username if activity.owner else None
-    if before != username:
-        activity.owner_id, activity.office = owner.id, owner.office or activity.office
-        session.flush()
-        audit.record(
-            session,
-            actor,
-            "activity.owner_changed",
-            "activity",
-            code,
-            {"plan": plan.slug, "from": before, "to": username},
-        )
-    return activity
+    session: Session,
+    actor: Actor,
+    code: str,
+    username: str,
+    plan_slug: str | None = None,
+    seen: str | None = None,
+) -> OwnerView:
+    """Make `username` the owner of an activity: an edit of the plan by the one rule of
+    `plans.change_activity` (UseCase.EDIT_PLAN; the office is the activity's own and stays; one
+    event, `activity.updated`; the version `seen` checked when the caller has one). The owner's
+    open tasks follow: the activity owner's lane is whoever owns the activity now."""
+    plans.change_activity(session, actor, plan_slug, code, {"owner": username}, seen)
+    return OwnerView(plans.get_plan(session, plan_slug).slug, code, username)
 
 
 def get_user(session: Session, username: str) -> User:

@@ -56,7 +56,13 @@ def _substitute(session: Session, actor: Actor, form: MultiDict[str, str]) -> st
 
 
 def _owner(session: Session, actor: Actor, form: MultiDict[str, str]) -> str:
-    people.set_activity_owner(session, actor, form.get("code", "").strip(), form.get("username", "").strip())
+    try:
+        people.set_activity_owner(
+            session, actor, form.get("code", "").strip(), form.get("username", "").strip()
+        )
+    except InvalidInput as exc:  # the edit's owner is this form's username
+        fields = {"username" if name == "owner" else name: m for name, m in exc.fields.items()}
+        raise InvalidInput(exc.code, fields=fields, **exc.params) from None
     return t("ui.admin.done.owner")
 
 

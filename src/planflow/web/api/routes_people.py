@@ -117,10 +117,20 @@ def add_substitute(query: dict[str, Any], body: dict[str, Any]) -> dict[str, Any
         return people.substitution_dict(substitution)
 
 
-@operation("PUT", "/activities/<code>/owner", summary="Make a user an activity's owner; its open "
-           "report follows (administrators)", tag="people", response=sc.OWNER,
-           query=sc.PLAN_QUERY, body=sc.obj({"owner": sc.USERNAME}))  # fmt: skip
+@operation(
+    "PUT",
+    "/activities/<code>/owner",
+    summary="Make a user an activity's owner, as an edit of the plan: its open report follows, the "
+    "office stays; with `version` (GET /activities/{code}), refused if the activity changed since "
+    "(process leader, administrators)",
+    tag="people",
+    response=sc.OWNER,
+    query=sc.PLAN_QUERY,
+    body=sc.obj({"owner": sc.USERNAME}, {"version": sc.VERSION}),
+)
 def set_owner(code: str, query: dict[str, Any], body: dict[str, Any]) -> dict[str, Any]:
     with get_db().transaction() as session:
-        activity = people.set_activity_owner(session, admin(session), code, body["owner"], query.get("plan"))
-        return {"plan": activity.plan.slug, "code": activity.code, "owner": body["owner"]}
+        view = people.set_activity_owner(
+            session, admin(session), code, body["owner"], query.get("plan"), body.get("version")
+        )
+    return history.to_json(view)  # type: ignore[no-any-return]
