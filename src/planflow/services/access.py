@@ -251,6 +251,37 @@ def acting_for(session: Session, user: User, task_id: str) -> User | None:
     return None
 
 
+def who_may_act(session: Session, tasks: ColumnElement[bool]) -> dict[str, list[int]]:
+    """Who may act now on each open task that `tasks` (a condition over OpenTask) selects: the ids
+    of the users in whose inbox it is, by the same rule (each user's `task_condition`), so a
+    revoked role, an assignment to someone else, an ended substitution or four eyes count here
+    as there. A substitute in force is there beside the person it stands in for. A task nobody
+    may act on is left out. For whoever must be told about a task (reminders)."""
+    # Whom the rule could admit: the tasks' activities' owners, their assignees, the holders of
+    # a lane's role, and whoever stands in for one of them today. Each is then asked the rule.
+    chosen = select(OpenTask.id).where(tasks)
+    owners = select(Activity.owner_id).where(
+        Activity.id.in_(select(OpenTask.activity_id).where(OpenTask.id.in_(chosen)))
+    )
+    assignees = select(OpenTask.assignee_id).where(OpenTask.id.in_(chosen))
+    lane_roles = sorted({role for roles in LANES.values() for role in roles})
+    holding = select(RoleAssignment.user_id).where(RoleAssignment.role.in_(lane_roles))
+    ids = {i for i in session.scalars(owners.union(assignees, holding)) if i is not None}
+    today = clock.today()
+    standing_in = select(Substitution.substitute_id).where(
+        Substitution.absent_id.in_(ids),
+        Substitution.starts_on <= today,
+        or_(Substitution.ends_on.is_(None), Substitution.ends_on >= today),
+    )
+    ids |= set(session.scalars(standing_in))
+    found: dict[str, list[int]] = {}
+    for user in session.scalars(select(User).where(User.id.in_(ids), User.active).order_by(User.id)):
+        condition = standing(session, user).task_condition()
+        for task_id in session.scalars(select(OpenTask.id).where(tasks, condition)):
+            found.setdefault(task_id, []).append(user.id)
+    return found
+
+
 def task_actor(session: Session, user: User, task: OpenTask) -> Actor:
     """The Actor for `user` acting on `task`, or Forbidden naming the task and why."""
     principal = acting_for(session, user, task.id)
