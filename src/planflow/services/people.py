@@ -8,7 +8,6 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, selectinload
@@ -358,24 +357,3 @@ def add_substitute(
         {"substitute": substitute, "starts_on": starts_on, "ends_on": ends_on},
     )
     return substitution
-
-
-def list_substitutes(session: Session, actor: Actor) -> list[dict[str, Any]]:
-    """Every substitution, newest first, for an administrator."""
-    access.require(session, actor, UseCase.MANAGE_PEOPLE)
-    rows = session.scalars(
-        select(Substitution)
-        .options(selectinload(Substitution.absent), selectinload(Substitution.substitute))
-        .order_by(Substitution.id.desc())
-    ).all()
-    return [substitution_dict(s) for s in rows]
-
-
-def substitution_dict(substitution: Substitution) -> dict[str, Any]:
-    return {
-        "id": substitution.id,
-        "absent": substitution.absent.username,
-        "substitute": substitution.substitute.username,
-        "starts_on": substitution.starts_on.isoformat(),
-        "ends_on": substitution.ends_on.isoformat() if substitution.ends_on else None,
-    }

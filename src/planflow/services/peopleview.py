@@ -4,11 +4,12 @@ is with what it may do (GET /api/v1/me, beside the header's menu: both `access.a
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
-from ..models import Activity, FocusArea, Plan, RoleAssignment, User
+from ..models import Activity, FocusArea, Plan, RoleAssignment, Substitution, User
 from . import access
 from .access import UseCase
 from .audit import Actor
@@ -146,4 +147,36 @@ def me(session: Session, user: User) -> MeView:
         sorted(case.value for case in able.use_cases),
         scopes,
         list(able.lanes),
+    )
+
+
+@dataclass(frozen=True)
+class SubstitutionView:
+    """Who stands in for whom, from when until when (None: until further notice)."""
+
+    id: int
+    absent: str
+    substitute: str
+    starts_on: date
+    ends_on: date | None
+
+
+def substitutes(session: Session, actor: Actor) -> list[SubstitutionView]:
+    """Every substitution, newest first, for an administrator."""
+    access.require(session, actor, UseCase.MANAGE_PEOPLE)
+    rows = session.scalars(
+        select(Substitution)
+        .options(selectinload(Substitution.absent), selectinload(Substitution.substitute))
+        .order_by(Substitution.id.desc())
+    ).all()
+    return [substitution_view(s) for s in rows]
+
+
+def substitution_view(substitution: Substitution) -> SubstitutionView:
+    return SubstitutionView(
+        substitution.id,
+        substitution.absent.username,
+        substitution.substitute.username,
+        substitution.starts_on,
+        substitution.ends_on,
     )

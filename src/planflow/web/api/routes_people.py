@@ -88,7 +88,7 @@ def revoke(username: str, query: dict[str, Any], body: None) -> dict[str, Any]:
            response=sc.SUBSTITUTIONS)  # fmt: skip
 def substitutes(query: dict[str, Any], body: None) -> dict[str, Any]:
     with get_db().reading() as session:
-        return {"items": people.list_substitutes(session, admin(session))}
+        return {"items": history.to_json(peopleview.substitutes(session, admin(session)))}
 
 
 @operation(
@@ -114,7 +114,7 @@ def add_substitute(query: dict[str, Any], body: dict[str, Any]) -> dict[str, Any
             date.fromisoformat(body["starts_on"]),
             date.fromisoformat(ends) if ends else None,
         )
-        return people.substitution_dict(substitution)
+        return history.to_json(peopleview.substitution_view(substitution))  # type: ignore[no-any-return]
 
 
 @operation(
