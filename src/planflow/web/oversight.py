@@ -16,7 +16,7 @@ from sqlalchemy import select
 from .. import audit_keys, i18n
 from ..db import get_db
 from ..models import AuditEvent, OpenTask
-from ..services import access, audit, checkpoints, deviations, history, plans
+from ..services import access, audit, checkpoints, deviations, history
 from ..services.access import UseCase
 from .site import action_words, me, require
 
@@ -28,11 +28,16 @@ AUDIT_PAGE = 200
 @steering.get("/steering")
 @login_required
 def index() -> str:
-    require(UseCase.READ_STEERING_QUEUE)
-    with get_db().reading() as session:
+    with get_db().reading() as session:  # the queue's service checks who may read it
         user = me(session)
-        queue = deviations.awaiting_steering_group(session, plans.get_plan(session).id)
-        mine = {d.task_id for d in queue if access.acting_for(session, user, d.task_id) is not None}
+        queue = deviations.steering_queue(
+            session, user, request.args.get("plan"), request.args.get("state"), request.args.get("period")
+        )
+        mine = {
+            d.task_id
+            for d in queue.items
+            if d.task_id is not None and access.acting_for(session, user, d.task_id) is not None
+        }
         meeting = session.scalar(select(OpenTask).where(OpenTask.name == "steering_meeting").limit(1))
         meeting_view = None
         if meeting is not None:
