@@ -26,6 +26,7 @@ from ..services.access import UseCase
 from ..services.audit import Actor
 from ..services.errors import Conflict, InvalidInput, ServiceError
 from ..services.reports import Content
+from .plan import named_plan
 from .site import language, may, me, require, t, today
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
@@ -45,7 +46,7 @@ def _language() -> str:
 def _content(kind: str, subject: str) -> Content:
     with get_db().reading() as session:
         try:
-            return issued.content_of(session, plans.get_plan(session), kind, subject)
+            return issued.content_of(session, plans.get_plan(session, named_plan()), kind, subject)
         except ServiceError as exc:
             abort(404, exc.render(_language()))
 
@@ -55,12 +56,12 @@ def index(
     errors: dict[str, str] | None = None, values: dict[str, str] | None = None, status: int = 200
 ) -> tuple[str, int]:
     with get_db().reading() as session:
-        plan = plans.plan_tree(session)
+        plan = plans.plan_tree(session, named_plan())
         if plan is None:
             return render_template(
                 "reports/index.html", plan=None, periods=[], years=[], issued=[], annual_reports=[]
             ), status
-        row = plans.get_plan(session)
+        row = plans.get_plan(session, named_plan())
         periods = [c.period for c in cycles_of(session, row.id)]
         listed = issued.list_issued(session, row)
         started = annual_service.list_reports(session, row)
@@ -76,6 +77,7 @@ def index(
         can_start_annual=may(UseCase.START_ANNUAL_REPORT),
         errors=errors or {},
         values=values or {"year": str(today().year)},
+        plan_slug=named_plan(),
     ), status
 
 
@@ -91,13 +93,13 @@ def start_annual() -> Any:
     try:
         with get_db().transaction() as session:
             actor = Actor(me(session))
-            year = annual_service.start_annual_report(session, actor, int(text)).year
+            year = annual_service.start_annual_report(session, actor, int(text), named_plan()).year
     except (InvalidInput, Conflict) as exc:
         errors = {name: m.render(language()) for name, m in exc.fields.items()}
         errors[""] = exc.message.render(language())
         return index(errors, values, 422)
     flash(t("ui.annual.started", year=year))
-    return redirect(url_for("reports.index"))
+    return redirect(url_for("reports.index", plan=named_plan()))
 
 
 def cycles_of(session: Session, plan_id: int) -> list[ReportingCycle]:
@@ -108,13 +110,17 @@ def cycles_of(session: Session, plan_id: int) -> list[ReportingCycle]:
 @bp.get("/steering/<period>")
 def steering(period: str) -> str:
     content = _content("steering", period)
-    return render_template("reports/page.html", **report_html.context(content, _language(), None))
+    return render_template(
+        "reports/page.html", **report_html.context(content, _language(), None), plan_slug=named_plan()
+    )
 
 
 @bp.get("/annual/<int:year>")
 def annual(year: int) -> str:
     content = _content("annual", str(year))
-    return render_template("reports/page.html", **report_html.context(content, _language(), None))
+    return render_template(
+        "reports/page.html", **report_html.context(content, _language(), None), plan_slug=named_plan()
+    )
 
 
 # Downloads live under /files/: a period such as 2026-Q4 would otherwise also match the page
