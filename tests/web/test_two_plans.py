@@ -216,3 +216,29 @@ def test_a_meeting_tasks_page_shows_the_queue_of_the_meetings_plan(
     page = signed_in("ordforande").get(f"/tasks/{two.b_meeting_task}").get_data(as_text=True)
     queue = page.split('id="ctx-h"')[1]
     assert B_111 in queue and two.a_titles["1.1.1"] not in queue
+
+
+def test_plan_bs_activity_tells_plan_bs_story_only(
+    app: Flask, two: TwoPlans, web: Database, signed_in: Callable[[str], FlaskClient]
+) -> None:
+    """An audit event names an activity by its code: plan A's 1.1.1 (reported by its owner,
+    accepted by lead1) must not be in the story of plan B's 1.1.1, on the page or in the API."""
+    with web.transaction() as session:
+        token = people.issue_token(session, OPERATOR_ACTOR, "processledare")
+    story = (
+        app.test_client()
+        .get(f"/api/v1/activities/1.1.1?plan={B}", headers={"Authorization": f"Bearer {token}"})
+        .json
+    )
+    actors = {e["actor"] for e in story["events"]}
+    assert {"bodil.gren", B_LEAD, "processledare"} <= actors and "lead1" not in actors
+    assert {e["action"] for e in story["events"]} >= {
+        "status.reported",
+        "status.accepted",
+        "activity.owner_changed",
+    }
+    page = signed_in("processledare").get(f"/activities/1.1.1?plan={B}").get_data(as_text=True)
+    events = page.split('id="ev-h"')[1]
+    assert "bodil.gren" in events and "lead1" not in events
+    a_story = signed_in("processledare").get("/activities/1.1.1").get_data(as_text=True).split('id="ev-h"')[1]
+    assert "lead1" in a_story and "bodil.gren" not in a_story
