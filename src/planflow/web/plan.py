@@ -14,9 +14,9 @@ from flask_login import login_required
 
 from .. import clock
 from ..db import get_db
-from ..services import plans, planview
+from ..services import access, plans, planview
 from ..services.errors import NotFound
-from .site import me
+from .site import know, me
 
 bp = Blueprint("plan", __name__)
 
@@ -84,9 +84,11 @@ def index() -> str:
     filters = _filters()
     page = request.args.get("page", "1")
     with get_db().reading() as session:
+        standing = access.standing(session, me(session))
         plan = planview.read_plan(
-            session, me(session), named_plan(), filters, int(page) if page.isdigit() else 1
+            session, standing, named_plan(), filters, int(page) if page.isdigit() else 1
         )
+        know(session, standing)  # the header's menu and count, from the same reading
     args = {k: v for k, v in request.args.items() if k != "page"}
     return render_template(
         "plan/index.html",
