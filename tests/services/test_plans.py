@@ -10,9 +10,11 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from planflow.db import Database
 from planflow.models import Activity, FocusArea, InterventionArea
-from planflow.services import plans
-from planflow.services.errors import InvalidInput
+from planflow.services import people, plans, planview
+from planflow.services.audit import OPERATOR_ACTOR
+from planflow.services.errors import InvalidInput, NotFound
 
 from ..conftest import SEED
 
@@ -134,3 +136,37 @@ def test_plan_value_at_fault_is_not_quoted_at_length(tmp_path: Path) -> None:
     with pytest.raises(InvalidInput, match="title: fails maxLength 300") as refused:
         plans.read_plan_document(path)
     assert len(str(refused.value)) < 100
+
+
+def test_which_plan_a_question_is_about_is_the_named_one_else_the_first_loaded(
+    seeded: Database, tmp_path: Path
+) -> None:
+    """One rule (plans.get_plan) for the pages, the API, the command line and the jobs: a slug
+    names its plan, no slug is the first plan loaded, whatever was loaded after it."""
+    from tests.web.two_plans import B_TITLE, B, plan_b_file
+
+    with seeded.transaction() as session:
+        first = plans.get_plan(session)
+        plans.load_plan(session, OPERATOR_ACTOR, plans.read_plan_document(plan_b_file(tmp_path)))
+    with seeded.reading() as session:
+        assert plans.get_plan(session).id == first.id and plans.get_plan(session, first.slug).id == first.id
+        assert plans.get_plan(session, B).title == B_TITLE
+        tree = plans.plan_tree(session, B)
+        assert tree is not None and tree.title == B_TITLE
+        view = planview.read_plan(session, people.get_user(session, "processledare"), B)
+        assert view is not None and view.slug == B and [s for s, _ in view.plans] == [first.slug, B]
+        for read in (
+            lambda: plans.get_plan(session, "no-such-plan"),
+            lambda: plans.plan_tree(session, "no-such-plan"),
+            lambda: planview.read_plan(session, people.get_user(session, "processledare"), "no-such-plan"),
+        ):
+            with pytest.raises(NotFound) as refused:
+                read()
+            assert refused.value.code == "error.plan.not_found"
+
+
+def test_with_no_plan_loaded_the_default_is_not_found(db: Database) -> None:
+    with db.reading() as session:
+        with pytest.raises(NotFound):
+            plans.get_plan(session)
+        assert plans.plan_tree(session) is None

@@ -70,7 +70,7 @@ OUTSIDE = {
     "/static/<path:filename>",
     "/tasks/<task_id>/claim",
     "/tasks/<task_id>/unclaim",
-    "/calendar/<secret>.ics",  # authenticated by its secret: tests/test_calendar*.py
+    "/calendar/<secret>.ics",  # authenticated by its secret: tests/web/test_calendar.py
     "/reports/issued/<int:report_id>.<fmt>",  # an issued report: tests/reports
 }
 POSTS = [

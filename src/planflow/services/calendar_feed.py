@@ -1,6 +1,7 @@
-"""A person's calendar feed: the deadlines of the tasks in their inbox and the steering group's
-meetings, for Outlook (or any calendar) to subscribe to. The feed's address holds a random secret;
-only its SHA-256 is kept, and the operator can replace it (`planflow users calendar USERNAME`)."""
+"""A person's calendar feed: the deadlines of the tasks in their inbox and, for those who may read
+the steering group's queue, its meetings, for Outlook (or any calendar) to subscribe to; all plans,
+or one (`?plan=<slug>`). The feed's address holds a random secret; only its SHA-256 is kept, and
+the operator can replace it (`planflow users calendar USERNAME`)."""
 
 from __future__ import annotations
 
@@ -9,18 +10,24 @@ import secrets
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ..i18n import text
-from ..models import OpenTask, ReportingCycle, Role, RoleAssignment, SteeringMeeting, User
-from . import access, audit, tasks
+from ..models import (
+    Activity,
+    AnnualReport,
+    FocusArea,
+    OpenTask,
+    Plan,
+    ProcessInstance,
+    ReportingCycle,
+    User,
+)
+from . import access, audit, meetings, plans, tasks
 from .access import UseCase
 from .audit import Actor
 from .errors import NotFound, quote
-
-# Who sees the steering group's meetings in their feed.
-MEETING_ROLES = (Role.STEERING_GROUP, Role.STEERING_CHAIR, Role.PROCESS_LEADER)
 
 
 def _hash(secret: str) -> str:
@@ -55,13 +62,21 @@ class Event:
     url: str | None
 
 
-def events(session: Session, user: User, base_url: str) -> list[Event]:
-    """The user's events, in the user's language: one per task deadline, one per steering meeting."""
+def events(session: Session, user: User, base_url: str, plan_slug: str | None = None) -> list[Event]:
+    """The user's events, in the user's language: one per deadline of a task in the user's inbox,
+    and one per steering meeting, planned or held, when the user may read the steering group's
+    queue (meetings.meetings asks the one authority). Without `plan_slug` the feed is the person's
+    across plans, as the inbox is, and with more than one plan loaded a meeting names its plan;
+    with it, the feed is that plan's (plans.get_plan: an unknown slug is NotFound)."""
     language = user.language
+    plan_id = plans.get_plan(session, plan_slug).id if plan_slug else None
+    inbox = [task for task in tasks.inbox(session, user) if task.due_on is not None]
+    if plan_id is not None:
+        of = _plans_of(session, [task.id for task in inbox])
+        inbox = [task for task in inbox if of.get(task.id) == plan_id]
     found = []
-    for task in tasks.inbox(session, user):
-        if task.due_on is None:
-            continue
+    for task in inbox:
+        assert task.due_on is not None
         about = task.activity_code or task.period or ""
         found.append(
             Event(
@@ -72,41 +87,45 @@ def events(session: Session, user: User, base_url: str) -> list[Event]:
                 url=f"{base_url}/tasks/{task.id}",
             )
         )
-    meets = session.scalar(
-        select(RoleAssignment.id)
-        .where(RoleAssignment.user_id == user.id, RoleAssignment.role.in_(MEETING_ROLES))
-        .limit(1)
-    )
-    if meets is not None and user.active:
-        planned = session.execute(
-            select(OpenTask.id, OpenTask.due_on, ReportingCycle.period)
-            .join(ReportingCycle, ReportingCycle.id == OpenTask.cycle_id)
-            .where(OpenTask.name == "steering_meeting", OpenTask.due_on.is_not(None))
-        ).all()
-        for task_id, due_on, period in planned:
-            assert due_on is not None
-            found.append(
-                Event(
-                    f"meeting-{task_id}",
-                    due_on,
-                    text(language, "calendar.steering_meeting", {"period": period}),
-                    text(language, "calendar.steering_meeting_planned", {"period": period}),
-                    f"{base_url}/tasks/{task_id}",
-                )
+    held = meetings.meetings(session, user, plan_slug, every_plan=plan_slug is None)
+    several = plan_slug is None and session.scalar(select(func.count()).select_from(Plan)) != 1
+    default = plans.get_plan(session).slug if held else None
+    for meeting in held:
+        summary = text(language, "calendar.steering_meeting", {"period": meeting.period})
+        if several:
+            summary = text(
+                language,
+                "calendar.steering_meeting_of",
+                {"period": meeting.period, "plan": meeting.plan_title},
             )
-        held = session.execute(
-            select(SteeringMeeting.id, SteeringMeeting.closed_at, ReportingCycle.period).join(
-                ReportingCycle, ReportingCycle.id == SteeringMeeting.cycle_id
-            )
-        ).all()
-        for meeting_id, closed_at, period in held:
-            found.append(
-                Event(
-                    f"meeting-held-{meeting_id}",
-                    closed_at.date(),
-                    text(language, "calendar.steering_meeting", {"period": period}),
-                    text(language, "calendar.steering_meeting_held", {"period": period}),
-                    None,
-                )
-            )
+        steering = f"{base_url}/steering" + (f"?plan={meeting.plan}" if meeting.plan != default else "")
+        if meeting.held:
+            uid, words, url = f"meeting-held-{meeting.meeting_id}", "calendar.steering_meeting_held", None
+        else:
+            uid, words, url = f"meeting-{meeting.task_id}", "calendar.steering_meeting_planned", steering
+        found.append(Event(uid, meeting.day, summary, text(language, words, {"period": meeting.period}), url))
     return sorted({e.uid: e for e in found}.values(), key=lambda e: (e.day, e.uid))
+
+
+def _plans_of(session: Session, task_ids: list[str]) -> dict[str, int]:
+    """The plan each open task is about: its activity's, its cycle's, its focus area's (a
+    proposal), or its annual report's."""
+    if not task_ids:
+        return {}
+    rows = session.execute(
+        select(
+            OpenTask.id,
+            func.coalesce(Activity.plan_id, ReportingCycle.plan_id, FocusArea.plan_id, AnnualReport.plan_id),
+        )
+        .outerjoin(Activity, Activity.id == OpenTask.activity_id)
+        .outerjoin(ReportingCycle, ReportingCycle.id == OpenTask.cycle_id)
+        .outerjoin(FocusArea, FocusArea.id == OpenTask.focus_area_id)
+        .outerjoin(ProcessInstance, ProcessInstance.id == OpenTask.instance_id)
+        .outerjoin(
+            AnnualReport,
+            (ProcessInstance.subject_type == "annual_report")
+            & (AnnualReport.id == ProcessInstance.subject_id),
+        )
+        .where(OpenTask.id.in_(task_ids))
+    ).all()
+    return {task_id: plan_id for task_id, plan_id in rows if plan_id is not None}

@@ -248,6 +248,26 @@ def _naming(code: str) -> ColumnElement[bool]:
     )
 
 
+def _its_own(activity: Activity, deviation_ids: list[int], proposal_ids: list[int]) -> ColumnElement[bool]:
+    """Events about this activity, and not about another plan's activity of the same code (an
+    event names an activity by its code): each such event names its plan, or one of the
+    activity's reports, deviations or proposals. (Events that name it in their data only are
+    about its deviations, which the story finds by their ids.)"""
+    data = AuditEvent.data
+    return (
+        (AuditEvent.subject_type == "activity")
+        & (AuditEvent.subject_id == activity.code)
+        & or_(
+            data["plan"].as_string() == activity.plan.slug,
+            data["report"]
+            .as_integer()
+            .in_(select(StatusReport.id).where(StatusReport.activity_id == activity.id)),
+            data["deviation"].as_integer().in_(deviation_ids),
+            data["proposal"].as_integer().in_(proposal_ids),
+        )
+    )
+
+
 def find_activity(session: Session, code: str, plan_slug: str | None = None) -> Activity:
     """The activity with this code in the plan (the default plan when None), or NotFound."""
     plan = plans.get_plan(session, plan_slug)
@@ -288,7 +308,7 @@ def story(session: Session, activity: Activity, *, reports_limit: int, events_li
         deviation_ids = [str(d.id) for d in deviated]
         task_ids = [r.task_id for r in told if r.task_id]
         about = or_(
-            _naming(activity.code),
+            _its_own(activity, [d.id for d in deviated], [p.id for p in proposals]),
             (AuditEvent.subject_type == "deviation") & AuditEvent.subject_id.in_(deviation_ids),
             (AuditEvent.subject_type == "task") & AuditEvent.subject_id.in_(task_ids),
         )

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from .. import clock, resources
@@ -29,8 +29,6 @@ from ..models import (
     InterventionArea,
     Plan,
     ProposalState,
-    ReportingCycle,
-    StatusReport,
     User,
 )
 from . import access, audit
@@ -120,9 +118,13 @@ def plan_slug(document: dict[str, Any]) -> str:
 
 
 def get_plan(session: Session, slug: str | None = None) -> Plan:
-    """The plan named by `slug`, or the default plan (the first one loaded)."""
-    query = select(Plan).order_by(Plan.id).limit(1)
-    plan = session.scalar(query.where(Plan.slug == slug) if slug else query)
+    """Which plan a question is about: the one rule every page, API route, command and job goes
+    through. A slug names its plan; no slug means the default plan, the first one loaded (the
+    lowest id: a plan is never renumbered, so the default never moves, and the addresses a
+    one-plan installation had keep meaning what they meant). NotFound when the slug names no
+    plan, or when no plan is loaded."""
+    query = select(Plan).where(Plan.slug == slug) if slug else select(Plan).order_by(Plan.id).limit(1)
+    plan = session.scalar(query)
     if plan is None:
         raise NotFound("error.plan.not_found", plan=quote(slug or "-"))
     return plan
@@ -215,19 +217,24 @@ class PlanView:
 
 
 def plan_tree(session: Session, slug: str | None = None) -> PlanView | None:
-    """The whole plan (the default one unless `slug` names another) as a tree of views, in a few
-    queries; None when no plan is loaded."""
-    query = select(Plan).order_by(Plan.id).limit(1)
-    plan = session.scalar(
-        (query.where(Plan.slug == slug) if slug else query).options(
+    """The whole plan (plans.get_plan's: the default one unless `slug` names another) as a tree of
+    views, in a few queries; None when no plan is loaded at all."""
+    try:
+        plan_id = get_plan(session, slug).id
+    except NotFound:
+        if slug:
+            raise
+        return None
+    plan = session.scalars(
+        select(Plan)
+        .where(Plan.id == plan_id)
+        .options(
             selectinload(Plan.focus_areas)
             .selectinload(FocusArea.intervention_areas)
             .selectinload(InterventionArea.activities)
             .selectinload(Activity.owner)
         )
-    )
-    if plan is None:
-        return None
+    ).one()
     return PlanView(
         slug=plan.slug,
         title=plan.title,
@@ -309,40 +316,6 @@ def export_plan(session: Session, slug: str | None = None) -> dict[str, Any] | N
             for fa in tree.focus_areas
         ],
     }
-
-
-def plan_status(session: Session, user: User, slug: str | None = None) -> dict[str, Any]:
-    """The plan tree for someone who may read it, each activity with its last report."""
-    access.require(session, Actor(user), UseCase.READ_PLAN)
-    plan = get_plan(session, slug)
-    exported = export_plan(session, plan.slug)
-    assert exported is not None
-    latest = (
-        select(StatusReport.activity_id, func.max(StatusReport.id).label("report_id"))
-        .join(Activity, Activity.id == StatusReport.activity_id)
-        .where(Activity.plan_id == plan.id)
-        .group_by(StatusReport.activity_id)
-        .subquery()
-    )
-    last: dict[str, dict[str, Any]] = {}
-    for code, report, period in session.execute(
-        select(Activity.code, StatusReport, ReportingCycle.period)
-        .join(latest, latest.c.activity_id == Activity.id)
-        .join(StatusReport, StatusReport.id == latest.c.report_id)
-        .outerjoin(ReportingCycle, ReportingCycle.id == StatusReport.cycle_id)
-    ):
-        last[code] = {
-            "period": period,
-            "status": report.status.value,
-            "comment": report.comment,
-            "reported_at": report.reported_at.isoformat(),
-            "review": report.review.value,
-        }
-    for fa in exported["focus_areas"]:
-        for ia in fa["intervention_areas"]:
-            for activity in ia["activities"]:
-                activity["last_report"] = last.get(activity["code"])
-    return exported
 
 
 # Editing an activity: the one rule, whoever edits (the page /admin/activities/<code>, a row of an

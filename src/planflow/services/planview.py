@@ -1,15 +1,17 @@
-"""The plan page's read side: filtered, paginated activities with their last report, counts per
-colour per focus area, and a status heatmap over the plan's periods. A few queries whatever the
-plan's size: the page slice is read whole, the counts are aggregated in SQL."""
+"""The plan as its reader may read it, for the plan page and GET /api/v1/plan alike (read_plan):
+filtered, paginated activities with their latest report, counts per colour per focus area, and a
+status heatmap over the plan's periods. A few queries whatever the plan's size: the page slice is
+read whole, the counts are aggregated in SQL."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 from sqlalchemy import exists, func, or_, select
 from sqlalchemy.orm import Session
 
+from .. import clock
 from ..models import (
     Activity,
     ActivityState,
@@ -23,6 +25,9 @@ from ..models import (
     StatusReport,
     User,
 )
+from . import access, plans
+from .access import UseCase
+from .errors import Forbidden, NotFound
 
 STATUSES = ("green", "yellow", "red", "unreported")
 PER_PAGE = 100
@@ -43,6 +48,17 @@ class Filters:
 
 
 @dataclass(frozen=True)
+class LastReport:
+    """An activity's latest report as the reader may see it (read_plan decides which)."""
+
+    period: str | None
+    status: str
+    reported_at: datetime
+    review: str  # pending | accepted | returned
+    comment: str | None  # the owner's; never to someone from outside
+
+
+@dataclass(frozen=True)
 class Row:
     id: int
     code: str
@@ -53,6 +69,7 @@ class Row:
     intervention_code: str
     intervention_title: str
     approach: str | None
+    owner: str | None  # username
     owner_name: str | None
     office: str | None
     starts_on: date | None
@@ -61,12 +78,25 @@ class Row:
     closed: bool
     is_demo: bool
     overdue: bool
-    last_report: datetime | None = None
+    last: LastReport | None = None
     heat: dict[str, str] = field(default_factory=dict)
 
     @property
     def status_key(self) -> str:
         return f"status.{self.status or 'unreported'}"
+
+    @property
+    def last_report(self) -> datetime | None:
+        return self.last.reported_at if self.last else None
+
+
+@dataclass(frozen=True)
+class InterventionAreaEntry:
+    focus_area: int
+    number: int
+    code: str
+    title: str
+    approach: str | None
 
 
 @dataclass(frozen=True)
@@ -77,13 +107,17 @@ class PlanPage:
     adopted_on: date
     strategy_period: str
     focus_areas: list[tuple[int, str]]
-    counts: dict[int, dict[str, int]]  # focus area number -> status -> count (whole plan)
+    intervention_areas: list[InterventionAreaEntry]  # every one, those without activities too
+    counts: dict[int, dict[str, int]]  # focus area number -> status -> count (whole plan, active)
     rows: list[Row]
     total: int  # activities matching the filters
     page: int
     pages: int
     periods: list[str]
     owners: list[tuple[str, str]]
+    proposable: frozenset[int]  # focus areas (numbers) where the reader may propose an activity
+    plans: list[tuple[str, str]]  # every plan loaded (slug, title), the default first
+    outside: bool  # the reader is from outside the municipality: accepted reports only
 
 
 def _conditions(filters: Filters, today: date) -> list[object]:
@@ -104,19 +138,55 @@ def _conditions(filters: Filters, today: date) -> list[object]:
     return where
 
 
-def plan_page(
-    session: Session, slug: str | None, filters: Filters, today: date, page: int = 1, per_page: int = PER_PAGE
+def read_plan(
+    session: Session,
+    reader: User | access.Standing,
+    slug: str | None = None,
+    filters: Filters | None = None,
+    page: int = 1,
+    per_page: int | None = PER_PAGE,
 ) -> PlanPage | None:
-    query = select(Plan).order_by(Plan.id).limit(1)
-    plan = session.scalar(query.where(Plan.slug == slug) if slug else query)
-    if plan is None:
+    """The plan as `reader` may read it: the one read behind the plan page and GET /api/v1/plan.
+    The plan is plans.get_plan's (the default unless `slug` names one; an unknown slug is
+    NotFound); None when no plan is loaded at all. Every reader sees the traffic lights (an
+    activity's status is its last accepted report's) and the heatmap of accepted reports. Each
+    activity's latest report: a municipal reader's is the latest of any review, with the owner's
+    comment; to someone from outside (access.OUTSIDE_ROLES, who may not read internal records) only
+    the latest accepted one, its period, colour and date, never a comment. `per_page` None: every
+    activity on one page (the API)."""
+    standing = access.standing(session, reader)
+    if standing.may(UseCase.READ_PLAN) is None:
+        raise Forbidden(
+            "error.access.use_case",
+            user=standing.user.username,
+            use_case={"key": f"access.use_case.{UseCase.READ_PLAN}"},
+        )
+    outside = standing.may(UseCase.READ_INTERNAL) is None
+    try:
+        plan = plans.get_plan(session, slug)
+    except NotFound:
+        if slug:
+            raise
         return None
+    filters = filters or Filters()
+    today = clock.today()
     areas = session.execute(
-        select(FocusArea.number, FocusArea.title)
+        select(FocusArea.id, FocusArea.number, FocusArea.title)
         .where(FocusArea.plan_id == plan.id)
         .order_by(FocusArea.number)
     ).all()
-    counts: dict[int, dict[str, int]] = {number: dict.fromkeys(STATUSES, 0) for number, _ in areas}
+    intervention_areas = [
+        InterventionAreaEntry(fa, number, f"{fa}.{number}", title, approach)
+        for fa, number, title, approach in session.execute(
+            select(
+                FocusArea.number, InterventionArea.number, InterventionArea.title, InterventionArea.approach
+            )
+            .join(FocusArea, FocusArea.id == InterventionArea.focus_area_id)
+            .where(FocusArea.plan_id == plan.id)
+            .order_by(FocusArea.number, InterventionArea.number)
+        ).all()
+    ]
+    counts: dict[int, dict[str, int]] = {number: dict.fromkeys(STATUSES, 0) for _, number, _ in areas}
     for number, status, count in session.execute(
         select(FocusArea.number, Activity.status, func.count())
         .join(InterventionArea, InterventionArea.id == Activity.intervention_area_id)
@@ -133,29 +203,28 @@ def plan_page(
         .where(Activity.plan_id == plan.id, *_conditions(filters, today))  # type: ignore[arg-type]
     )
     total = session.scalar(select(func.count()).select_from(base.subquery())) or 0
-    pages = max(1, -(-total // per_page))
+    pages = max(1, -(-total // per_page)) if per_page else 1
     page = min(max(1, page), pages)
-    rows = session.execute(
-        base.add_columns(
-            Activity.code,
-            Activity.title,
-            FocusArea.number,
-            FocusArea.title,
-            InterventionArea.number,
-            InterventionArea.title,
-            InterventionArea.approach,
-            User.display_name,
-            Activity.office,
-            Activity.starts_on,
-            Activity.ends_on,
-            Activity.status,
-            Activity.state,
-            Activity.is_demo,
-        )
-        .order_by(FocusArea.number, InterventionArea.number, Activity.number)
-        .limit(per_page)
-        .offset((page - 1) * per_page)
-    ).all()
+    listed = base.add_columns(
+        Activity.code,
+        Activity.title,
+        FocusArea.number,
+        FocusArea.title,
+        InterventionArea.number,
+        InterventionArea.title,
+        InterventionArea.approach,
+        User.username,
+        User.display_name,
+        Activity.office,
+        Activity.starts_on,
+        Activity.ends_on,
+        Activity.status,
+        Activity.state,
+        Activity.is_demo,
+    ).order_by(FocusArea.number, InterventionArea.number, Activity.number)
+    if per_page:
+        listed = listed.limit(per_page).offset((page - 1) * per_page)
+    rows = session.execute(listed).all()
     periods = list(
         reversed(
             session.scalars(
@@ -167,7 +236,7 @@ def plan_page(
         )
     )
     ids = [r[0] for r in rows]
-    last: dict[int, datetime] = {}
+    last = _last_reports(session, ids, outside)
     heat: dict[int, dict[str, str]] = {}
     overdue: set[int] = set()
     if ids:  # asked for the page's activities only, not for every activity the sort passes
@@ -176,12 +245,6 @@ def plan_page(
                 select(OpenTask.activity_id).where(OpenTask.activity_id.in_(ids), OpenTask.due_on < today)
             )
         )
-        for activity_id, reported_at in session.execute(
-            select(StatusReport.activity_id, func.max(StatusReport.reported_at))
-            .where(StatusReport.activity_id.in_(ids))
-            .group_by(StatusReport.activity_id)
-        ).all():
-            last[activity_id] = reported_at
         for activity_id, period, status in session.execute(
             select(StatusReport.activity_id, ReportingCycle.period, StatusReport.status)
             .join(ReportingCycle, ReportingCycle.id == StatusReport.cycle_id)
@@ -198,13 +261,15 @@ def plan_page(
         .where(exists().where(Activity.owner_id == User.id, Activity.plan_id == plan.id))
         .order_by(User.display_name)
     ).all()
+    proposing = standing.scopes(UseCase.PROPOSE_ACTIVITY)
     return PlanPage(
         slug=plan.slug,
         title=plan.title,
         organisation=plan.organisation,
         adopted_on=plan.adopted_on,
         strategy_period=f"{plan.strategy_start}–{plan.strategy_end}",
-        focus_areas=[(n, title) for n, title in areas],
+        focus_areas=[(number, title) for _, number, title in areas],
+        intervention_areas=intervention_areas,
         counts=counts,
         rows=[
             Row(
@@ -217,15 +282,16 @@ def plan_page(
                 intervention_code=f"{r[3]}.{r[5]}",
                 intervention_title=r[6],
                 approach=r[7],
-                owner_name=r[8],
-                office=r[9],
-                starts_on=r[10],
-                ends_on=r[11],
-                status=r[12].value if r[12] else None,
-                closed=r[13] is ActivityState.CLOSED,
-                is_demo=r[14],
+                owner=r[8],
+                owner_name=r[9],
+                office=r[10],
+                starts_on=r[11],
+                ends_on=r[12],
+                status=r[13].value if r[13] else None,
+                closed=r[14] is ActivityState.CLOSED,
+                is_demo=r[15],
                 overdue=r[0] in overdue,
-                last_report=_aware(last.get(r[0])),
+                last=last.get(r[0]),
                 heat=heat.get(r[0], {}),
             )
             for r in rows
@@ -235,13 +301,38 @@ def plan_page(
         pages=pages,
         periods=periods,
         owners=[(u, n) for u, n in owners],
+        proposable=frozenset(number for area_id, number, _ in areas if area_id in proposing),
+        plans=[
+            (each, title) for each, title in session.execute(select(Plan.slug, Plan.title).order_by(Plan.id))
+        ],
+        outside=outside,
     )
 
 
-def _aware(value: datetime | None) -> datetime | None:
-    """SQLite's aggregates come back without the column type's zone: they are UTC."""
-    from datetime import UTC
+def _last_reports(session: Session, ids: list[int], outside: bool) -> dict[int, LastReport]:
+    """Each activity's latest report (the highest id: reports are numbered as they come), the
+    latest accepted one for a reader from outside, without its comment."""
+    if not ids:
+        return {}
+    latest = select(func.max(StatusReport.id)).where(StatusReport.activity_id.in_(ids))
+    if outside:
+        latest = latest.where(StatusReport.review == ReviewOutcome.ACCEPTED)
+    found: dict[int, LastReport] = {}
+    for report, period in session.execute(
+        select(StatusReport, ReportingCycle.period)
+        .outerjoin(ReportingCycle, ReportingCycle.id == StatusReport.cycle_id)
+        .where(StatusReport.id.in_(latest.group_by(StatusReport.activity_id)))
+    ):
+        found[report.activity_id] = LastReport(
+            period=period,
+            status=report.status.value,
+            reported_at=_aware(report.reported_at),
+            review=report.review.value,
+            comment=None if outside else report.comment,
+        )
+    return found
 
-    if value is not None and value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value
+
+def _aware(value: datetime) -> datetime:
+    """A time SQLite gives back without its zone (an aggregate's, an old row's) is UTC."""
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)

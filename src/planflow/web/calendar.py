@@ -1,4 +1,5 @@
-"""The calendar feed: /calendar/<secret>.ics, iCalendar (RFC 5545) that Outlook can subscribe to."""
+"""The calendar feed: /calendar/<secret>.ics, iCalendar (RFC 5545) that Outlook can subscribe to;
+`?plan=<slug>` narrows it to one plan."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from flask import Blueprint, Response, abort, current_app
 from .. import clock
 from ..db import get_db
 from ..services import calendar_feed
+from .plan import named_plan
 
 bp = Blueprint("calendar", __name__)
 
@@ -20,7 +22,7 @@ def feed(secret: str) -> Response:
         user = calendar_feed.user_for_secret(session, secret)
         if user is None:
             abort(404)
-        events = calendar_feed.events(session, user, base_url)
+        events = calendar_feed.events(session, user, base_url, named_plan())
         name = user.display_name
     body = to_ics(events, f"planflow – {name}", base_url)
     return Response(

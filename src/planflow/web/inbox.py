@@ -11,7 +11,7 @@ from werkzeug.wrappers import Response
 
 from ..db import get_db
 from ..models import Activity, OpenTask
-from ..services import access, deviations, history, notices, plans, tasks
+from ..services import access, history, meetings, notices, tasks
 from ..services.errors import Conflict, InvalidInput
 from . import taskforms
 from .site import know, language, me, t, today
@@ -60,14 +60,14 @@ def _shown_when(field: str, values: list[str]) -> str:
 
 
 def _context(session: Any, task: OpenTask) -> dict[str, Any]:
-    """What the person needs to decide: the activity's story, or the steering group's queue."""
+    """What the person needs to decide: the activity's story, or the queue of the meeting's plan."""
     context: dict[str, Any] = {"history": None, "queue": None}
     if task.activity_id is not None:
         activity = session.get(Activity, task.activity_id)
         if activity is not None:
             context["history"] = history.story(session, activity, reports_limit=5, events_limit=0)
     if task.name == "steering_meeting":
-        context["queue"] = deviations.awaiting_steering_group(session, plans.get_plan(session).id)
+        context["queue"] = meetings.agenda(session, task)
     return context
 
 

@@ -15,9 +15,10 @@ from sqlalchemy import select
 
 from .. import audit_keys, i18n
 from ..db import get_db
-from ..models import AuditEvent, OpenTask
-from ..services import access, audit, checkpoints, deviations, history
+from ..models import AuditEvent
+from ..services import access, audit, checkpoints, deviations, history, meetings, plans
 from ..services.access import UseCase
+from .plan import named_plan
 from .site import action_words, me, require
 
 steering = Blueprint("steering", __name__)
@@ -31,22 +32,31 @@ def index() -> str:
     with get_db().reading() as session:  # the queue's service checks who may read it
         user = me(session)
         queue = deviations.steering_queue(
-            session, user, request.args.get("plan"), request.args.get("state"), request.args.get("period")
+            session, user, named_plan(), request.args.get("state"), request.args.get("period")
         )
         mine = {
             d.task_id
             for d in queue.items
             if d.task_id is not None and access.acting_for(session, user, d.task_id) is not None
         }
-        meeting = session.scalar(select(OpenTask).where(OpenTask.name == "steering_meeting").limit(1))
+        plan = plans.get_plan(session, queue.plan)
+        meeting = meetings.open_meeting(session, user, plan.slug)
         meeting_view = None
-        if meeting is not None:
+        if meeting is not None and meeting.task_id is not None:
             meeting_view = {
-                "id": meeting.id,
-                "mine": access.acting_for(session, user, meeting.id) is not None,
-                "due_on": meeting.due_on,
+                "id": meeting.task_id,
+                "mine": access.acting_for(session, user, meeting.task_id) is not None,
+                "due_on": meeting.day,
             }
-    return render_template("steering/index.html", queue=queue, mine=mine, meeting=meeting_view)
+        plan_title = plan.title
+    return render_template(
+        "steering/index.html",
+        queue=queue,
+        mine=mine,
+        meeting=meeting_view,
+        plan=named_plan(),
+        plan_title=plan_title,
+    )
 
 
 def _day(text: str | None) -> date | None:

@@ -15,6 +15,7 @@ from ..services import cycles, cycleview, history
 from ..services.access import UseCase
 from ..services.audit import Actor
 from ..services.errors import Conflict, InvalidInput
+from .plan import named_plan
 from .site import language, may, me, require, t, today
 
 activities = Blueprint("activities", __name__)
@@ -26,7 +27,7 @@ cycles_bp = Blueprint("cycles", __name__)
 def show(code: str) -> str:
     require(UseCase.READ_INTERNAL)
     with get_db().reading() as session:
-        activity = history.find_activity(session, code)
+        activity = history.find_activity(session, code, named_plan())
         story = history.story(session, activity, reports_limit=50, events_limit=100)
     return render_template("activities/show.html", h=story)
 
@@ -38,12 +39,13 @@ def index(
 ) -> Any:
     require(UseCase.READ_INTERNAL)
     with get_db().reading() as session:
-        rows = cycleview.list_cycles(session)
+        rows = cycleview.list_cycles(session, named_plan())
     return (
         render_template(
             "cycles/index.html",
             cycles=rows,
             can_start=may(UseCase.START_CYCLE),
+            plan=named_plan(),
             errors=errors or {},
             values=values or {},
         ),
@@ -69,7 +71,7 @@ def start() -> Any:
         return index(errors, values, 422)
     try:
         with get_db().transaction() as session:
-            cycle = cycles.start_cycle(session, Actor(me(session)), period, deadline)
+            cycle = cycles.start_cycle(session, Actor(me(session)), period, deadline, plan_slug=named_plan())
             cycle_id = cycle.id
     except (InvalidInput, Conflict) as exc:
         errors = {name: m.render(language()) for name, m in exc.fields.items()}
@@ -77,15 +79,15 @@ def start() -> Any:
         return index(errors, values, 422)
     cycles.open_all(get_db().transaction, cycle_id)
     flash(t("ui.cycle.started", period=period))
-    return redirect(url_for("cycles.show", period=period))
+    return redirect(url_for("cycles.show", period=period, plan=named_plan()))
 
 
 @login_required
 def show_cycle(period: str) -> str:
     require(UseCase.READ_INTERNAL)
     with get_db().reading() as session:
-        summary = cycleview.summary(session, period, today())
-    return render_template("cycles/show.html", c=summary, today=today())
+        summary = cycleview.summary(session, period, today(), named_plan())
+    return render_template("cycles/show.html", c=summary, today=today(), plan=named_plan())
 
 
 cycles_bp.add_url_rule("/cycles/<period>", endpoint="show", view_func=show_cycle, methods=["GET"])

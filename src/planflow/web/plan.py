@@ -1,19 +1,68 @@
 """The plan at a glance: filters, counts per colour per focus area, a status heatmap, and focus
-areas with their intervention areas and activities (traffic light in colour and word)."""
+areas with their intervention areas and activities (traffic light in colour and word).
+
+And which plan a page is about: `?plan=<slug>` names one, none is the default plan
+(services.plans.get_plan, the one rule). Every page about a plan reads `named_plan()` and every link
+to such a page carries `plan_param(slug)`, so that plan B's pages link to plan B's."""
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template, request
-from flask_login import login_required
-from sqlalchemy import select
+from datetime import datetime
 
+from flask import Blueprint, g, render_template, request, url_for
+from flask_login import login_required
+
+from .. import clock
 from ..db import get_db
-from ..models import FocusArea, Plan
-from ..services import planview
-from ..services.access import UseCase
-from .site import require, scopes, today
+from ..services import access, plans, planview
+from ..services.errors import NotFound
+from .site import know, me
 
 bp = Blueprint("plan", __name__)
+
+
+def named_plan() -> str | None:
+    """The plan the request names (`?plan=<slug>`), None for the default plan."""
+    return request.args.get("plan") or None
+
+
+@bp.app_template_global()
+def plan_param(slug: str | None) -> str | None:
+    """What a link to a page about the plan `slug` carries as `?plan=`: nothing for the default
+    plan (its addresses stay those of a one-plan installation), else the slug."""
+    if not slug:
+        return None
+    if "default_plan" not in g:
+        with get_db().reading() as session:
+            try:
+                g.default_plan = plans.get_plan(session).slug
+            except NotFound:
+                g.default_plan = None
+    return None if slug == g.default_plan else slug
+
+
+# The menu's pages that are about one plan: on a page of plan B, the menu leads to plan B's.
+PLAN_PAGES = {
+    "plan.index",
+    "proposals.index",
+    "dialogue.index",
+    "cycles.index",
+    "steering.index",
+    "reports.index",
+    "upkeep.index",
+}
+
+
+@bp.app_template_global()
+def menu_url(endpoint: str) -> str:
+    """A menu entry's address: the plan the current page names goes along to a plan's page."""
+    return url_for(endpoint, plan=named_plan() if endpoint in PLAN_PAGES else None)
+
+
+@bp.app_template_global()
+def local_day(moment: datetime) -> str:
+    """The day a moment falls on here, as a <time> element's ISO date (what long_date words)."""
+    return clock.local(moment).date().isoformat()
 
 
 def _filters() -> planview.Filters:
@@ -32,24 +81,14 @@ def _filters() -> planview.Filters:
 @bp.get("/")
 @login_required
 def index() -> str:
-    require(UseCase.READ_PLAN)
     filters = _filters()
     page = request.args.get("page", "1")
     with get_db().reading() as session:
-        plan = planview.plan_page(
-            session, request.args.get("plan") or None, filters, today(), int(page) if page.isdigit() else 1
+        standing = access.standing(session, me(session))
+        plan = planview.read_plan(
+            session, standing, named_plan(), filters, int(page) if page.isdigit() else 1
         )
-        # The focus areas (numbers) where the reader may propose an activity: a link per area
-        areas = scopes(UseCase.PROPOSE_ACTIVITY) if plan else set()
-        proposable = set(
-            session.scalars(
-                select(FocusArea.number)
-                .join(Plan, Plan.id == FocusArea.plan_id)
-                .where(FocusArea.id.in_(areas), Plan.slug == plan.slug)
-            )
-            if plan and areas
-            else ()
-        )
+        know(session, standing)  # the header's menu and count, from the same reading
     args = {k: v for k, v in request.args.items() if k != "page"}
     return render_template(
         "plan/index.html",
@@ -57,5 +96,5 @@ def index() -> str:
         filters=filters,
         statuses=planview.STATUSES,
         args=args,
-        proposable=proposable,
+        proposable=plan.proposable if plan else frozenset(),
     )

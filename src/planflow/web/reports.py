@@ -28,6 +28,7 @@ from ..services import cycles, issued, plans
 from ..services.access import UseCase
 from ..services.audit import Actor
 from ..services.errors import Conflict, InvalidInput, ServiceError
+from .plan import named_plan
 from .site import language, may, me, require, t, today
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
@@ -47,7 +48,7 @@ def _language() -> str:
 def _content(kind: str, subject: str) -> Content:
     with get_db().reading() as session:
         try:
-            return issued.content_of(session, plans.get_plan(session), kind, subject)
+            return issued.content_of(session, plans.get_plan(session, named_plan()), kind, subject)
         except ServiceError as exc:
             abort(404, exc.render(_language()))
 
@@ -57,12 +58,12 @@ def index(
     errors: dict[str, str] | None = None, values: dict[str, str] | None = None, status: int = 200
 ) -> tuple[str, int]:
     with get_db().reading() as session:
-        plan = plans.plan_tree(session)
+        plan = plans.plan_tree(session, named_plan())
         if plan is None:
             return render_template(
                 "reports/index.html", plan=None, periods=[], years=[], issued=[], annual_reports=[]
             ), status
-        row = plans.get_plan(session)
+        row = plans.get_plan(session, named_plan())
         periods = [c.period for c in cycles_of(session, row.id)]
         listed = issued.list_issued(session, row)
         started = annual_service.list_reports(session, row)
@@ -78,6 +79,7 @@ def index(
         can_start_annual=may(UseCase.START_ANNUAL_REPORT),
         errors=errors or {},
         values=values or {"year": str(today().year)},
+        plan_slug=named_plan(),
     ), status
 
 
@@ -93,13 +95,13 @@ def start_annual() -> Any:
     try:
         with get_db().transaction() as session:
             actor = Actor(me(session))
-            year = annual_service.start_annual_report(session, actor, int(text)).year
+            year = annual_service.start_annual_report(session, actor, int(text), named_plan()).year
     except (InvalidInput, Conflict) as exc:
         errors = {name: m.render(language()) for name, m in exc.fields.items()}
         errors[""] = exc.message.render(language())
         return index(errors, values, 422)
     flash(t("ui.annual.started", year=year))
-    return redirect(url_for("reports.index"))
+    return redirect(url_for("reports.index", plan=named_plan()))
 
 
 def cycles_of(session: Session, plan_id: int) -> list[ReportingCycle]:
@@ -110,7 +112,13 @@ def cycles_of(session: Session, plan_id: int) -> list[ReportingCycle]:
 def _page(content: Content) -> str:
     document = compose(content, _language())
     formats = files.FORMATS[content.kind]
-    return render_template("reports/page.html", r=content, formats=formats, **report_html.context(document))
+    return render_template(
+        "reports/page.html",
+        r=content,
+        formats=formats,
+        plan_slug=named_plan(),
+        **report_html.context(document),
+    )
 
 
 @bp.get("/steering/<period>")

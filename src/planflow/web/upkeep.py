@@ -17,6 +17,7 @@ from ..services import excel, plans
 from ..services.access import UseCase
 from ..services.audit import Actor
 from ..services.errors import Conflict, InvalidInput, ServiceError, quote
+from .plan import named_plan
 from .site import language, me, require, t
 
 bp = Blueprint("upkeep", __name__, url_prefix="/admin")
@@ -32,9 +33,13 @@ def _errors(exc: ServiceError) -> dict[str, str]:
 
 def _index_page(status: int = 200, **extra: Any) -> tuple[str, int]:
     with get_db().reading() as session:
-        added = plans.added_activities(session, Actor(me(session)), plans.get_plan(session))
+        plan = plans.get_plan(session, named_plan())
+        added = plans.added_activities(session, Actor(me(session)), plan)
+        plan_title = plan.title
     extra.setdefault("errors", {})
-    return render_template("upkeep/index.html", added=added, **extra), status
+    return render_template(
+        "upkeep/index.html", added=added, plan=named_plan(), plan_title=plan_title, **extra
+    ), status
 
 
 @bp.get("/plan")
@@ -49,7 +54,7 @@ def index() -> tuple[str, int]:
 def download() -> Response:
     require(UseCase.EDIT_PLAN)
     with get_db().reading() as session:
-        slug = plans.get_plan(session).slug
+        slug = plans.get_plan(session, named_plan()).slug
         data = excel.export_xlsx(session, slug, language())
     return Response(
         data, mimetype=XLSX, headers={"Content-Disposition": f'attachment; filename="{slug}.xlsx"'}
@@ -67,14 +72,14 @@ def upload() -> Any:
     data = sent.read(excel.MAX_BYTES + 1)
     try:
         with get_db().transaction() as session:
-            result = excel.import_xlsx(session, Actor(me(session)), data, sent.filename)
+            result = excel.import_xlsx(session, Actor(me(session)), data, sent.filename, named_plan())
     except excel.ImportRefused as exc:
         problems = [p.render(language()) for p in exc.problems]
         return _index_page(422, errors={"": exc.message.render(language())}, problems=problems)
     except InvalidInput as exc:
         return _index_page(422, errors=_errors(exc))
     flash(t("ui.upkeep.imported", rows=result.rows, count=len(result.changed)))
-    return redirect(url_for("upkeep.index"))
+    return redirect(url_for("upkeep.index", plan=named_plan()))
 
 
 def _edit_page(
@@ -91,7 +96,7 @@ def _edit_page(
     the form goes on from that."""
     errors = dict(errors or {})
     with get_db().reading() as session:
-        activity = plans.get_activity(session, plans.get_plan(session), code)
+        activity = plans.get_activity(session, plans.get_plan(session, named_plan()), code)
         current = plans.ActivityEdit.of(activity)
         owners = plans.owner_choices(session)
         heading = {"code": activity.code, "title": activity.title}
@@ -114,6 +119,7 @@ def _edit_page(
         errors=errors,
         owners=owners,
         has_owner=current.owner is not None,
+        plan=named_plan(),
         limits={"title": plans.TITLE_LIMIT, "office": plans.OFFICE_LIMIT},
     ), status
 
@@ -147,7 +153,7 @@ def save(code: str) -> Any:
             changed = plans.update_activity(
                 session,
                 Actor(me(session)),
-                plans.get_plan(session),
+                plans.get_plan(session, named_plan()),
                 code,
                 values["title"],
                 values["owner"],
@@ -161,4 +167,4 @@ def save(code: str) -> Any:
     except Conflict as exc:  # saved by someone else since the form was opened
         return _edit_page(code, values, {"": exc.message.render(language())}, 409, overtaken=True)
     flash(t("ui.activity_edit.saved" if changed else "ui.activity_edit.unchanged", code=code))
-    return redirect(url_for("activities.show", code=code))
+    return redirect(url_for("activities.show", code=code, plan=named_plan()))

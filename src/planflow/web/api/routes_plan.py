@@ -9,19 +9,79 @@ from typing import Any
 from ... import clock
 from ...db import get_db
 from ...models import DeviationState, ReportingCycle
-from ...services import annual, cycles, deviations, history, plans, progress, proposals
+from ...services import annual, cycles, deviations, history, plans, planview, progress, proposals
 from ...services.audit import Actor
-from ...services.errors import InvalidInput
+from ...services.errors import InvalidInput, NotFound
 from . import schemas as sc
 from .auth import caller
 from .registry import in_data, operation
 
 
-@operation("GET", "/plan", summary="The plan's tree with every activity's status and last report",
-           tag="plan", response=sc.PLAN, query=sc.PLAN_QUERY)  # fmt: skip
+@operation("GET", "/plan", summary="The plan's tree with every activity's status and latest report, and "
+           "counts per status per focus area, as the plan page shows them: to someone from outside "
+           "the municipality only accepted reports, without comments", tag="plan", response=sc.PLAN,
+           query=sc.PLAN_QUERY)  # fmt: skip
 def plan(query: dict[str, Any], body: None) -> dict[str, Any]:
     with get_db().reading() as session:
-        return plans.plan_status(session, caller(session), query.get("plan"))
+        view = planview.read_plan(session, caller(session), query.get("plan"), per_page=None)
+    if view is None:
+        raise NotFound("error.plan.not_found", plan="-")
+    return _tree(view)
+
+
+def _tree(view: planview.PlanPage) -> dict[str, Any]:
+    """The plan read (planview.read_plan, every activity on one page) as the API's tree."""
+    by_area: dict[str, list[planview.Row]] = {}
+    for row in view.rows:
+        by_area.setdefault(row.intervention_code, []).append(row)
+    return {
+        "slug": view.slug,
+        "title": view.title,
+        "organisation": view.organisation,
+        "adopted_on": view.adopted_on.isoformat(),
+        "focus_areas": [
+            {
+                "number": number,
+                "title": title,
+                "counts": view.counts[number],
+                "intervention_areas": [
+                    {
+                        "code": area.code,
+                        "title": area.title,
+                        "approach": area.approach,
+                        "activities": [_activity(row) for row in by_area.get(area.code, [])],
+                    }
+                    for area in view.intervention_areas
+                    if area.focus_area == number
+                ],
+            }
+            for number, title in view.focus_areas
+        ],
+    }
+
+
+def _activity(row: planview.Row) -> dict[str, Any]:
+    last = row.last
+    return {
+        "code": row.code,
+        "title": row.title,
+        "owner": row.owner,
+        "office": row.office,
+        "starts_on": row.starts_on.isoformat() if row.starts_on else None,
+        "ends_on": row.ends_on.isoformat() if row.ends_on else None,
+        "status": row.status,
+        "state": "closed" if row.closed else "active",
+        "demo": row.is_demo,
+        "last_report": None
+        if last is None
+        else {
+            "period": last.period,
+            "status": last.status,
+            "comment": last.comment,
+            "reported_at": last.reported_at.isoformat(),
+            "review": last.review,
+        },
+    }
 
 
 @operation("GET", "/activities/<code>", summary="An activity's history: reports, deviations and "

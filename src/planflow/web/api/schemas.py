@@ -105,6 +105,8 @@ PLAN = component(
                     {
                         "number": INT,
                         "title": s(300),
+                        # active activities per status (unreported: no accepted report yet)
+                        "counts": obj({status: INT for status in ("green", "yellow", "red", "unreported")}),
                         "intervention_areas": array(
                             obj(
                                 {
