@@ -15,7 +15,7 @@ from ..services import cycles, cycleview, history
 from ..services.access import UseCase
 from ..services.audit import Actor
 from ..services.errors import Conflict, InvalidInput
-from .site import language, may, me, require, t, today
+from .site import form_error, may, me, require, t, today
 
 activities = Blueprint("activities", __name__)
 cycles_bp = Blueprint("cycles", __name__)
@@ -61,20 +61,20 @@ def start() -> Any:
     try:
         deadline = date.fromisoformat(deadline_text)
     except ValueError:
-        errors = {"deadline": Message("form.date").render(language())}
+        fields = {"deadline": Message("form.date")}
         try:  # say what is wrong with the period too, by the service's own rule
             cycles.period_bounds(period)
         except InvalidInput as exc:
-            errors.update({name: m.render(language()) for name, m in exc.fields.items()})
-        return index(errors, values, 422)
+            fields.update(exc.fields)
+        refused = form_error(InvalidInput("error.input.invalid", fields=fields))
+        return index(refused.rendered(), values, refused.status)
     try:
         with get_db().transaction() as session:
             cycle = cycles.start_cycle(session, Actor(me(session)), period, deadline)
             cycle_id = cycle.id
     except (InvalidInput, Conflict) as exc:
-        errors = {name: m.render(language()) for name, m in exc.fields.items()}
-        errors.setdefault("", exc.message.render(language()))
-        return index(errors, values, 422)
+        refused = form_error(exc)
+        return index(refused.rendered(), values, refused.status)
     cycles.open_all(get_db().transaction, cycle_id)
     flash(t("ui.cycle.started", period=period))
     return redirect(url_for("cycles.show", period=period))
