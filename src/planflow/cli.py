@@ -633,26 +633,33 @@ def _signing_key() -> audit_keys.SigningKey:
     help="Verify the checkpoints with this published public key (default: this installation's key).",
 )
 def audit_verify(key_file: Path | None) -> None:
-    """Check the hash chain and its signed checkpoints; exits non-zero naming the first bad event."""
+    """Check the hash chain and its signed checkpoints; exits non-zero naming the first bad event,
+    or when checkpoints exist that no key is at hand to check."""
     try:
-        key = audit_keys.read_public_key(key_file.read_bytes(), str(key_file)) if key_file else None
+        app = _app()
+        key = (
+            audit_keys.read_public_key(key_file.read_bytes(), str(key_file))
+            if key_file
+            else audit_keys.verifying_key(app.config, app.instance_path)
+        )
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None
-    public_key = key or _signing_key().public_key
-    result = _reading(lambda session: checkpoints.verify(session, public_key))
-    if not result.intact:
+    result = _reading(lambda session: checkpoints.integrity(session, OPERATOR_ACTOR, key))
+    if result.verdict is checkpoints.Verdict.BROKEN:
         raise click.ClickException(f"audit chain broken at event {result.first_bad}: {result.problem}")
+    if result.verdict is checkpoints.Verdict.UNCHECKED:
+        raise click.ClickException(f"audit chain not shown intact: {result.problem}")
     if result.anchored_at is None:
         click.echo(
-            f"Audit chain intact: {result.checked} event(s); not anchored by any signed checkpoint "
+            f"Audit chain intact: {result.events} event(s); not anchored by any signed checkpoint "
             "(`planflow audit checkpoint` makes one)."
         )
         return
     text = (
-        f"Audit chain intact: {result.checked} event(s); anchored by {result.checkpoints} signed "
+        f"Audit chain intact: {result.events} event(s); anchored by {result.checkpoints_verified} signed "
         f"checkpoint(s) up to event {result.anchored_seq} at {result.anchored_at.isoformat()}"
     )
-    unanchored = result.checked - result.anchored_seq
+    unanchored = result.unanchored
     click.echo(text + (f"; {unanchored} later event(s) not yet anchored." if unanchored else "."))
 
 
