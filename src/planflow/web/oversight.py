@@ -1,13 +1,13 @@
-"""The steering group's queue and meeting, and the audit trail with its verification state."""
+"""The steering group's queue and meeting, and the audit trail with its verification state: the
+audit page and its CSV show what the one search (services.trail) finds and what the one check
+(checkpoints.integrity) says, as the API does."""
 
 from __future__ import annotations
 
 import csv
 import io
-from datetime import date, datetime, time, timedelta
-from pathlib import Path
+from datetime import date
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, current_app, render_template, request
 from flask_login import login_required
@@ -15,14 +15,15 @@ from sqlalchemy import select
 
 from .. import audit_keys, i18n
 from ..db import get_db
-from ..models import AuditEvent, OpenTask
-from ..services import access, audit, checkpoints, deviations, history, plans
+from ..i18n import Message
+from ..models import OpenTask
+from ..services import access, checkpoints, deviations, plans, trail
 from ..services.access import UseCase
-from .site import action_words, me, require
+from ..services.errors import InvalidInput
+from .site import action_words, form_error, me, require
 
 steering = Blueprint("steering", __name__)
 audit_log = Blueprint("audit_log", __name__)
-AUDIT_PAGE = 200
 
 
 @steering.get("/steering")
@@ -44,61 +45,58 @@ def index() -> str:
     return render_template("steering/index.html", queue=queue, mine=mine, meeting=meeting_view)
 
 
-def _day(text: str | None) -> date | None:
-    try:
-        return date.fromisoformat(text) if text else None
-    except ValueError:
-        return None
+FILTERS = ("activity", "actor", "action", "from", "to", "plan")
 
 
-def _events(args: Any, limit: int) -> tuple[list[AuditEvent], dict[str, str]]:
-    filters = {k: (args.get(k) or "").strip()[:100] for k in ("activity", "actor", "action", "from", "to")}
-    zone = ZoneInfo(current_app.config["TIMEZONE"])
-    query = select(AuditEvent).order_by(AuditEvent.seq.desc()).limit(limit)
-    if filters["activity"]:
-        query = query.where(
-            AuditEvent.subject_type == "activity", AuditEvent.subject_id == filters["activity"]
-        )
-    if filters["actor"]:
-        query = query.where(AuditEvent.actor == filters["actor"])
-    if filters["action"]:
-        query = query.where(AuditEvent.action.startswith(filters["action"]))
-    if (start := _day(filters["from"])) is not None:
-        query = query.where(AuditEvent.occurred_at >= datetime.combine(start, time(), zone))
-    if (end := _day(filters["to"])) is not None:
-        query = query.where(AuditEvent.occurred_at < datetime.combine(end + timedelta(days=1), time(), zone))
-    with get_db().reading() as session:
-        events = list(session.scalars(query))
-        session.expunge_all()  # kept as read: the reading's rollback would expire them
-        return events, filters
-
-
-def _public_key() -> audit_keys.PublicKey | None:
-    """The checkpoints' public key, when the signing key exists (a page never makes one)."""
-    setting = current_app.config.get("AUDIT_SIGNING_KEY")
-    path = Path(setting) if setting else Path(current_app.instance_path) / audit_keys.KEY_FILE
-    if not path.is_file():
-        return None
-    return audit_keys.load_signing_key(str(path), Path(current_app.instance_path)).public_key
+def _audit_query(args: Any, limit: int) -> tuple[trail.AuditQuery, dict[str, str]]:
+    """The search the address asks for, and its filters as typed (to show them again)."""
+    filters = {k: (args.get(k) or "").strip()[:100] for k in FILTERS}
+    days: dict[str, date | None] = {}
+    wrong: dict[str, Message] = {}
+    for name in ("from", "to"):
+        try:
+            days[name] = date.fromisoformat(filters[name]) if filters[name] else None
+        except ValueError:
+            days[name], wrong[name] = None, Message("form.date")
+    query = trail.AuditQuery(
+        activity=filters["activity"] or None,
+        plan=filters["plan"] or None,
+        actor=filters["actor"] or None,
+        action=filters["action"] or None,
+        from_day=days["from"],
+        to_day=days["to"],
+        cursor=args.get("cursor") or None,
+        limit=limit,
+    )
+    if wrong:
+        raise InvalidInput("error.input.invalid", fields=wrong)
+    return query, filters
 
 
 @login_required
-def index_audit() -> str:
-    require(UseCase.READ_INTERNAL)
-    events, filters = _events(request.args, AUDIT_PAGE)
-    verification = None
-    if request.args.get("verify") == "1":
-        with get_db().reading() as session:
-            key = _public_key()
-            result = audit.verify(session) if key is None else checkpoints.verify(session, key)
-            latest = checkpoints.latest(session)
-        verification = {"result": result, "latest": latest, "signed": key is not None}
+def index_audit() -> tuple[str, int]:
+    filters = {k: (request.args.get(k) or "").strip()[:100] for k in FILTERS}
+    found, verification, errors, status = trail.AuditPage([], None), None, {}, 200
+    with get_db().reading() as session:
+        user = me(session)
+        try:
+            query, filters = _audit_query(request.args, trail.AUDIT_PAGE_MAX)
+            found = trail.search(session, user, query)
+        except InvalidInput as exc:  # a date or a cursor that is none: said beside the filters
+            refused = form_error(exc)
+            errors, status = refused.rendered(), refused.status
+        if request.args.get("verify") == "1":
+            key = audit_keys.verifying_key(current_app.config, current_app.instance_path)
+            verification = checkpoints.integrity(session, user, key)
+    query_args = {k: v for k, v in filters.items() if v}
     return render_template(
         "audit/index.html",
-        events=[history.event_view(e) for e in events],
+        events=found.items,
+        next_cursor=found.next_cursor,
         filters=filters,
+        errors=errors,
         verification=verification,
-        query={k: v for k, v in filters.items() if v},
+        query=query_args,
         actions=sorted(
             (
                 (key.removeprefix("audit.action."), action_words(key.removeprefix("audit.action.")))
@@ -107,7 +105,7 @@ def index_audit() -> str:
             ),
             key=lambda action: action[1],
         ),
-    )
+    ), status
 
 
 audit_log.add_url_rule("/audit", endpoint="index", view_func=index_audit, methods=["GET"])
@@ -116,8 +114,7 @@ audit_log.add_url_rule("/audit", endpoint="index", view_func=index_audit, method
 @audit_log.get("/audit.csv")
 @login_required
 def export() -> Response:
-    require(UseCase.READ_INTERNAL)
-    events, _ = _events(request.args, 100_000)
+    query, _ = _audit_query(request.args, trail.AUDIT_PAGE_MAX)
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(
@@ -135,22 +132,23 @@ def export() -> Response:
             "hash",
         ]
     )
-    for e in events:
-        writer.writerow(
-            [
-                e.seq,
-                e.occurred_at.isoformat(),
-                e.actor,
-                e.on_behalf_of or "",
-                e.role or "",
-                e.action,
-                action_words(e.action),
-                e.subject_type,
-                e.subject_id,
-                _cell(e.reason or ""),
-                e.hash,
-            ]
-        )
+    with get_db().reading() as session:
+        for e in trail.export(session, me(session), query):
+            writer.writerow(
+                [
+                    e.seq,
+                    e.occurred_at.isoformat(),
+                    e.actor,
+                    e.on_behalf_of or "",
+                    e.role or "",
+                    e.action,
+                    action_words(e.action),
+                    e.subject_type,
+                    e.subject_id,
+                    _cell(e.reason or ""),
+                    e.hash,
+                ]
+            )
     return Response(
         out.getvalue(),
         mimetype="text/csv",

@@ -24,10 +24,8 @@ cycles_bp = Blueprint("cycles", __name__)
 @activities.get("/activities/<code>")
 @login_required
 def show(code: str) -> str:
-    require(UseCase.READ_INTERNAL)
-    with get_db().reading() as session:
-        activity = history.find_activity(session, code)
-        story = history.story(session, activity, reports_limit=50, events_limit=100)
+    with get_db().reading() as session:  # who may read it is the service's to say
+        story = history.activity_story(session, me(session), code)
     return render_template("activities/show.html", h=story)
 
 

@@ -42,18 +42,18 @@ def test_each_kind_of_refusal_has_the_same_status_on_a_page_and_in_the_api(
     pairs = {
         "not found": (leader.get("/activities/9.9.9"), api("GET", "/activities/9.9.9", "processledare")),
         "forbidden": (outsider.get("/audit"), api("GET", "/audit", "naringslivsradet")),
-        "invalid": (
-            post(leader, "/cycles", {"period": "2026-Q9", "deadline": "2026-12-15"}, "/cycles"),
-            api("POST", "/cycles", "processledare", json={"period": "2026-Q9", "deadline": "2026-12-15"}),
-        ),
+        "invalid": (leader.get("/audit?from=snart"), api("GET", "/audit?from=snart", "processledare")),
+        "bad cursor": (leader.get("/audit?cursor=x"), api("GET", "/audit?cursor=x", "processledare")),
     }
     said = {kind: (page.status_code, answer.status_code) for kind, (page, answer) in pairs.items()}
     assert said == {
         "not found": (404, 404),
         "forbidden": (403, 403),
         "invalid": (400, 400),
+        "bad cursor": (400, 400),
     }
-    assert "2026-Q9" in pairs["invalid"][0].get_data(as_text=True)  # the message, beside the field
+    invalid_page = pairs["invalid"][0].get_data(as_text=True)
+    assert "ska vara ett datum som ÅÅÅÅ-MM-DD" in invalid_page and 'value="snart"' in invalid_page
 
 
 def test_the_one_table_gives_each_kind_of_error_its_status() -> None:
