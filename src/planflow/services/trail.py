@@ -94,8 +94,12 @@ def export(
     session: Session, asking: User | Actor, query: AuditQuery, most: int = EXPORT_MAX
 ) -> Iterator[EventView]:
     """Every event that matches `query` (its cursor and limit aside), newest first, up to `most`:
-    the search's pages one after another, for a download."""
+    the search's pages one after another, for a download. Checked at once, read as iterated."""
     _reader(session, asking)
+    return _pages(session, query, most)
+
+
+def _pages(session: Session, query: AuditQuery, most: int) -> Iterator[EventView]:
     given, cursor = 0, None
     while given < most:
         page = _page(session, replace(query, cursor=cursor, limit=min(AUDIT_PAGE_MAX, most - given)))

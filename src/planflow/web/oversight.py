@@ -48,9 +48,14 @@ def index() -> str:
 FILTERS = ("activity", "actor", "action", "from", "to", "plan")
 
 
-def _audit_query(args: Any, limit: int) -> tuple[trail.AuditQuery, dict[str, str]]:
-    """The search the address asks for, and its filters as typed (to show them again)."""
-    filters = {k: (args.get(k) or "").strip()[:100] for k in FILTERS}
+def _filters(args: Any) -> dict[str, str]:
+    """The search's filters as typed, to show them again."""
+    return {k: (args.get(k) or "").strip()[:100] for k in FILTERS}
+
+
+def _audit_query(filters: dict[str, str], cursor: str | None) -> tuple[trail.AuditQuery, dict[str, Message]]:
+    """The search the filters ask for (a page of the most there may be), and what is wrong with
+    them: a day that is none is left out of the search and named."""
     days: dict[str, date | None] = {}
     wrong: dict[str, Message] = {}
     for name in ("from", "to"):
@@ -65,26 +70,26 @@ def _audit_query(args: Any, limit: int) -> tuple[trail.AuditQuery, dict[str, str
         action=filters["action"] or None,
         from_day=days["from"],
         to_day=days["to"],
-        cursor=args.get("cursor") or None,
-        limit=limit,
+        cursor=cursor or None,
+        limit=trail.AUDIT_PAGE_MAX,
     )
-    if wrong:
-        raise InvalidInput("error.input.invalid", fields=wrong)
-    return query, filters
+    return query, wrong
 
 
 @login_required
 def index_audit() -> tuple[str, int]:
-    filters = {k: (request.args.get(k) or "").strip()[:100] for k in FILTERS}
+    filters = _filters(request.args)
+    query, wrong = _audit_query(filters, request.args.get("cursor"))
     found, verification, errors, status = trail.AuditPage([], None), None, {}, 200
     with get_db().reading() as session:
         user = me(session)
         try:
-            query, filters = _audit_query(request.args, trail.AUDIT_PAGE_MAX)
-            found = trail.search(session, user, query)
-        except InvalidInput as exc:  # a date or a cursor that is none: said beside the filters
+            found = trail.search(session, user, query)  # who may read the trail is its to say
+            if wrong:
+                raise InvalidInput("error.input.invalid", fields=wrong)
+        except InvalidInput as exc:  # a day or a cursor that is none: said above the filters
             refused = form_error(exc)
-            errors, status = refused.rendered(), refused.status
+            found, errors, status = trail.AuditPage([], None), refused.rendered(), refused.status
         if request.args.get("verify") == "1":
             key = audit_keys.verifying_key(current_app.config, current_app.instance_path)
             verification = checkpoints.integrity(session, user, key)
@@ -114,7 +119,7 @@ audit_log.add_url_rule("/audit", endpoint="index", view_func=index_audit, method
 @audit_log.get("/audit.csv")
 @login_required
 def export() -> Response:
-    query, _ = _audit_query(request.args, trail.AUDIT_PAGE_MAX)
+    query, wrong = _audit_query(_filters(request.args), None)
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(
@@ -133,7 +138,10 @@ def export() -> Response:
         ]
     )
     with get_db().reading() as session:
-        for e in trail.export(session, me(session), query):
+        found = trail.export(session, me(session), query)
+        if wrong:
+            raise InvalidInput("error.input.invalid", fields=wrong)
+        for e in found:
             writer.writerow(
                 [
                     e.seq,

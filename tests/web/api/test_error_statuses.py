@@ -52,6 +52,8 @@ def test_each_kind_of_refusal_has_the_same_status_on_a_page_and_in_the_api(
         "invalid": (400, 400),
         "bad cursor": (400, 400),
     }
+    # who may read the trail comes first: an outsider's bad day or download is refused as such
+    assert [outsider.get(url).status_code for url in ("/audit?from=snart", "/audit.csv?to=x")] == [403, 403]
     invalid_page = pairs["invalid"][0].get_data(as_text=True)
     assert "ska vara ett datum som ÅÅÅÅ-MM-DD" in invalid_page and 'value="snart"' in invalid_page
 
