@@ -262,3 +262,21 @@ def test_without_the_key_all_three_say_the_checkpoints_were_not_checked(
     answer = api("GET", "/audit/verify", "processledare").json
     assert (answer["verdict"], answer["key_available"], answer["chain_intact"]) == ("unchecked", False, True)
     assert not (tmp_path / audit_keys.KEY_FILE).exists()  # verifying never makes a key
+
+
+def test_the_api_schemas_are_the_views_fields() -> None:
+    from dataclasses import fields
+
+    from planflow.services.trail import AuditPage, EventView
+    from planflow.web.api import schemas  # publishes the components
+    from planflow.web.api.registry import COMPONENTS
+
+    assert schemas.AUDIT_PAGE and schemas.VERIFICATION
+
+    for name, view in (
+        ("AuditEvent", EventView),
+        ("AuditPage", AuditPage),
+        ("Verification", checkpoints.Integrity),
+    ):
+        schema = COMPONENTS[name]
+        assert list(schema["properties"]) == schema["required"] == [f.name for f in fields(view)], name
