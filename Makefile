@@ -16,6 +16,7 @@ test: $(VENV)/.installed-test
 lint: $(VENV)/.installed-test
 	$(BIN)/python -m ruff check src tests
 	$(BIN)/python -m mypy
+	$(BIN)/lint-imports
 
 # Benchmarks (benchmarks/README.md). `make bench`: every benchmark's quick mode, under 10 minutes on
 # 2 cores, rewriting benchmarks/RESULTS.md (each section says its mode); BENCH_OUT=FILE writes a copy

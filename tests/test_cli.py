@@ -38,11 +38,11 @@ def _snapshot(url: str) -> dict[str, list[tuple[object, ...]]]:
 def test_init_twice_changes_nothing(cli: Cli, database_url: str) -> None:
     first = cli("init", "--demo")
     assert first.exit_code == 0, first.output
-    assert "plan loaded" in first.output and "demo accounts created" in first.output
+    assert "plan inläst" in first.output and "demokonton skapade" in first.output
     before = _snapshot(database_url)
     second = cli("init", "--demo")
     assert second.exit_code == 0
-    assert second.output.startswith("Nothing to do")
+    assert second.output.startswith("Inget att göra")
     assert _snapshot(database_url) == before
 
 
@@ -51,7 +51,7 @@ def test_init_against_unreachable_database_fails_in_one_line(tmp_path: Path) -> 
     result = cli("init")
     assert result.exit_code != 0
     lines = result.output.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("Error: cannot use the database at")
+    assert len(lines) == 1 and lines[0].startswith("Fel: kan inte använda databasen på")
 
 
 def test_init_with_malformed_plan_file_fails_and_changes_nothing(
@@ -138,7 +138,7 @@ def test_users_token_is_stored_hashed_and_revocable(cli: Cli, database_url: str)
     finally:
         engine.dispose()
     assert stored == [hashlib.sha256(token.encode()).hexdigest()]
-    assert "1 token(s) revoked" in cli("users", "revoke-tokens", "processledare").output
+    assert "Återkallade API-nycklar: 1." in cli("users", "revoke-tokens", "processledare").output
     unknown = cli("users", "token", "nobody")
     assert unknown.exit_code != 0 and "ingen användare ”nobody”" in unknown.output
 
@@ -149,16 +149,16 @@ def test_cycle_start_tick_and_audit_verify(cli: Cli) -> None:
     started = cli("cycle", "start", "--period", period, "--deadline", deadline, "--as", "processledare")
     assert started.exit_code == 0, started.output
     # the demo's timelines lie around today: every activity reports in the current quarter
-    assert f"60 status report(s) due {deadline}" in started.output
+    assert f"att lämna senast {deadline}: 60." in started.output
     again = cli("cycle", "start", "--period", period, "--deadline", deadline, "--as", "processledare")
     assert again.exit_code != 0 and f"finns redan en rapporteringscykel för {period}" in again.output
     bad = cli("cycle", "start", "--period", "sometime", "--deadline", "2099-12-15", "--as", "processledare")
     assert bad.exit_code != 0 and "Perioden ”sometime”" in bad.output
     ticked = cli("tick", "--at", "2027-01-01T09:00")
-    assert ticked.exit_code == 0 and "0 timer(s) fired" in ticked.output, ticked.output
+    assert ticked.exit_code == 0 and "utlösta tidshändelser: 0" in ticked.output, ticked.output
     assert cli("tick", "--at", "tomorrow").exit_code != 0
     verified = cli("audit", "verify")
-    assert verified.exit_code == 0 and "intact:" in verified.output
+    assert verified.exit_code == 0 and "Granskningskedjan är hel:" in verified.output
 
 
 def _current_quarter() -> tuple[str, str]:
@@ -175,9 +175,7 @@ def test_cycle_start_as_an_activity_owner_is_refused_naming_why(cli: Cli, databa
     period, deadline = _current_quarter()
     refused = cli("cycle", "start", "--period", period, "--deadline", deadline, "--as", "anna.nilsson")
     assert refused.exit_code != 0
-    assert refused.output.strip().splitlines() == [
-        "Error: anna.nilsson får inte starta en rapporteringscykel."
-    ]
+    assert refused.output.strip().splitlines() == ["Fel: anna.nilsson får inte starta en rapporteringscykel."]
     anonymous = cli("cycle", "start", "--period", period, "--deadline", deadline)
     assert anonymous.exit_code != 0 and "--as" in anonymous.output
     assert _snapshot(database_url) == before
@@ -264,8 +262,8 @@ def test_init_loads_a_second_plan_next_to_the_first(cli: Cli, tmp_path: Path) ->
     second = tmp_path / "second.json"
     second.write_text(json.dumps(SECOND_PLAN), encoding="utf-8")
     loaded = cli("init", "--plan", str(second))
-    assert loaded.exit_code == 0 and "plan loaded: Grön omställning" in loaded.output
-    assert cli("init", "--plan", str(second)).output.startswith("Nothing to do")
+    assert loaded.exit_code == 0 and "plan inläst: Grön omställning" in loaded.output
+    assert cli("init", "--plan", str(second)).output.startswith("Inget att göra")
     first = json.loads(cli("plan", "export").output)
     other = json.loads(cli("plan", "export", "--plan", "gron-omstallning").output)
     assert first["slug"] == "sodertalje-2016" and len(first["focus_areas"]) == 5
@@ -286,10 +284,10 @@ def test_init_loads_a_second_plan_next_to_the_first(cli: Cli, tmp_path: Path) ->
         "--as",
         "processledare",
     )
-    assert started.exit_code == 0 and "1 status report(s)" in started.output, started.output
+    assert started.exit_code == 0 and f"senast {deadline}: 1." in started.output, started.output
     # the other plan's cycle for the same period is its own
     started = cli("cycle", "start", "--period", period, "--deadline", deadline, "--as", "processledare")
-    assert started.exit_code == 0 and "60 status report(s)" in started.output, started.output
+    assert started.exit_code == 0 and f"senast {deadline}: 60." in started.output, started.output
 
 
 SECOND_PLAN = {
@@ -318,23 +316,26 @@ SECOND_PLAN = {
 
 def test_audit_checkpoint_is_signed_published_and_anchors_verify(cli: Cli, tmp_path: Path) -> None:
     cli("init")  # event 1: the plan loaded by the operator
-    unanchored = cli("audit", "verify")
+    unanchored = cli("--language", "en", "audit", "verify")
     assert unanchored.exit_code == 0 and "not anchored by any signed checkpoint" in unanchored.output
-    made = cli("audit", "checkpoint")
+    made = cli("--language", "en", "audit", "checkpoint")
     assert made.exit_code == 0, made.output
     assert made.output.startswith("Checkpoint at event 1, made ")
-    assert cli("audit", "checkpoint").output == made.output  # the head did not move: the same one
+    # the head did not move: the same one
+    assert cli("--language", "en", "audit", "checkpoint").output == made.output
     (listed,) = json.loads(cli("audit", "checkpoints", "--json").output)
     assert listed["seq"] == 1 and listed["signature"] in made.output
-    assert cli("audit", "checkpoints").output.startswith("event 1 ")
-    verified = cli("audit", "verify")
+    assert cli("audit", "checkpoints").output.startswith("händelse 1 ")
+    assert cli("--language", "en", "audit", "checkpoints").output.startswith("event 1 ")
+    verified = cli("--language", "en", "audit", "verify")
     assert verified.exit_code == 0
     assert verified.output.strip() == (
         f"Audit chain intact: 1 event(s); anchored by 1 signed checkpoint(s) up to event 1 at "
         f"{listed['made_at']}."
     )
     cli("users", "add", "eva", "--name", "Eva", "--email", "eva@example.org")
-    assert "1 later event(s) not yet anchored" in cli("audit", "verify").output
+    assert "1 later event(s) not yet anchored" in cli("--language", "en", "audit", "verify").output
+    assert "1 senare händelse(r) ännu inte förankrade" in cli("audit", "verify").output
 
     public = cli("audit", "public-key").output
     assert public.startswith("-----BEGIN PUBLIC KEY-----")
@@ -343,7 +344,7 @@ def test_audit_checkpoint_is_signed_published_and_anchors_verify(cli: Cli, tmp_p
     assert cli("audit", "verify", "--public-key", str(published)).exit_code == 0
     other = tmp_path / "other.pem"
     other.write_text(PublicKey(Ed25519PrivateKey.generate().public_key()).pem())
-    refused = cli("audit", "verify", "--public-key", str(other))
+    refused = cli("--language", "en", "audit", "verify", "--public-key", str(other))
     assert refused.exit_code != 0
     assert refused.output.startswith("Error: audit chain broken at event 1: the checkpoint at event 1")
 
@@ -376,7 +377,7 @@ def test_audit_verify_names_a_truncated_tail_in_one_line(cli: Cli, database_url:
             connection.execute(sa.text("DELETE FROM audit_head"))
     finally:
         engine.dispose()
-    result = cli("audit", "verify")
+    result = cli("--language", "en", "audit", "verify")
     assert result.exit_code != 0
     (line,) = result.output.strip().splitlines()
     assert line.startswith("Error: audit chain broken at event 2: event 2 is gone, yet the checkpoint of")

@@ -1,5 +1,6 @@
 """What a new user meets when something is wrong: the installed `planflow` command, run as a
-process, says what is at fault in one line on stderr and exits non-zero, without a traceback."""
+process, says what is at fault in one line on stderr and exits non-zero, without a traceback.
+The language is the configured one, Swedish unless set (`planflow --language en` for English)."""
 
 from __future__ import annotations
 
@@ -42,7 +43,7 @@ def one_line_error(result: subprocess.CompletedProcess[str]) -> str:
     assert "Traceback" not in result.stderr
     lines = result.stderr.splitlines()
     assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("Error: ")
+    assert lines[0].startswith("Fel: ")
     return lines[0]
 
 
@@ -65,7 +66,7 @@ def initialised(env: dict[str, str]) -> Cli:
 
 def test_a_database_never_initialised_says_run_init(env: dict[str, str], tmp_path: Path) -> None:
     error = one_line_error(planflow(env, "users", "list"))
-    assert "is not initialised: run `planflow init`" in error
+    assert "är inte initierad: kör `planflow init`" in error
     assert not (tmp_path / "planflow.sqlite3").exists()  # and no empty database is left behind
 
 
@@ -89,12 +90,12 @@ def test_an_instance_folder_below_a_file_is_refused(env: dict[str, str], tmp_pat
 
 def test_a_time_outside_the_working_years_is_refused(env: dict[str, str]) -> None:
     error = one_line_error(planflow(env, "tick", "--at", "0001-01-01T00:00+01:00"))
-    assert "'--at': '0001-01-01T00:00+01:00' is outside the years 2000 to 2200" in error
+    assert "'--at': '0001-01-01T00:00+01:00' ligger utanför åren 2000 till 2100" in error
 
 
 def test_an_impossible_deadline_is_not_a_date_in_the_calendar(env: dict[str, str]) -> None:
     error = one_line_error(planflow(env, "cycle", "start", "--period", "2099-Q1", "--deadline", "2099-02-30"))
-    assert "'--deadline': '2099-02-30' is not a date in the calendar" in error
+    assert "'--deadline': '2099-02-30' är inte ett datum som finns i kalendern" in error
 
 
 def test_zero_escalation_days_are_refused_not_taken_as_the_default(
@@ -133,20 +134,21 @@ def test_serve_on_a_busy_port_says_so(env: dict[str, str], initialised: Cli) -> 
         taken.listen()
         port = taken.getsockname()[1]
         result = planflow(env, "serve", "--host", "127.0.0.1", "--port", str(port))
-    assert f"cannot serve on '127.0.0.1' port {port}: Address already in use" in one_line_error(result)
-    assert "serves" not in result.stdout
+    busy = f"kan inte ta emot anrop på '127.0.0.1' port {port}: Address already in use"
+    assert busy in one_line_error(result)
+    assert not result.stdout
 
 
 @pytest.mark.parametrize(
     ("url", "says"),
-    [(None, "is not initialised: run `planflow init`"), (UNREACHABLE, "cannot use the database at")],
+    [(None, "är inte initierad: kör `planflow init`"), (UNREACHABLE, "kan inte använda databasen på")],
     ids=["uninitialised", "unreachable"],
 )
 def test_serve_refuses_a_database_it_cannot_use(env: dict[str, str], url: str | None, says: str) -> None:
     settings = env | ({"PLANFLOW_DATABASE_URL": url} if url else {})
     result = planflow(settings, "serve", "--host", "127.0.0.1", "--port", "0")
     assert says in one_line_error(result)
-    assert "serves" not in result.stdout
+    assert not result.stdout
 
 
 def test_a_racing_duplicate_is_a_conflict_and_changes_nothing(
@@ -180,7 +182,7 @@ def test_a_racing_duplicate_is_a_conflict_and_changes_nothing(
     monkeypatch.setattr(cycles, "start_cycle", racing)
     result = cli("cycle", "start", "--period", "2099-Q2", "--deadline", "2099-06-15", "--as", "processledare")
     assert result.exit_code != 0
-    assert result.output.startswith("Error: conflict: someone else made this change at the same moment (")
+    assert result.output.startswith("Fel: konflikt: någon annan gjorde samma ändring i samma stund (")
     assert len(result.output.strip().splitlines()) == 1
     monkeypatch.setattr(cycles, "start_cycle", start_cycle)
     again = cli("cycle", "start", "--period", "2099-Q2", "--deadline", "2099-06-15", "--as", "processledare")

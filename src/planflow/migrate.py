@@ -10,6 +10,8 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 
+from .i18n import Message
+
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
@@ -53,22 +55,29 @@ def head_revision() -> str | None:
     return ScriptDirectory(str(MIGRATIONS)).get_current_head()
 
 
-def problem(engine: Engine) -> str | None:
-    """Why this planflow cannot work on the database as it is, or None when it is at the head."""
+def readiness(engine: Engine) -> Message | None:
+    """Why this planflow cannot work on the database as it is, or None when it is at the head:
+    a predicate to follow "the database at <url>", in the reader's words."""
     url = engine.url
     if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
         if not url.query.get("uri") and not Path(url.database).exists():
-            return "is not initialised: run `planflow init`"  # and do not create an empty file
+            return Message("migrate.not_initialised")  # and do not create an empty file
     revision = current_revision(engine)
     if revision is None:
-        return "is not initialised: run `planflow init`"
+        return Message("migrate.not_initialised")
     scripts = ScriptDirectory(str(MIGRATIONS))
     head = scripts.get_current_head()
     if revision == head:
         return None
     if revision in {script.revision for script in scripts.walk_revisions()}:
-        return f"is at revision {revision}, this planflow needs {head}: run `planflow init` to upgrade it"
-    return f"is at revision {revision}, which this planflow does not know: a newer planflow made it"
+        return Message("migrate.behind", {"revision": revision, "head": head})
+    return Message("migrate.unknown_revision", {"revision": revision})
+
+
+def problem(engine: Engine) -> str | None:
+    """readiness() in English, for the server's log (wsgi)."""
+    found = readiness(engine)
+    return found.render("en") if found else None
 
 
 def revise(engine: Engine, message: str, rev_id: str) -> None:

@@ -186,11 +186,12 @@ def test_a_time_date_timer_is_swapped_for_the_clocked_one() -> None:
         ("timeDuration", '"P11Y"', "longer than MAX_TIMER_DAYS"),
         ("timeDuration", '"P10000000M"', "longer than MAX_TIMER_DAYS"),
         ("timeDuration", '"P999999999Y"', "longer than MAX_TIMER_DAYS"),
-        ("timeDuration", '"P" + "3721D"', "longer than MAX_TIMER_DAYS"),
+        ("timeDuration", '"P" + "3720D"', "arithmetic is not allowed"),
         ("timeDuration", '"soon"', "not an ISO 8601 duration"),
         ("timeDuration", "14", "not int"),
-        ("timeDate", '"2300-01-01T00:00:00+00:00"', "outside 2000-2199"),
-        ("timeDate", '"1999-12-31T23:00:00+00:00"', "outside 2000-2199"),
+        ("timeDate", '"2101-01-01T00:00:00+00:00"', "outside 2000-2100"),
+        ("timeDate", '"2100-12-31T20:00:00-05:00"', "outside 2000-2100"),  # 2101 in UTC
+        ("timeDate", '"1999-12-31T23:00:00+00:00"', "outside 2000-2100"),
         ("timeDate", '"tomorrow"', "not an ISO 8601 date"),
         ("timeDate", '"P1D"', "needs a date, not the duration"),
     ],
@@ -210,7 +211,8 @@ def test_a_timer_with_a_constant_out_of_bounds_is_refused_at_load(
         ("timeDuration", '"P120M"'),
         ("timeDuration", '"P3720D"'),
         ("timeDuration", "escalation_after"),  # from data: checked when armed
-        ("timeDate", '"2199-12-31T23:00:00+00:00"'),
+        ("timeDate", '"2100-12-31T23:59:59+00:00"'),
+        ("timeDate", '"2000-01-01T00:00:00+00:00"'),
         ("timeDate", '"2026-W48-1"'),
     ],
 )

@@ -43,7 +43,7 @@ def test_a_zip_archive_verifies_without_the_database(cli: Cli, tmp_path: Path) -
     target = _archive(cli, tmp_path, "archive.zip")
     result = cli("archive", "verify", str(target))
     assert result.exit_code == 0, result.output
-    assert "1 signed checkpoint(s)" in result.output and "1 issued report(s)" in result.output
+    assert "1 signerad(e) kontrollpunkt(er)" in result.output and "1 utfärdad(e) rapport(er)" in result.output
     # verify needs no database at all
     other = Cli("sqlite:////nonexistent/folder/db.sqlite3", tmp_path / "elsewhere")
     assert other("archive", "verify", str(target)).exit_code == 0
@@ -60,7 +60,7 @@ def test_a_changed_event_or_report_in_the_archive_is_caught(cli: Cli, tmp_path: 
     events_path.write_text(
         json.dumps(events, ensure_ascii=False, indent=2, sort_keys=True) + "\n", encoding="utf-8"
     )
-    result = cli("archive", "verify", str(folder))
+    result = cli("--language", "en", "archive", "verify", str(folder))  # the archive's words: English
     assert result.exit_code == 1 and "audit/events.json does not match" in result.output
 
     # rewrite the manifest too: now the chain itself tells
@@ -70,7 +70,7 @@ def test_a_changed_event_or_report_in_the_archive_is_caught(cli: Cli, tmp_path: 
 
     manifest["files"]["audit/events.json"] = hashlib.sha256(events_path.read_bytes()).hexdigest()
     manifest_path.write_text(json.dumps(manifest), encoding="utf-8")
-    result = cli("archive", "verify", str(folder))
+    result = cli("--language", "en", "archive", "verify", str(folder))
     assert result.exit_code == 1 and "event 3 was changed after it was written" in result.output
     assert len(result.output.strip().splitlines()) == 1
 
@@ -86,7 +86,7 @@ def test_an_archive_checked_with_another_key_fails(cli: Cli, tmp_path: Path) -> 
         .public_key()
         .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
     )
-    result = cli("archive", "verify", str(target), "--public-key", str(other))
+    result = cli("--language", "en", "archive", "verify", str(target), "--public-key", str(other))
     assert result.exit_code == 1 and "signed by another key" in result.output
     garbage = tmp_path / "garbage.zip"
     garbage.write_bytes(b"nope")

@@ -130,7 +130,7 @@ def test_cli_round_trip_and_errors_by_row(cli: Cli, tmp_path: Path) -> None:
     first, second = tmp_path / "a.xlsx", tmp_path / "b.xlsx"
     assert cli("plan", "export", "--format", "xlsx", "--out", str(first)).exit_code == 0
     imported = cli("plan", "import", str(first))
-    assert imported.exit_code == 0 and "0 activity(ies) changed" in imported.output
+    assert imported.exit_code == 0 and "0 aktivitet(er) ändrade" in imported.output
     assert cli("plan", "export", "--format", "xlsx", "--out", str(second)).exit_code == 0
     assert first.read_bytes() == second.read_bytes()
     bad = tmp_path / "bad.xlsx"

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import update
 
-from planflow import clock
+from planflow import clock, reports
 from planflow.audit_keys import SigningKey
 from planflow.db import Database
 from planflow.models import Activity, IssuedReportFile
@@ -43,7 +43,7 @@ def _issue(db: Database, signer: SigningKey, username: str = "processledare", ki
     with db.transaction() as session:
         subject = "2026-Q4" if kind == "steering" else "2026"
         report = issued.issue_report(
-            session, Actor(people.get_user(session, username)), signer, kind, subject
+            session, Actor(people.get_user(session, username)), signer, kind, subject, render=reports.render
         )
         return report.id
 
@@ -120,7 +120,8 @@ def test_cli_issues_and_downloads_byte_for_byte(cli: Cli, tmp_path: Path) -> Non
     done = cli(
         "report", "steering", "--period", "2026-Q4", "--out", str(out), "--issue", "--as", "processledare"
     )
-    assert done.exit_code == 0, done.output and "checkpoint" in done.output
+    assert done.exit_code == 0, done.output
+    assert "Utfärdad: styrgruppsrapport 2026-Q4 nr 1" in done.output and "kontrollpunkt" in done.output
     copy = tmp_path / "copy.pdf"
     assert cli("report", "download", "1", "--format", "pdf", "--out", str(copy)).exit_code == 0
     assert copy.read_bytes() == out.read_bytes()

@@ -462,7 +462,7 @@ def test_tampered_audit_row_is_caught(chain: Chain, cli: object) -> None:
         event.data = {**event.data, "status": "red"}
     result = cli("audit", "verify")  # type: ignore[operator]
     assert result.exit_code != 0
-    assert "audit chain broken at event 2" in result.output
+    assert "granskningskedjan är bruten vid händelse 2" in result.output
 
 
 def test_deleted_or_reordered_audit_rows_are_caught(chain: Chain) -> None:

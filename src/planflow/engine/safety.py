@@ -1,7 +1,7 @@
 """The script engine planflow gives SpiffWorkflow, and timers that read planflow's clock.
 
 SpiffWorkflow evaluates every expression with eval/exec; here expressions go through
-planflow.engine.expressions (whitelisted syntax, interpreted, no attribute access) and scripts
+planflow.engine.expressions (names, literals, ==, !=, in, and, or, not; interpreted) and scripts
 are refused outright. Its timers call datetime.now() both when armed and when checked; the
 subclasses below ask planflow.clock instead, so `tick --at` moves timers like everything else.
 """
@@ -55,10 +55,9 @@ MAX_TIMER_DAYS = 3720
 """Longest a timer may wait: ten years, counted as 120 months of 31 days so that P10Y, P120M
 and P3720D all pass (each unit is counted at its longest before the months are added up)."""
 
-# A timer due before 2000 or from 2200 on is a typo or tampering, not a plan follow-up date;
-# the range also keeps every sum and time zone conversion far from datetime's limits.
-EARLIEST_TIMER = datetime(2000, 1, 1, tzinfo=UTC)
-LATEST_TIMER = datetime(2200, 1, 1, tzinfo=UTC)
+YEARS = (clock.FIRST_YEAR, clock.LAST_YEAR)
+"""The years a timer may be due in, both inclusive (in UTC): the product's one year range
+(planflow.clock), that of plans, cycles and reports too."""
 
 # An ISO 8601 date-time with offset is 32 characters, a duration a few; 64 leaves room and
 # keeps any number in the text far too short to be slow to parse.
@@ -87,7 +86,7 @@ def _timer_text(value: object) -> str:
 
 
 def timer_date(value: object) -> datetime:
-    """The moment an ISO 8601 date (or week date) means, refused outside 2000-2199."""
+    """The moment an ISO 8601 date (or week date) means, refused outside YEARS."""
     text = _timer_text(value)
     if text.strip().upper().startswith("P"):
         raise ExpressionError(f"a date timer needs a date, not the duration {_short(text)}")
@@ -95,11 +94,9 @@ def timer_date(value: object) -> datetime:
         due = TimerEventDefinition.parse_time_or_duration(text)
     except (ValueError, TypeError, AttributeError, OverflowError):
         raise ExpressionError(f"timer date {_short(text)} is not an ISO 8601 date") from None
-    if not isinstance(due, datetime) or not EARLIEST_TIMER <= due < LATEST_TIMER:
-        raise ExpressionError(
-            f"timer date {_short(text)} is outside {EARLIEST_TIMER.year}-{LATEST_TIMER.year - 1}"
-        )
-    return due
+    if not isinstance(due, datetime):
+        raise ExpressionError(f"timer date {_short(text)} is not an ISO 8601 date")
+    return _in_years(due, f"timer date {_short(text)} is")
 
 
 def timer_duration(value: object) -> dict[str, Any]:
@@ -120,11 +117,10 @@ def timer_duration(value: object) -> dict[str, Any]:
     return parts
 
 
-def _in_range(due: datetime, text: str) -> datetime:
-    if not EARLIEST_TIMER <= due < LATEST_TIMER:
-        raise ExpressionError(
-            f"timer {_short(text)} would be due outside {EARLIEST_TIMER.year}-{LATEST_TIMER.year - 1}"
-        )
+def _in_years(due: datetime, what: str) -> datetime:
+    """`due`, unless it falls outside YEARS; `what` starts the message."""
+    if not YEARS[0] <= due.astimezone(UTC).year <= YEARS[1]:
+        raise ExpressionError(f"{what} outside {YEARS[0]}-{YEARS[1]}")
     return due
 
 
@@ -161,7 +157,7 @@ class ClockedDuration(DurationTimerEventDefinition):  # type: ignore[misc]
             raise ExpressionError(
                 f"timer duration {_short(value)} from {now:%Y-%m-%d} is out of range"
             ) from None
-        return _in_range(due, str(value))
+        return _in_years(due, f"timer {_short(value)} would be due")
 
     def has_fired(self, my_task: Any) -> bool:
         return _has_fired(self, my_task)

@@ -1,15 +1,16 @@
-"""Bar charts of status counts as PNG, drawn with Pillow: one image serves the page, the PDF and
-the Word document. Readable in black and white: every status has its own pattern as well as its
-colour, every bar is labelled with its count, and the legend names the statuses in words."""
+"""A document's bar charts (planflow.documents.model.Chart) as PNG, drawn with Pillow: one image
+serves the page, the PDF and the Word document. Readable in black and white: every status has its
+own pattern as well as its colour, every bar is labelled with its count, and the legend names the
+statuses in words."""
 
 from __future__ import annotations
 
 import io
-from collections.abc import Sequence
-from dataclasses import dataclass
+from functools import lru_cache
 
 from PIL import Image, ImageDraw, ImageFont
 
+from ..documents.model import Chart
 from . import fonts
 
 # colour, and a pattern that survives printing in grey: solid, horizontal lines, diagonals, dots
@@ -23,24 +24,20 @@ INK = "#1d1d1f"
 SCALE = 2  # drawn at twice the size it is shown at, for print
 
 
-@dataclass(frozen=True)
-class Group:
-    label: str
-    counts: dict[str, int]
-
-
-def bar_chart(groups: Sequence[Group], series: Sequence[tuple[str, str]], title: str) -> bytes:
-    """A grouped bar chart: one group per label, one bar per (key, word) in `series`."""
+@lru_cache(maxsize=16)  # an issue writes the same chart into three formats
+def png(chart: Chart) -> bytes:
+    """The chart drawn: one group of bars per group, one bar per series, a legend in words."""
+    groups, series = chart.groups, chart.series
     width, height = 800 * SCALE, 360 * SCALE
     image = Image.new("RGB", (width, height), "white")
     draw = ImageDraw.Draw(image)
     font = ImageFont.truetype(str(fonts.REGULAR), 13 * SCALE)
     small = ImageFont.truetype(str(fonts.REGULAR), 11 * SCALE)
     bold = ImageFont.truetype(str(fonts.BOLD), 14 * SCALE)
-    draw.text((10 * SCALE, 8 * SCALE), title, fill=INK, font=bold)
+    draw.text((10 * SCALE, 8 * SCALE), chart.title, fill=INK, font=bold)
 
     left, right, top, bottom = 50 * SCALE, width - 20 * SCALE, 40 * SCALE, height - 80 * SCALE
-    highest = max([1, *(g.counts.get(key, 0) for g in groups for key, _ in series)])
+    highest = max([1, *(value for g in groups for value in g.values)])
     step = _nice_step(highest)
     ceiling = ((highest + step - 1) // step) * step
     for value in range(0, ceiling + 1, step):
@@ -54,23 +51,22 @@ def bar_chart(groups: Sequence[Group], series: Sequence[tuple[str, str]], title:
     bar = min(28 * SCALE, slot * 0.8 / max(1, len(series)))
     for index, group in enumerate(groups):
         start = left + slot * index + (slot - bar * len(series)) / 2
-        for n, (key, _) in enumerate(series):
-            value = group.counts.get(key, 0)
+        for n, (one, value) in enumerate(zip(series, group.values, strict=True)):
             x0, x1 = start + n * bar, start + (n + 1) * bar - 2 * SCALE
             y0 = bottom - (bottom - top) * value / ceiling
             if value:
-                _bar(draw, (x0, y0, x1, bottom), key)
+                _bar(draw, (x0, y0, x1, bottom), one.key)
             draw.text(((x0 + x1) / 2, y0 - 3 * SCALE), str(value), fill=INK, font=small, anchor="mb")
         draw.text(
             (left + slot * (index + 0.5), bottom + 6 * SCALE), group.label, fill=INK, font=font, anchor="ma"
         )
 
     x: float = left
-    for key, word in series:  # the legend: pattern and word
+    for one in series:  # the legend: pattern and word
         y = height - 30 * SCALE
-        _bar(draw, (x, y, x + 18 * SCALE, y + 14 * SCALE), key)
-        draw.text((x + 24 * SCALE, y + 7 * SCALE), word, fill=INK, font=font, anchor="lm")
-        x += 24 * SCALE + draw.textlength(word, font=font) + 24 * SCALE
+        _bar(draw, (x, y, x + 18 * SCALE, y + 14 * SCALE), one.key)
+        draw.text((x + 24 * SCALE, y + 7 * SCALE), one.label, fill=INK, font=font, anchor="lm")
+        x += 24 * SCALE + draw.textlength(one.label, font=font) + 24 * SCALE
 
     out = io.BytesIO()
     image.save(out, format="PNG", optimize=True)

@@ -1,4 +1,6 @@
-"""Reports as HTML: a standalone page that prints well (the same partials the web pages show)."""
+"""A document as HTML: a standalone page that prints well, carrying its stylesheet and charts. The
+web pages show the same document through the same partial (templates/reports/_document.html),
+which lays out any document block by block."""
 
 from __future__ import annotations
 
@@ -9,9 +11,9 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from .. import i18n, resources
-from ..services.reports import AnnualReportContent, Content, Issue
-from . import FORMATS, charts, title, when
+from .. import resources
+from ..documents.model import Chart, Document
+from . import chart
 
 # The one stylesheet of reports: pages link it, a downloaded document carries it inline.
 REPORT_CSS = Path(__file__).resolve().parents[1] / "static" / "reports.css"
@@ -27,35 +29,18 @@ def _environment() -> Environment:
     )
 
 
-def context(content: Content, language: str, issue: Issue | None) -> dict[str, Any]:
-    """What the report partials need, for this renderer and for the web pages alike."""
-    extra: dict[str, Any] = {}
-    if isinstance(content, AnnualReportContent):
-        extra["charts"] = {
-            name: base64.b64encode(png).decode("ascii")
-            for name, png in charts.annual(content, language).items()
-        }
-        extra["period_rows"] = [(p.period, p.counts) for p in content.periods]
-    return {
-        "r": content,
-        "issue": issue,
-        "when": when,
-        "report_language": language,
-        "title": title(content, language),
-        "body": f"reports/_{content.kind}.html",
-        "formats": FORMATS[content.kind],
-        "count_rows": [
-            (i18n.text(language, "report.focus_area_short", {"number": a.number}), a.counts)
-            for a in content.areas
-        ],
-        **extra,
-    }
+def chart_source(figure: Chart) -> str:
+    """The chart as a data: URL, so that the page needs no other file."""
+    return "data:image/png;base64," + base64.b64encode(chart.png(figure)).decode("ascii")
 
 
-def render(content: Content, language: str, issue: Issue | None = None) -> bytes:
-    def t(key: str, **params: Any) -> str:
-        return i18n.text(language, key, params)
+def context(document: Document) -> dict[str, Any]:
+    """What templates/reports/_document.html needs, for this writer and for the web pages alike."""
+    return {"document": document, "chart_source": chart_source, "title": document.title}
 
+
+def write(document: Document) -> bytes:
+    """The document as a standalone HTML page (UTF-8)."""
     template = _environment().get_template("reports/document.html")
     css = REPORT_CSS.read_text(encoding="utf-8")
-    return template.render(t=t, report_css=css, **context(content, language, issue)).encode("utf-8")
+    return template.render(report_css=css, **context(document)).encode("utf-8")

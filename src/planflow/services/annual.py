@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import extract, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -83,7 +83,9 @@ def list_reports(session: Session, plan: Plan) -> list[AnnualReportView]:
 
 
 def snapshot(session: Session, plan_id: int, year: int) -> dict[str, Any]:
-    """Every activity's status, and every decision of the year on a deviation: what the board reads."""
+    """Every activity's status, and every decision of the year on a deviation: what the board reads.
+    The year is the installation's local year, as in the report's content (clock.year_span)."""
+    start, end = clock.year_span(year)
     activities = session.scalars(
         select(Activity).where(Activity.plan_id == plan_id).order_by(Activity.id)
     ).all()
@@ -93,7 +95,8 @@ def snapshot(session: Session, plan_id: int, year: int) -> dict[str, Any]:
         .join(Activity, Activity.id == Deviation.activity_id)
         .where(
             Activity.plan_id == plan_id,
-            extract("year", Decision.decided_at) == year,
+            Decision.decided_at >= start,
+            Decision.decided_at < end,
             Decision.decision != "return",
         )
         .order_by(Decision.id)
@@ -115,7 +118,7 @@ def snapshot(session: Session, plan_id: int, year: int) -> dict[str, Any]:
                 "activity": deviation.activity.code,
                 "decision": decision.decision,
                 "rationale": decision.rationale,
-                "decided_on": decision.decided_at.date().isoformat(),
+                "decided_on": clock.local(decision.decided_at).date().isoformat(),
             }
             for decision, deviation in decided
         ],

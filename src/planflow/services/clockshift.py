@@ -5,6 +5,10 @@ time is the wall clock's."""
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
@@ -47,3 +51,27 @@ def follow(session: Session) -> timedelta:
     offset = timedelta(seconds=seconds or 0)
     clock.set_offset(offset)
     return offset
+
+
+@dataclass
+class Follower:
+    """One process's way of keeping up with the shared clock (the web server's, the scheduler's).
+    Whether the instance is a demo is read once: on one without demo data the wall clock is the
+    clock and the database is never asked again; on a demo the offset is read again at most every
+    `every` seconds (a page may lag a tick by that much)."""
+
+    every: float = 0.0
+    demo: bool | None = None
+    last_read: float = float("-inf")
+
+    def keep_up(self, reading: Callable[[], AbstractContextManager[Session]]) -> None:
+        if self.demo is False or clock.is_pinned():
+            return
+        if time.monotonic() - self.last_read < self.every:
+            return
+        self.last_read = time.monotonic()
+        with reading() as session:
+            if self.demo is None:
+                self.demo = is_demo_instance(session)
+            if self.demo:
+                follow(session)

@@ -20,7 +20,10 @@ from ..models import (
     PendingTimer,
     ProcessInstance,
     ProcessSpec,
+    User,
 )
+from . import access
+from .audit import Actor
 from .errors import NotFound
 
 
@@ -146,3 +149,32 @@ def save(session: Session, instance: ProcessInstance, run: ProcessRun) -> None:
         )
     session.flush()
     run.mark_saved()
+
+
+@dataclass(frozen=True)
+class ProcessProgress:
+    """One process instance as its page draws it: the diagram it runs on, the elements passed and
+    the ones waiting now."""
+
+    instance_id: int
+    process_id: str
+    status: str
+    diagram: str  # the BPMN source of the version the instance runs on
+    done: dict[str, int]  # element -> how many times it completed
+    current: set[str]
+
+
+def progress(session: Session, user: User, instance_id: int) -> ProcessProgress:
+    """Where an instance stands, for a municipal reader (the process's internals are not the
+    outside's to read)."""
+    access.require(session, Actor(user), access.UseCase.READ_INTERNAL)
+    instance = session.get(ProcessInstance, instance_id)
+    if instance is None:
+        raise NotFound("error.instance.not_found", instance=instance_id)
+    spec = session.get(ProcessSpec, instance.spec_hash)
+    if spec is None:
+        raise NotFound("error.instance.spec_missing", instance=instance_id, spec=instance.spec_hash[:12])
+    done, current = load(session, instance).progress()
+    return ProcessProgress(
+        instance.id, instance.process_id, instance.status.value, spec.source, done, current
+    )

@@ -1,28 +1,40 @@
 """Issuing a report: freeze what it says and how it reads. The content (canonical JSON) and each
 rendered file are stored with their SHA-256; later changes to the plan never change them, and a
 download gives the same bytes. Each issue signs the audit trail's head into a checkpoint first
-and prints it in the documents, so the board's papers themselves anchor the trail."""
+and prints it in the documents, so the board's papers themselves anchor the trail.
+
+The files are written by the caller's `render` (planflow.reports.render: the writers sit above the
+services, which never import them); issuing stays one transaction with one audit event."""
 
 from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from .. import clock, reports
+from .. import clock
 from ..audit_keys import SigningKey
+from ..documents.content import Content, Issue, as_json, canonical
+from ..documents.files import FORMATS, MEDIA_TYPES, file_name
 from ..i18n import language_or_default
 from ..models import IssuedReport, IssuedReportFile, Plan
 from . import access, audit, checkpoints, plans
 from .access import UseCase
 from .audit import Actor
 from .errors import Conflict, InvalidInput, NotFound, quote
-from .reports import Content, Issue, annual_report_content, as_json, canonical, steering_report
+from .reports import annual_report_content, steering_report
 
 KINDS = ("steering", "annual")
+
+
+class Render(Protocol):
+    """Writes a report's content as a file in a format, in a language (planflow.reports.render)."""
+
+    def __call__(self, content: Content, fmt: str, language: str, issue: Issue | None = None) -> bytes: ...
 
 
 def content_of(session: Session, plan: Plan, kind: str, subject: str) -> Content:
@@ -37,7 +49,7 @@ def content_of(session: Session, plan: Plan, kind: str, subject: str) -> Content
 
 
 def check_format(kind: str, fmt: str) -> None:
-    if fmt not in reports.FORMATS.get(kind, ()):
+    if fmt not in FORMATS.get(kind, ()):
         raise InvalidInput("error.report.format", kind=quote(kind), format=quote(fmt))
 
 
@@ -49,24 +61,19 @@ def issue_report(
     subject: str,
     plan_slug: str | None = None,
     language: str | None = None,
+    *,
+    render: Render,
 ) -> IssuedReport:
-    """Issue the report of a period or a year in every format it comes in (the process leader or
-    an admin); a second issue of the same subject gets the next number and leaves the first as it was."""
+    """Issue the report of a period or a year in every format it comes in, each written by `render`
+    (the process leader or an admin); a second issue of the same subject gets the next number and
+    leaves the first as it was."""
     actor = access.require(session, actor, UseCase.ISSUE_REPORT)
     plan = plans.get_plan(session, plan_slug)
     language = language_or_default(language)
     content = content_of(session, plan, kind, subject)
     checkpoint = checkpoints.make_checkpoint(session, signer)
-    number = 1 + (
-        session.scalar(
-            select(func.max(IssuedReport.number)).where(
-                IssuedReport.plan_id == plan.id, IssuedReport.kind == kind, IssuedReport.subject == subject
-            )
-        )
-        or 0
-    )
     issue = Issue(
-        number=number,
+        number=_next_number(session, plan, kind, subject),
         issued_at=clock.now(),
         issued_by=actor.principal.display_name if actor.principal else actor.name,
         checkpoint_seq=checkpoint.seq,
@@ -79,7 +86,7 @@ def issue_report(
         plan_id=plan.id,
         kind=kind,
         subject=subject,
-        number=number,
+        number=issue.number,
         language=language,
         issued_at=issue.issued_at,
         issued_by=actor.name,
@@ -89,13 +96,27 @@ def issue_report(
         content=data,
         sha256=hashlib.sha256(canonical(data)).hexdigest(),
     )
-    for fmt in reports.FORMATS[kind]:
-        rendered = reports.render(content, fmt, language, issue)
+    for fmt in FORMATS[kind]:
+        rendered = render(content, fmt, language, issue)
         report.files.append(
             IssuedReportFile(format=fmt, data=rendered, sha256=hashlib.sha256(rendered).hexdigest())
         )
     session.add(report)
     session.flush()
+    _audit_issue(session, actor, plan, report)
+    return report
+
+
+def _next_number(session: Session, plan: Plan, kind: str, subject: str) -> int:
+    latest = session.scalar(
+        select(func.max(IssuedReport.number)).where(
+            IssuedReport.plan_id == plan.id, IssuedReport.kind == kind, IssuedReport.subject == subject
+        )
+    )
+    return 1 + (latest or 0)
+
+
+def _audit_issue(session: Session, actor: Actor, plan: Plan, report: IssuedReport) -> None:
     audit.record(
         session,
         actor,
@@ -104,15 +125,14 @@ def issue_report(
         report.id,
         {
             "plan": plan.slug,
-            "kind": kind,
-            "subject": subject,
-            "number": number,
+            "kind": report.kind,
+            "subject": report.subject,
+            "number": report.number,
             "sha256": report.sha256,
             "files": {f.format: f.sha256 for f in report.files},
-            "checkpoint": {"seq": checkpoint.seq, "hash": checkpoint.hash},
+            "checkpoint": {"seq": report.checkpoint_seq, "hash": report.checkpoint_hash},
         },
     )
-    return report
 
 
 @dataclass(frozen=True)
@@ -174,5 +194,5 @@ def issued_file(session: Session, report_id: int, fmt: str) -> IssuedFile:
     if hashlib.sha256(file.data).hexdigest() != file.sha256:
         raise Conflict("error.report.tampered", id=report_id, format=fmt)
     plan = session.get(Plan, report.plan_id)
-    name = f"{plan.slug if plan else 'plan'}-{report.kind}-{report.subject}-{report.number}.{fmt}"
-    return IssuedFile(name, reports.MEDIA_TYPES[fmt], bytes(file.data))
+    name = file_name(plan.slug if plan else "plan", report.kind, report.subject, fmt, report.number)
+    return IssuedFile(name, MEDIA_TYPES[fmt], bytes(file.data))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -63,9 +64,26 @@ def record(
     return run
 
 
-def recent(session: Session, limit: int = 50, job: str | None = None) -> list[JobRun]:
+@dataclass(frozen=True)
+class RecordedRun:
+    """A job run as the admin reads it (`planflow scheduler runs`)."""
+
+    job: str
+    runner: str  # host:pid, or "tick"
+    as_of: datetime  # planflow's clock when it ran
+    finished_at: datetime  # the wall clock
+    outcome: str  # done | nothing | skipped | failed
+    summary: dict[str, Any]
+    error: str | None
+    repeats: int  # later runs alike, counted on this record
+
+
+def recent(session: Session, limit: int = 50, job: str | None = None) -> list[RecordedRun]:
     """The latest runs, newest first."""
     query = select(JobRun).order_by(JobRun.id.desc()).limit(limit)
     if job is not None:
         query = query.where(JobRun.job == job)
-    return list(session.scalars(query))
+    return [
+        RecordedRun(r.job, r.runner, r.as_of, r.finished_at, r.outcome, r.summary, r.error, r.repeats)
+        for r in session.scalars(query)
+    ]

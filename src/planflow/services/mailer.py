@@ -99,6 +99,50 @@ def waiting(session: Session) -> int:
     )
 
 
+@dataclass(frozen=True)
+class OutboxRow:
+    """A notice that waits to be mailed: to whom, when it is tried next, how often it was tried."""
+
+    id: int
+    template: str
+    recipient: str  # the username
+    next_attempt_at: datetime
+    attempts: int
+    last_error: str | None
+
+
+@dataclass(frozen=True)
+class Outbox:
+    waiting: int  # every notice that waits, due or not
+    rows: list[OutboxRow]  # the first of them, the next due first
+
+
+def outbox(session: Session, limit: int = 30) -> Outbox:
+    """The mail that waits to be sent (no SMTP configured, or failing), for the admin to read."""
+    rows = session.execute(
+        select(
+            Notice.id,
+            Notice.template,
+            User.username,
+            Notice.next_attempt_at,
+            Notice.attempts,
+            Notice.last_error,
+        )
+        .join(User, User.id == Notice.recipient_id)
+        .where(Notice.sent_at.is_(None), Notice.next_attempt_at.is_not(None))
+        .order_by(Notice.next_attempt_at, Notice.id)
+        .limit(limit)
+    ).all()
+    return Outbox(
+        waiting(session),
+        [
+            OutboxRow(notice_id, template, username, next_at, attempts, error)
+            for notice_id, template, username, next_at, attempts, error in rows
+            if next_at is not None  # as the query says: for the type checker
+        ],
+    )
+
+
 def deliver(
     transaction: Transaction,
     reading: Transaction,

@@ -1,23 +1,34 @@
-"""The reports the chain produces, as read models: what the steering group reads for a period and
-what the municipal board reads for a year. Plain data (small frozen dataclasses) built in a few
-queries; the renderers in planflow.reports turn them into HTML, PDF and Word and never query.
-
-Statuses are the keys green / yellow / red, or None for an activity that has not reported;
-the renderers word them from the catalogs and never show a colour alone."""
+"""The reports' content, gathered from the database: what the steering group reads for a period and
+what the municipal board reads for a year, built in a few queries as the frozen dataclasses of
+planflow.documents.content (which the composers and writers read and never query)."""
 
 from __future__ import annotations
 
-import dataclasses
-import json
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .. import clock
+from ..documents.content import (
+    COUNT_KEYS,
+    ActivityLine,
+    AnnualReportContent,
+    AreaLines,
+    CompletedActivity,
+    DeviationLine,
+    Dialogue,
+    Feedback,
+    NewActivity,
+    PeriodCounts,
+    PlanHeading,
+    ProposalLine,
+    SteeringReport,
+    YearActivity,
+    YearArea,
+)
 from ..models import (
     Activity,
     ActivityProposal,
@@ -41,196 +52,7 @@ from ..models import (
 from . import cycles
 from .deviations import latest_decision
 
-STATUSES = ("green", "yellow", "red")
-COUNT_KEYS = (*STATUSES, "unreported")
 _RANK = {"green": 0, "yellow": 1, "red": 2}
-
-
-@dataclass(frozen=True)
-class PlanHeading:
-    slug: str
-    title: str
-    organisation: str
-
-
-@dataclass(frozen=True)
-class ActivityLine:
-    """An activity in a period: its status then, the one before, and how it changed."""
-
-    code: str
-    title: str
-    owner: str | None
-    office: str | None
-    status: str | None
-    previous: str | None
-    change: str  # new | unchanged | better | worse | unreported
-    comment: str | None
-    closed: bool
-
-
-@dataclass(frozen=True)
-class AreaLines:
-    number: int
-    title: str
-    summary: str | None  # the focus-area lead's summary of the period, when given
-    activities: list[ActivityLine]
-    counts: dict[str, int]
-
-
-@dataclass(frozen=True)
-class DeviationLine:
-    activity_code: str
-    activity_title: str
-    focus_area: int
-    period: str | None
-    level: str
-    cause: str
-    recommendation: str | None
-    state: str
-    escalated: bool
-    decision: str | None  # the steering group's latest decision (a decision.* key), if any
-    rationale: str | None
-    decided_on: date | None
-    decided_by: str | None
-
-
-@dataclass(frozen=True)
-class Feedback:
-    author: str
-    text: str
-    given_on: date
-
-
-@dataclass(frozen=True)
-class Dialogue:
-    forums: list[str]
-    held_on: date | None  # None: feedback came in, but the dialogue is not recorded yet
-    heard: str | None
-    ideas: str | None
-    feedback: list[Feedback]
-
-
-@dataclass(frozen=True)
-class ProposalLine:
-    title: str | None
-    focus_area: int
-    intervention_area: str | None
-    state: str
-    proposed_by: str
-    why: str | None
-    decision: str | None
-    rationale: str | None
-    activity_code: str | None
-
-
-@dataclass(frozen=True)
-class SteeringReport:
-    """The steering group's status report for one period (chain step 4)."""
-
-    plan: PlanHeading
-    period: str
-    first_day: date
-    last_day: date
-    previous_period: str | None
-    generated_at: datetime
-    areas: list[AreaLines]
-    totals: dict[str, int]
-    deviations: list[DeviationLine]
-    dialogue: Dialogue | None
-    proposals: list[ProposalLine]
-    meeting_notes: str | None
-    priorities: str | None
-    kind: str = "steering"
-
-    @property
-    def subject(self) -> str:
-        return self.period
-
-
-@dataclass(frozen=True)
-class YearActivity:
-    code: str
-    title: str
-    owner: str | None
-    status: str | None  # the last accepted status of the year
-    closed: bool
-
-
-@dataclass(frozen=True)
-class YearArea:
-    number: int
-    title: str
-    activities: list[YearActivity]
-    counts: dict[str, int]
-
-
-@dataclass(frozen=True)
-class PeriodCounts:
-    period: str
-    counts: dict[str, int]
-
-
-@dataclass(frozen=True)
-class CompletedActivity:
-    code: str
-    title: str
-    how: str  # closed (by the steering group's decision) | timeline_ended
-    on: date | None
-    status: str | None
-
-
-@dataclass(frozen=True)
-class NewActivity:
-    code: str
-    title: str
-    focus_area: int
-    owner: str | None
-    decided_on: date
-    rationale: str
-
-
-@dataclass(frozen=True)
-class AnnualReportContent:
-    """December's status of all decided and completed activities, for the board (chain step 5)."""
-
-    plan: PlanHeading
-    year: int
-    generated_at: datetime
-    summary: str | None  # the process leader's summary, once compiled
-    state: str | None  # the annual report process's state, when started
-    areas: list[YearArea]
-    totals: dict[str, int]
-    periods: list[PeriodCounts]
-    deviations: list[DeviationLine]
-    completed: list[CompletedActivity]
-    new_activities: list[NewActivity]
-    decisions: int = 0
-    kind: str = "annual"
-
-    @property
-    def subject(self) -> str:
-        return str(self.year)
-
-
-Content = SteeringReport | AnnualReportContent
-
-
-def as_json(content: Content) -> dict[str, Any]:
-    """The content as plain JSON data (dates as ISO text): what an issued report freezes."""
-    data = dataclasses.asdict(content)
-    data["kind"] = content.kind
-    result: dict[str, Any] = json.loads(json.dumps(data, default=_iso, ensure_ascii=False, sort_keys=True))
-    return result
-
-
-def canonical(data: Any) -> bytes:
-    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
-
-
-def _iso(value: Any) -> str:
-    if isinstance(value, date | datetime):
-        return value.isoformat()
-    raise TypeError(type(value).__name__)
 
 
 def _heading(plan: Plan) -> PlanHeading:
@@ -291,59 +113,9 @@ def steering_report(session: Session, plan: Plan, period: str) -> SteeringReport
     """The status report to the steering group for one period of a plan."""
     cycle = cycles.get_cycle(session, period, plan.slug)
     first_day, last_day = cycles.period_bounds(period)
-    ordered = _cycles_in_order(session, plan.id)
-    earlier = [c for c in ordered if cycles.period_bounds(c.period)[1] < first_day]
-    previous = earlier[-1] if earlier else None
-    now_reports = _accepted(session, [cycle.id])
-    before = _accepted(session, [c.id for c in earlier])
+    earlier = [c for c in _cycles_in_order(session, plan.id) if cycles.period_bounds(c.period)[1] < first_day]
     names = _names(session)
-    reported = set(session.scalars(select(StatusReport.activity_id).where(StatusReport.cycle_id == cycle.id)))
-    summaries = {
-        review.focus_area.number: review.summary
-        for review in session.scalars(select(AreaReview).where(AreaReview.cycle_id == cycle.id))
-    }
-
-    def in_period(activity: Activity) -> bool:
-        if activity.id in reported:
-            return True
-        return (
-            activity.state is ActivityState.ACTIVE
-            and (activity.starts_on is None or activity.starts_on <= last_day)
-            and (activity.ends_on is None or activity.ends_on >= first_day)
-        )
-
-    by_area: dict[int, list[ActivityLine]] = {}
-    for activity, area_number in _activities(session, plan.id):
-        if not in_period(activity):
-            continue
-        report = now_reports.get(activity.id)
-        status = report.status.value if report else None
-        old = before.get(activity.id)
-        previous_status = old.status.value if old else None
-        by_area.setdefault(area_number, []).append(
-            ActivityLine(
-                code=activity.code,
-                title=activity.title,
-                owner=names.get(activity.owner_id) if activity.owner_id else None,
-                office=activity.office,
-                status=status,
-                previous=previous_status,
-                change=_change(status, previous_status),
-                comment=report.comment if report else None,
-                closed=activity.state is ActivityState.CLOSED,
-            )
-        )
-    areas = [
-        AreaLines(
-            fa.number,
-            fa.title,
-            summaries.get(fa.number),
-            by_area.get(fa.number, []),
-            _counts([line.status for line in by_area.get(fa.number, [])]),
-        )
-        for fa in plan.focus_areas
-    ]
-    deviations = _deviation_lines(session, select(Deviation).where(Deviation.cycle_id == cycle.id))
+    areas = _period_areas(session, plan, cycle, earlier, names)
     dialogue = session.scalar(select(BusinessDialogue).where(BusinessDialogue.cycle_id == cycle.id))
     feedback = session.scalars(
         select(DialogueFeedback).where(DialogueFeedback.cycle_id == cycle.id).order_by(DialogueFeedback.id)
@@ -354,11 +126,11 @@ def steering_report(session: Session, plan: Plan, period: str) -> SteeringReport
         period=period,
         first_day=first_day,
         last_day=last_day,
-        previous_period=previous.period if previous else None,
+        previous_period=earlier[-1].period if earlier else None,
         generated_at=clock.now(),
         areas=areas,
         totals=_counts([line.status for area in areas for line in area.activities]),
-        deviations=deviations,
+        deviations=_deviation_lines(session, select(Deviation).where(Deviation.cycle_id == cycle.id)),
         dialogue=_dialogue(dialogue, feedback),
         proposals=_proposal_lines(session, plan, first_day, last_day, names),
         meeting_notes=meeting.notes if meeting else None,
@@ -366,8 +138,64 @@ def steering_report(session: Session, plan: Plan, period: str) -> SteeringReport
     )
 
 
+def _period_areas(
+    session: Session, plan: Plan, cycle: ReportingCycle, earlier: list[ReportingCycle], names: dict[int, str]
+) -> list[AreaLines]:
+    """Each focus area's activities in the period: their status now, the one before, the change."""
+    first_day, last_day = cycles.period_bounds(cycle.period)
+    now_reports = _accepted(session, [cycle.id])
+    before = _accepted(session, [c.id for c in earlier])
+    reported = set(session.scalars(select(StatusReport.activity_id).where(StatusReport.cycle_id == cycle.id)))
+    summaries = {
+        review.focus_area.number: review.summary
+        for review in session.scalars(select(AreaReview).where(AreaReview.cycle_id == cycle.id))
+    }
+    by_area: dict[int, list[ActivityLine]] = {}
+    for activity, area_number in _activities(session, plan.id):
+        if activity.id in reported or _runs_in(activity, first_day, last_day):
+            line = _activity_line(activity, now_reports.get(activity.id), before.get(activity.id), names)
+            by_area.setdefault(area_number, []).append(line)
+    return [
+        AreaLines(
+            fa.number,
+            fa.title,
+            summaries.get(fa.number),
+            by_area.get(fa.number, []),
+            _counts([line.status for line in by_area.get(fa.number, [])]),
+        )
+        for fa in plan.focus_areas
+    ]
+
+
+def _runs_in(activity: Activity, first_day: date, last_day: date) -> bool:
+    """Whether an active activity's timeline meets the period (one that reported is in it anyway)."""
+    return (
+        activity.state is ActivityState.ACTIVE
+        and (activity.starts_on is None or activity.starts_on <= last_day)
+        and (activity.ends_on is None or activity.ends_on >= first_day)
+    )
+
+
+def _activity_line(
+    activity: Activity, report: StatusReport | None, old: StatusReport | None, names: dict[int, str]
+) -> ActivityLine:
+    status = report.status.value if report else None
+    previous = old.status.value if old else None
+    return ActivityLine(
+        code=activity.code,
+        title=activity.title,
+        owner=names.get(activity.owner_id) if activity.owner_id else None,
+        office=activity.office,
+        status=status,
+        previous=previous,
+        change=_change(status, previous),
+        comment=report.comment if report else None,
+        closed=activity.state is ActivityState.CLOSED,
+    )
+
+
 def _dialogue(dialogue: BusinessDialogue | None, feedback: Sequence[DialogueFeedback]) -> Dialogue | None:
-    heard = [Feedback(f.author.display_name, f.feedback, f.given_at.date()) for f in feedback]
+    heard = [Feedback(f.author.display_name, f.feedback, _day(f.given_at)) for f in feedback]
     if dialogue is None:
         return Dialogue([], None, None, None, heard) if heard else None
     return Dialogue(list(dialogue.forums), dialogue.held_on, dialogue.heard, dialogue.ideas, heard)
@@ -393,7 +221,7 @@ def _deviation_lines(session: Session, query: Any) -> list[DeviationLine]:
                 escalated=deviation.escalated_at is not None,
                 decision=decision.decision if decision else None,
                 rationale=decision.rationale if decision else None,
-                decided_on=decision.decided_at.date() if decision else None,
+                decided_on=_day(decision.decided_at) if decision else None,
                 decided_by=names.get(decision.decided_by_id) if decision else None,
             )
         )
@@ -450,106 +278,41 @@ def _latest(session: Session, subject_type: str, subject_id: int) -> Decision | 
 
 
 def _day_start(day: date, plus_days: int = 0) -> datetime:
-    return datetime(day.year, day.month, day.day, tzinfo=UTC) + timedelta(days=plus_days)
+    """Midnight at the start of a day (plus some days) in the installation's zone."""
+    return datetime(day.year, day.month, day.day, tzinfo=clock.zone()) + timedelta(days=plus_days)
+
+
+def _day(moment: datetime) -> date:
+    """The date a moment falls on where the documents are read (the installation's zone)."""
+    return clock.local(moment).date()
 
 
 def annual_report_content(session: Session, plan: Plan, year: int) -> AnnualReportContent:
     """The year's report to the municipal board: status per focus area (the last accepted status of
     the year), the status counts period by period, the year's deviations and the steering group's
-    decisions, the activities completed and the activities added."""
-    start, end = datetime(year, 1, 1, tzinfo=UTC), datetime(year + 1, 1, 1, tzinfo=UTC)
+    decisions, the activities completed and the activities added. The year is the installation's
+    local year (clock.year_span): a decision at 23:30 on New Year's Eve belongs to it."""
+    span = clock.year_span(year)
     year_cycles = [
         c for c in _cycles_in_order(session, plan.id) if cycles.period_bounds(c.period)[0].year == year
     ]
     final = _accepted(session, [c.id for c in year_cycles])
     names = _names(session)
     activities = _activities(session, plan.id)
-
-    by_area: dict[int, list[YearActivity]] = {}
-    for activity, area_number in activities:
-        report = final.get(activity.id)
-        by_area.setdefault(area_number, []).append(
-            YearActivity(
-                code=activity.code,
-                title=activity.title,
-                owner=names.get(activity.owner_id) if activity.owner_id else None,
-                status=report.status.value if report else None,
-                closed=activity.state is ActivityState.CLOSED,
-            )
-        )
-    areas = [
-        YearArea(
-            fa.number,
-            fa.title,
-            by_area.get(fa.number, []),
-            _counts([a.status for a in by_area.get(fa.number, [])]),
-        )
-        for fa in plan.focus_areas
+    areas = _year_areas(plan, activities, final, names)
+    periods = [
+        PeriodCounts(c.period, _counts([r.status.value for r in _accepted(session, [c.id]).values()]))
+        for c in year_cycles
     ]
-    periods = []
-    for cycle in year_cycles:
-        accepted = _accepted(session, [cycle.id])
-        periods.append(PeriodCounts(cycle.period, _counts([r.status.value for r in accepted.values()])))
-
-    plan_activity_ids = {activity.id for activity, _ in activities}
     deviations = _deviation_lines(
         session,
         select(Deviation).where(
-            Deviation.activity_id.in_(plan_activity_ids),
-            Deviation.opened_at >= start,
-            Deviation.opened_at < end,
+            Deviation.activity_id.in_({activity.id for activity, _ in activities}),
+            Deviation.opened_at >= span[0],
+            Deviation.opened_at < span[1],
         ),
     )
-    completed: list[CompletedActivity] = []
-    closing = session.execute(
-        select(Decision, Deviation.activity_id)
-        .join(Deviation, (Decision.subject_type == "deviation") & (Decision.subject_id == Deviation.id))
-        .where(Decision.decision == "close", Decision.decided_at >= start, Decision.decided_at < end)
-        .order_by(Decision.decided_at, Decision.id)
-    ).all()
-    closed_on = {activity_id: decision.decided_at.date() for decision, activity_id in closing}
-    for activity, _ in activities:
-        report = final.get(activity.id)
-        status = report.status.value if report else None
-        if activity.id in closed_on and activity.state is ActivityState.CLOSED:
-            completed.append(
-                CompletedActivity(activity.code, activity.title, "closed", closed_on[activity.id], status)
-            )
-        elif activity.ends_on is not None and activity.ends_on.year == year:
-            completed.append(
-                CompletedActivity(activity.code, activity.title, "timeline_ended", activity.ends_on, status)
-            )
-
-    new_activities = []
-    approved = session.execute(
-        select(Decision, ActivityProposal, FocusArea.number)
-        .join(
-            ActivityProposal,
-            (Decision.subject_type == "proposal") & (Decision.subject_id == ActivityProposal.id),
-        )
-        .join(FocusArea, FocusArea.id == ActivityProposal.focus_area_id)
-        .where(
-            FocusArea.plan_id == plan.id,
-            Decision.decision == "approve",
-            Decision.decided_at >= start,
-            Decision.decided_at < end,
-            ActivityProposal.activity_id.is_not(None),
-        )
-        .order_by(Decision.decided_at, Decision.id)
-    ).all()
-    for decision, proposal, area_number in approved:
-        added = session.get(Activity, proposal.activity_id)
-        assert added is not None
-        new_activities.append(
-            NewActivity(
-                code=added.code,
-                title=added.title,
-                focus_area=area_number,
-                owner=names.get(added.owner_id) if added.owner_id else None,
-                decided_on=decision.decided_at.date(),
-                rationale=decision.rationale,
-            )
-        )
+    new_activities = _new_activities(session, plan, span, names)
     decided = [d for d in deviations if d.decision and d.decision != "return"]
     report_row = session.scalar(
         select(AnnualReport).where(AnnualReport.plan_id == plan.id, AnnualReport.year == year)
@@ -564,25 +327,100 @@ def annual_report_content(session: Session, plan: Plan, year: int) -> AnnualRepo
         totals=_counts([a.status for area in areas for a in area.activities]),
         periods=periods,
         deviations=deviations,
-        completed=completed,
+        completed=_completed(session, activities, final, year, span),
         new_activities=new_activities,
         decisions=len(decided) + len(new_activities),
     )
 
 
-@dataclass(frozen=True)
-class Issue:
-    """What an issued report's documents say about their issue: which one, when, by whom, and the
-    signed audit checkpoint they anchor."""
+def _year_areas(
+    plan: Plan, activities: list[tuple[Activity, int]], final: dict[int, StatusReport], names: dict[int, str]
+) -> list[YearArea]:
+    by_area: dict[int, list[YearActivity]] = {}
+    for activity, area_number in activities:
+        report = final.get(activity.id)
+        by_area.setdefault(area_number, []).append(
+            YearActivity(
+                code=activity.code,
+                title=activity.title,
+                owner=names.get(activity.owner_id) if activity.owner_id else None,
+                status=report.status.value if report else None,
+                closed=activity.state is ActivityState.CLOSED,
+            )
+        )
+    return [
+        YearArea(
+            fa.number,
+            fa.title,
+            by_area.get(fa.number, []),
+            _counts([a.status for a in by_area.get(fa.number, [])]),
+        )
+        for fa in plan.focus_areas
+    ]
 
-    number: int
-    issued_at: datetime
-    issued_by: str
-    checkpoint_seq: int
-    checkpoint_hash: str
-    checkpoint_made_at: datetime
-    key_id: str
 
-    def as_json(self) -> dict[str, Any]:
-        data: dict[str, Any] = json.loads(json.dumps(dataclasses.asdict(self), default=_iso))
-        return data
+def _completed(
+    session: Session,
+    activities: list[tuple[Activity, int]],
+    final: dict[int, StatusReport],
+    year: int,
+    span: tuple[datetime, datetime],
+) -> list[CompletedActivity]:
+    """The activities the steering group closed in the year, and those whose timeline ended in it."""
+    closing = session.execute(
+        select(Decision, Deviation.activity_id)
+        .join(Deviation, (Decision.subject_type == "deviation") & (Decision.subject_id == Deviation.id))
+        .where(Decision.decision == "close", Decision.decided_at >= span[0], Decision.decided_at < span[1])
+        .order_by(Decision.decided_at, Decision.id)
+    ).all()
+    closed_on = {activity_id: _day(decision.decided_at) for decision, activity_id in closing}
+    completed: list[CompletedActivity] = []
+    for activity, _ in activities:
+        report = final.get(activity.id)
+        status = report.status.value if report else None
+        if activity.id in closed_on and activity.state is ActivityState.CLOSED:
+            completed.append(
+                CompletedActivity(activity.code, activity.title, "closed", closed_on[activity.id], status)
+            )
+        elif activity.ends_on is not None and activity.ends_on.year == year:
+            completed.append(
+                CompletedActivity(activity.code, activity.title, "timeline_ended", activity.ends_on, status)
+            )
+    return completed
+
+
+def _new_activities(
+    session: Session, plan: Plan, span: tuple[datetime, datetime], names: dict[int, str]
+) -> list[NewActivity]:
+    """The activities added by the steering group's approval of a proposal in the year."""
+    approved = session.execute(
+        select(Decision, ActivityProposal, FocusArea.number)
+        .join(
+            ActivityProposal,
+            (Decision.subject_type == "proposal") & (Decision.subject_id == ActivityProposal.id),
+        )
+        .join(FocusArea, FocusArea.id == ActivityProposal.focus_area_id)
+        .where(
+            FocusArea.plan_id == plan.id,
+            Decision.decision == "approve",
+            Decision.decided_at >= span[0],
+            Decision.decided_at < span[1],
+            ActivityProposal.activity_id.is_not(None),
+        )
+        .order_by(Decision.decided_at, Decision.id)
+    ).all()
+    added = []
+    for decision, proposal, area_number in approved:
+        activity = session.get(Activity, proposal.activity_id)
+        assert activity is not None
+        added.append(
+            NewActivity(
+                code=activity.code,
+                title=activity.title,
+                focus_area=area_number,
+                owner=names.get(activity.owner_id) if activity.owner_id else None,
+                decided_on=_day(decision.decided_at),
+                rationale=decision.rationale,
+            )
+        )
+    return added

@@ -17,6 +17,9 @@ from sqlalchemy.orm import Session
 
 from .. import reports
 from ..db import get_db
+from ..documents import files
+from ..documents.compose import compose, when
+from ..documents.content import Content
 from ..i18n import Message
 from ..models import ReportingCycle
 from ..reports import html as report_html
@@ -25,7 +28,6 @@ from ..services import cycles, issued, plans
 from ..services.access import UseCase
 from ..services.audit import Actor
 from ..services.errors import Conflict, InvalidInput
-from ..services.reports import Content
 from .site import form_error, language, may, me, require, t, today
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
@@ -68,7 +70,7 @@ def index(
         periods=periods,
         years=years,
         issued=listed,
-        when=reports.when,
+        when=when,
         annual_reports=started,
         can_start_annual=may(UseCase.START_ANNUAL_REPORT),
         errors=errors or {},
@@ -100,27 +102,31 @@ def cycles_of(session: Session, plan_id: int) -> list[ReportingCycle]:
     return sorted(found, key=lambda c: cycles.period_bounds(c.period), reverse=True)
 
 
+def _page(content: Content) -> str:
+    document = compose(content, _language())
+    formats = files.FORMATS[content.kind]
+    return render_template("reports/page.html", r=content, formats=formats, **report_html.context(document))
+
+
 @bp.get("/steering/<period>")
 def steering(period: str) -> str:
-    content = _content("steering", period)
-    return render_template("reports/page.html", **report_html.context(content, _language(), None))
+    return _page(_content("steering", period))
 
 
 @bp.get("/annual/<int:year>")
 def annual(year: int) -> str:
-    content = _content("annual", str(year))
-    return render_template("reports/page.html", **report_html.context(content, _language(), None))
+    return _page(_content("annual", str(year)))
 
 
 # Downloads live under /files/: a period such as 2026-Q4 would otherwise also match the page
 # /steering/<period> with the extension glued on.
 @bp.get("/files/<kind>/<subject>.<fmt>")
 def download(kind: str, subject: str, fmt: str) -> Response:
-    if fmt not in reports.FORMATS.get(kind, ()):
+    if fmt not in files.FORMATS.get(kind, ()):
         abort(404)
     content = _content(kind, subject)
     data = reports.render(content, fmt, _language())
-    return _file(data, reports.file_name(content, fmt), fmt)
+    return _file(data, files.file_name(content.plan.slug, content.kind, content.subject, fmt), fmt)
 
 
 @bp.get("/issued/<int:report_id>.<fmt>")
@@ -134,6 +140,6 @@ def _file(data: bytes, name: str, fmt: str) -> Response:
     disposition = "inline" if fmt == "pdf" else "attachment"
     return Response(
         data,
-        mimetype=reports.MEDIA_TYPES[fmt].split(";")[0],
+        mimetype=files.MEDIA_TYPES[fmt].split(";")[0],
         headers={"Content-Disposition": f'{disposition}; filename="{name}"'},
     )

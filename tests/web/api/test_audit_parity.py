@@ -195,7 +195,7 @@ def _cut_after(db: Database, seq: int) -> None:
 
 def _what_each_says(cli: Cli, client: FlaskClient, api: Api) -> dict[str, tuple[bool, int | None]]:
     """Intact or not, and the first bad event, as the command line, the page and the API say."""
-    out = cli("audit", "verify")
+    out = cli("--language", "en", "audit", "verify")
     cli_bad = re.search(r"broken at event (\d+)", out.output)
     html = client.get("/audit?verify=1").get_data(as_text=True)
     page_bad = re.search(r"Kedjan håller inte från händelse (\d+)", html)
@@ -255,7 +255,11 @@ def test_without_the_key_all_three_say_the_checkpoints_were_not_checked(
         "page": (False, None),
         "api": (False, None),
     }
-    assert "not shown intact: 1 signed checkpoint(s) not checked" in cli("audit", "verify").output
+    assert (
+        "not shown intact: its 1 signed checkpoint(s) could not be checked"
+        in cli("--language", "en", "audit", "verify").output
+    )
+    assert "1 signerade kontrollpunkt(er) kunde inte kontrolleras" in cli("audit", "verify").output
     assert "1 signerade kontrollpunkter kunde inte kontrolleras" in client.get("/audit?verify=1").get_data(
         as_text=True
     )

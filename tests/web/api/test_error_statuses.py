@@ -9,6 +9,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from flask.testing import FlaskClient
 from sqlalchemy import update
 
+from planflow import reports
 from planflow.audit_keys import SigningKey
 from planflow.models import IssuedReportFile
 from planflow.services import issued, people
@@ -84,8 +85,9 @@ def test_a_tampered_issued_file_answers_as_the_api_would_with_the_message(
     chain.report_and_accept("1.1.1", "yellow", cause="Färre besök än planerat.")
     with chain.db.transaction() as session:
         leader = Actor(people.get_user(session, "processledare"))
+        signer = SigningKey(Ed25519PrivateKey.generate())
         report_id = issued.issue_report(
-            session, leader, SigningKey(Ed25519PrivateKey.generate()), "steering", "2026-Q4"
+            session, leader, signer, "steering", "2026-Q4", render=reports.render
         ).id
         session.execute(
             update(IssuedReportFile)

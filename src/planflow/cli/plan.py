@@ -1,0 +1,69 @@
+"""`planflow plan`: the plan as JSON or an Excel workbook, and an edited workbook read back."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from ..services import excel, plans
+from ..services.audit import OPERATOR_ACTOR
+from .base import (
+    PLAN_HELP,
+    as_user,
+    echo,
+    error,
+    in_transaction,
+    language,
+    print_json,
+    reading,
+    say,
+    usage_error,
+    write_file,
+)
+
+
+@click.group()
+def plan() -> None:
+    """The plan."""
+
+
+@plan.command("export")
+@click.option("--format", "fmt", type=click.Choice(["json", "xlsx"]), default="json", show_default=True)
+@click.option("--plan", "plan_slug", help=PLAN_HELP)
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="The file (needed for xlsx).")
+def plan_export(fmt: str, plan_slug: str | None, out: Path | None) -> None:
+    """Print the plan tree (JSON), or write it as an Excel workbook that `plan import` reads back."""
+    if fmt == "xlsx":
+        if out is None:
+            raise usage_error("cli.plan.xlsx_needs_out")
+        data = reading(lambda session: excel.export_xlsx(session, plan_slug, language()))
+        write_file(out, data)
+        echo("cli.plan.written", path=str(out))
+        return
+    tree = reading(lambda session: plans.export_plan(session, plan_slug))
+    if tree is None:
+        raise error("cli.plan.none_loaded")
+    print_json(tree)
+
+
+@plan.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--plan", "plan_slug", help=PLAN_HELP)
+@click.option("--as", "username", help="Who imports (default: the local operator).")
+def plan_import(file: Path, plan_slug: str | None, username: str | None) -> None:
+    """Apply an edited Excel export: titles, owners, offices and dates. Every row is checked first;
+    if any is wrong nothing changes and each error is listed with sheet, row and column."""
+    data = file.read_bytes()
+    result = in_transaction(
+        lambda session: excel.import_xlsx(
+            session, as_user(session, username) if username else OPERATOR_ACTOR, data, file.name, plan_slug
+        )
+    )
+    echo(
+        "cli.plan.imported",
+        file=file.name,
+        rows=result.rows,
+        count=len(result.changed),
+        changed=", ".join(result.changed) or say("cli.plan.none_changed"),
+    )
