@@ -197,7 +197,7 @@ def test_activity_owner_command_moves_the_activity_and_its_open_report(cli: Cli,
     try:
         with engine.connect() as connection:
             row = connection.execute(
-                sa.text("SELECT actor, data FROM audit_event WHERE action = 'activity.owner_changed'")
+                sa.text("SELECT actor, data FROM audit_event WHERE action = 'activity.updated'")
             ).one()
             owner_tasks = connection.execute(
                 sa.text(
@@ -209,7 +209,7 @@ def test_activity_owner_command_moves_the_activity_and_its_open_report(cli: Cli,
     finally:
         engine.dispose()
     data = row.data if isinstance(row.data, dict) else json.loads(row.data)
-    assert row.actor == "operator" and (data["from"], data["to"]) == ("anna.nilsson", "erik.berg")
+    assert row.actor == "operator" and data["changes"] == {"owner": ["anna.nilsson", "erik.berg"]}
     assert owner_tasks == 1
 
 
@@ -245,7 +245,7 @@ def test_administrative_acts_are_audited_without_secrets(cli: Cli, database_url:
     assert actions[:1] == ["plan.loaded"] and {e.actor for e in events} == {"operator"}
     for action in (
         "user.added",
-        "activity.owner_changed",
+        "activity.updated",
         "role.granted",
         "role.revoked",
         "token.issued",

@@ -3,13 +3,14 @@ administration, audited as such."""
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Any
 
 import click
 from sqlalchemy.orm import Session
 
 from ..i18n import LANGUAGES
-from ..services import calendar_feed, notices, people
+from ..services import calendar_feed, notices, people, peopleview
 from ..services.audit import OPERATOR_ACTOR
 from .base import app, echo, in_transaction, print_json, reading, say
 
@@ -23,7 +24,7 @@ def users() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def users_list(as_json: bool) -> None:
     """List users with their roles and scopes."""
-    rows = reading(people.list_users)
+    rows = [asdict(u) for u in reading(lambda session: peopleview.directory(session, OPERATOR_ACTOR))]
     if as_json:
         print_json(rows)
         return

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -81,32 +81,39 @@ def check_text_fields(schema: dict[str, Any], where: str = "") -> None:
 def _explain(error: jsonschema.ValidationError) -> list[tuple[str, Message]]:
     """Turn a schema error into (field, message) pairs a person can act on."""
     path = ".".join(str(p) for p in error.absolute_path)
-    rule, value = error.validator, error.validator_value
-    if rule == "required":
+    if error.validator == "required":
         missing = error.message.split("'")[1] if "'" in error.message else ""
         return [(f"{path}.{missing}" if path else missing, Message("form.required"))]
-    if rule == "additionalProperties":
+    if error.validator == "additionalProperties":
         extra = sorted(set(error.instance) - set(error.schema.get("properties", {})))
         return [(f"{path}.{key}" if path else key, Message("form.unknown_field")) for key in extra]
-    if rule == "enum":
-        return [(path, Message("form.one_of", {"choices": ", ".join(map(str, value))}))]
-    if rule == "const":
-        return [(path, Message("form.must_be", {"value": json.dumps(value)}))]
+    return [(path, _message(str(error.validator), error.validator_value))]
+
+
+# Rules whose message says the rule's value (the choices, the limit), by the rule.
+_SAYS_VALUE: dict[str, Callable[[Any], Message]] = {
+    "enum": lambda value: Message("form.one_of", {"choices": ", ".join(map(str, value))}),
+    "const": lambda value: Message("form.must_be", {"value": json.dumps(value)}),
+    "type": lambda value: Message("form.type", {"type": value}),
+    "maxLength": lambda value: Message("form.too_long", {"max": value}),
+    "maxItems": lambda value: Message("form.too_many", {"max": value}),
+    **dict.fromkeys(
+        ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"),
+        lambda value: Message("form.out_of_range", {"limit": value}),
+    ),
+}
+
+
+def _message(rule: str, value: Any) -> Message:
+    """What a broken `rule` of a field's schema means to the person filling it in."""
     if rule == "pattern" and value == "\\S":
-        return [(path, Message("form.blank"))]
+        return Message("form.blank")
     if rule in ("minLength", "minItems") and value == 1:
-        return [(path, Message("form.empty"))]
+        return Message("form.empty")
     if rule == "format" and value == "date" or (rule == "pattern" and "[0-9]{4}-" in str(value)):
-        return [(path, Message("form.date"))]
-    if rule == "type":
-        return [(path, Message("form.type", {"type": value}))]
-    if rule == "maxLength":
-        return [(path, Message("form.too_long", {"max": value}))]
-    if rule == "maxItems":
-        return [(path, Message("form.too_many", {"max": value}))]
-    if rule in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
-        return [(path, Message("form.out_of_range", {"limit": value}))]
-    return [(path, Message("form.invalid", {"rule": rule}))]
+        return Message("form.date")
+    says = _SAYS_VALUE.get(rule)
+    return says(value) if says else Message("form.invalid", {"rule": rule})
 
 
 class FormLibrary:

@@ -46,12 +46,10 @@ from SpiffWorkflow.util.task import TaskState
 from .expressions import ExpressionError
 from .safety import CLOCKED_TIMERS, SAFE_ENGINE, timer_date
 from .specs import ProcessDefinition
+from .stored import MAX_STATE_DEPTH, StateError, check_nesting, check_task_graphs, clip, unreadable
+from .stored import MAX_TASKS as MAX_TASKS  # a public name of the runner's since before the move
 
 SERIALIZER_VERSION = "planflow-1"
-
-
-class StateError(ValueError):
-    """The stored state, or the asked-for step, is not one this instance can take."""
 
 
 class StuckError(StateError):
@@ -105,105 +103,6 @@ def _serializer() -> BpmnWorkflowSerializer:
 
 _SERIALIZER = _serializer()
 _FORBIDDEN_KEYS = ("spec", "subprocess_specs")
-
-
-MAX_TASKS = 10_000
-"""Most tasks a stored instance may hold, sub-processes included. A yearly cycle of planflow's
-processes has tens of tasks, and pruning keeps a loop from adding more however often it runs;
-10,000 is far beyond that, and small enough that checking and loading stay a matter of
-milliseconds."""
-
-
-MAX_STATE_DEPTH = 100
-"""Deepest nesting of lists and objects a stored state may have. The state itself is about six
-levels deep and form answers add two or three; SpiffWorkflow restores and copies task data
-recursively, so the bound keeps every such walk far below Python's recursion limit."""
-
-
-def _clip(text: str, limit: int = 80) -> str:
-    """A short prefix of a message part that may quote a bad stored value."""
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
-def _check_nesting(dct: dict[str, Any]) -> None:
-    """Refuse a state nested deeper than MAX_STATE_DEPTH (walked iteratively, so it cannot recurse)."""
-    pending: list[tuple[object, int]] = [(dct, 1)]
-    while pending:
-        value, depth = pending.pop()
-        if depth > MAX_STATE_DEPTH:
-            raise _unreadable(f"it is nested more than {MAX_STATE_DEPTH} levels deep")
-        if isinstance(value, dict):
-            pending.extend((item, depth + 1) for item in value.values())
-        elif isinstance(value, list):
-            pending.extend((item, depth + 1) for item in value)
-
-
-def _unreadable(reason: str) -> StateError:
-    return StateError(f"stored state cannot be read: {reason}")
-
-
-def _task_id(value: object, what: str) -> UUID:
-    if not isinstance(value, str):
-        raise _unreadable(f"a {what} is not a task id")
-    try:
-        return UUID(value)
-    except ValueError:
-        raise _unreadable(f"a {what} is not a task id") from None
-
-
-def _check_task_graphs(dct: dict[str, Any]) -> None:
-    """Refuse stored task trees that are not trees, before SpiffWorkflow walks them: a task
-    listing itself (or an ancestor) as a child would make that walk go round forever."""
-    subprocesses = dct.get("subprocesses", {})
-    if not isinstance(subprocesses, dict) or not all(isinstance(sub, dict) for sub in subprocesses.values()):
-        raise _unreadable("its sub-processes are malformed")
-    graphs = [dct, *subprocesses.values()]
-    # Counted before any walk, so a huge state is refused at the cost of a len().
-    if sum(len(tasks) for graph in graphs if isinstance(tasks := graph.get("tasks"), dict)) > MAX_TASKS:
-        raise _unreadable(f"it has more than MAX_TASKS ({MAX_TASKS}) tasks")
-    seen: set[UUID] = set()
-    for graph in graphs:
-        seen |= _check_task_tree(graph, seen)
-    # A sub-process runs under one task of its parent; keys must name tasks met above.
-    parents = [_task_id(key, "sub-process key") for key in subprocesses]
-    if len(set(parents)) != len(parents) or not seen.issuperset(parents):
-        raise _unreadable("a sub-process runs under no stored task")
-
-
-def _check_task_tree(graph: dict[str, Any], seen: set[UUID]) -> set[UUID]:
-    """The ids of a workflow's tasks, once checked to form one tree: each task reached exactly
-    once from the root, its parent the task that lists it, and no id met in another workflow."""
-    tasks = graph.get("tasks")
-    if not isinstance(tasks, dict) or not tasks:
-        raise _unreadable("it has no tasks")
-    by_id: dict[UUID, dict[str, Any]] = {}
-    for key, task in tasks.items():
-        task_id = _task_id(key, "task key")
-        if not isinstance(task, dict) or _task_id(task.get("id"), "task id") != task_id:
-            raise _unreadable(f"task {str(key)[:36]!r} is malformed")
-        if task_id in by_id or task_id in seen:
-            raise _unreadable(f"task {task_id} is stored twice")
-        by_id[task_id] = task
-    root = _task_id(graph.get("root"), "root")
-    if root not in by_id or by_id[root].get("parent") is not None:
-        raise _unreadable("its root is not a stored task without a parent")
-    reached, pending = {root}, [root]
-    while pending:
-        parent = pending.pop()
-        children = by_id[parent].get("children")
-        if not isinstance(children, list):
-            raise _unreadable(f"task {parent} has malformed children")
-        for child in (_task_id(child, "child") for child in children):
-            if child in reached:
-                raise _unreadable(f"task {child} is reached twice: the task tree has a cycle")
-            if child not in by_id or by_id[child].get("parent") != str(parent):
-                raise _unreadable(f"task {parent} lists a child that does not name it as its parent")
-            reached.add(child)
-            pending.append(child)
-    if len(reached) != len(by_id):
-        raise _unreadable(f"{len(by_id) - len(reached)} tasks are not reachable from the root")
-    return reached
 
 
 def _check_stored_timers(workflow: BpmnWorkflow) -> None:
@@ -308,7 +207,7 @@ def _check_pruned_counts(workflow: BpmnWorkflow, definition: ProcessDefinition) 
             isinstance(element, str) and element in elements and type(count) is int and count > 0
             for element, count in counts.items()
         ):
-            raise _unreadable("its counts of pruned tasks are malformed")
+            raise unreadable("its counts of pruned tasks are malformed")
 
 
 class ProcessRun:
@@ -360,7 +259,7 @@ class ProcessRun:
         try:
             dct = json.loads(state)
         except RecursionError:
-            raise _unreadable(f"it is nested more than {MAX_STATE_DEPTH} levels deep") from None
+            raise unreadable(f"it is nested more than {MAX_STATE_DEPTH} levels deep") from None
         except ValueError:
             raise StateError("stored state is not JSON") from None
         if not isinstance(dct, dict):
@@ -368,13 +267,13 @@ class ProcessRun:
         version = dct.pop(BpmnWorkflowSerializer.VERSION_KEY, None)
         if version != SERIALIZER_VERSION:
             raise StateError(
-                f"stored state has serializer version {_clip(repr(version))}; "
+                f"stored state has serializer version {clip(repr(version))}; "
                 f"planflow reads only {SERIALIZER_VERSION!r}"
             )
         if any(key in dct for key in _FORBIDDEN_KEYS):
             raise StateError("stored state carries a process definition; planflow keeps those apart")
-        _check_nesting(dct)
-        _check_task_graphs(dct)
+        check_nesting(dct)
+        check_task_graphs(dct)
         try:
             workflow = _SERIALIZER.from_dict(dct, definition=definition)
             if workflow.task_tree is None:
@@ -394,7 +293,7 @@ class ProcessRun:
         ) as exc:
             if isinstance(exc, StateError):
                 raise
-            raise _unreadable(f"{type(exc).__name__}: {_clip(str(exc))}") from None
+            raise unreadable(f"{type(exc).__name__}: {clip(str(exc))}") from None
 
     def dump(self) -> str:
         state: str = _SERIALIZER.serialize_json(self.workflow)

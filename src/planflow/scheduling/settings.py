@@ -93,6 +93,9 @@ def schedule_path(configured: str | None) -> Path:
     return Path(configured) if configured else resources.folder("scheduler") / "schedule.toml"
 
 
+Fail = Callable[[str, str], ScheduleError]
+
+
 def load(configured: str | None, services: set[str]) -> Schedule:
     """Read and check the schedule; `services` are the job names planflow has."""
     path = schedule_path(configured)
@@ -101,54 +104,17 @@ def load(configured: str | None, services: set[str]) -> Schedule:
     def fail(key: str, problem: str) -> ScheduleError:
         return ScheduleError(f"{name}: {key}: {problem}")
 
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ScheduleError(f"{path}: cannot be read: {exc.strerror or type(exc).__name__}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ScheduleError(f"{name}: not valid TOML: {exc}") from None
-    except UnicodeDecodeError:
-        raise ScheduleError(f"{name}: not UTF-8 text") from None
-    for section in raw:
-        if section not in SECTIONS and section != "jobs":
-            raise fail(section, f"unknown section (known: {', '.join([*SECTIONS, 'jobs'])})")
-    values: dict[str, dict[str, Any]] = {}
-    for section, checks in SECTIONS.items():
-        given = raw.get(section)
-        if not isinstance(given, dict):
-            raise fail(section, "missing section" if given is None else "must be a table")
-        for key in given:
-            if key not in checks:
-                raise fail(f"{section}.{key}", f"unknown key (known: {', '.join(checks)})")
-        for key, check in checks.items():
-            if key not in given:
-                raise fail(f"{section}.{key}", "missing")
-            if problem := check(given[key]):
-                raise fail(f"{section}.{key}", problem)
-        values[section] = given
+    raw = _read(path)
+    values = _sections(raw, fail)
     cadence = _cadence(values["cadence"], fail)
-    reminders = values["reminders"]
+    reminders, annual, mail = values["reminders"], values["annual_report"], values["mail"]
     if reminders["overdue_to_process_leader"] <= reminders["overdue_to_lead"]:
         raise fail("reminders.overdue_to_process_leader", "must come after reminders.overdue_to_lead")
-    annual = values["annual_report"]
     if annual["day"] > calendar.monthrange(2027, annual["month"])[1]:  # 2027: not a leap year
         raise fail("annual_report.day", f"{annual['month']:02d}-{annual['day']:02d} is not in every year")
-    mail = values["mail"]
     if mail["retry_max_seconds"] < mail["retry_first_seconds"]:
         raise fail("mail.retry_max_seconds", "must be at least mail.retry_first_seconds")
-    jobs = raw.get("jobs", {})
-    if not isinstance(jobs, dict):
-        raise fail("jobs", "must be a table")
-    for job, spec in jobs.items():
-        if not isinstance(spec, dict):
-            raise fail(f"jobs.{job}", "must be a table")
-        for key in spec:
-            if key not in JOB_KEYS:
-                raise fail(f"jobs.{job}.{key}", f"unknown key (known: {', '.join(sorted(JOB_KEYS))})")
-        if spec.get("service") not in services:
-            raise fail(f"jobs.{job}.service", f"names no known service ({', '.join(sorted(services))})")
-        if spec.get("trigger") not in ("interval", "cron"):
-            raise fail(f"jobs.{job}.trigger", "must be interval or cron")
+    jobs = _jobs(raw, services, fail)
     hour, minute = map(int, values["digest"]["time"].split(":"))
     return Schedule(
         path=path,
@@ -171,7 +137,60 @@ def load(configured: str | None, services: set[str]) -> Schedule:
     )
 
 
-def _cadence(given: dict[str, Any], fail: Callable[[str, str], ScheduleError]) -> Cadence:
+def _read(path: Path) -> dict[str, Any]:
+    """The file as TOML, or one line saying why it cannot be read as such."""
+    name = path.name
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ScheduleError(f"{path}: cannot be read: {exc.strerror or type(exc).__name__}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ScheduleError(f"{name}: not valid TOML: {exc}") from None
+    except UnicodeDecodeError:
+        raise ScheduleError(f"{name}: not UTF-8 text") from None
+
+
+def _sections(raw: dict[str, Any], fail: Fail) -> dict[str, dict[str, Any]]:
+    """Every section of SECTIONS with each of its keys, each value checked on its own."""
+    for section in raw:
+        if section not in SECTIONS and section != "jobs":
+            raise fail(section, f"unknown section (known: {', '.join([*SECTIONS, 'jobs'])})")
+    values: dict[str, dict[str, Any]] = {}
+    for section, checks in SECTIONS.items():
+        given = raw.get(section)
+        if not isinstance(given, dict):
+            raise fail(section, "missing section" if given is None else "must be a table")
+        for key in given:
+            if key not in checks:
+                raise fail(f"{section}.{key}", f"unknown key (known: {', '.join(checks)})")
+        for key, check in checks.items():
+            if key not in given:
+                raise fail(f"{section}.{key}", "missing")
+            if problem := check(given[key]):
+                raise fail(f"{section}.{key}", problem)
+        values[section] = given
+    return values
+
+
+def _jobs(raw: dict[str, Any], services: set[str], fail: Fail) -> dict[str, dict[str, Any]]:
+    """The [jobs] tables, each naming a known service and an interval or cron trigger."""
+    jobs = raw.get("jobs", {})
+    if not isinstance(jobs, dict):
+        raise fail("jobs", "must be a table")
+    for job, spec in jobs.items():
+        if not isinstance(spec, dict):
+            raise fail(f"jobs.{job}", "must be a table")
+        for key in spec:
+            if key not in JOB_KEYS:
+                raise fail(f"jobs.{job}.{key}", f"unknown key (known: {', '.join(sorted(JOB_KEYS))})")
+        if spec.get("service") not in services:
+            raise fail(f"jobs.{job}.service", f"names no known service ({', '.join(sorted(services))})")
+        if spec.get("trigger") not in ("interval", "cron"):
+            raise fail(f"jobs.{job}.trigger", "must be interval or cron")
+    return jobs
+
+
+def _cadence(given: dict[str, Any], fail: Fail) -> Cadence:
     months = PERIOD_KINDS[given["period"]]
     for part in ("open", "deadline"):
         month = given[f"{part}_month"]

@@ -12,20 +12,37 @@ Use cases that are not tasks (start a cycle, manage users…) are in USE_CASES: 
 
 Substitutes: while a substitution is in force the substitute acts on behalf of the absent person,
 with the absent person's rights; the audit trail names both.
+
+Four eyes: nobody reviews what they reported themselves. A review of an activity's report (REVIEWS)
+is not the right of the person acting when they own the activity or made the report; when it is a
+lead of the area whose own report it is, the process leader may review it (workflows/README.md).
+
+What a person may do, all told (the header's menu, GET /api/v1/me), is `abilities`.
 """
 
 from __future__ import annotations
 
 import enum
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import and_, false, or_, select
+from sqlalchemy import and_, false, not_, or_, select
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.elements import ColumnElement
 
 from .. import clock
-from ..models import Activity, OpenTask, Role, RoleAssignment, Substitution, User
+from ..models import (
+    Activity,
+    InterventionArea,
+    OpenTask,
+    ReviewOutcome,
+    Role,
+    RoleAssignment,
+    StatusReport,
+    Substitution,
+    User,
+)
 from .audit import Actor
 from .errors import Forbidden
 
@@ -40,6 +57,8 @@ LANES: dict[str, tuple[Role, ...]] = {
     "board": (Role.BOARD,),
 }
 SCOPED_LANES = {"focus_area_lead"}
+# The tasks in which a focus-area lead judges what an activity's owner reported: four eyes apply.
+REVIEWS = ("review_report",)
 # The owner's activities, under an alias so that a query joining Activity for its own columns (the
 # inbox) does not correlate the subquery with it. Made once: an alias costs a copy of every column.
 _OWNED = aliased(Activity, name="owned_activity")
@@ -144,6 +163,7 @@ def task_branches(session: Session, people: Sequence[User]) -> list[ColumnElemen
     """The open tasks that one of `people` may act on, as SQL conditions over OpenTask whose OR is
     the rule (`task_condition`): for each person, each lane whose right the person holds now (a
     lead's lane once per focus area), with the task unassigned or assigned to that same person.
+    `people` are as `represented` gives them: the one acting first (whom four eyes concern).
     Each branch is one equality on an index, so the inbox can read it in order (services.tasks)."""
     return _branches(people, _grants(session, people))
 
@@ -154,8 +174,16 @@ def task_condition(session: Session, people: Sequence[User]) -> ColumnElement[bo
     return _any(task_branches(session, people))
 
 
-def _branches(people: Sequence[User], grants: Sequence[Grant]) -> list[ColumnElement[bool]]:
+def _branches(
+    people: Sequence[User], grants: Sequence[Grant], acting: User | None = None
+) -> list[ColumnElement[bool]]:
+    """The rule's branches for `people`, `acting` (by default the first of them) being who acts."""
     branches: list[ColumnElement[bool]] = []
+    if not people:
+        return branches
+    # Four eyes: whoever acts (a substitute too) never reviews a report they made or whose
+    # activity they own. A substitute of such a lead may review it for the lead.
+    not_own = not_(own_report([(acting or people[0]).id]))
     for person in people:
         mine = or_(OpenTask.assignee_id.is_(None), OpenTask.assignee_id == person.id)
         roles = [g for g in grants if g.person_id == person.id]
@@ -167,11 +195,50 @@ def _branches(people: Sequence[User], grants: Sequence[Grant]) -> list[ColumnEle
                 continue
             if lane in SCOPED_LANES:
                 areas = sorted({g.focus_area_id for g in held if g.focus_area_id is not None})
-                rights.extend(and_(OpenTask.lane == lane, OpenTask.focus_area_id == area) for area in areas)
+                rights.extend(
+                    and_(OpenTask.lane == lane, OpenTask.focus_area_id == area, not_own) for area in areas
+                )
             else:
                 rights.append(OpenTask.lane == lane)
+            if lane == "process_leader":  # a lead's own report is the process leader's to review
+                rights.append(and_(OpenTask.lane == "focus_area_lead", _a_leads_own_report(), not_own))
         branches.extend(and_(right, mine) for right in rights)
     return branches
+
+
+def own_report(user_ids: Sequence[int]) -> ColumnElement[bool]:
+    """The review tasks (REVIEWS) that one of `user_ids` may not take: of an activity the person
+    owns, or whose pending report the person made (`reporter_id`: on their own behalf, or the
+    absent person a substitute reported for). An activity has one pending report at a time (a
+    plan's cycles never run at once), so the activity names it."""
+    owned = select(_OWNED.id).where(_OWNED.owner_id.in_(user_ids))
+    reported = select(StatusReport.activity_id).where(
+        StatusReport.review == ReviewOutcome.PENDING, StatusReport.reporter_id.in_(user_ids)
+    )
+    return and_(OpenTask.name.in_(REVIEWS), OpenTask.activity_id.in_(owned.union(reported)))
+
+
+def _a_leads_own_report() -> ColumnElement[bool]:
+    """The review tasks whose activity a lead of the activity's own focus area owns, or whose
+    pending report such a lead made: that lead may not review it (four eyes), so the process
+    leader may. Read as one set of activities, not task by task, so an inbox walk stays cheap."""
+    activity, area = aliased(Activity, name="lead_activity"), aliased(InterventionArea, name="lead_area")
+
+    def lead(user_id: Any) -> ColumnElement[bool]:
+        return and_(
+            RoleAssignment.user_id == user_id,
+            RoleAssignment.role == Role.FOCUS_AREA_LEAD,
+            RoleAssignment.focus_area_id == area.focus_area_id,
+        )
+
+    in_area = select(activity.id).join(area, area.id == activity.intervention_area_id)
+    owned = in_area.join(RoleAssignment, lead(activity.owner_id))
+    reported = (
+        in_area.join(StatusReport, StatusReport.activity_id == activity.id)
+        .join(RoleAssignment, lead(StatusReport.reporter_id))
+        .where(StatusReport.review == ReviewOutcome.PENDING)
+    )
+    return and_(OpenTask.name.in_(REVIEWS), OpenTask.activity_id.in_(owned.union(reported)))
 
 
 def _any(branches: list[ColumnElement[bool]]) -> ColumnElement[bool]:
@@ -181,18 +248,53 @@ def _any(branches: list[ColumnElement[bool]]) -> ColumnElement[bool]:
 def acting_for(session: Session, user: User, task_id: str) -> User | None:
     """The person on whose behalf `user` may act on the task now (the user itself first), or None.
     The same condition as the inbox, applied to one task."""
-    for person in represented(session, user):
-        allowed = session.scalar(
-            select(OpenTask.id).where(OpenTask.id == task_id, task_condition(session, [person]))
-        )
+    found = standing(session, user)
+    for person in found.people:
+        condition = _any(_branches([person], found.grants, acting=user))
+        allowed = session.scalar(select(OpenTask.id).where(OpenTask.id == task_id, condition))
         if allowed is not None:
             return person
     return None
 
 
+def who_may_act(session: Session, tasks: ColumnElement[bool]) -> dict[str, list[int]]:
+    """Who may act now on each open task that `tasks` (a condition over OpenTask) selects: the ids
+    of the users in whose inbox it is, by the same rule (each user's `task_condition`), so a
+    revoked role, an assignment to someone else, an ended substitution or four eyes count here
+    as there. A substitute in force is there beside the person it stands in for. A task nobody
+    may act on is left out. For whoever must be told about a task (reminders)."""
+    # Whom the rule could admit: the tasks' activities' owners, their assignees, the holders of
+    # a lane's role, and whoever stands in for one of them today. Each is then asked the rule.
+    chosen = select(OpenTask.id).where(tasks)
+    owners = select(Activity.owner_id).where(
+        Activity.id.in_(select(OpenTask.activity_id).where(OpenTask.id.in_(chosen)))
+    )
+    assignees = select(OpenTask.assignee_id).where(OpenTask.id.in_(chosen))
+    lane_roles = sorted({role for roles in LANES.values() for role in roles})
+    holding = select(RoleAssignment.user_id).where(RoleAssignment.role.in_(lane_roles))
+    ids = {i for i in session.scalars(owners.union(assignees, holding)) if i is not None}
+    today = clock.today()
+    standing_in = select(Substitution.substitute_id).where(
+        Substitution.absent_id.in_(ids),
+        Substitution.starts_on <= today,
+        or_(Substitution.ends_on.is_(None), Substitution.ends_on >= today),
+    )
+    ids |= set(session.scalars(standing_in))
+    found: dict[str, list[int]] = {}
+    for user in session.scalars(select(User).where(User.id.in_(ids), User.active).order_by(User.id)):
+        condition = standing(session, user).task_condition()
+        for task_id in session.scalars(select(OpenTask.id).where(tasks, condition)):
+            found.setdefault(task_id, []).append(user.id)
+    return found
+
+
 def task_actor(session: Session, user: User, task: OpenTask) -> Actor:
     """The Actor for `user` acting on `task`, or Forbidden naming the task and why."""
     principal = acting_for(session, user, task.id)
+    if principal is None and task.name in REVIEWS:
+        own = select(OpenTask.id).where(OpenTask.id == task.id, own_report([user.id]))
+        if session.scalar(own) is not None:
+            raise Forbidden("error.access.own_report", user=user.username, task={"key": f"task.{task.name}"})
     if principal is None:
         raise Forbidden(
             "error.access.task",
@@ -200,7 +302,12 @@ def task_actor(session: Session, user: User, task: OpenTask) -> Actor:
             task={"key": f"task.{task.name}"},
             reason={"key": f"access.lane.{task.lane}"},
         )
-    return Actor(user, principal if principal.id != user.id else None, task.lane)
+    role = task.lane
+    if task.name in REVIEWS and task.lane == "focus_area_lead":
+        held = _grants(session, [principal])
+        if not any(g.role in LANES[role] and g.focus_area_id == task.focus_area_id for g in held):
+            role = "process_leader"  # a lead's own report, reviewed by the process leader
+    return Actor(user, principal if principal.id != user.id else None, role)
 
 
 @dataclass(frozen=True)
@@ -262,6 +369,45 @@ def standing(session: Session, user: User | Standing) -> Standing:
         return user
     people = represented(session, user)
     return Standing(user, people, _grants(session, people))
+
+
+@dataclass(frozen=True)
+class Abilities:
+    """What a person may do now, all told: the use cases (a scoped one where it may be done in at
+    least one focus area, with those areas) and the task lanes it works in. The header's menu and
+    GET /api/v1/me both show this one answer."""
+
+    use_cases: frozenset[UseCase]
+    scopes: Mapping[UseCase, frozenset[int]]  # focus-area ids, for each scoped use case it may
+    lanes: tuple[str, ...]  # in LANES' order
+
+    def __contains__(self, use_case: object) -> bool:
+        return use_case in self.use_cases
+
+
+def abilities(session: Session, user: User | Standing) -> Abilities:
+    """What `user` (or the standing already read) may do now: each use case `Standing.may` allows,
+    a scoped one (proposing an activity) where `Standing.scopes` names an area, and the lanes in
+    which it (or someone it stands in for) works: the owner's lane when it owns an activity."""
+    found = standing(session, user)
+    scopes = {case: frozenset(found.scopes(case)) for case in SCOPED_USE_CASES}
+    use_cases = frozenset(
+        case
+        for case in UseCase
+        if (bool(scopes[case]) if case in SCOPED_USE_CASES else found.may(case) is not None)
+    )
+    ids = [p.id for p in found.people]
+    owns = (
+        bool(ids)
+        and session.scalar(select(Activity.id).where(Activity.owner_id.in_(ids)).limit(1)) is not None
+    )
+    roles = {g.role for g in found.grants}
+    lanes = tuple(
+        lane
+        for lane, lane_roles in LANES.items()
+        if (owns if lane == "activity_owner" else bool(roles & set(lane_roles)))
+    )
+    return Abilities(use_cases, {case: areas for case, areas in scopes.items() if areas}, lanes)
 
 
 def may(session: Session, user: User, use_case: UseCase, focus_area_id: int | None = None) -> User | None:

@@ -4,7 +4,7 @@ waits too long for that decision is escalated."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 
@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .. import clock
+from ..i18n import Message
 from ..models import (
     Activity,
     ActivityState,
@@ -31,6 +32,7 @@ from ..models import (
 from . import access, audit, history, instances, notices, plans
 from .access import UseCase
 from .audit import SYSTEM_ACTOR, Actor
+from .errors import InvalidInput
 from .steps import Step, on_complete, on_passed, start_process
 
 
@@ -281,17 +283,54 @@ def _owner_informed(session: Session, step: Step) -> None:
     )
 
 
+@dataclass(frozen=True)
+class QueuedDeviation:
+    """A deviation in the steering group's queue: the deviation as its history shows it, the
+    activity it is about, and the open decision task when it awaits the group's decision."""
+
+    id: int
+    period: str | None
+    level: str
+    cause: str
+    recommendation: str | None
+    state: str
+    opened_at: datetime
+    escalated_at: datetime | None
+    decided_at: datetime | None
+    decisions: list[history.DecisionView]
+    activity_code: str
+    activity_title: str
+    task_id: str | None
+
+
+@dataclass(frozen=True)
+class SteeringQueue:
+    """The steering group's queue of a plan, with how many of its deviations are in each state."""
+
+    plan: str
+    items: list[QueuedDeviation]
+    counts: dict[str, int]  # every DeviationState's value: how many of `items` are in it
+
+
 def steering_queue(
     session: Session,
     user: User,
     plan_slug: str | None = None,
-    state: DeviationState | None = None,
+    state: str | None = None,
     period: str | None = None,
-) -> list[dict[str, Any]]:
-    """The steering group's queue for people who may read it: a plan's deviations (all but the
-    decided ones unless `state` says otherwise), escalated first, then red before yellow, then
-    oldest first, each with the open decision task when there is one."""
+) -> SteeringQueue:
+    """The steering group's queue, for people who may read it (the page and the API alike): a
+    plan's deviations (all but the decided ones unless `state` says otherwise), escalated first,
+    then red before yellow, then oldest first, each with the open decision task when there is
+    one, and how many are in each state."""
     access.require(session, Actor(user), UseCase.READ_STEERING_QUEUE)
+    try:
+        wanted = DeviationState(state) if state else None
+    except ValueError:
+        choices = ", ".join(s.value for s in DeviationState)
+        raise InvalidInput(
+            "error.input.invalid", fields={"state": Message("form.one_of", {"choices": choices})}
+        ) from None
     plan = plans.get_plan(session, plan_slug)
     decision_task = (
         select(OpenTask.id)
@@ -316,12 +355,19 @@ def steering_queue(
             Deviation.id,
         )
     )
-    query = query.where(Deviation.state == state if state else Deviation.state != DeviationState.DECIDED)
+    query = query.where(Deviation.state == wanted if wanted else Deviation.state != DeviationState.DECIDED)
     if period is not None:
         query = query.where(ReportingCycle.period == period)
     rows = session.execute(query).all()
     views = history.deviation_views(session, [(d, period) for d, _, _, period, _ in rows])
-    return [
-        {**history.to_json(view), "activity_code": code, "activity_title": title, "task_id": task_id}
+    items = [
+        QueuedDeviation(
+            **{f.name: getattr(view, f.name) for f in fields(QueuedDeviation) if hasattr(view, f.name)},
+            activity_code=code,
+            activity_title=title,
+            task_id=task_id,
+        )
         for view, (_, code, title, _, task_id) in zip(views, rows, strict=True)
     ]
+    counts = {s.value: sum(1 for item in items if item.state == s.value) for s in DeviationState}
+    return SteeringQueue(plan.slug, items, counts)

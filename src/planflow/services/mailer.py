@@ -307,6 +307,18 @@ def compose(session: Session, notice: Notice, sender_id: str, smtp: SmtpSettings
     recipient = session.get(User, notice.recipient_id)
     assert recipient is not None
     language = recipient.language
+    plain, rich = _body(session, notice, language, smtp.base_url)
+    message = _headed(notice, recipient, sender_id, smtp)
+    message.set_content(plain)
+    message.add_alternative(
+        f'<!doctype html><html lang="{html.escape(language)}"><body>{rich}</body></html>', subtype="html"
+    )
+    return message
+
+
+def _body(session: Session, notice: Notice, language: str, base_url: str) -> tuple[str, str]:
+    """The mail's text, plain and as HTML: a digest's introduction, each notice it holds (under
+    its title in a digest) with a link to its task, and the footer."""
     is_digest = notice.template == "notice.digest"
     items = (
         list(session.scalars(select(Notice).where(Notice.digest_id == notice.id).order_by(Notice.id)))
@@ -322,7 +334,7 @@ def compose(session: Session, notice: Notice, sender_id: str, smtp: SmtpSettings
         rich.append(f"<p>{html.escape(intro)}</p>")
     for item in items:
         task_id = item.params.get("task_id")
-        link = f"{smtp.base_url}/tasks/{task_id}" if task_id else None
+        link = f"{base_url}/tasks/{task_id}" if task_id else None
         title = text(language, f"{item.template}.subject", item.params) if is_digest else ""
         body = text(language, f"{item.template}.body", item.params)
         plain.append(
@@ -335,9 +347,15 @@ def compose(session: Session, notice: Notice, sender_id: str, smtp: SmtpSettings
             + "</p>"
             + (f'<p><a href="{html.escape(link)}">{html.escape(open_task)}</a></p>' if link else "")
         )
-    footer = text(language, "mail.footer", {"url": smtp.base_url})
+    footer = text(language, "mail.footer", {"url": base_url})
     plain.append(f"-- \n{footer}")
     rich.append(f"<hr><p><small>{html.escape(footer)}</small></p>")
+    return "\n\n".join(plain), "".join(rich)
+
+
+def _headed(notice: Notice, recipient: User, sender_id: str, smtp: SmtpSettings) -> EmailMessage:
+    """A message with the notice's headers and no body yet."""
+    language = recipient.language
     # An address with å/ä/ö needs SMTPUTF8: its headers are then written as UTF-8 (smtplib asks the
     # server for SMTPUTF8 on its own); other mail keeps RFC 2047 headers any server takes.
     message = EmailMessage(
@@ -356,9 +374,4 @@ def compose(session: Session, notice: Notice, sender_id: str, smtp: SmtpSettings
     message["Content-Language"] = language
     message["X-Planflow-Notice"] = str(notice.id)
     message["X-Planflow-Sender"] = sender_id
-    message.set_content("\n\n".join(plain))
-    body_html = "".join(rich)
-    message.add_alternative(
-        f'<!doctype html><html lang="{html.escape(language)}"><body>{body_html}</body></html>', subtype="html"
-    )
     return message

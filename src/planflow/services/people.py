@@ -8,7 +8,6 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, selectinload
@@ -18,7 +17,7 @@ from werkzeug.security import generate_password_hash
 from .. import clock
 from ..engine.forms import CONTROL
 from ..i18n import LANGUAGES, Message
-from ..models import Activity, ApiToken, FocusArea, Plan, Role, RoleAssignment, Substitution, User
+from ..models import ApiToken, FocusArea, Role, RoleAssignment, Substitution, User
 from . import access, audit, plans
 from .access import UseCase
 from .audit import Actor
@@ -227,32 +226,29 @@ def set_active(session: Session, actor: Actor, username: str, active: bool) -> N
         audit.record(session, actor, "user.activated" if active else "user.deactivated", "user", username)
 
 
+@dataclass(frozen=True)
+class OwnerView:
+    """An activity's owner as set: the plan, the activity's code, the owner's username."""
+
+    plan: str
+    code: str
+    owner: str
+
+
 def set_activity_owner(
-    session: Session, actor: Actor, code: str, username: str, plan_slug: str | None = None
-) -> Activity:
-    """Make `username` the owner of an activity (an admin's act, audited). The owner's open
-    tasks follow: the activity owner's lane is whoever owns the activity now."""
-    actor = access.require(session, actor, UseCase.MANAGE_PEOPLE)
-    plan = plans.get_plan(session, plan_slug)
-    activity = session.scalar(select(Activity).where(Activity.plan_id == plan.id, Activity.code == code))
-    if activity is None:
-        raise NotFound("error.activity.not_found", code=quote(code), plan=plan.slug)
-    owner = get_user(session, username)
-    if not owner.active:
-        raise InvalidInput("error.user.inactive", username=username)
-    before = activity.owner.username if activity.owner else None
-    if before != username:
-        activity.owner_id, activity.office = owner.id, owner.office or activity.office
-        session.flush()
-        audit.record(
-            session,
-            actor,
-            "activity.owner_changed",
-            "activity",
-            code,
-            {"plan": plan.slug, "from": before, "to": username},
-        )
-    return activity
+    session: Session,
+    actor: Actor,
+    code: str,
+    username: str,
+    plan_slug: str | None = None,
+    seen: str | None = None,
+) -> OwnerView:
+    """Make `username` the owner of an activity: an edit of the plan by the one rule of
+    `plans.change_activity` (UseCase.EDIT_PLAN; the office is the activity's own and stays; one
+    event, `activity.updated`; the version `seen` checked when the caller has one). The owner's
+    open tasks follow: the activity owner's lane is whoever owns the activity now."""
+    plans.change_activity(session, actor, plan_slug, code, {"owner": username}, seen)
+    return OwnerView(plans.get_plan(session, plan_slug).slug, code, username)
 
 
 def get_user(session: Session, username: str) -> User:
@@ -277,51 +273,6 @@ def set_password(session: Session, actor: Actor, username: str, password: str) -
         raise InvalidInput("error.input.invalid", fields={"password": Message("form.password")})
     user.password_hash = generate_password_hash(password)
     audit.record(session, actor, "user.password_set", "user", username)
-
-
-def list_users(session: Session) -> list[dict[str, Any]]:
-    """Every user with its roles and scopes; owning activities shows as the activity_owner role."""
-    users = session.scalars(select(User).order_by(User.username)).all()
-    roles = _roles(session, None)
-    return [
-        {
-            "username": user.username,
-            "display_name": user.display_name,
-            "email": user.email,
-            "language": user.language,
-            "office": user.office,
-            "active": user.active,
-            "demo": user.is_demo,
-            "roles": roles.get(user.id, []),
-        }
-        for user in users
-    ]
-
-
-def _roles(session: Session, user: User | None) -> dict[int, list[dict[str, Any]]]:
-    """The roles of every user (or of `user` alone) by user id, in two reads: the roles given,
-    with their focus area and plan, then one activity_owner role per activity owned."""
-    roles: dict[int, list[dict[str, Any]]] = {}
-    given = (
-        select(RoleAssignment.user_id, RoleAssignment.role, Plan.slug, FocusArea.number)
-        .outerjoin(FocusArea, FocusArea.id == RoleAssignment.focus_area_id)
-        .outerjoin(Plan, Plan.id == FocusArea.plan_id)
-        .order_by(RoleAssignment.id)
-    )
-    if user is not None:
-        given = given.where(RoleAssignment.user_id == user.id)
-    for user_id, role, slug, number in session.execute(given):
-        roles.setdefault(user_id, []).append(
-            {"role": role.value, "plan": slug, "focus_area": number, "activity": None}
-        )
-    owned = select(Activity.owner_id, Activity.code, Plan.slug).join(Plan, Plan.id == Activity.plan_id)
-    owned = owned.where(Activity.owner_id.is_not(None) if user is None else Activity.owner_id == user.id)
-    for owner_id, code, slug in session.execute(owned.order_by(Activity.id)):
-        assert owner_id is not None  # the query's own condition
-        roles.setdefault(owner_id, []).append(
-            {"role": ACTIVITY_OWNER, "plan": slug, "focus_area": None, "activity": code}
-        )
-    return roles
 
 
 def token_hash(token: str) -> str:
@@ -406,47 +357,3 @@ def add_substitute(
         {"substitute": substitute, "starts_on": starts_on, "ends_on": ends_on},
     )
     return substitution
-
-
-def me(session: Session, user: User) -> dict[str, Any]:
-    """Who the caller is: roles, the people it stands in for today, and what the authority lets it
-    do besides its inbox."""
-    standing = access.standing(session, user)  # read once: every use case is asked of it
-    absent = standing.people[1:]
-    return {
-        "username": user.username,
-        "display_name": user.display_name,
-        "email": user.email,
-        "language": user.language,
-        "office": user.office,
-        "roles": _roles(session, user).get(user.id, []),
-        "substituting_for": [p.username for p in absent],
-        "may": sorted(u.value for u in UseCase if standing.may(u) is not None),
-    }
-
-
-def directory(session: Session, actor: Actor) -> list[dict[str, Any]]:
-    """Every user with roles and scopes, for an administrator (list_users)."""
-    access.require(session, actor, UseCase.MANAGE_PEOPLE)
-    return list_users(session)
-
-
-def list_substitutes(session: Session, actor: Actor) -> list[dict[str, Any]]:
-    """Every substitution, newest first, for an administrator."""
-    access.require(session, actor, UseCase.MANAGE_PEOPLE)
-    rows = session.scalars(
-        select(Substitution)
-        .options(selectinload(Substitution.absent), selectinload(Substitution.substitute))
-        .order_by(Substitution.id.desc())
-    ).all()
-    return [substitution_dict(s) for s in rows]
-
-
-def substitution_dict(substitution: Substitution) -> dict[str, Any]:
-    return {
-        "id": substitution.id,
-        "absent": substitution.absent.username,
-        "substitute": substitution.substitute.username,
-        "starts_on": substitution.starts_on.isoformat(),
-        "ends_on": substitution.ends_on.isoformat() if substitution.ends_on else None,
-    }

@@ -478,12 +478,18 @@ def update_activity(
 
 
 def change_activity(
-    session: Session, actor: Actor, plan_slug: str | None, code: str, changes: dict[str, Any], seen: str
+    session: Session,
+    actor: Actor,
+    plan_slug: str | None,
+    code: str,
+    changes: dict[str, Any],
+    seen: str | None,
 ) -> dict[str, Any]:
     """Change some of an activity's editable facts (those in `changes`; the rest stay as they are)
     as update_activity does: the same authority, checks, audit and refusal of an edit started
-    before someone else's save. Returns the facts as they now are, their version, and whether
-    anything changed."""
+    before someone else's save (`seen`, when the caller has a version). Returns the facts as they
+    now are, their version, and whether anything changed. A new owner is such a change
+    (people.set_activity_owner): the office stays the activity's own."""
     actor = access.require(session, actor, UseCase.EDIT_PLAN)
     plan = get_plan(session, plan_slug)
     activity = get_activity(session, plan, code)

@@ -88,25 +88,8 @@ def proposals(session: Session, user: User, plan_slug: str | None = None) -> lis
         .where(FocusArea.plan_id == plan.id)
         .order_by(ActivityProposal.created_at.desc(), ActivityProposal.id.desc())
     ).all()
-    ids = [row[0].id for row in rows]
-    instances: dict[int, int] = {
-        subject_id: instance_id
-        for subject_id, instance_id in session.execute(
-            select(ProcessInstance.subject_id, ProcessInstance.id).where(
-                ProcessInstance.subject_type == "proposal", ProcessInstance.subject_id.in_(ids)
-            )
-        )
-        if subject_id is not None
-    }
-    mine: dict[int, str] = {
-        instance_id: task_id
-        for instance_id, task_id in session.execute(
-            select(OpenTask.instance_id, OpenTask.id).where(
-                OpenTask.instance_id.in_(instances.values()),
-                access.task_condition(session, access.represented(session, user)),
-            )
-        )
-    }
+    instances = _processes(session, [row[0].id for row in rows])
+    mine = _tasks_for(session, user, list(instances.values()))
     result = []
     for proposal, fa_number, fa_title, ia_number, proposed_by, owner_name, activity_code in rows:
         instance_id = instances.get(proposal.id)
@@ -127,3 +110,24 @@ def proposals(session: Session, user: User, plan_slug: str | None = None) -> lis
             )
         )
     return result
+
+
+def _processes(session: Session, proposal_ids: list[int]) -> dict[int, int]:
+    """Each proposal's process instance, by the proposal's id."""
+    rows = session.execute(
+        select(ProcessInstance.subject_id, ProcessInstance.id).where(
+            ProcessInstance.subject_type == "proposal", ProcessInstance.subject_id.in_(proposal_ids)
+        )
+    )
+    return {subject_id: instance_id for subject_id, instance_id in rows if subject_id is not None}
+
+
+def _tasks_for(session: Session, user: User, instance_ids: list[int]) -> dict[int, str]:
+    """The open task `user` may act on in each of these instances that has one, by instance."""
+    rows = session.execute(
+        select(OpenTask.instance_id, OpenTask.id).where(
+            OpenTask.instance_id.in_(instance_ids),
+            access.task_condition(session, access.represented(session, user)),
+        )
+    )
+    return {instance_id: task_id for instance_id, task_id in rows}

@@ -5,7 +5,13 @@ A run looks only at the days since the last run (JobMark "reminders"): for each 
 (last, today] it reads the tasks whose deadline puts a reminder on that day, by the index on
 open_task.due_on. So a day with nothing due reads nothing, whatever the number of open tasks, and
 a run after a pause (or `tick --at` months ahead) catches up on the days in between. Every notice
-has a key per task and step, so a run repeated, or racing another, adds nothing twice."""
+has a key per task and step, so a run repeated, or racing another, adds nothing twice.
+
+Whose turn a task is, is the authority's to say (access.who_may_act, the inbox's own rule): a
+reminder goes to everyone who may act on the task now. An assignee who has lost the right gets
+none; a substitute in force is reminded along with the person it stands in for (whose notices wait
+for their return, or reach them where they read mail while away): a deadline is never missed
+because the one told of it was away, nor for want of someone to tell."""
 
 from __future__ import annotations
 
@@ -14,8 +20,9 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, select
 from sqlalchemy.orm import Session, aliased
+from sqlalchemy.sql.elements import ColumnElement
 
 from ..models import Activity, FocusArea, JobMark, OpenTask, ReportingCycle, Role, RoleAssignment, User
 from . import access, audit, notices, workdays
@@ -149,11 +156,20 @@ class _Task:
     lane: str
     due_on: date
     focus_area_id: int | None
-    assignee_id: int | None
-    owner_id: int | None
     activity: str | None
     area: int | None
     period: str | None
+
+
+def _in_batch(window: tuple[date, date], after_id: str, batch: list[_Task]) -> ColumnElement[bool]:
+    """The tasks of a batch `_tasks` read, as a condition: those of the window after `after_id`, up
+    to the batch's last (the same order, so the same tasks)."""
+    return and_(
+        OpenTask.due_on >= window[0],
+        OpenTask.due_on <= window[1],
+        OpenTask.id > after_id,
+        OpenTask.id <= batch[-1].id,
+    )
 
 
 def _tasks(session: Session, window: tuple[date, date], after_id: str) -> list[_Task]:
@@ -165,8 +181,6 @@ def _tasks(session: Session, window: tuple[date, date], after_id: str) -> list[_
             OpenTask.lane,
             OpenTask.due_on,
             OpenTask.focus_area_id,
-            OpenTask.assignee_id,
-            owned.owner_id,
             owned.code,
             FocusArea.number,
             ReportingCycle.period,
@@ -182,9 +196,10 @@ def _tasks(session: Session, window: tuple[date, date], after_id: str) -> list[_
 
 
 class _People:
-    """Who works in which lane, read once per transaction."""
+    """Who is told about which task, read once per batch: who may act on each (the authority),
+    the escalations' leads and process leaders, and everyone's mail delivery."""
 
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, batch: ColumnElement[bool]) -> None:
         rows = session.execute(
             select(RoleAssignment.role, RoleAssignment.focus_area_id, User.id, User.mail_delivery)
             .join(User, User.id == RoleAssignment.user_id)
@@ -198,6 +213,7 @@ class _People:
             self.by_role[role].append(user_id)
             if role is Role.FOCUS_AREA_LEAD:
                 self.leads[area].append(user_id)
+        self.may_act = access.who_may_act(session, batch)
         self.session = session
 
     def mail_delivery(self, user_id: int) -> str:
@@ -207,14 +223,8 @@ class _People:
         return self.delivery[user_id]
 
     def workers(self, task: _Task) -> list[int]:
-        """Whose turn the task is: its assignee, else the activity's owner or the lane's holders."""
-        if task.assignee_id is not None:
-            return [task.assignee_id]
-        if task.lane == "activity_owner":
-            return [task.owner_id] if task.owner_id is not None else []
-        if task.lane == "focus_area_lead":
-            return sorted(set(self.leads.get(task.focus_area_id, [])))
-        return sorted({u for role in access.LANES.get(task.lane, ()) for u in self.by_role.get(role, [])})
+        """Whose turn the task is: everyone who may act on it now (access.who_may_act)."""
+        return self.may_act.get(task.id, [])
 
 
 def _params(task: _Task, days: int) -> dict[str, Any]:
@@ -237,7 +247,7 @@ def _remind(
             batch = _tasks(session, window, after_id)
             if not batch:
                 return queued
-            people = _People(session)
+            people = _People(session, _in_batch(window, after_id, batch))
             rows = []
             for task in batch:
                 if task.id in done:
@@ -266,7 +276,7 @@ def _escalate(transaction: Transaction, window: tuple[date, date], target: str, 
             batch = _tasks(session, window, after_id)
             if not batch:
                 return escalated
-            people = _People(session)
+            people = _People(session, _in_batch(window, after_id, batch))
             rows, tasks_of_key = [], {}
             for task in batch:
                 if target == "lead" and task.lane == "activity_owner":

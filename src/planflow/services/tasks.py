@@ -383,6 +383,29 @@ def reassign(session: Session, admin: Actor, task_id: str, username: str | None,
     audit.record(session, actor, "task.reassigned", "task", task.id, {"to": username}, reason)
 
 
+@dataclass(frozen=True)
+class DoneTask:
+    """A task no longer open: who completed it (their name) and when."""
+
+    id: str
+    by: str
+    at: datetime
+
+
+def show_task(session: Session, user: User, task_id: str) -> dict[str, Any] | DoneTask:
+    """A task as `user` may see it: an open one with its form and context, for someone who may act
+    on it now (task_detail); a completed one, who completed it and when, for someone who may read
+    the municipality's own records (UseCase.READ_INTERNAL: everyone who could have acted on it,
+    never an outsider, who is refused whether or not the task exists). NotFound otherwise."""
+    if session.get(OpenTask, task_id) is not None:
+        return task_detail(session, user, task_id)
+    access.require(session, Actor(user), UseCase.READ_INTERNAL)
+    done = history.completed_by(session, task_id)
+    if done is None:
+        raise NotFound("error.task.not_open", task=quote(task_id))
+    return DoneTask(task_id, done.by, done.at)
+
+
 def task_detail(session: Session, user: User, task_id: str) -> dict[str, Any]:
     """What a form needs: the schema, the saved draft, and the process data it is about."""
     task = session.get(OpenTask, task_id)

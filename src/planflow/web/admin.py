@@ -15,7 +15,7 @@ from werkzeug.datastructures import MultiDict
 
 from ..db import get_db
 from ..i18n import Message
-from ..services import people, tasks
+from ..services import people, peopleview, tasks
 from ..services.access import UseCase
 from ..services.audit import Actor
 from ..services.errors import InvalidInput, ServiceError
@@ -56,7 +56,13 @@ def _substitute(session: Session, actor: Actor, form: MultiDict[str, str]) -> st
 
 
 def _owner(session: Session, actor: Actor, form: MultiDict[str, str]) -> str:
-    people.set_activity_owner(session, actor, form.get("code", "").strip(), form.get("username", "").strip())
+    try:
+        people.set_activity_owner(
+            session, actor, form.get("code", "").strip(), form.get("username", "").strip()
+        )
+    except InvalidInput as exc:  # the edit's owner is this form's username
+        fields = {"username" if name == "owner" else name: m for name, m in exc.fields.items()}
+        raise InvalidInput(exc.code, fields=fields, **exc.params) from None
     return t("ui.admin.done.owner")
 
 
@@ -89,7 +95,7 @@ ACTIONS: dict[str, Callable[[Session, Actor, MultiDict[str, str]], str]] = {
 
 def _page(status: int = 200, **extra: Any) -> tuple[str, int]:
     with get_db().reading() as session:
-        users = people.list_users(session)
+        users = peopleview.directory(session, Actor(me(session)))
         roles = people.role_choices(session)
     extra.setdefault("errors", {})
     extra.setdefault("action", None)

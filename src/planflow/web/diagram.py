@@ -73,6 +73,22 @@ def build(
 ) -> Diagram:
     """The drawing of a BPMN file; `label(kind, id, name)` words each element for the reader."""
     root = ET.fromstring(source)
+    kinds, flows = _elements(root, label)
+    diagram = Diagram(0, 0)
+    for element in root.iterfind(".//bpmndi:BPMNShape", NS):
+        shape = _shape(element, kinds, done, current)
+        if shape is not None:
+            (diagram.lanes if shape.kind in LANES else diagram.shapes).append(shape)
+    for element in root.iterfind(".//bpmndi:BPMNEdge", NS):
+        diagram.edges.append(_edge(element, kinds, flows, done, current))
+    _fit(diagram)
+    return diagram
+
+
+def _elements(
+    root: ET.Element, label: Callable[[str, str, str], str]
+) -> tuple[dict[str, tuple[str, str]], dict[str, tuple[str, str]]]:
+    """Every element's kind and worded name by its id, and every sequence flow's source and target."""
     kinds: dict[str, tuple[str, str]] = {}
     flows: dict[str, tuple[str, str]] = {}
     for element in root.iter():
@@ -81,45 +97,60 @@ def build(
             continue
         kind, name = _local(element.tag), element.get("name") or ""
         kinds[element_id] = (kind, label(kind, element_id, name) if name and kind not in LANES else name)
-        if _local(element.tag) == "sequenceFlow":
+        if kind == "sequenceFlow":
             flows[element_id] = (element.get("sourceRef") or "", element.get("targetRef") or "")
-    diagram = Diagram(0, 0)
-    min_x = min_y = float("inf")
-    for shape in root.iterfind(".//bpmndi:BPMNShape", NS):
-        ref = shape.get("bpmnElement") or ""
-        bounds = shape.find("dc:Bounds", NS)
-        if bounds is None or ref not in kinds:
-            continue
-        kind, name = kinds[ref]
-        x, y, w, h = (float(bounds.get(k, 0)) for k in ("x", "y", "width", "height"))
-        item = Shape(ref, kind, name, x, y, w, h, label=_label_box(shape))
-        item.count, item.current = done.get(ref, 0), ref in current
-        (diagram.lanes if kind in LANES else diagram.shapes).append(item)
-        min_x, min_y = min(min_x, item.x), min(min_y, item.y)
-        diagram.width = max(diagram.width, item.x + item.w)
-        diagram.height = max(diagram.height, item.y + item.h)
-    for edge in root.iterfind(".//bpmndi:BPMNEdge", NS):
-        ref = edge.get("bpmnElement") or ""
-        points = [(float(p.get("x", 0)), float(p.get("y", 0))) for p in edge.iterfind("di:waypoint", NS)]
-        source, target = flows.get(ref, ("", ""))
-        taken = done.get(source, 0) > 0 and (done.get(target, 0) > 0 or target in current)
-        diagram.edges.append(Edge(kinds.get(ref, ("", ""))[1], points, taken, _label_box(edge)))
-        for x, y in points:
-            diagram.width, diagram.height = max(diagram.width, x), max(diagram.height, y)
-    labels = [s.label for s in diagram.shapes if s.label] + [e.label for e in diagram.edges if e.label]
-    for box in labels:
-        min_x, min_y = min(min_x, box.x), min(min_y, box.y)
-        diagram.width, diagram.height = max(diagram.width, box.x + box.w), max(diagram.height, box.y + box.h)
-    # Shift everything so the drawing starts near the origin.
-    dx, dy = (min_x - 10 if min_x != float("inf") else 0), (min_y - 10 if min_y != float("inf") else 0)
-    for item in [*diagram.lanes, *diagram.shapes]:
+    return kinds, flows
+
+
+def _shape(
+    element: ET.Element, kinds: dict[str, tuple[str, str]], done: dict[str, int], current: set[str]
+) -> Shape | None:
+    """A BPMNShape with its place, marked with how often it was done and whether it is under way;
+    None when it has no bounds or draws no element of the process."""
+    ref = element.get("bpmnElement") or ""
+    bounds = element.find("dc:Bounds", NS)
+    if bounds is None or ref not in kinds:
+        return None
+    kind, name = kinds[ref]
+    x, y, w, h = (float(bounds.get(k, 0)) for k in ("x", "y", "width", "height"))
+    shape = Shape(ref, kind, name, x, y, w, h, label=_label_box(element))
+    shape.count, shape.current = done.get(ref, 0), ref in current
+    return shape
+
+
+def _edge(
+    element: ET.Element,
+    kinds: dict[str, tuple[str, str]],
+    flows: dict[str, tuple[str, str]],
+    done: dict[str, int],
+    current: set[str],
+) -> Edge:
+    """A BPMNEdge's line, taken when its source was done and its target was done or is under way."""
+    ref = element.get("bpmnElement") or ""
+    points = [(float(p.get("x", 0)), float(p.get("y", 0))) for p in element.iterfind("di:waypoint", NS)]
+    source, target = flows.get(ref, ("", ""))
+    taken = done.get(source, 0) > 0 and (done.get(target, 0) > 0 or target in current)
+    return Edge(kinds.get(ref, ("", ""))[1], points, taken, _label_box(element))
+
+
+def _fit(diagram: Diagram) -> None:
+    """Shift everything so the drawing starts near the origin, and size it to hold all of it."""
+    placed = _placed(diagram)
+    points = [point for line in diagram.edges for point in line.points]
+    width = max([diagram.width, *(b.x + b.w for b in placed), *(x for x, _ in points)])
+    height = max([diagram.height, *(b.y + b.h for b in placed), *(y for _, y in points)])
+    dx, dy = (min(b.x for b in placed) - 10, min(b.y for b in placed) - 10) if placed else (0, 0)
+    for item in placed:
         item.x, item.y = item.x - dx, item.y - dy
     for line in diagram.edges:
         line.points = [(x - dx, y - dy) for x, y in line.points]
-    for box in labels:
-        box.x, box.y = box.x - dx, box.y - dy
-    diagram.width, diagram.height = diagram.width - dx + 10, diagram.height - dy + 10
-    return diagram
+    diagram.width, diagram.height = width - dx + 10, height - dy + 10
+
+
+def _placed(diagram: Diagram) -> list[Shape | Box]:
+    """What has a place of its own: lanes, shapes, and the labels of shapes and edges."""
+    labels = [s.label for s in diagram.shapes if s.label] + [e.label for e in diagram.edges if e.label]
+    return [*diagram.lanes, *diagram.shapes, *labels]
 
 
 def _label_box(element: ET.Element) -> Box | None:

@@ -12,7 +12,7 @@ from werkzeug.wrappers import Response
 from ..db import get_db
 from ..models import Activity, OpenTask
 from ..services import access, deviations, history, notices, plans, tasks
-from ..services.errors import Conflict, InvalidInput, NotFound
+from ..services.errors import Conflict, InvalidInput
 from . import taskforms
 from .site import form_error, know, language, me, t, today
 
@@ -75,14 +75,12 @@ def _render_task(
     task_id: str, values: dict[str, Any] | None = None, errors: Any = None, status: int = 200
 ) -> Any:
     with get_db().reading() as session:
-        user = me(session)
+        shown = tasks.show_task(session, me(session), task_id)
+        if isinstance(shown, tasks.DoneTask):
+            return render_template("inbox/done.html", done=shown), 409 if status != 200 else 200
+        detail = shown
         task = session.get(OpenTask, task_id)
-        if task is None:
-            done = history.completed_by(session, task_id)
-            if done is None:
-                raise NotFound("error.task.not_open", task=task_id[:60])
-            return render_template("inbox/done.html", done=done), 409 if status != 200 else 200
-        detail = tasks.task_detail(session, user, task_id)
+        assert task is not None  # the reading's snapshot showed it open
         context = _context(session, task)
         due_on = task.due_on
     schema = detail["schema"]

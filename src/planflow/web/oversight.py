@@ -17,10 +17,9 @@ from .. import audit_keys, i18n
 from ..db import get_db
 from ..i18n import Message
 from ..models import OpenTask
-from ..services import access, checkpoints, deviations, plans, trail
-from ..services.access import UseCase
+from ..services import access, checkpoints, deviations, trail
 from ..services.errors import InvalidInput
-from .site import action_words, form_error, me, require
+from .site import action_words, form_error, me
 
 steering = Blueprint("steering", __name__)
 audit_log = Blueprint("audit_log", __name__)
@@ -29,11 +28,16 @@ audit_log = Blueprint("audit_log", __name__)
 @steering.get("/steering")
 @login_required
 def index() -> str:
-    require(UseCase.READ_STEERING_QUEUE)
-    with get_db().reading() as session:
+    with get_db().reading() as session:  # the queue's service checks who may read it
         user = me(session)
-        queue = deviations.awaiting_steering_group(session, plans.get_plan(session).id)
-        mine = {d.task_id for d in queue if access.acting_for(session, user, d.task_id) is not None}
+        queue = deviations.steering_queue(
+            session, user, request.args.get("plan"), request.args.get("state"), request.args.get("period")
+        )
+        mine = {
+            d.task_id
+            for d in queue.items
+            if d.task_id is not None and access.acting_for(session, user, d.task_id) is not None
+        }
         meeting = session.scalar(select(OpenTask).where(OpenTask.name == "steering_meeting").limit(1))
         meeting_view = None
         if meeting is not None:

@@ -128,25 +128,19 @@ def today() -> date:
 
 def may(use_case: UseCase) -> bool:
     """Whether the signed-in user may carry out `use_case`, a scoped one (proposing an activity) in
-    at least one focus area. The authority answers every use case from one reading of the user's
-    standing per request: the menu asks for all of them on every page."""
+    at least one focus area: `access.abilities`, read once per request (the menu asks for every use
+    case on every page), the same answer GET /api/v1/me gives."""
     if not current_user.is_authenticated:
         return False
-    if "may" not in g:
+    if "abilities" not in g:
         _read_standing()
-    return bool(g.may[use_case])
+    return use_case in g.abilities
 
 
 def know(db_session: Session, standing: access.Standing) -> None:
     """Keep for this request what every page's header needs, from a standing a page has read in
-    its own session: the use cases the user may carry out, and the inbox count."""
-    g.scopes = {case: standing.scopes(case) for case in access.SCOPED_USE_CASES}
-    g.may = {
-        case: bool(g.scopes[case])  # somewhere: the service checks the area itself
-        if case in access.SCOPED_USE_CASES
-        else standing.may(case) is not None
-        for case in UseCase
-    }
+    its own session: what the user may do (access.abilities), and the inbox count."""
+    g.abilities = access.abilities(db_session, standing)
     g.inbox_count = tasks.inbox_count(db_session, standing)
 
 
@@ -157,7 +151,7 @@ def _read_standing() -> None:
 
 def scopes(use_case: UseCase) -> set[int]:
     """The focus areas (ids) in which the signed-in user may carry out a scoped `use_case`."""
-    return set(g.scopes[use_case]) if may(use_case) else set()
+    return set(g.abilities.scopes.get(use_case, ())) if may(use_case) else set()
 
 
 def require(use_case: UseCase) -> None:

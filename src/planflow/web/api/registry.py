@@ -147,52 +147,63 @@ def operation(
 
 def _query(op: Operation) -> dict[str, Any]:
     """The query parameters, converted to their schema's type and checked; unknown ones refused."""
-    fields: dict[str, Message] = {}
+    fields: dict[str, Message] = {
+        name: Message("form.unknown_field") for name in request.args if name not in op.query
+    }
     values: dict[str, Any] = {}
-    for name in request.args:
-        if name not in op.query:
-            fields[name] = Message("form.unknown_field")
-    for name, schema in op.query.items():
+    for name in op.query:
         raw = request.args.getlist(name)
         if not raw:
             if name in op.required:
                 fields[name] = Message("form.required")
             continue
-        if len(raw) > 1:
-            fields[name] = Message("form.once")
-            continue
-        value: Any = raw[0]
-        kind = schema.get("type")
         try:
-            if kind == "integer":
-                if not re.fullmatch(r"-?[0-9]{1,12}", value):
-                    raise ValueError(value)
-                value = int(value)
-            elif kind == "boolean":
-                if value not in ("true", "false"):
-                    raise ValueError(value)
-                value = value == "true"
-        except ValueError:
-            fields[name] = Message("form.type", {"type": kind})
-            continue
-        try:
-            _checker_for(op, name).validate({name: value})
+            values[name] = _query_value(op, name, raw)
         except FormError as exc:
             fields.update(exc.errors)
-            continue
-        if schema.get("format") == "date-time":
-            try:
-                value = datetime.fromisoformat(value)
-            except ValueError:
-                fields[name] = Message("form.datetime")
-                continue
-            if value.tzinfo is None:
-                fields[name] = Message("form.datetime")
-                continue
-        values[name] = value
     if fields:
         raise InvalidInput("error.input.invalid", fields=fields)
     return values
+
+
+def _query_value(op: Operation, name: str, raw: list[str]) -> Any:
+    """One query parameter's value (given `raw`, every time it was given), converted to its
+    schema's type and checked against the schema; FormError says what is wrong with it."""
+
+    def wrong(message: Message) -> FormError:
+        return FormError(name, {name: message})
+
+    if len(raw) > 1:
+        raise wrong(Message("form.once"))
+    schema = op.query[name]
+    kind = schema.get("type")
+    try:
+        value = _typed(raw[0], kind)
+    except ValueError:
+        raise wrong(Message("form.type", {"type": kind})) from None
+    _checker_for(op, name).validate({name: value})
+    if schema.get("format") != "date-time":
+        return value
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise wrong(Message("form.datetime")) from None
+    if moment.tzinfo is None:
+        raise wrong(Message("form.datetime"))
+    return moment
+
+
+def _typed(value: str, kind: str | None) -> Any:
+    """A query parameter's text as the schema's `kind` (integer, boolean; else the text itself)."""
+    if kind == "integer":
+        if not re.fullmatch(r"-?[0-9]{1,12}", value):
+            raise ValueError(value)
+        return int(value)
+    if kind == "boolean":
+        if value not in ("true", "false"):
+            raise ValueError(value)
+        return value == "true"
+    return value
 
 
 def _body(checker: Form) -> Any:

@@ -7,7 +7,7 @@ from typing import Any
 
 from ...db import get_db
 from ...i18n import LANGUAGES
-from ...services import people
+from ...services import history, people, peopleview
 from ...services.audit import Actor
 from . import schemas as sc
 from .auth import caller
@@ -24,14 +24,14 @@ def admin(session: Any) -> Actor:
            response=sc.ME)  # fmt: skip
 def me(query: dict[str, Any], body: None) -> dict[str, Any]:
     with get_db().reading() as session:
-        return people.me(session, caller(session))
+        return history.to_json(peopleview.me(session, caller(session)))  # type: ignore[no-any-return]
 
 
 @operation("GET", "/users", summary="Every user with roles and scopes (administrators)", tag="people",
            response=sc.USERS)  # fmt: skip
 def users(query: dict[str, Any], body: None) -> dict[str, Any]:
     with get_db().reading() as session:
-        return {"items": people.directory(session, admin(session))}
+        return {"items": history.to_json(peopleview.directory(session, admin(session)))}
 
 
 @operation(
@@ -63,21 +63,7 @@ def add_user(query: dict[str, Any], body: dict[str, Any]) -> dict[str, Any]:
             language=body.get("language", "sv"),
             office=body.get("office"),
         )
-        return {
-            "username": user.username,
-            "display_name": user.display_name,
-            "email": user.email,
-            "language": user.language,
-            "office": user.office,
-            "active": user.active,
-            "demo": user.is_demo,
-            "roles": [_role(spec) for spec in specs],
-        }
-
-
-def _role(spec: people.RoleSpec) -> dict[str, Any]:
-    role = spec.role.value if spec.role else people.ACTIVITY_OWNER
-    return {"role": role, "plan": spec.plan, "focus_area": spec.focus_area, "activity": spec.activity}
+        return history.to_json(peopleview.user_view(session, user))  # type: ignore[no-any-return]
 
 
 @operation("POST", "/users/<username>/roles", summary="Grant a role, e.g. focus_area_lead:3 "
@@ -102,7 +88,7 @@ def revoke(username: str, query: dict[str, Any], body: None) -> dict[str, Any]:
            response=sc.SUBSTITUTIONS)  # fmt: skip
 def substitutes(query: dict[str, Any], body: None) -> dict[str, Any]:
     with get_db().reading() as session:
-        return {"items": people.list_substitutes(session, admin(session))}
+        return {"items": history.to_json(peopleview.substitutes(session, admin(session)))}
 
 
 @operation(
@@ -128,13 +114,23 @@ def add_substitute(query: dict[str, Any], body: dict[str, Any]) -> dict[str, Any
             date.fromisoformat(body["starts_on"]),
             date.fromisoformat(ends) if ends else None,
         )
-        return people.substitution_dict(substitution)
+        return history.to_json(peopleview.substitution_view(substitution))  # type: ignore[no-any-return]
 
 
-@operation("PUT", "/activities/<code>/owner", summary="Make a user an activity's owner; its open "
-           "report follows (administrators)", tag="people", response=sc.OWNER,
-           query=sc.PLAN_QUERY, body=sc.obj({"owner": sc.USERNAME}))  # fmt: skip
+@operation(
+    "PUT",
+    "/activities/<code>/owner",
+    summary="Make a user an activity's owner, as an edit of the plan: its open report follows, the "
+    "office stays; with `version` (GET /activities/{code}), refused if the activity changed since "
+    "(process leader, administrators)",
+    tag="people",
+    response=sc.OWNER,
+    query=sc.PLAN_QUERY,
+    body=sc.obj({"owner": sc.USERNAME}, {"version": sc.VERSION}),
+)
 def set_owner(code: str, query: dict[str, Any], body: dict[str, Any]) -> dict[str, Any]:
     with get_db().transaction() as session:
-        activity = people.set_activity_owner(session, admin(session), code, body["owner"], query.get("plan"))
-        return {"plan": activity.plan.slug, "code": activity.code, "owner": body["owner"]}
+        view = people.set_activity_owner(
+            session, admin(session), code, body["owner"], query.get("plan"), body.get("version")
+        )
+    return history.to_json(view)  # type: ignore[no-any-return]

@@ -110,12 +110,11 @@ def cycle(period: str, query: dict[str, Any], body: None) -> dict[str, Any]:
     query={**sc.PLAN_QUERY, "state": {"enum": [s.value for s in DeviationState]}, "period": sc.s(10)},
 )
 def deviation_queue(query: dict[str, Any], body: None) -> dict[str, Any]:
-    state = DeviationState(query["state"]) if "state" in query else None
     with get_db().reading() as session:
-        items = deviations.steering_queue(
-            session, caller(session), query.get("plan"), state, query.get("period")
+        queue = deviations.steering_queue(
+            session, caller(session), query.get("plan"), query.get("state"), query.get("period")
         )
-    return {"items": items}
+    return history.to_json(queue)  # type: ignore[no-any-return]
 
 
 @operation(

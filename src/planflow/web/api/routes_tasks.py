@@ -10,7 +10,7 @@ from flask import request
 from ...db import get_db
 from ...services import tasks
 from ...services.audit import Actor
-from ...services.errors import InvalidInput
+from ...services.errors import InvalidInput, NotFound
 from ...services.tasks import TaskView
 from . import schemas as sc
 from .auth import caller
@@ -70,7 +70,9 @@ def inbox(query: dict[str, Any], body: None) -> dict[str, Any]:
 def task(task_id: str, query: dict[str, Any], body: None) -> dict[str, Any]:
     lang = language()
     with get_db().reading() as session:
-        detail = tasks.task_detail(session, caller(session), task_id)
+        detail = tasks.show_task(session, caller(session), task_id)
+    if isinstance(detail, tasks.DoneTask):  # this route shows open tasks; the read right is checked
+        raise NotFound("error.task.not_open", task=task_id)
     return {
         **task_json(detail["task"], lang),
         "form": detail["schema"],

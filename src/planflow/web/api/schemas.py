@@ -333,7 +333,16 @@ COMPLETION = component(
 QUEUE_ITEM = obj(
     {**DEVIATION_FIELDS, "activity_code": s(32), "activity_title": s(300), "task_id": opt(s(36))}
 )
-DEVIATIONS = component("DeviationQueue", obj({"items": array(component("QueuedDeviation", QUEUE_ITEM))}))
+DEVIATIONS = component(
+    "DeviationQueue",
+    obj(
+        {
+            "plan": s(64),
+            "items": array(component("QueuedDeviation", QUEUE_ITEM)),
+            "counts": obj({state.value: INT for state in DeviationState}),
+        }
+    ),
+)
 AUDIT_PAGE = component("AuditPage", obj({"items": array(EVENT), "next_cursor": opt(s(32))}))
 VERIFICATION = component(  # checkpoints.Integrity
     "Verification",
@@ -369,6 +378,16 @@ ME = component(
             "roles": array(ROLE),
             "substituting_for": array(s(64)),
             "may": array({"enum": [u.value for u in access.UseCase]}),
+            "scopes": array(
+                obj(
+                    {
+                        "use_case": {"enum": sorted(u.value for u in access.SCOPED_USE_CASES)},
+                        "plan": s(64),
+                        "focus_area": INT,
+                    }
+                )
+            ),
+            "lanes": array(LANE),
         }
     ),
 )
