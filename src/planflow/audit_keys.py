@@ -12,8 +12,10 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
@@ -74,6 +76,22 @@ def load_signing_key(setting: str | None, instance_path: Path) -> SigningKey:
     if not path.exists():
         _generate(path)
     return _parse_private(path.read_bytes(), path)
+
+
+def verifying_key(config: Mapping[str, Any], instance_path: str | Path) -> PublicKey | None:
+    """The key that verifies the checkpoints: the public half of the configured signing key
+    (AUDIT_SIGNING_KEY, else the instance folder's), or None when that file does not exist.
+    The command line, the audit page and the API all verify with it; verifying never makes a key.
+    ValueError when the file is there but is no key."""
+    setting = config.get("AUDIT_SIGNING_KEY")
+    path = Path(setting) if setting else Path(instance_path) / KEY_FILE
+    if not path.is_file():
+        return None
+    try:
+        pem = path.read_bytes()
+    except OSError as exc:
+        raise ValueError(f"cannot read the audit signing key {path}: {exc.strerror}") from None
+    return _parse_private(pem, path).public_key
 
 
 def read_public_key(pem: bytes, source: str = "the public key") -> PublicKey:

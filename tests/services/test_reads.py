@@ -10,7 +10,7 @@ import pytest
 
 from planflow import clock
 from planflow.db import Database
-from planflow.services import history, people, progress, tasks, tokens
+from planflow.services import history, people, progress, tasks, tokens, trail
 from planflow.services.audit import OPERATOR_ACTOR
 from planflow.services.errors import Conflict, Forbidden, InvalidInput
 
@@ -134,10 +134,10 @@ def test_cycle_progress_and_activity_history_follow_the_chain(chain: Chain) -> N
         assert record["reports"][0]["status"] == "red"
         assert record["deviations"][0]["cause"] == "Ingen budget."
         assert {e["action"] for e in record["events"]} >= {"status.reported", "deviation.opened"}
-        page = history.audit_page(session, leader, activity="1.1.1", limit=1)
-        assert len(page["items"]) == 1 and page["next_cursor"] is not None
-        more = history.audit_page(session, leader, activity="1.1.1", cursor=page["next_cursor"])
-        assert all(e["seq"] < page["items"][0]["seq"] for e in more["items"])
+        page = trail.search(session, leader, trail.AuditQuery(activity="1.1.1", limit=1))
+        assert len(page.items) == 1 and page.next_cursor is not None
+        more = trail.search(session, leader, trail.AuditQuery(activity="1.1.1", cursor=page.next_cursor))
+        assert all(e.seq < page.items[0].seq for e in more.items)
         dialogue = people.get_user(session, "naringslivsradet")
         with pytest.raises(Forbidden):
             history.activity_history(session, dialogue, "1.1.1")

@@ -34,7 +34,7 @@ def test_a_red_report_with_errors_then_done(signed_in: Callable[[str], FlaskClie
     answer = post(
         client, f"/tasks/{task.id}", {"status": "red", "comment": "Inget har hänt"}, f"/tasks/{task.id}"
     )
-    assert answer.status_code == 422
+    assert answer.status_code == 400
     html = answer.get_data(as_text=True)
     assert 'id="e-cause"' in html and "Inget har hänt" in html
     assert 'value="red" checked' in html

@@ -73,7 +73,7 @@ def test_a_refusal_is_said_beside_the_field_and_nothing_typed_is_lost(
 ) -> None:
     client = signed_in("lead1")
     answer = post(client, "/proposals/new", {**PROPOSAL, "owner": "ingen.alls"}, "/proposals/new")
-    assert answer.status_code == 422
+    assert answer.status_code == 400
     html = answer.get_data(as_text=True)
     assert 'id="error-summary"' in html and 'href="#f-owner"' in html and 'id="e-owner"' in html
     assert 'value="ingen.alls"' in html and 'value="Företagslotsen på lördagar"' in html
@@ -81,7 +81,7 @@ def test_a_refusal_is_said_beside_the_field_and_nothing_typed_is_lost(
     assert '<option value="1.2" selected>' in html
 
     missing = post(client, "/proposals/new", {**PROPOSAL, "title": ""}, "/proposals/new")
-    assert missing.status_code == 422
+    assert missing.status_code == 400
     assert 'id="e-title"' in missing.get_data(as_text=True)
     assert 'value="erik.berg"' in missing.get_data(as_text=True)
     assert _proposals(web) == 0

@@ -7,7 +7,18 @@ from pathlib import Path
 import click
 
 from ..services import checkpoints
-from .base import echo, error, in_transaction, print_json, public_key_file, reading, say, signing_key
+from ..services.audit import OPERATOR_ACTOR
+from .base import (
+    echo,
+    error,
+    in_transaction,
+    print_json,
+    public_key_file,
+    reading,
+    say,
+    signing_key,
+    verifying_key,
+)
 
 
 @click.group("audit")
@@ -23,22 +34,24 @@ def audit() -> None:
     help="Verify the checkpoints with this published public key (default: this installation's key).",
 )
 def audit_verify(key_file: Path | None) -> None:
-    """Check the hash chain and its signed checkpoints; exits non-zero naming the first bad event."""
-    public_key = public_key_file(key_file) or signing_key().public_key
-    result = reading(lambda session: checkpoints.verify(session, public_key))
-    if not result.intact:
+    """Check the hash chain and its signed checkpoints; exits non-zero naming the first bad event,
+    or when checkpoints exist that no key is at hand to check."""
+    public_key = public_key_file(key_file) or verifying_key()
+    result = reading(lambda session: checkpoints.integrity(session, OPERATOR_ACTOR, public_key))
+    if result.verdict is checkpoints.Verdict.BROKEN:
         raise error("cli.audit.broken", seq=result.first_bad, problem=result.problem)
+    if result.verdict is checkpoints.Verdict.UNCHECKED:
+        raise error("cli.audit.unchecked", events=result.events, count=result.checkpoints)
     if result.anchored_at is None:
-        echo("cli.audit.intact_unanchored", checked=result.checked)
+        echo("cli.audit.intact_unanchored", checked=result.events)
         return
-    later = result.checked - result.anchored_seq
     echo(
-        "cli.audit.intact_partly_anchored" if later else "cli.audit.intact_anchored",
-        checked=result.checked,
-        checkpoints=result.checkpoints,
+        "cli.audit.intact_partly_anchored" if result.unanchored else "cli.audit.intact_anchored",
+        checked=result.events,
+        checkpoints=result.checkpoints_verified,
         seq=result.anchored_seq,
         at=result.anchored_at.isoformat(),
-        later=later,
+        later=result.unanchored,
     )
 
 

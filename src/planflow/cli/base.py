@@ -202,6 +202,16 @@ def signing_key() -> audit_keys.SigningKey:
         raise OneLineError(str(exc)) from None
 
 
+def verifying_key() -> audit_keys.PublicKey | None:
+    """The key that verifies the checkpoints, as the audit page and the API load it
+    (audit_keys.verifying_key): None when there is no key file; never made here."""
+    flask_app = app()
+    try:
+        return audit_keys.verifying_key(flask_app.config, flask_app.instance_path)
+    except ValueError as exc:
+        raise OneLineError(str(exc)) from None
+
+
 def public_key_file(key_file: Path | None) -> audit_keys.PublicKey | None:
     """The public key read from --public-key, if one was given."""
     try:

@@ -109,7 +109,13 @@ USE_CASES: dict[UseCase, tuple[Role, ...]] = {
 SCOPED_USE_CASES = {UseCase.PROPOSE_ACTIVITY}
 # What the local operator (a shell on the server: `planflow users …`) may do without an account.
 # Editing the plan from a file is upkeep an operator may do; issuing a report needs a person.
-OPERATOR_USE_CASES = {UseCase.MANAGE_PEOPLE, UseCase.MANAGE_TOKENS, UseCase.EDIT_PLAN}
+# Reading internal records (`planflow audit verify`): the shell can read the database anyway.
+OPERATOR_USE_CASES = {
+    UseCase.MANAGE_PEOPLE,
+    UseCase.MANAGE_TOKENS,
+    UseCase.EDIT_PLAN,
+    UseCase.READ_INTERNAL,
+}
 
 
 @dataclass(frozen=True)

@@ -3,25 +3,29 @@ the database, kept in `audit_checkpoint` and published. A database administrator
 events and recompute every later hash and the head, but cannot sign the result: verification
 against the checkpoints catches it, and catches a cut-off tail too.
 
-The services take the key as a parameter; the entry points load it (planflow.audit_keys).
+The services take the key as a parameter; the entry points load it (planflow.audit_keys), and
+`integrity` is the one answer to "is the trail intact" that the command line, the audit page and
+the API give.
 """
 
 from __future__ import annotations
 
 import base64
+import enum
 import json
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from .. import clock
 from ..audit_keys import PublicKey, SigningKey
-from ..models import AuditCheckpoint, AuditEvent, AuditHead
-from . import audit
-from .audit import Verification
+from ..models import AuditCheckpoint, AuditEvent, AuditHead, User
+from . import access, audit
+from .access import UseCase
+from .audit import Actor, Verification
 from .errors import Conflict, ServiceError
 
 PURPOSE = "planflow audit checkpoint v1"
@@ -100,7 +104,10 @@ def verify(session: Session, public_key: PublicKey) -> Verification:
     """Check the chain (audit.verify) and every checkpoint: its signature holds with
     `public_key`, and the event it names exists and has the hash it signed. Says how far back the
     chain is anchored; on failure, names the first bad event."""
-    chain = audit.verify(session)
+    return _against_checkpoints(session, audit.verify(session), public_key)
+
+
+def _against_checkpoints(session: Session, chain: Verification, public_key: PublicKey) -> Verification:
     rows = session.execute(
         select(AuditCheckpoint, AuditEvent.hash)
         .outerjoin(AuditEvent, AuditEvent.seq == AuditCheckpoint.seq)
@@ -119,6 +126,74 @@ def verify(session: Session, public_key: PublicKey) -> Verification:
     if not chain.intact or last is None:
         return chain
     return replace(chain, checkpoints=count, anchored_seq=last.seq, anchored_at=last.made_at)
+
+
+class Verdict(enum.StrEnum):
+    ANCHORED = "anchored"  # the chain holds and so does every signed checkpoint, checked with the key
+    UNANCHORED = "unanchored"  # the chain holds; no signed checkpoint exists to check it against
+    UNCHECKED = "unchecked"  # the chain holds, but its checkpoints could not be checked: no key
+    BROKEN = "broken"  # the chain or a checkpoint names a bad event
+
+
+@dataclass(frozen=True)
+class Integrity:
+    """Whether the audit trail is shown intact, and how far that goes. `intact` only when nothing
+    that could be checked was left unchecked: the chain alone cannot show events rewritten with
+    every later hash recomputed, nor a tail cut off with the head row moved back."""
+
+    intact: bool  # ANCHORED or UNANCHORED
+    verdict: Verdict
+    events: int  # events walked in order before the first fault (all of them when none)
+    first_bad: int | None  # the first event that does not hold (BROKEN)
+    problem: str | None  # what is wrong (BROKEN) or what was not checked (UNCHECKED)
+    chain_intact: bool  # the hash chain and its head row on their own
+    key_available: bool  # whether this installation's public key was at hand
+    key_id: str | None  # its fingerprint
+    checkpoints: int  # signed checkpoints kept
+    checkpoints_verified: int  # of them, checked with the key and holding (all when ANCHORED)
+    anchored_seq: int  # the last verified checkpoint's event (0: none)
+    anchored_at: datetime | None  # when that checkpoint was signed
+    unanchored: int  # events after it, which only the chain vouches for
+
+
+def integrity(session: Session, asking: User | Actor, public_key: PublicKey | None) -> Integrity:
+    """Is the audit trail intact: the chain walked and every signed checkpoint checked with
+    `public_key` (audit_keys.verifying_key: the command line, the audit page and the API pass the
+    same one), for someone who may read internal records. Without the key the checkpoints cannot
+    be checked, and the answer says so instead of calling the trail intact."""
+    access.require(session, Actor(asking) if isinstance(asking, User) else asking, UseCase.READ_INTERNAL)
+    chain = audit.verify(session)
+    result = chain if public_key is None else _against_checkpoints(session, chain, public_key)
+    kept = session.scalar(select(func.count()).select_from(AuditCheckpoint)) or 0
+    problem = result.problem
+    if not result.intact:
+        verdict = Verdict.BROKEN
+    elif kept == 0:
+        verdict = Verdict.UNANCHORED
+    elif public_key is None:
+        verdict = Verdict.UNCHECKED
+        problem = (
+            f"{kept} signed checkpoint(s) not checked: this installation's public key is not at hand "
+            "(AUDIT_SIGNING_KEY), and the chain alone shows neither events rewritten with every later "
+            "hash recomputed nor a cut-off tail"
+        )
+    else:
+        verdict = Verdict.ANCHORED
+    return Integrity(
+        intact=verdict in (Verdict.ANCHORED, Verdict.UNANCHORED),
+        verdict=verdict,
+        events=result.checked,
+        first_bad=result.first_bad,
+        problem=problem,
+        chain_intact=chain.intact,
+        key_available=public_key is not None,
+        key_id=public_key.key_id if public_key is not None else None,
+        checkpoints=kept,
+        checkpoints_verified=result.checkpoints,
+        anchored_seq=result.anchored_seq,
+        anchored_at=result.anchored_at,
+        unanchored=result.checked - result.anchored_seq if result.intact else 0,
+    )
 
 
 def _checkpoint_failure(

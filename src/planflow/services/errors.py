@@ -21,10 +21,8 @@ def quote(value: object) -> str:
 
 
 class ServiceError(Exception):
-    """A request that cannot be carried out. `code` is the catalog key of what to say; `status` is
-    the HTTP status every web entry point (pages and API alike) answers it with."""
-
-    status = 409  # refused by the state of things
+    """A request that cannot be carried out. `code` is the catalog key of what to say. The web
+    answers each kind with one HTTP status, pages and API alike (web.http_status)."""
 
     def __init__(self, code: str, /, fields: Mapping[str, Message] | None = None, **params: Any) -> None:
         self.message = Message(code, params)
@@ -56,17 +54,13 @@ class ServiceError(Exception):
 class InvalidInput(ServiceError):
     """Bad input: nothing was changed; `fields` says what is wrong with which field."""
 
-    status = 400
-
 
 class NotFound(ServiceError):
-    status = 404
+    """What was asked for does not exist (or is not where it was looked for)."""
 
 
 class Forbidden(ServiceError):
     """The person may not do this; the message names what was refused and why."""
-
-    status = 403
 
 
 class Conflict(ServiceError):
@@ -77,5 +71,3 @@ class Conflict(ServiceError):
 class Busy(ServiceError):
     """The database gave up on the request's transaction (chosen as a deadlock's victim, or a
     serialization failure) more often than it is retried: nothing was changed, try again."""
-
-    status = 503

@@ -1,8 +1,8 @@
 """What happened, read back: an activity's story (its reports with their review, deviations with
 their decisions, proposals, processes and audit events) as small views that the pages show and
-the API sends as they are (to_json), the audit trail queried with filters and a cursor, the
-chain's head, and who completed a task that is no longer open. Internal reading: the authority
-says who may (access.UseCase.READ_INTERNAL)."""
+the API sends as they are (to_json), and who completed a task that is no longer open. Internal
+reading: the authority says who may (access.UseCase.READ_INTERNAL). The audit trail's own search
+is services.trail."""
 
 from __future__ import annotations
 
@@ -12,15 +12,13 @@ from dataclasses import dataclass, field, fields, is_dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
-from ..i18n import Message
 from ..models import (
     Activity,
     ActivityProposal,
     AuditEvent,
-    AuditHead,
     Decision,
     Deviation,
     ProcessInstance,
@@ -28,13 +26,14 @@ from ..models import (
     StatusReport,
     User,
 )
-from . import access, audit, plans
+from . import access, plans, trail
 from .access import UseCase
-from .audit import Actor, Verification
-from .errors import InvalidInput, NotFound, quote
+from .audit import Actor
+from .errors import NotFound, quote
+from .trail import EventView
 
-AUDIT_PAGE = 50
-AUDIT_PAGE_MAX = 200
+ACTIVITY_REPORTS = 100  # an activity's story holds its last reports
+ACTIVITY_EVENTS = trail.AUDIT_PAGE_MAX  # and its last audit events
 PAGES_ONLY = {"pages_only": True}  # marks a view's field that the pages show and the API leaves out
 
 
@@ -87,21 +86,6 @@ class ProposalView:
     state: str
     why: str | None
     created_at: datetime
-
-
-@dataclass(frozen=True)
-class EventView:
-    seq: int
-    occurred_at: datetime
-    actor: str
-    on_behalf_of: str | None
-    role: str | None
-    action: str
-    subject_type: str
-    subject_id: str
-    data: dict[str, Any]
-    reason: str | None
-    hash: str
 
 
 @dataclass(frozen=True)
@@ -235,39 +219,6 @@ def deviation_views(
     ]
 
 
-def event_view(event: AuditEvent) -> EventView:
-    """An audit event as a view: its fields of the same names (all but prev_hash)."""
-    return EventView(**{f.name: getattr(event, f.name) for f in fields(EventView)})
-
-
-def _naming(code: str) -> ColumnElement[bool]:
-    """Events about an activity: its own, and those whose data names it."""
-    return or_(
-        (AuditEvent.subject_type == "activity") & (AuditEvent.subject_id == code),
-        AuditEvent.data["activity"].as_string() == code,
-    )
-
-
-def _its_own(activity: Activity, deviation_ids: list[int], proposal_ids: list[int]) -> ColumnElement[bool]:
-    """Events about this activity, and not about another plan's activity of the same code (an
-    event names an activity by its code): each such event names its plan, or one of the
-    activity's reports, deviations or proposals. (Events that name it in their data only are
-    about its deviations, which the story finds by their ids.)"""
-    data = AuditEvent.data
-    return (
-        (AuditEvent.subject_type == "activity")
-        & (AuditEvent.subject_id == activity.code)
-        & or_(
-            data["plan"].as_string() == activity.plan.slug,
-            data["report"]
-            .as_integer()
-            .in_(select(StatusReport.id).where(StatusReport.activity_id == activity.id)),
-            data["deviation"].as_integer().in_(deviation_ids),
-            data["proposal"].as_integer().in_(proposal_ids),
-        )
-    )
-
-
 def find_activity(session: Session, code: str, plan_slug: str | None = None) -> Activity:
     """The activity with this code in the plan (the default plan when None), or NotFound."""
     plan = plans.get_plan(session, plan_slug)
@@ -279,9 +230,9 @@ def find_activity(session: Session, code: str, plan_slug: str | None = None) -> 
 
 def story(session: Session, activity: Activity, *, reports_limit: int, events_limit: int) -> ActivityStory:
     """An activity's story: its last reports, its deviations with their decisions, the proposal
-    it came from, its processes and its last audit events (none when `events_limit` is 0): those
-    about it or naming it, and those about its deviations and its reports' tasks. The page and the
-    API tell this same story."""
+    it came from, its processes and its last audit events (none when `events_limit` is 0): what
+    the audit search by this activity finds (trail.about_activity). The activity page and the API
+    tell it through activity_story; a task's page shows its start."""
     instance_rows = session.execute(
         select(
             ProcessInstance.id,
@@ -303,18 +254,7 @@ def story(session: Session, activity: Activity, *, reports_limit: int, events_li
         .where(ActivityProposal.activity_id == activity.id)
         .order_by(ActivityProposal.id)
     ).all()
-    events: Sequence[AuditEvent] = []
-    if events_limit:
-        deviation_ids = [str(d.id) for d in deviated]
-        task_ids = [r.task_id for r in told if r.task_id]
-        about = or_(
-            _its_own(activity, [d.id for d in deviated], [p.id for p in proposals]),
-            (AuditEvent.subject_type == "deviation") & AuditEvent.subject_id.in_(deviation_ids),
-            (AuditEvent.subject_type == "task") & AuditEvent.subject_id.in_(task_ids),
-        )
-        events = session.scalars(
-            select(AuditEvent).where(about).order_by(AuditEvent.seq.desc()).limit(events_limit)
-        ).all()
+    events = trail.activity_events(session, activity, events_limit) if events_limit else []
     owner = activity.owner
     return ActivityStory(
         plan=activity.plan.slug,
@@ -331,71 +271,26 @@ def story(session: Session, activity: Activity, *, reports_limit: int, events_li
         reports=told,
         deviations=deviated,
         proposals=[ProposalView(p.id, p.title, p.state.value, p.why, p.created_at) for p in proposals],
-        events=[event_view(e) for e in events],
+        events=events,
         version=plans.ActivityEdit.of(activity).version(),
         owner_name=owner.display_name if owner else None,
         instances=[(iid, pid, status.value) for iid, pid, status, _, _ in instance_rows],
     )
 
 
-def activity_history(session: Session, user: User, code: str, plan_slug: str | None = None) -> dict[str, Any]:
-    """One activity's story for the API: its plan entry, its last 100 reports, its deviations
-    with their decisions, the proposal it came from, and its last audit events."""
-    access.require(session, Actor(user), UseCase.READ_INTERNAL)
+def activity_story(session: Session, asking: User, code: str, plan_slug: str | None = None) -> ActivityStory:
+    """One activity's story as the activity page and the API tell it, for someone who may read
+    internal records: its plan entry, its last ACTIVITY_REPORTS reports, its deviations with their
+    decisions, the proposal it came from, its processes and its last ACTIVITY_EVENTS audit events
+    (the audit search by activity: trail.about_activity)."""
+    access.require(session, Actor(asking), UseCase.READ_INTERNAL)
     activity = find_activity(session, code, plan_slug)
-    return to_json(story(session, activity, reports_limit=100, events_limit=AUDIT_PAGE_MAX))
+    return story(session, activity, reports_limit=ACTIVITY_REPORTS, events_limit=ACTIVITY_EVENTS)
 
 
-def audit_page(
-    session: Session,
-    user: User,
-    activity: str | None = None,
-    actor: str | None = None,
-    action: str | None = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
-    cursor: str | None = None,
-    limit: int = AUDIT_PAGE,
-) -> dict[str, Any]:
-    """Audit events, newest first, filtered; `next_cursor` continues after the last one."""
-    access.require(session, Actor(user), UseCase.READ_INTERNAL)
-    query = select(AuditEvent).order_by(AuditEvent.seq.desc()).limit(limit + 1)
-    if cursor is not None:
-        if not cursor.isdigit() or len(cursor) > 18:
-            raise InvalidInput("error.input.invalid", fields={"cursor": Message("form.cursor")})
-        query = query.where(AuditEvent.seq < int(cursor))
-    if activity is not None:
-        query = query.where(_naming(activity))
-    if actor is not None:
-        query = query.where(or_(AuditEvent.actor == actor, AuditEvent.on_behalf_of == actor))
-    if action is not None:
-        query = query.where(AuditEvent.action == action)
-    if since is not None:
-        query = query.where(AuditEvent.occurred_at >= since)
-    if until is not None:
-        query = query.where(AuditEvent.occurred_at < until)
-    events = session.scalars(query).all()
-    more = len(events) > limit
-    events = events[:limit]
-    return {
-        "items": [to_json(event_view(e)) for e in events],
-        "next_cursor": str(events[-1].seq) if more and events else None,
-    }
-
-
-def audit_head(session: Session, user: User) -> dict[str, Any]:
-    """The chain's latest event (sequence number and hash), for checkpoints kept elsewhere."""
-    access.require(session, Actor(user), UseCase.READ_INTERNAL)
-    head = session.get(AuditHead, 1)
-    if head is None:
-        raise NotFound("error.audit.no_head")
-    return {"seq": head.seq, "hash": head.hash}
-
-
-def verify_chain(session: Session, user: User) -> Verification:
-    """Walk the whole chain (audit.verify) for someone who may read internal records."""
-    access.require(session, Actor(user), UseCase.READ_INTERNAL)
-    return audit.verify(session)
+def activity_history(session: Session, user: User, code: str, plan_slug: str | None = None) -> dict[str, Any]:
+    """The activity's story as the API sends it (to_json)."""
+    return to_json(activity_story(session, user, code, plan_slug))
 
 
 @dataclass(frozen=True)

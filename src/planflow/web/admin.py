@@ -19,7 +19,7 @@ from ..services import people, peopleview, tasks
 from ..services.access import UseCase
 from ..services.audit import Actor
 from ..services.errors import InvalidInput, ServiceError
-from .site import language, me, require, t
+from .site import form_error, me, require, t
 
 bp = Blueprint("admin", __name__)
 
@@ -119,7 +119,8 @@ def act(action: str) -> Any:
             with get_db().transaction() as session:
                 token = people.issue_token(session, Actor(me(session)), username)
         except ServiceError as exc:
-            return _page(422, action=action, errors=_errors(exc))
+            refused = form_error(exc)
+            return _page(refused.status, action=action, errors=refused.rendered())
         # Shown once, on this page only: never put in a cookie or a redirect.
         return _page(token=token, token_user=username, action=action)
     handler = ACTIONS.get(action)
@@ -129,12 +130,7 @@ def act(action: str) -> Any:
         with get_db().transaction() as session:
             done = handler(session, Actor(me(session)), request.form)
     except ServiceError as exc:
-        return _page(422, action=action, errors=_errors(exc))
+        refused = form_error(exc)
+        return _page(refused.status, action=action, errors=refused.rendered())
     flash(done)
     return redirect(url_for("admin.index"))
-
-
-def _errors(exc: ServiceError) -> dict[str, str]:
-    errors = {name: m.render(language()) for name, m in exc.fields.items()}
-    errors[""] = exc.message.render(language())
-    return errors

@@ -14,7 +14,7 @@ from ..services import cycles, dialogueview, instances
 from ..services.access import UseCase
 from ..services.errors import Conflict, InvalidInput
 from . import taskforms
-from .site import language, me, require, t
+from .site import form_error, language, me, require, t
 
 bp = Blueprint("dialogue", __name__)
 FORM = "dialogue_feedback"
@@ -72,9 +72,8 @@ def send(period: str) -> Any:
     try:
         with get_db().transaction() as session:
             cycles.give_dialogue_feedback(session, me(session), period, data, _plan())
-    except InvalidInput as exc:
-        return _render(period, data, exc.fields or {"": exc.message}, 422)
-    except Conflict as exc:  # the dialogue closed meanwhile: what was typed stays to be copied
-        return _render(period, data, {"": exc.message}, 409)
+    except (InvalidInput, Conflict) as exc:  # closed meanwhile (Conflict): what was typed stays
+        refused = form_error(exc)
+        return _render(period, data, refused.messages, refused.status)
     flash(t("ui.dialogue.sent", period=period))
     return redirect(url_for("dialogue.give", period=period, plan=_plan()))

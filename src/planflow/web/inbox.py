@@ -14,7 +14,7 @@ from ..models import Activity, OpenTask
 from ..services import access, history, meetings, notices, tasks
 from ..services.errors import Conflict, InvalidInput
 from . import taskforms
-from .site import know, language, me, t, today
+from .site import form_error, know, language, me, t, today
 
 bp = Blueprint("inbox", __name__)
 
@@ -123,10 +123,9 @@ def complete(task_id: str) -> Any:
     try:
         with get_db().transaction() as session:
             tasks.complete_task(session, me(session), task_id, data)
-    except InvalidInput as exc:
-        return _render_task(task_id, data, exc.fields or {"": exc.message}, status=422)
-    except Conflict:
-        return _render_task(task_id, status=409)
+    except (InvalidInput, Conflict) as exc:
+        refused = form_error(exc)
+        return _render_task(task_id, data, refused.messages, status=refused.status)
     flash(t("ui.task.done", task=t(f"task.{name}")))
     return redirect(url_for("inbox.index"))
 

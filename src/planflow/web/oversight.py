@@ -1,29 +1,27 @@
-"""The steering group's queue and meeting, and the audit trail with its verification state."""
+"""The steering group's queue and meeting, and the audit trail with its verification state: the
+audit page and its CSV show what the one search (services.trail) finds and what the one check
+(checkpoints.integrity) says, as the API does."""
 
 from __future__ import annotations
 
 import csv
 import io
-from datetime import date, datetime, time, timedelta
-from pathlib import Path
+from datetime import date
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, current_app, render_template, request
 from flask_login import login_required
-from sqlalchemy import select
 
 from .. import audit_keys, i18n
 from ..db import get_db
-from ..models import AuditEvent
-from ..services import access, audit, checkpoints, deviations, history, meetings, plans
-from ..services.access import UseCase
+from ..i18n import Message
+from ..services import access, checkpoints, deviations, meetings, plans, trail
+from ..services.errors import InvalidInput
 from .plan import named_plan
-from .site import action_words, me, require
+from .site import action_words, form_error, me
 
 steering = Blueprint("steering", __name__)
 audit_log = Blueprint("audit_log", __name__)
-AUDIT_PAGE = 200
 
 
 @steering.get("/steering")
@@ -59,61 +57,63 @@ def index() -> str:
     )
 
 
-def _day(text: str | None) -> date | None:
-    try:
-        return date.fromisoformat(text) if text else None
-    except ValueError:
-        return None
+FILTERS = ("activity", "actor", "action", "from", "to", "plan")
 
 
-def _events(args: Any, limit: int) -> tuple[list[AuditEvent], dict[str, str]]:
-    filters = {k: (args.get(k) or "").strip()[:100] for k in ("activity", "actor", "action", "from", "to")}
-    zone = ZoneInfo(current_app.config["TIMEZONE"])
-    query = select(AuditEvent).order_by(AuditEvent.seq.desc()).limit(limit)
-    if filters["activity"]:
-        query = query.where(
-            AuditEvent.subject_type == "activity", AuditEvent.subject_id == filters["activity"]
-        )
-    if filters["actor"]:
-        query = query.where(AuditEvent.actor == filters["actor"])
-    if filters["action"]:
-        query = query.where(AuditEvent.action.startswith(filters["action"]))
-    if (start := _day(filters["from"])) is not None:
-        query = query.where(AuditEvent.occurred_at >= datetime.combine(start, time(), zone))
-    if (end := _day(filters["to"])) is not None:
-        query = query.where(AuditEvent.occurred_at < datetime.combine(end + timedelta(days=1), time(), zone))
-    with get_db().reading() as session:
-        events = list(session.scalars(query))
-        session.expunge_all()  # kept as read: the reading's rollback would expire them
-        return events, filters
+def _filters(args: Any) -> dict[str, str]:
+    """The search's filters as typed, to show them again."""
+    return {k: (args.get(k) or "").strip()[:100] for k in FILTERS}
 
 
-def _public_key() -> audit_keys.PublicKey | None:
-    """The checkpoints' public key, when the signing key exists (a page never makes one)."""
-    setting = current_app.config.get("AUDIT_SIGNING_KEY")
-    path = Path(setting) if setting else Path(current_app.instance_path) / audit_keys.KEY_FILE
-    if not path.is_file():
-        return None
-    return audit_keys.load_signing_key(str(path), Path(current_app.instance_path)).public_key
+def _audit_query(filters: dict[str, str], cursor: str | None) -> tuple[trail.AuditQuery, dict[str, Message]]:
+    """The search the filters ask for (a page of the most there may be), and what is wrong with
+    them: a day that is none is left out of the search and named."""
+    days: dict[str, date | None] = {}
+    wrong: dict[str, Message] = {}
+    for name in ("from", "to"):
+        try:
+            days[name] = date.fromisoformat(filters[name]) if filters[name] else None
+        except ValueError:
+            days[name], wrong[name] = None, Message("form.date")
+    query = trail.AuditQuery(
+        activity=filters["activity"] or None,
+        plan=filters["plan"] or None,
+        actor=filters["actor"] or None,
+        action=filters["action"] or None,
+        from_day=days["from"],
+        to_day=days["to"],
+        cursor=cursor or None,
+        limit=trail.AUDIT_PAGE_MAX,
+    )
+    return query, wrong
 
 
 @login_required
-def index_audit() -> str:
-    require(UseCase.READ_INTERNAL)
-    events, filters = _events(request.args, AUDIT_PAGE)
-    verification = None
-    if request.args.get("verify") == "1":
-        with get_db().reading() as session:
-            key = _public_key()
-            result = audit.verify(session) if key is None else checkpoints.verify(session, key)
-            latest = checkpoints.latest(session)
-        verification = {"result": result, "latest": latest, "signed": key is not None}
+def index_audit() -> tuple[str, int]:
+    filters = _filters(request.args)
+    query, wrong = _audit_query(filters, request.args.get("cursor"))
+    found, verification, errors, status = trail.AuditPage([], None), None, {}, 200
+    with get_db().reading() as session:
+        user = me(session)
+        try:
+            found = trail.search(session, user, query)  # who may read the trail is its to say
+            if wrong:
+                raise InvalidInput("error.input.invalid", fields=wrong)
+        except InvalidInput as exc:  # a day or a cursor that is none: said above the filters
+            refused = form_error(exc)
+            found, errors, status = trail.AuditPage([], None), refused.rendered(), refused.status
+        if request.args.get("verify") == "1":
+            key = audit_keys.verifying_key(current_app.config, current_app.instance_path)
+            verification = checkpoints.integrity(session, user, key)
+    query_args = {k: v for k, v in filters.items() if v}
     return render_template(
         "audit/index.html",
-        events=[history.event_view(e) for e in events],
+        events=found.items,
+        next_cursor=found.next_cursor,
         filters=filters,
+        errors=errors,
         verification=verification,
-        query={k: v for k, v in filters.items() if v},
+        query=query_args,
         actions=sorted(
             (
                 (key.removeprefix("audit.action."), action_words(key.removeprefix("audit.action.")))
@@ -122,7 +122,7 @@ def index_audit() -> str:
             ),
             key=lambda action: action[1],
         ),
-    )
+    ), status
 
 
 audit_log.add_url_rule("/audit", endpoint="index", view_func=index_audit, methods=["GET"])
@@ -131,8 +131,7 @@ audit_log.add_url_rule("/audit", endpoint="index", view_func=index_audit, method
 @audit_log.get("/audit.csv")
 @login_required
 def export() -> Response:
-    require(UseCase.READ_INTERNAL)
-    events, _ = _events(request.args, 100_000)
+    query, wrong = _audit_query(_filters(request.args), None)
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(
@@ -150,22 +149,26 @@ def export() -> Response:
             "hash",
         ]
     )
-    for e in events:
-        writer.writerow(
-            [
-                e.seq,
-                e.occurred_at.isoformat(),
-                e.actor,
-                e.on_behalf_of or "",
-                e.role or "",
-                e.action,
-                action_words(e.action),
-                e.subject_type,
-                e.subject_id,
-                _cell(e.reason or ""),
-                e.hash,
-            ]
-        )
+    with get_db().reading() as session:
+        found = trail.export(session, me(session), query)
+        if wrong:
+            raise InvalidInput("error.input.invalid", fields=wrong)
+        for e in found:
+            writer.writerow(
+                [
+                    e.seq,
+                    e.occurred_at.isoformat(),
+                    e.actor,
+                    e.on_behalf_of or "",
+                    e.role or "",
+                    e.action,
+                    action_words(e.action),
+                    e.subject_type,
+                    e.subject_id,
+                    _cell(e.reason or ""),
+                    e.hash,
+                ]
+            )
     return Response(
         out.getvalue(),
         mimetype="text/csv",

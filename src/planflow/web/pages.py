@@ -16,7 +16,7 @@ from ..services.access import UseCase
 from ..services.audit import Actor
 from ..services.errors import Conflict, InvalidInput
 from .plan import named_plan
-from .site import language, may, me, require, t, today
+from .site import form_error, may, me, require, t, today
 
 activities = Blueprint("activities", __name__)
 cycles_bp = Blueprint("cycles", __name__)
@@ -25,10 +25,8 @@ cycles_bp = Blueprint("cycles", __name__)
 @activities.get("/activities/<code>")
 @login_required
 def show(code: str) -> str:
-    require(UseCase.READ_INTERNAL)
-    with get_db().reading() as session:
-        activity = history.find_activity(session, code, named_plan())
-        story = history.story(session, activity, reports_limit=50, events_limit=100)
+    with get_db().reading() as session:  # who may read it is the service's to say
+        story = history.activity_story(session, me(session), code, named_plan())
     return render_template("activities/show.html", h=story)
 
 
@@ -63,20 +61,20 @@ def start() -> Any:
     try:
         deadline = date.fromisoformat(deadline_text)
     except ValueError:
-        errors = {"deadline": Message("form.date").render(language())}
+        fields = {"deadline": Message("form.date")}
         try:  # say what is wrong with the period too, by the service's own rule
             cycles.period_bounds(period)
         except InvalidInput as exc:
-            errors.update({name: m.render(language()) for name, m in exc.fields.items()})
-        return index(errors, values, 422)
+            fields.update(exc.fields)
+        refused = form_error(InvalidInput("error.input.invalid", fields=fields))
+        return index(refused.rendered(), values, refused.status)
     try:
         with get_db().transaction() as session:
             cycle = cycles.start_cycle(session, Actor(me(session)), period, deadline, plan_slug=named_plan())
             cycle_id = cycle.id
     except (InvalidInput, Conflict) as exc:
-        errors = {name: m.render(language()) for name, m in exc.fields.items()}
-        errors.setdefault("", exc.message.render(language()))
-        return index(errors, values, 422)
+        refused = form_error(exc)
+        return index(refused.rendered(), values, refused.status)
     cycles.open_all(get_db().transaction, cycle_id)
     flash(t("ui.cycle.started", period=period))
     return redirect(url_for("cycles.show", period=period, plan=named_plan()))

@@ -14,7 +14,7 @@ from ..services import instances, proposals, proposalview
 from ..services.access import UseCase
 from ..services.errors import Forbidden, InvalidInput
 from . import taskforms
-from .site import language, may, me, require, t
+from .site import form_error, language, may, me, require, t
 
 bp = Blueprint("proposals", __name__)
 FORM = "propose_activity"
@@ -61,8 +61,9 @@ def propose() -> Any:
         with get_db().transaction() as session:
             proposals.propose_activity(session, me(session), data, _plan())
     except InvalidInput as exc:
-        return _render_form(data, exc.fields or {"": exc.message}, 422)
+        refused = form_error(exc)
+        return _render_form(data, refused.messages, refused.status)
     except Forbidden as exc:  # an area outside the reader's own: said beside the area, nothing lost
-        return _render_form(data, {"intervention_area": exc.message}, 403)
+        return _render_form(data, {"intervention_area": exc.message}, form_error(exc).status)
     flash(t("ui.proposal.sent", title=data["title"]))
     return redirect(url_for("proposals.index", plan=_plan()))

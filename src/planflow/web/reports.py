@@ -27,9 +27,9 @@ from ..services import annual as annual_service
 from ..services import cycles, issued, plans
 from ..services.access import UseCase
 from ..services.audit import Actor
-from ..services.errors import Conflict, InvalidInput, ServiceError
+from ..services.errors import Conflict, InvalidInput
 from .plan import named_plan
-from .site import language, may, me, require, t, today
+from .site import form_error, language, may, me, require, t, today
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 
@@ -46,11 +46,8 @@ def _language() -> str:
 
 
 def _content(kind: str, subject: str) -> Content:
-    with get_db().reading() as session:
-        try:
-            return issued.content_of(session, plans.get_plan(session, named_plan()), kind, subject)
-        except ServiceError as exc:
-            abort(404, exc.render(_language()))
+    with get_db().reading() as session:  # a refusal answers with its own status (site.service_error)
+        return issued.content_of(session, plans.get_plan(session, named_plan()), kind, subject)
 
 
 @bp.get("/")
@@ -89,17 +86,15 @@ def start_annual() -> Any:
     require(UseCase.START_ANNUAL_REPORT)
     text = request.form.get("year", "").strip()
     values = {"year": text}
-    if not re.fullmatch(r"[0-9]{1,9}", text):  # a number: which years may be reported is the service's
-        message = Message("error.input.invalid").render(language())
-        return index({"year": Message("form.year").render(language()), "": message}, values, 422)
     try:
+        if not re.fullmatch(r"[0-9]{1,9}", text):  # a number: which years may be reported is the service's
+            raise InvalidInput("error.input.invalid", fields={"year": Message("form.year")})
         with get_db().transaction() as session:
             actor = Actor(me(session))
             year = annual_service.start_annual_report(session, actor, int(text), named_plan()).year
     except (InvalidInput, Conflict) as exc:
-        errors = {name: m.render(language()) for name, m in exc.fields.items()}
-        errors[""] = exc.message.render(language())
-        return index(errors, values, 422)
+        refused = form_error(exc)
+        return index(refused.rendered(), values, refused.status)
     flash(t("ui.annual.started", year=year))
     return redirect(url_for("reports.index", plan=named_plan()))
 
@@ -144,11 +139,8 @@ def download(kind: str, subject: str, fmt: str) -> Response:
 
 @bp.get("/issued/<int:report_id>.<fmt>")
 def issued_download(report_id: int, fmt: str) -> Response:
-    with get_db().reading() as session:
-        try:
-            frozen = issued.issued_file(session, report_id, fmt)
-        except ServiceError as exc:
-            abort(404, exc.render(_language()))
+    with get_db().reading() as session:  # a tampered file is a Conflict, answered as the API would
+        frozen = issued.issued_file(session, report_id, fmt)
     return _file(frozen.data, frozen.name, fmt)
 
 

@@ -19,12 +19,14 @@ from werkzeug.exceptions import HTTPException
 
 from .. import clock, i18n
 from ..db import get_db
+from ..i18n import Message
 from ..models import User
 from ..services import access, tasks
 from ..services.access import UseCase
 from ..services.audit import OPERATOR, SYSTEM
 from ..services.errors import Forbidden, ServiceError
 from . import control_characters
+from .http_status import status_of
 
 csrf = CSRFProtect()
 login_manager = LoginManager()
@@ -232,7 +234,27 @@ def http_error(exc: HTTPException) -> Any:
 
 
 def service_error(exc: ServiceError) -> tuple[str, int]:
-    return error_page(exc.status, exc.render(language()))
+    return error_page(status_of(exc), exc.render(language()))
+
+
+@dataclass(frozen=True)
+class FormError:
+    """A refusal to show beside a form shown again: the status the API answers the same error
+    with (http_status), and its messages by field, the error's own under ""."""
+
+    status: int
+    messages: dict[str, Message]
+
+    def rendered(self) -> dict[str, str]:
+        """The messages in the reader's language, for the pages whose templates take words."""
+        return {name: message.render(language()) for name, message in self.messages.items()}
+
+
+def form_error(exc: ServiceError) -> FormError:
+    """How a page that shows its form again answers a service's refusal: with the error's own
+    status, never a status of its own choosing, and with the error's message as well as its
+    fields' (a Conflict says what changed meanwhile)."""
+    return FormError(status_of(exc), {**exc.fields, "": exc.message})
 
 
 def _csrf_error(exc: CSRFError) -> tuple[str, int]:

@@ -16,19 +16,13 @@ from ..i18n import Message
 from ..services import excel, plans
 from ..services.access import UseCase
 from ..services.audit import Actor
-from ..services.errors import Conflict, InvalidInput, ServiceError, quote
+from ..services.errors import Conflict, InvalidInput, quote
 from .plan import named_plan
-from .site import language, me, require, t
+from .site import form_error, language, me, require, t
 
 bp = Blueprint("upkeep", __name__, url_prefix="/admin")
 FIELDS = ("title", "owner", "office", "starts_on", "ends_on")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-def _errors(exc: ServiceError) -> dict[str, str]:
-    errors = {name: m.render(language()) for name, m in exc.fields.items()}
-    errors[""] = exc.message.render(language())
-    return errors
 
 
 def _index_page(status: int = 200, **extra: Any) -> tuple[str, int]:
@@ -67,17 +61,19 @@ def upload() -> Any:
     require(UseCase.EDIT_PLAN)
     request.max_content_length = excel.MAX_BYTES + 64 * 1024  # the file and the form around it
     sent = request.files.get("file")
-    if sent is None or not sent.filename:
-        return _index_page(422, errors={"file": Message("form.required").render(language())})
-    data = sent.read(excel.MAX_BYTES + 1)
     try:
+        if sent is None or not sent.filename:
+            raise InvalidInput("error.input.invalid", fields={"file": Message("form.required")})
+        data = sent.read(excel.MAX_BYTES + 1)
         with get_db().transaction() as session:
             result = excel.import_xlsx(session, Actor(me(session)), data, sent.filename, named_plan())
     except excel.ImportRefused as exc:
         problems = [p.render(language()) for p in exc.problems]
-        return _index_page(422, errors={"": exc.message.render(language())}, problems=problems)
+        refused = form_error(exc)
+        return _index_page(refused.status, errors=refused.rendered(), problems=problems)
     except InvalidInput as exc:
-        return _index_page(422, errors=_errors(exc))
+        refused = form_error(exc)
+        return _index_page(refused.status, errors=refused.rendered())
     flash(t("ui.upkeep.imported", rows=result.rows, count=len(result.changed)))
     return redirect(url_for("upkeep.index", plan=named_plan()))
 
@@ -138,17 +134,16 @@ def save(code: str) -> Any:
     values = {name: request.form.get(name, "") for name in FIELDS}
     seen = request.form.get("seen", "")[:64] or None
     days: dict[str, date | None] = {}
-    errors: dict[str, str] = {}
+    fields: dict[str, Message] = {}
     for name in ("starts_on", "ends_on"):
         text = values[name].strip()
         try:
             days[name] = date.fromisoformat(text) if text else None
         except ValueError:
-            errors[name] = Message("form.date").render(language())
-    if errors:
-        errors[""] = Message("error.activity.invalid", {"code": quote(code)}).render(language())
-        return _edit_page(code, values, errors, 422, seen)
+            fields[name] = Message("form.date")
     try:
+        if fields:
+            raise InvalidInput("error.activity.invalid", fields=fields, code=quote(code))
         with get_db().transaction() as session:
             changed = plans.update_activity(
                 session,
@@ -163,8 +158,10 @@ def save(code: str) -> Any:
                 seen,
             )
     except InvalidInput as exc:
-        return _edit_page(code, values, _errors(exc), 422, seen)
+        refused = form_error(exc)
+        return _edit_page(code, values, refused.rendered(), refused.status, seen)
     except Conflict as exc:  # saved by someone else since the form was opened
-        return _edit_page(code, values, {"": exc.message.render(language())}, 409, overtaken=True)
+        refused = form_error(exc)
+        return _edit_page(code, values, refused.rendered(), refused.status, overtaken=True)
     flash(t("ui.activity_edit.saved" if changed else "ui.activity_edit.unchanged", code=code))
     return redirect(url_for("activities.show", code=code, plan=named_plan()))

@@ -15,6 +15,7 @@ from werkzeug.exceptions import HTTPException
 
 from ...i18n import DEFAULT_LANGUAGE, LANGUAGES, Message
 from ...services.errors import ServiceError
+from ..http_status import status_of
 from . import PREFIX
 
 log = logging.getLogger(__name__)
@@ -51,7 +52,8 @@ HTTP_MESSAGES = (
 
 
 class ApiError(ServiceError):
-    """An error of the API itself (authentication, the request's form), with its status."""
+    """An error of the API itself (authentication, the request's form), with its own status: the
+    services' errors have theirs from the one table (http_status)."""
 
     def __init__(self, status: int, code: str, /, headers: Mapping[str, str] | None = None, **params: Any):
         super().__init__(code, **params)
@@ -96,7 +98,7 @@ def problem(
 def from_service(error: ServiceError) -> Response:
     if isinstance(error, ApiError):
         return problem(error.status, error.message, error.fields, error.headers)
-    return problem(error.status, error.message, error.fields)
+    return problem(status_of(error), error.message, error.fields)
 
 
 def _ours() -> bool:

@@ -346,9 +346,25 @@ DEVIATIONS = component(
     ),
 )
 AUDIT_PAGE = component("AuditPage", obj({"items": array(EVENT), "next_cursor": opt(s(32))}))
-VERIFICATION = component(
+VERIFICATION = component(  # checkpoints.Integrity
     "Verification",
-    obj({"intact": BOOL, "events": INT, "first_bad": opt(INT), "problem": opt(s())}),
+    obj(
+        {
+            "intact": BOOL,
+            "verdict": {"type": "string", "enum": ["anchored", "unanchored", "unchecked", "broken"]},
+            "events": INT,
+            "first_bad": opt(INT),
+            "problem": opt(s()),
+            "chain_intact": BOOL,
+            "key_available": BOOL,
+            "key_id": opt(s(64)),
+            "checkpoints": INT,
+            "checkpoints_verified": INT,
+            "anchored_seq": INT,
+            "anchored_at": opt(TIME),
+            "unanchored": INT,
+        }
+    ),
 )
 HEAD = component("AuditHead", obj({"seq": INT, "hash": s(64)}))
 ROLE = obj({"role": s(32), "plan": opt(s(64)), "focus_area": opt(INT), "activity": opt(s(32))})
