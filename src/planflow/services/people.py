@@ -357,3 +357,10 @@ def add_substitute(
         {"substitute": substitute, "starts_on": starts_on, "ends_on": ends_on},
     )
     return substitution
+
+
+def active_user(session: Session, user_id: int) -> User | None:
+    """The user with this id while the account is active, else None: whom a signed-in session or
+    a token stands for now (a deactivated account stops at its next request)."""
+    user = session.get(User, user_id)
+    return user if user is not None and user.active else None

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_datetime
@@ -20,13 +20,15 @@ from werkzeug.exceptions import HTTPException
 from .. import clock, i18n
 from ..db import get_db
 from ..i18n import Message
-from ..models import User
-from ..services import access, tasks
+from ..services import access, people, tasks
 from ..services.access import UseCase
 from ..services.audit import OPERATOR, SYSTEM
 from ..services.errors import Forbidden, ServiceError
 from . import control_characters
 from .http_status import status_of
+
+if TYPE_CHECKING:  # the row services hand back, named for the type checker only
+    from ..models import User
 
 csrf = CSRFProtect()
 login_manager = LoginManager()
@@ -57,8 +59,8 @@ class WebUser(UserMixin):  # type: ignore[misc]
 
 def me(db_session: Session) -> User:
     """The signed-in user's row in `db_session` (a page's transaction or reading)."""
-    user = db_session.get(User, current_user.id)
-    if user is None or not user.active:
+    user = people.active_user(db_session, current_user.id)
+    if user is None:
         abort(403)
     return user
 
@@ -202,8 +204,8 @@ def inbox_count() -> str:
 
 def _load_user(user_id: str) -> WebUser | None:
     with get_db().reading() as db_session:
-        user = db_session.get(User, int(user_id)) if user_id.isdigit() else None
-        if user is None or not user.active:
+        user = people.active_user(db_session, int(user_id)) if user_id.isdigit() else None
+        if user is None:
             return None
         return WebUser(user.id, user.username, user.display_name, user.language)
 

@@ -4,14 +4,18 @@ with Retry-After); the counts are in the database, shared by every worker (servi
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from flask import current_app, g, request
 from sqlalchemy.orm import Session
 
 from ...db import get_db
-from ...models import User
-from ...services import tokens
+from ...services import people, tokens
 from . import bp
 from .problems import ApiError
+
+if TYPE_CHECKING:  # the row services hand back, named for the type checker only
+    from ...models import User
 
 CHALLENGE = 'Bearer realm="planflow"'
 PUBLIC: set[str] = set()  # endpoints open without a token (the document and its reference page)
@@ -54,7 +58,7 @@ def authenticate() -> None:
 
 def caller(session: Session) -> User:
     """The authenticated user, in the route's own session."""
-    user = session.get(User, g.user_id)
-    if user is None or not user.active:
+    user = people.active_user(session, g.user_id)
+    if user is None:
         raise ApiError(401, "error.api.bad_token", headers={"WWW-Authenticate": CHALLENGE})
     return user
