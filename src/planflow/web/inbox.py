@@ -10,8 +10,7 @@ from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
 from ..db import get_db
-from ..models import Activity, OpenTask
-from ..services import access, history, meetings, notices, tasks
+from ..services import access, cases, notices, tasks
 from ..services.errors import Conflict, InvalidInput
 from . import taskforms
 from .site import form_error, know, language, me, t, today
@@ -59,18 +58,6 @@ def _shown_when(field: str, values: list[str]) -> str:
     return t("ui.form.required_when", field=field, values=" / ".join(values))
 
 
-def _context(session: Any, task: OpenTask) -> dict[str, Any]:
-    """What the person needs to decide: the activity's story, or the queue of the meeting's plan."""
-    context: dict[str, Any] = {"history": None, "queue": None}
-    if task.activity_id is not None:
-        activity = session.get(Activity, task.activity_id)
-        if activity is not None:
-            context["history"] = history.story(session, activity, reports_limit=5, events_limit=0)
-    if task.name == "steering_meeting":
-        context["queue"] = meetings.agenda(session, task)
-    return context
-
-
 def _render_task(
     task_id: str, values: dict[str, Any] | None = None, errors: Any = None, status: int = 200
 ) -> Any:
@@ -79,10 +66,7 @@ def _render_task(
         if isinstance(shown, tasks.DoneTask):
             return render_template("inbox/done.html", done=shown), 409 if status != 200 else 200
         detail = shown
-        task = session.get(OpenTask, task_id)
-        assert task is not None  # the reading's snapshot showed it open
-        context = _context(session, task)
-        due_on = task.due_on
+        case = cases.case_of(session, me(session), task_id)
     schema = detail["schema"]
     shown = values if values is not None else detail["draft"]
     form_fields = taskforms.fields(schema, language(), shown, errors or {}, _shown_when)
@@ -95,8 +79,8 @@ def _render_task(
             title=title,
             fields=form_fields,
             errors=errors,
-            context=context,
-            due_on=due_on,
+            context={"history": case.history, "queue": case.queue},
+            due_on=case.due_on,
             today=today(),
         ),
         status,
@@ -113,8 +97,7 @@ def task(task_id: str) -> Any:
 @login_required
 def complete(task_id: str) -> Any:
     with get_db().reading() as session:
-        task = session.get(OpenTask, task_id)
-        name = task.name if task is not None else None
+        name = cases.form_name(session, task_id)
     if name is None:
         return _render_task(task_id, status=409)
     from ..services import instances
