@@ -35,6 +35,9 @@ from .audit import SYSTEM_ACTOR, Actor
 from .errors import InvalidInput
 from .steps import Step, on_complete, on_passed, start_process
 
+# The states a deviation may be in, as the queue's filter and its counts name them.
+STATES = tuple(state.value for state in DeviationState)
+
 
 def open_deviation(session: Session, actor: Actor, report: StatusReport) -> Deviation:
     """Open a deviation for an accepted yellow or red report and start its handling."""

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ...models import DeviationState
-from ...services import access, plans
+from ...services import access, deviations, plans
 from .registry import component
 
 Schema = dict[str, Any]
@@ -160,7 +159,7 @@ DEVIATION_FIELDS: dict[str, Schema] = {
     "level": STATUS,
     "cause": s(),
     "recommendation": opt(s()),
-    "state": {"enum": [state.value for state in DeviationState]},
+    "state": {"enum": list(deviations.STATES)},
     "opened_at": TIME,
     "escalated_at": opt(TIME),
     "decided_at": opt(TIME),
@@ -341,7 +340,7 @@ DEVIATIONS = component(
         {
             "plan": s(64),
             "items": array(component("QueuedDeviation", QUEUE_ITEM)),
-            "counts": obj({state.value: INT for state in DeviationState}),
+            "counts": obj({state: INT for state in deviations.STATES}),
         }
     ),
 )
