@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import Flask
 
-from . import clock, config, db, i18n, resources
+from . import clock, config, db, i18n, installation, resources
 
 
 def create_app(overrides: Mapping[str, Any] | None = None, instance_path: str | None = None) -> Flask:
@@ -21,6 +21,7 @@ def create_app(overrides: Mapping[str, Any] | None = None, instance_path: str | 
     )
     app.config.update(config.load(Path(app.instance_path), overrides))
     clock.set_zone(app.config["TIMEZONE"])
+    installation.configure(app.config)  # the defaults services apply themselves (escalation days)
     db.init_app(app)
 
     # Words are chosen when read: templates word keys in the reader's language (web.site's `t`,
