@@ -28,7 +28,8 @@ def _context(db: Database, signer: SigningKey | None = None) -> Context:
 
 def test_shipped_schedule_is_quarterly_with_reminders_7_and_1_working_days_before(db: Database) -> None:
     schedule = load_schedule()
-    assert schedule.cadence.period == "quarter" and schedule.cadence.escalation_days == 14
+    assert schedule.cadence.period == "quarter"
+    assert schedule.cadence.escalation_days is None  # the installation's ESCALATION_DAYS apply
     assert schedule.reminders.before_deadline == (1, 7)
     assert schedule.annual_report == (12, 1)
     assert schedule.cadence.deadline("2026-Q4") == date(2026, 12, 23)  # 25th: Christmas Day

@@ -10,7 +10,7 @@ import pytest
 
 from planflow import clock
 from planflow.db import Database
-from planflow.services import history, people, progress, tasks, tokens, trail
+from planflow.services import cycleview, history, people, tasks, tokens, trail
 from planflow.services.audit import OPERATOR_ACTOR
 from planflow.services.errors import Conflict, Forbidden, InvalidInput
 
@@ -126,10 +126,10 @@ def test_cycle_progress_and_activity_history_follow_the_chain(chain: Chain) -> N
     chain.report_and_accept("1.1.1", "red", cause="Ingen budget.")
     with chain.db.reading() as session:
         leader = people.get_user(session, "processledare")
-        state = progress.cycle_progress(session, leader, "2026-Q4")
-        area = state["focus_areas"][0]
-        assert area["reports_accepted"] == 1 and area["reports_due"] >= 1
-        assert state["areas_confirmed"] == 0 and state["dialogue_held"] is None
+        state = cycleview.cycle_progress(session, leader, "2026-Q4")
+        area = state.focus_areas[0]
+        assert area.reports_accepted == 1 and area.reports_due >= 1
+        assert state.areas_confirmed == 0 and state.dialogue_held is None
         record = history.activity_history(session, leader, "1.1.1")
         assert record["reports"][0]["status"] == "red"
         assert record["deviations"][0]["cause"] == "Ingen budget."

@@ -86,6 +86,9 @@ SECTIONS: dict[str, dict[str, Callable[[Any], str | None]]] = {
         "retry_max_seconds": _int(1, 7 * 86_400),
     },
 }
+# Keys a schedule may leave out: the cadence's escalation days are then the installation's
+# (PLANFLOW_ESCALATION_DAYS); a schedule that names them sets them for the cycles it opens.
+OPTIONAL = {("cadence", "escalation_days")}
 JOB_KEYS = {"service", "trigger", "seconds", "minutes", "hours", "hour", "minute", "second", "day_of_week"}
 
 
@@ -165,6 +168,8 @@ def _sections(raw: dict[str, Any], fail: Fail) -> dict[str, dict[str, Any]]:
                 raise fail(f"{section}.{key}", f"unknown key (known: {', '.join(checks)})")
         for key, check in checks.items():
             if key not in given:
+                if (section, key) in OPTIONAL:
+                    continue
                 raise fail(f"{section}.{key}", "missing")
             if problem := check(given[key]):
                 raise fail(f"{section}.{key}", problem)
@@ -196,7 +201,7 @@ def _cadence(given: dict[str, Any], fail: Fail) -> Cadence:
         month = given[f"{part}_month"]
         if month > months:
             raise fail(f"cadence.{part}_month", f"a {given['period']} has {months} month(s), not {month}")
-        cadence_probe = Cadence(given["period"], month, 1, month, 1, 14)
+        cadence_probe = Cadence(given["period"], month, 1, month, 1)
         day = given[f"{part}_day"]
         for year in (2027, 2028):  # a common year and a leap year
             for period in cadence_probe.periods(year):
@@ -214,5 +219,5 @@ def _cadence(given: dict[str, Any], fail: Fail) -> Cadence:
         given["open_day"],
         given["deadline_month"],
         given["deadline_day"],
-        given["escalation_days"],
+        given.get("escalation_days"),
     )

@@ -4,6 +4,7 @@ scheduler opens it as the system, and starts the annual report in December."""
 from __future__ import annotations
 
 import calendar
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -29,7 +30,9 @@ class Cadence:
     open_day: int
     deadline_month: int
     deadline_day: int
-    escalation_days: int
+    # The schedule's own escalation days for the cycles it opens; None (the schedule names none):
+    # the installation's ESCALATION_DAYS, as for a cycle started by hand.
+    escalation_days: int | None = None
 
     @property
     def months(self) -> int:
@@ -62,9 +65,10 @@ class Cadence:
 
 
 def open_due_cycles(transaction: Transaction, cadence: Cadence, today: date) -> dict[str, Any]:
-    """Open, in every plan, the cycle of the period `today` falls in once its opening day has come;
-    finish any opening that stopped half-way. A plan whose previous cycle is not yet reported (one
-    unfinished cycle per plan), or whose period's deadline has passed, is skipped with the reason."""
+    """Open, in every plan, the cycle of the period `today` falls in once its opening day has come
+    (cycles.start, as the system); finish any opening that stopped half-way. A plan whose previous
+    cycle is not yet reported (one unfinished cycle per plan), or whose period's deadline has
+    passed, is skipped with the reason."""
     period = cadence.period_of(today)
     opened: list[str] = []
     skipped: list[dict[str, Any]] = []
@@ -72,39 +76,29 @@ def open_due_cycles(transaction: Transaction, cadence: Cadence, today: date) -> 
     if today >= cadence.opens_on(period):
         with transaction() as session:
             plans = session.execute(select(Plan.id, Plan.slug).order_by(Plan.id)).all()
+        deadline = cadence.deadline(period)
         for plan_id, slug in plans:
             with transaction() as session:
-                cycles_of_plan = session.scalars(
+                of_plan = session.scalars(
                     select(ReportingCycle).where(ReportingCycle.plan_id == plan_id)
                 ).all()
-                if any(c.period == period for c in cycles_of_plan):
-                    continue
-                unfinished = [c.period for c in cycles_of_plan if c.state is not CycleState.REPORTED]
-                deadline = cadence.deadline(period)
-                reason: Message | None = None
-                if unfinished:
-                    reason = Message(
-                        "job.skip.cycle_unfinished", {"plan": slug, "period": period, "open": unfinished[0]}
-                    )
-                elif deadline < today:
-                    reason = Message(
-                        "job.skip.deadline_passed",
-                        {"plan": slug, "period": period, "deadline": deadline.isoformat()},
-                    )
-                if reason is not None:
-                    skipped.append(reason.as_dict())
-                    continue
-                try:
-                    with session.begin_nested():
-                        cycles.start_cycle(
-                            session, SYSTEM_ACTOR, period, deadline, cadence.escalation_days, slug
-                        )
-                except Conflict:  # another process opened it first
-                    continue
-                except ServiceError as exc:
-                    skipped.append(exc.message.as_dict())
-                    continue
+            if any(c.period == period for c in of_plan):
+                continue
+            reason = _reason_to_skip(of_plan, slug, period, deadline, today)
+            if reason is not None:
+                skipped.append(reason.as_dict())
+                continue
+            try:
+                started = cycles.start(
+                    transaction, SYSTEM_ACTOR, period, deadline, cadence.escalation_days, slug
+                )
+            except Conflict:  # another process opened it first
+                continue
+            except ServiceError as exc:
+                skipped.append(exc.message.as_dict())
+                continue
             opened.append(f"{slug} {period}")
+            reports += started.reports
     with transaction() as session:
         unfinished_openings = cycles.opening(session)
     for cycle_id in unfinished_openings:
@@ -115,6 +109,20 @@ def open_due_cycles(transaction: Transaction, cadence: Cadence, today: date) -> 
     if skipped:
         summary["skipped"] = skipped
     return summary
+
+
+def _reason_to_skip(
+    of_plan: Sequence[ReportingCycle], slug: str, period: str, deadline: date, today: date
+) -> Message | None:
+    """Why a plan's cycle of `period` may not open now (`of_plan`: the plan's cycles), or None."""
+    unfinished = [c.period for c in of_plan if c.state is not CycleState.REPORTED]
+    if unfinished:
+        return Message("job.skip.cycle_unfinished", {"plan": slug, "period": period, "open": unfinished[0]})
+    if deadline < today:
+        return Message(
+            "job.skip.deadline_passed", {"plan": slug, "period": period, "deadline": deadline.isoformat()}
+        )
+    return None
 
 
 def start_due_annual_reports(transaction: Transaction, month: int, day: int, today: date) -> dict[str, Any]:

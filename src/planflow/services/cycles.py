@@ -1,5 +1,9 @@
-"""The reporting chain of one period: owners report, leads review, areas are reconciled, the
-process leader holds the business dialogue, the steering group meets."""
+"""A reporting cycle's use cases: start one with its opening (its status reports, batch by
+batch), find one, and give feedback while its business dialogue is open.
+
+What happens as a cycle's processes move is in the handler modules, one per diagram:
+reporting_cycle.py, activity_report.py and area_reconciliation.py. Where a cycle stands is
+cycleview.py's."""
 
 from __future__ import annotations
 
@@ -7,43 +11,37 @@ import calendar
 import re
 from collections.abc import Callable
 from contextlib import AbstractContextManager
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, inspect, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
-from .. import clock
+from .. import clock, installation
 from ..engine import FormError
 from ..i18n import Message
 from ..models import (
-    RUNNING_ONLY,
     Activity,
     ActivityState,
-    AreaReview,
-    AreaReviewState,
-    BusinessDialogue,
     CycleState,
     DialogueFeedback,
     FocusArea,
     InterventionArea,
     OpenTask,
-    ProcessInstance,
+    Plan,
     ReportingCycle,
-    ReviewOutcome,
-    Status,
-    StatusReport,
-    SteeringMeeting,
     User,
 )
-from . import access, audit, deviations, instances, plans
+from . import access, area_reconciliation, audit, instances, plans
 from .access import UseCase
 from .audit import SYSTEM_ACTOR, Actor
 from .errors import Conflict, InvalidInput, NotFound, quote
-from .steps import Step, on_complete, on_passed, signal, start_process
+from .steps import start_process
 
+Transaction = Callable[[], AbstractContextManager[Session]]
 # Status reports started per transaction while a cycle opens: about 2 ms each, so a batch holds
 # the database for about 0.2 s (benchmarks/RESULTS.md), well under the 0.5 s a write may take.
 OPEN_BATCH = 100
@@ -70,47 +68,87 @@ def period_bounds(period: str) -> tuple[date, date]:
     return date(year, first_month, 1), date(year, last_month, last_day)
 
 
+@dataclass(frozen=True)
+class CycleStarted:
+    """A cycle just started and opened: what the page, the API and the command line say of it."""
+
+    plan: str
+    period: str
+    deadline: date
+    escalation_days: int
+    state: CycleState
+    started_at: datetime
+    reports: int  # status reports asked for when it opened
+
+
+def start(
+    transaction: Transaction,
+    actor: Actor,
+    period: str,
+    deadline: date,
+    escalation_days: int | None = None,
+    plan_slug: str | None = None,
+) -> CycleStarted:
+    """Start a plan's reporting cycle and open it: the one way every front end (page, API,
+    command line, the schedule) starts a cycle. `transaction` is the database's transaction
+    factory (Database.transaction): the start is one transaction, the opening one more per batch of
+    status reports (open_all), so no transaction holds the database long. `escalation_days` left
+    out means the installation's (ESCALATION_DAYS); the act is recorded under the role of the
+    grant that allows it. A crash during the opening leaves the cycle opening; the scheduler's
+    next run (or open_all) resumes it where it stopped."""
+    with transaction() as session:
+        cycle = start_cycle(
+            session, _read_again(session, actor), period, deadline, escalation_days, plan_slug
+        )
+        cycle_id = cycle.id
+    reports = open_all(transaction, cycle_id)
+    with transaction() as session:
+        cycle = session.get_one(ReportingCycle, cycle_id)
+        return CycleStarted(
+            plan=session.get_one(Plan, cycle.plan_id).slug,
+            period=cycle.period,
+            deadline=cycle.deadline,
+            escalation_days=cycle.escalation_days,
+            state=cycle.state,
+            started_at=cycle.started_at,
+            reports=reports,
+        )
+
+
+def _read_again(session: Session, actor: Actor) -> Actor:
+    """The actor with its people read again in `session`: a front end found them in a session of
+    its own, already closed (a reading session's rollback leaves them expired, only their keys
+    known), and the authority must see who they are now."""
+    if actor.user is None:
+        return actor
+    user = session.get_one(User, inspect(actor.user).identity)
+    absent = actor.on_behalf_of
+    on_behalf_of = session.get_one(User, inspect(absent).identity) if absent is not None else None
+    return Actor(user, on_behalf_of, actor.role, actor.label)
+
+
 def start_cycle(
     session: Session,
     actor: Actor,
     period: str,
     deadline: date,
-    escalation_days: int = 14,
+    escalation_days: int | None = None,
     plan_slug: str | None = None,
 ) -> ReportingCycle:
-    """Start a reporting cycle of a plan: the cycle, in state opening, and its own process waiting
-    for the areas to be reconciled. Its status reports (one for the owner of every activity that
-    runs in the period) are started by open_reports, batch by batch, in later transactions.
+    """Start a reporting cycle of a plan, in the caller's transaction: the cycle, in state
+    opening, and its own process waiting for the areas to be reconciled. Its status reports (one
+    for the owner of every activity that runs in the period) are started by open_reports, batch by
+    batch, in later transactions; front ends call `start`, which does both.
 
     The rules (workflows/README.md): one unfinished cycle per plan at a time; a plan's periods
-    never overlap; an activity reports when it is active and its timeline meets the period."""
+    never overlap; an activity reports when it is active and its timeline meets the period.
+    `escalation_days` None means the installation's (ESCALATION_DAYS)."""
     actor = access.require(session, actor, UseCase.START_CYCLE)
     plan = plans.get_plan(session, plan_slug)
-    first_day, last_day = period_bounds(period)
-    if deadline < clock.today():
-        raise InvalidInput(
-            "error.cycle.deadline_passed", fields={"deadline": Message("form.past")}, deadline=deadline
-        )
-    if not 1 <= escalation_days <= 365:
-        raise InvalidInput(
-            "error.cycle.escalation_days",
-            fields={"escalation_days": Message("form.out_of_range", {"limit": "1–365"})},
-            days=escalation_days,
-        )
-    for other in session.scalars(select(ReportingCycle).where(ReportingCycle.plan_id == plan.id)):
-        if other.period == period:
-            raise Conflict("error.cycle.exists", period=period, plan=plan.slug)
-        if other.state is not CycleState.REPORTED:
-            raise Conflict("error.cycle.one_open", period=period, open=other.period, plan=plan.slug)
-        other_first, other_last = period_bounds(other.period)
-        if other_first <= last_day and first_day <= other_last:
-            raise Conflict("error.cycle.overlaps", period=period, other=other.period, plan=plan.slug)
+    days = installation.current().escalation_days if escalation_days is None else escalation_days
+    _check_start(session, plan.id, plan.slug, period, deadline, days)
     cycle = ReportingCycle(
-        plan_id=plan.id,
-        period=period,
-        deadline=deadline,
-        escalation_days=escalation_days,
-        started_at=clock.now(),
+        plan_id=plan.id, period=period, deadline=deadline, escalation_days=days, started_at=clock.now()
     )
     try:
         with session.begin_nested():
@@ -124,7 +162,7 @@ def start_cycle(
         "cycle.started",
         "cycle",
         period,
-        {"plan": plan.slug, "deadline": deadline, "escalation_days": escalation_days},
+        {"plan": plan.slug, "deadline": deadline, "escalation_days": days},
     )
     start_process(
         session,
@@ -134,6 +172,33 @@ def start_cycle(
         {"period": period, "deadline": deadline.isoformat()},
     )
     return cycle
+
+
+def _check_start(
+    session: Session, plan_id: int, plan_slug: str, period: str, deadline: date, escalation_days: int
+) -> None:
+    """Refuse a cycle that may not start: a bad period, a past deadline, escalation days out of
+    range, the period taken, another cycle unfinished, or a period that overlaps another."""
+    first_day, last_day = period_bounds(period)
+    if deadline < clock.today():
+        raise InvalidInput(
+            "error.cycle.deadline_passed", fields={"deadline": Message("form.past")}, deadline=deadline
+        )
+    low, high = installation.ESCALATION_DAYS_RANGE
+    if not low <= escalation_days <= high:
+        raise InvalidInput(
+            "error.cycle.escalation_days",
+            fields={"escalation_days": Message("form.out_of_range", {"limit": f"{low}–{high}"})},
+            days=escalation_days,
+        )
+    for other in session.scalars(select(ReportingCycle).where(ReportingCycle.plan_id == plan_id)):
+        if other.period == period:
+            raise Conflict("error.cycle.exists", period=period, plan=plan_slug)
+        if other.state is not CycleState.REPORTED:
+            raise Conflict("error.cycle.one_open", period=period, open=other.period, plan=plan_slug)
+        other_first, other_last = period_bounds(other.period)
+        if other_first <= last_day and first_day <= other_last:
+            raise Conflict("error.cycle.overlaps", period=period, other=other.period, plan=plan_slug)
 
 
 def open_reports(session: Session, cycle_id: int, limit: int = OPEN_BATCH) -> int:
@@ -179,8 +244,7 @@ def open_reports(session: Session, cycle_id: int, limit: int = OPEN_BATCH) -> in
     for area_id in session.scalars(
         select(FocusArea.id).where(FocusArea.plan_id == cycle.plan_id).order_by(FocusArea.number)
     ):
-        if not _reports_running(session, cycle.id, area_id):
-            _start_reconciliation(session, SYSTEM_ACTOR, cycle, area_id)
+        area_reconciliation.start_when_reported(session, SYSTEM_ACTOR, cycle, area_id)
     return 0
 
 
@@ -234,241 +298,6 @@ def get_cycle(session: Session, period: str, plan_slug: str | None = None) -> Re
     return cycle
 
 
-def _cycle(session: Session, step: Step) -> ReportingCycle:
-    cycle = session.get(ReportingCycle, step.instance.cycle_id)
-    assert cycle is not None, "every reporting instance belongs to a cycle"
-    return cycle
-
-
-def _activity(session: Session, step: Step) -> Activity:
-    activity = session.get(Activity, step.instance.activity_id)
-    assert activity is not None, "every activity report is about an activity"
-    return activity
-
-
-@on_complete("report_status")
-def _reported(session: Session, step: Step, data: dict[str, Any]) -> None:
-    activity = _activity(session, step)
-    status = Status(data["status"])
-    report = StatusReport(
-        cycle_id=step.instance.cycle_id,
-        activity_id=activity.id,
-        task_id=step.task_id,
-        reporter_id=step.by.id,
-        status=status,
-        comment=data.get("comment"),
-        cause=data.get("cause") if status.is_deviation else None,
-        reported_at=clock.now(),
-    )
-    session.add(report)
-    session.flush()
-    audit.record(
-        session,
-        step.actor,
-        "status.reported",
-        "activity",
-        activity.code,
-        {"status": report.status, "comment": report.comment, "cause": report.cause, "report": report.id},
-        report.cause,
-    )
-
-
-def _pending_report(session: Session, step: Step) -> StatusReport:
-    report = session.scalar(
-        select(StatusReport)
-        .where(
-            StatusReport.cycle_id == step.instance.cycle_id,
-            StatusReport.activity_id == step.instance.activity_id,
-            StatusReport.review == ReviewOutcome.PENDING,
-        )
-        .order_by(StatusReport.id.desc())
-    )
-    assert report is not None, "a review follows a report"
-    return report
-
-
-@on_complete("review_report")
-def _reviewed(session: Session, step: Step, data: dict[str, Any]) -> None:
-    """The lead's review is recorded; whether it accepted or returned the report is the
-    diagram's to say (report_accepted / report_returned)."""
-    report = _pending_report(session, step)
-    report.reviewed_by_id, report.reviewed_at = step.by.id, clock.now()
-    report.review_comment = data.get("comment")
-
-
-@on_passed("report_returned")
-def _report_returned(session: Session, step: Step) -> None:
-    report = _pending_report(session, step)
-    report.review = ReviewOutcome.RETURNED
-    audit.record(
-        session,
-        step.actor,
-        "status.returned",
-        "activity",
-        _activity(session, step).code,
-        {"report": report.id},
-        report.review_comment,
-    )
-
-
-@on_passed("report_accepted")
-def _report_accepted(session: Session, step: Step) -> None:
-    activity = _activity(session, step)
-    report = _pending_report(session, step)
-    report.review = ReviewOutcome.ACCEPTED
-    activity.status, activity.status_changed_at = report.status, clock.now()
-    audit.record(
-        session,
-        step.actor,
-        "status.accepted",
-        "activity",
-        activity.code,
-        {"report": report.id, "status": report.status},
-        report.review_comment,
-    )
-    if report.status.is_deviation:
-        deviations.open_deviation(session, step.actor, report)
-    # So that the area whose last report this is never misses its reconciliation, an acceptance
-    # waits for the opener's batch (which locks the cycle for update) and for other acceptances
-    # in the same area, never for reports or acceptances elsewhere in the cycle: the cycle is
-    # locked FOR SHARE (a report's insert holds KEY SHARE on it, which FOR UPDATE waited for while
-    # that report waited for the audit head this review held: the deadlock), the area's row
-    # FOR NO KEY UPDATE. Lock order: README, "Many people at once".
-    cycle = session.get(
-        ReportingCycle, step.instance.cycle_id, with_for_update={"read": True}, populate_existing=True
-    )
-    assert cycle is not None, "every report belongs to a cycle"
-    area_id = step.instance.focus_area_id
-    if area_id is not None:
-        session.get(FocusArea, area_id, with_for_update={"key_share": True}, populate_existing=True)
-    # While the cycle still opens, its last batch starts the reconciliations (open_reports).
-    if cycle.state is CycleState.OPEN and area_id is not None:
-        if not _reports_running(session, cycle.id, area_id, besides=step.instance.id):
-            _start_reconciliation(session, step.actor, cycle, area_id)
-
-
-def _reports_running(session: Session, cycle_id: int, area_id: int, besides: int | None = None) -> bool:
-    """Whether any of an area's status reports in a cycle is still under way."""
-    running = (
-        select(ProcessInstance.id)
-        .where(
-            ProcessInstance.process_id == "activity_report",
-            ProcessInstance.cycle_id == cycle_id,
-            ProcessInstance.focus_area_id == area_id,
-            RUNNING_ONLY,
-        )
-        .limit(1)
-    )
-    if besides is not None:
-        running = running.where(ProcessInstance.id != besides)
-    return session.scalar(running) is not None
-
-
-def _start_reconciliation(session: Session, actor: Actor, cycle: ReportingCycle, focus_area_id: int) -> None:
-    """All of an area's reports are accepted: the lead reconciles the area with the process leader."""
-    if session.scalar(
-        select(AreaReview.id).where(
-            AreaReview.cycle_id == cycle.id, AreaReview.focus_area_id == focus_area_id
-        )
-    ):
-        return
-    review = AreaReview(cycle_id=cycle.id, focus_area_id=focus_area_id)
-    session.add(review)
-    session.flush()
-    area = session.get(FocusArea, focus_area_id)
-    start_process(
-        session,
-        actor,
-        "area_reconciliation",
-        instances.Subject(cycle.id, focus_area_id, None, "area_review", review.id, cycle.deadline),
-        {"period": cycle.period, "focus_area": area.number if area else None},
-    )
-
-
-@on_complete("area_summary")
-def _summarised(session: Session, step: Step, data: dict[str, Any]) -> None:
-    review = step.subject(session, AreaReview)
-    review.summary, review.summarised_by_id = data["summary"], step.by.id
-    review.state = AreaReviewState.SUMMARISED
-    audit.record(
-        session,
-        step.actor,
-        "area.summarised",
-        "focus_area",
-        review.focus_area.number,
-        {"period": _cycle(session, step).period, "summary": data["summary"]},
-    )
-
-
-@on_complete("confirm_area")
-def _area_checked(session: Session, step: Step, data: dict[str, Any]) -> None:
-    step.subject(session, AreaReview).comment = data.get("comment")
-
-
-@on_passed("area_returned")
-def _area_returned(session: Session, step: Step) -> None:
-    review = step.subject(session, AreaReview)
-    review.state = AreaReviewState.SUMMARISING
-    audit.record(
-        session,
-        step.actor,
-        "area.returned",
-        "focus_area",
-        review.focus_area.number,
-        {"period": _cycle(session, step).period},
-        review.comment,
-    )
-
-
-@on_passed("area_confirmed")
-def _area_confirmed(session: Session, step: Step) -> None:
-    review = step.subject(session, AreaReview)
-    cycle = _cycle(session, step)
-    review.state, review.confirmed_at = AreaReviewState.CONFIRMED, clock.now()
-    audit.record(
-        session,
-        step.actor,
-        "area.confirmed",
-        "focus_area",
-        review.focus_area.number,
-        {"period": cycle.period},
-        review.comment,
-    )
-    session.flush()
-    confirmed = session.scalar(
-        select(func.count())
-        .select_from(AreaReview)
-        .where(AreaReview.cycle_id == cycle.id, AreaReview.state == AreaReviewState.CONFIRMED)
-    )
-    if confirmed == session.scalar(
-        select(func.count()).select_from(FocusArea).where(FocusArea.plan_id == cycle.plan_id)
-    ):
-        cycle_instance = session.scalars(
-            select(ProcessInstance).where(
-                ProcessInstance.process_id == "reporting_cycle", ProcessInstance.cycle_id == cycle.id
-            )
-        ).one()
-        audit.record(session, step.actor, "cycle.areas_confirmed", "cycle", cycle.period)
-        signal(session, step.actor, cycle_instance, "all_areas_confirmed")
-
-
-@on_complete("business_dialogue")
-def _dialogue_held(session: Session, step: Step, data: dict[str, Any]) -> None:
-    cycle = _cycle(session, step)
-    session.add(
-        BusinessDialogue(
-            cycle_id=cycle.id,
-            forums=data["forums"],
-            held_on=date.fromisoformat(data["held_on"]),
-            heard=data["heard"],
-            ideas=data.get("ideas"),
-            recorded_by_id=step.by.id,
-            recorded_at=clock.now(),
-        )
-    )
-    audit.record(session, step.actor, "dialogue.recorded", "cycle", cycle.period, data)
-
-
 def open_for_feedback(session: Session, plan_slug: str | None = None) -> list[str]:
     """The periods of a plan whose business dialogue is open, so dialogue users can add feedback."""
     plan = plans.get_plan(session, plan_slug)
@@ -504,42 +333,3 @@ def give_dialogue_feedback(
     session.flush()
     audit.record(session, actor, "dialogue.feedback", "cycle", period, clean)
     return feedback
-
-
-@on_complete("steering_meeting")
-def _meeting_closed(session: Session, step: Step, data: dict[str, Any]) -> None:
-    """The chair closes the meeting with its minutes and priorities. The group's decisions on
-    deviations are each recorded through its own decision task; the meeting closes only when none
-    is left awaiting it."""
-    cycle = _cycle(session, step)
-    undecided = deviations.awaiting_steering_group(session, cycle.plan_id)
-    if undecided:
-        raise InvalidInput(
-            "error.steering.undecided",
-            activities=", ".join(item.activity_code for item in undecided),
-            count=len(undecided),
-        )
-    session.add(
-        SteeringMeeting(
-            cycle_id=cycle.id,
-            notes=data["notes"],
-            priorities=data.get("priorities"),
-            closed_by_id=step.by.id,
-            closed_at=clock.now(),
-        )
-    )
-    audit.record(
-        session,
-        step.actor,
-        "steering.meeting_closed",
-        "cycle",
-        cycle.period,
-        {"notes": data["notes"], "priorities": data.get("priorities")},
-    )
-
-
-@on_passed("cycle_reported")
-def _cycle_reported(session: Session, step: Step) -> None:
-    cycle = _cycle(session, step)
-    cycle.state, cycle.reported_at = CycleState.REPORTED, clock.now()
-    audit.record(session, step.actor, "cycle.reported", "cycle", cycle.period)

@@ -11,12 +11,12 @@ from flask_login import login_required
 
 from ..db import get_db
 from ..i18n import Message
-from ..services import cycles, cycleview, history
+from ..services import access, cycles, cycleview, history
 from ..services.access import UseCase
 from ..services.audit import Actor
 from ..services.errors import Conflict, InvalidInput
 from .plan import named_plan
-from .site import form_error, may, me, require, t, today
+from .site import form_error, know, may, me, require, t
 
 activities = Blueprint("activities", __name__)
 cycles_bp = Blueprint("cycles", __name__)
@@ -35,9 +35,10 @@ def show(code: str) -> str:
 def index(
     errors: dict[str, str] | None = None, values: dict[str, str] | None = None, status: int = 200
 ) -> Any:
-    require(UseCase.READ_INTERNAL)
-    with get_db().reading() as session:
-        rows = cycleview.list_cycles(session, named_plan())
+    with get_db().reading() as session:  # who may read them is the service's to say
+        standing = access.standing(session, me(session))
+        know(session, standing)  # the header's menu and count, from the same reading
+        rows = cycleview.list_cycles(session, standing, named_plan())
     return (
         render_template(
             "cycles/index.html",
@@ -54,6 +55,9 @@ def index(
 @cycles_bp.post("/cycles")
 @login_required
 def start() -> Any:
+    """Start a cycle and open it (cycles.start: it checks who may, and applies the installation's
+    escalation days). Someone who may not start one is refused before the form is read: what is
+    wrong with their input is none of their business."""
     require(UseCase.START_CYCLE)
     period = request.form.get("period", "").strip()
     deadline_text = request.form.get("deadline", "").strip()
@@ -68,24 +72,26 @@ def start() -> Any:
             fields.update(exc.fields)
         refused = form_error(InvalidInput("error.input.invalid", fields=fields))
         return index(refused.rendered(), values, refused.status)
+    database = get_db()
+    with database.reading() as session:
+        actor = Actor(me(session))
     try:
-        with get_db().transaction() as session:
-            cycle = cycles.start_cycle(session, Actor(me(session)), period, deadline, plan_slug=named_plan())
-            cycle_id = cycle.id
+        cycles.start(database.transaction, actor, period, deadline, plan_slug=named_plan())
     except (InvalidInput, Conflict) as exc:
         refused = form_error(exc)
         return index(refused.rendered(), values, refused.status)
-    cycles.open_all(get_db().transaction, cycle_id)
     flash(t("ui.cycle.started", period=period))
     return redirect(url_for("cycles.show", period=period, plan=named_plan()))
 
 
 @login_required
 def show_cycle(period: str) -> str:
-    require(UseCase.READ_INTERNAL)
-    with get_db().reading() as session:
-        summary = cycleview.summary(session, period, today(), named_plan())
-    return render_template("cycles/show.html", c=summary, today=today(), plan=named_plan())
+    """Where the cycle stands: the view GET /api/v1/cycles/<period> sends (cycleview)."""
+    with get_db().reading() as session:  # who may read it is the service's to say
+        standing = access.standing(session, me(session))
+        know(session, standing)
+        stands = cycleview.cycle_progress(session, standing, period, named_plan())
+    return render_template("cycles/show.html", c=stands, plan=named_plan())
 
 
 cycles_bp.add_url_rule("/cycles/<period>", endpoint="show", view_func=show_cycle, methods=["GET"])

@@ -8,11 +8,13 @@ from typing import Any
 
 from ... import clock
 from ...db import get_db
-from ...models import DeviationState, ReportingCycle
-from ...services import annual, cycles, deviations, history, plans, planview, progress, proposals
+from ...installation import ESCALATION_DAYS_RANGE as DAYS
+from ...models import DeviationState
+from ...services import annual, cycles, cycleview, deviations, history, plans, planview, proposals
 from ...services.audit import Actor
 from ...services.errors import InvalidInput, NotFound
 from . import schemas as sc
+from . import views
 from .auth import caller
 from .registry import in_data, operation
 
@@ -126,39 +128,33 @@ def edit_activity(code: str, query: dict[str, Any], body: dict[str, Any]) -> dic
     query=sc.PLAN_QUERY,
     body=sc.obj(
         {"period": sc.PERIOD, "deadline": sc.DATE},
-        {"escalation_days": {"type": "integer", "minimum": 1, "maximum": 365}},
+        {"escalation_days": {"type": "integer", "minimum": DAYS[0], "maximum": DAYS[1]}},
     ),
 )
 def start_cycle(query: dict[str, Any], body: dict[str, Any]) -> dict[str, Any]:
-    deadline = date.fromisoformat(body["deadline"])
+    """The escalation days left out are the installation's (ESCALATION_DAYS): the service's to apply."""
     database = get_db()
-    with database.transaction() as session:
-        cycle_id = cycles.start_cycle(
-            session,
-            Actor(caller(session)),
-            body["period"],
-            deadline,
-            body.get("escalation_days", 14),
-            query.get("plan"),
-        ).id
-    cycles.open_all(database.transaction, cycle_id)  # its reports, in short transactions
     with database.reading() as session:
-        cycle = session.get_one(ReportingCycle, cycle_id)
-        return {
-            "plan": query.get("plan") or plans.get_plan(session).slug,
-            "period": cycle.period,
-            "deadline": cycle.deadline.isoformat(),
-            "escalation_days": cycle.escalation_days,
-            "state": cycle.state.value,
-            "started_at": cycle.started_at.isoformat(),
-        }
+        actor = Actor(caller(session))
+    started = cycles.start(
+        database.transaction,
+        actor,
+        body["period"],
+        date.fromisoformat(body["deadline"]),
+        body.get("escalation_days"),
+        query.get("plan"),
+    )
+    return views.as_json(started)
 
 
-@operation("GET", "/cycles/<period>", summary="Where the chain stands for a cycle", tag="cycles",
+@operation("GET", "/cycles/<period>", summary="Where the chain stands for a cycle: reports due, in, "
+           "accepted and returned per focus area, the areas' reconciliation, the dialogue, the "
+           "meeting, and the overdue tasks with who should act", tag="cycles",
            response=sc.CYCLE_PROGRESS, query=sc.PLAN_QUERY)  # fmt: skip
 def cycle(period: str, query: dict[str, Any], body: None) -> dict[str, Any]:
     with get_db().reading() as session:
-        return progress.cycle_progress(session, caller(session), period, query.get("plan"))
+        stands = cycleview.cycle_progress(session, caller(session), period, query.get("plan"))
+    return views.as_json(stands)
 
 
 @operation(

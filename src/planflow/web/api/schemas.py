@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from ...services import access, deviations, plans
+from ...services import access, cycles, cycleview, deviations, plans
 from .registry import component
+from .views import schema_of
 
 Schema = dict[str, Any]
 
@@ -230,50 +231,9 @@ ACTIVITY_EDITED = component(
     "ActivityEdited",
     obj({"code": CODE, **ACTIVITY_FACTS, "version": VERSION, "changed": BOOL}),
 )
-CYCLE = component(
-    "Cycle",
-    obj(
-        {
-            "plan": s(64),
-            "period": s(32),
-            "deadline": DATE,
-            "escalation_days": INT,
-            "state": {"enum": ["open", "reported"]},
-            "started_at": TIME,
-        }
-    ),
-)
-CYCLE_PROGRESS = component(
-    "CycleProgress",
-    obj(
-        {
-            "period": s(32),
-            "deadline": DATE,
-            "escalation_days": INT,
-            "state": {"enum": ["open", "reported"]},
-            "started_at": TIME,
-            "reported_at": opt(TIME),
-            "focus_areas": array(
-                obj(
-                    {
-                        "number": INT,
-                        "reports_due": INT,
-                        "reports_in": INT,
-                        "reports_accepted": INT,
-                        "reports_returned": INT,
-                        "review": opt({"enum": ["summarising", "summarised", "confirmed"]}),
-                        "confirmed": BOOL,
-                    }
-                )
-            ),
-            "areas_confirmed": INT,
-            "areas": INT,
-            "dialogue_held": opt(DATE),
-            "meeting_held": opt(TIME),
-            "overdue_tasks": INT,
-        }
-    ),
-)
+# A started cycle and where a cycle stands: their schemas are their views' types (views.py).
+CYCLE = component("Cycle", schema_of(cycles.CycleStarted))
+CYCLE_PROGRESS = component("CycleProgress", schema_of(cycleview.CycleProgress))
 TASK_FIELDS: dict[str, Schema] = {
     "id": s(36),
     "name": s(64),
