@@ -6,12 +6,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from planflow import clock, config, installation
+from planflow.app import create_app
 from planflow.db import Database
 from planflow.models import ReportingCycle
 from planflow.scheduling import context, run_job
@@ -95,3 +97,14 @@ def test_a_schedule_that_names_its_days_wins(api: Api) -> None:
     summary = cadence.open_due_cycles(api.db.transaction, quarterly, date(2026, 12, 1))
     assert summary["cycles_opened"] == 1 and summary["reports_started"] == 60
     assert _days_of(api.db) == 21
+
+
+@pytest.mark.parametrize("days", ["0", "366", "soon"])
+def test_an_installation_setting_out_of_range_is_refused_at_start(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, days: str
+) -> None:
+    """A wrong setting stops the app (and so the command line) with one line naming it, instead of
+    every cycle start failing later."""
+    monkeypatch.setenv("PLANFLOW_ESCALATION_DAYS", days)
+    with pytest.raises(ValueError, match="PLANFLOW_ESCALATION_DAYS must be a whole number"):
+        create_app({"DATABASE_URL": f"sqlite:///{tmp_path}/x.sqlite3", "SECRET_KEY": "test"}, str(tmp_path))

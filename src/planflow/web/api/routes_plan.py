@@ -121,7 +121,8 @@ def edit_activity(code: str, query: dict[str, Any], body: dict[str, Any]) -> dic
 @operation(
     "POST",
     "/cycles",
-    summary="Open a reporting cycle: a report task for every activity that runs in the period",
+    summary="Open a reporting cycle: a report task for every activity that runs in the period. "
+    "Without `escalation_days`, the installation's (PLANFLOW_ESCALATION_DAYS)",
     tag="cycles",
     response=sc.CYCLE,
     status=201,
