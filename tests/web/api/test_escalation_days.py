@@ -73,7 +73,6 @@ def test_a_cycle_started_from_the_command_line_gets_the_configured_days(api: Api
     result = cli(*args)
     assert result.exit_code == 0, result.output
     assert _days_of(api.db) == CONFIGURED
-    assert "60 status report(s) due 2026-12-15" in result.output
 
 
 def test_the_command_line_option_names_its_own_days(api: Api, cli: Cli) -> None:
