@@ -11,13 +11,21 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
-
 from .. import clock
 from ..audit_keys import SigningKey
 from ..db import Database
-from ..models import Deviation
-from ..services import cadence, checkpoints, clockshift, jobruns, mailer, notices, reminders, tasks, timers
+from ..services import (
+    cadence,
+    checkpoints,
+    clockshift,
+    deviations,
+    jobruns,
+    mailer,
+    notices,
+    reminders,
+    tasks,
+    timers,
+)
 from .locks import job_lock
 from .settings import Schedule
 
@@ -54,12 +62,7 @@ def fire_due_timers(ctx: Context, now: datetime) -> dict[str, Any]:
 
 def _escalated(ctx: Context) -> int:
     with ctx.database.reading() as session:
-        return (
-            session.scalar(
-                select(func.count()).select_from(Deviation).where(Deviation.escalated_at.is_not(None))
-            )
-            or 0
-        )
+        return deviations.escalated_count(session)
 
 
 def remind(ctx: Context, now: datetime) -> dict[str, Any]:

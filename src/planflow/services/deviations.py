@@ -8,7 +8,7 @@ from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from .. import clock
@@ -374,3 +374,11 @@ def steering_queue(
     ]
     counts = {s.value: sum(1 for item in items if item.state == s.value) for s in DeviationState}
     return SteeringQueue(plan.slug, items, counts)
+
+
+def escalated_count(session: Session) -> int:
+    """How many deviations have escalated so far (the scheduler's timer job tells the difference)."""
+    return (
+        session.scalar(select(func.count()).select_from(Deviation).where(Deviation.escalated_at.is_not(None)))
+        or 0
+    )

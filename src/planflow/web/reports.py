@@ -12,8 +12,6 @@ from typing import Any
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import login_required
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from .. import reports
 from ..db import get_db
@@ -21,10 +19,9 @@ from ..documents import files
 from ..documents.compose import compose, when
 from ..documents.content import Content
 from ..i18n import Message
-from ..models import ReportingCycle
 from ..reports import html as report_html
 from ..services import annual as annual_service
-from ..services import cycles, issued, plans
+from ..services import cycles, cycleview, issued, plans
 from ..services.access import UseCase
 from ..services.audit import Actor
 from ..services.errors import Conflict, InvalidInput
@@ -61,7 +58,8 @@ def index(
                 "reports/index.html", plan=None, periods=[], years=[], issued=[], annual_reports=[]
             ), status
         row = plans.get_plan(session, named_plan())
-        periods = [c.period for c in cycles_of(session, row.id)]
+        listed_cycles = cycleview.list_cycles(session, me(session), row.slug)
+        periods = sorted((c.period for c in listed_cycles), key=cycles.period_bounds, reverse=True)
         listed = issued.list_issued(session, row)
         started = annual_service.list_reports(session, row)
     years = sorted({int(p[:4]) for p in periods} | {r.year for r in started}, reverse=True)
@@ -97,11 +95,6 @@ def start_annual() -> Any:
         return index(refused.rendered(), values, refused.status)
     flash(t("ui.annual.started", year=year))
     return redirect(url_for("reports.index", plan=named_plan()))
-
-
-def cycles_of(session: Session, plan_id: int) -> list[ReportingCycle]:
-    found = session.scalars(select(ReportingCycle).where(ReportingCycle.plan_id == plan_id)).all()
-    return sorted(found, key=lambda c: cycles.period_bounds(c.period), reverse=True)
 
 
 def _page(content: Content) -> str:

@@ -9,7 +9,6 @@ from typing import Any
 from ... import clock
 from ...db import get_db
 from ...installation import ESCALATION_DAYS_RANGE as DAYS
-from ...models import DeviationState
 from ...services import annual, cycles, cycleview, deviations, history, plans, planview, proposals
 from ...services.audit import Actor
 from ...services.errors import InvalidInput, NotFound
@@ -164,7 +163,7 @@ def cycle(period: str, query: dict[str, Any], body: None) -> dict[str, Any]:
     summary="The steering group's queue: escalated first, then red, then oldest",
     tag="cycles",
     response=sc.DEVIATIONS,
-    query={**sc.PLAN_QUERY, "state": {"enum": [s.value for s in DeviationState]}, "period": sc.s(10)},
+    query={**sc.PLAN_QUERY, "state": {"enum": list(deviations.STATES)}, "period": sc.s(10)},
 )
 def deviation_queue(query: dict[str, Any], body: None) -> dict[str, Any]:
     with get_db().reading() as session:
