@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from typing import Any
 
 from sqlalchemy import exists, func, or_, select
 from sqlalchemy.orm import Session
@@ -155,27 +156,72 @@ def read_plan(
     the latest accepted one, its period, colour and date, never a comment. `per_page` None: every
     activity on one page (the API)."""
     standing = access.standing(session, reader)
-    if standing.may(UseCase.READ_PLAN) is None:
-        raise Forbidden(
-            "error.access.use_case",
-            user=standing.user.username,
-            use_case={"key": f"access.use_case.{UseCase.READ_PLAN}"},
-        )
-    outside = standing.may(UseCase.READ_INTERNAL) is None
+    outside = _reader_outside(standing)
     try:
         plan = plans.get_plan(session, slug)
     except NotFound:
         if slug:
             raise
         return None
-    filters = filters or Filters()
     today = clock.today()
-    areas = session.execute(
-        select(FocusArea.id, FocusArea.number, FocusArea.title)
-        .where(FocusArea.plan_id == plan.id)
-        .order_by(FocusArea.number)
-    ).all()
-    intervention_areas = [
+    areas = _focus_areas(session, plan)
+    listing = _listing(session, plan, filters or Filters(), today, page, per_page)
+    periods = _periods(session, plan)
+    ids = [r[0] for r in listing.rows]
+    last = _last_reports(session, ids, outside)
+    overdue = _overdue(session, ids, today)
+    heat = _heat(session, ids, periods)
+    proposing = standing.scopes(UseCase.PROPOSE_ACTIVITY)
+    return PlanPage(
+        slug=plan.slug,
+        title=plan.title,
+        organisation=plan.organisation,
+        adopted_on=plan.adopted_on,
+        strategy_period=f"{plan.strategy_start}–{plan.strategy_end}",
+        focus_areas=[(number, title) for _, number, title in areas],
+        intervention_areas=_intervention_areas(session, plan),
+        counts=_counts(session, plan, [number for _, number, _ in areas]),
+        rows=[_row(r, r[0] in overdue, last.get(r[0]), heat.get(r[0], {})) for r in listing.rows],
+        total=listing.total,
+        page=listing.page,
+        pages=listing.pages,
+        periods=periods,
+        owners=_owners(session, plan),
+        proposable=frozenset(number for area_id, number, _ in areas if area_id in proposing),
+        plans=[
+            (each, title) for each, title in session.execute(select(Plan.slug, Plan.title).order_by(Plan.id))
+        ],
+        outside=outside,
+    )
+
+
+def _reader_outside(standing: access.Standing) -> bool:
+    """Whether the reader, who must be allowed to read the plan (else Forbidden), is from outside
+    the municipality: one who may not read internal records."""
+    if standing.may(UseCase.READ_PLAN) is None:
+        raise Forbidden(
+            "error.access.use_case",
+            user=standing.user.username,
+            use_case={"key": f"access.use_case.{UseCase.READ_PLAN}"},
+        )
+    return standing.may(UseCase.READ_INTERNAL) is None
+
+
+def _focus_areas(session: Session, plan: Plan) -> list[tuple[int, int, str]]:
+    """The plan's focus areas (id, number, title) in order."""
+    return [
+        (area_id, number, title)
+        for area_id, number, title in session.execute(
+            select(FocusArea.id, FocusArea.number, FocusArea.title)
+            .where(FocusArea.plan_id == plan.id)
+            .order_by(FocusArea.number)
+        ).all()
+    ]
+
+
+def _intervention_areas(session: Session, plan: Plan) -> list[InterventionAreaEntry]:
+    """Every intervention area of the plan, those without activities too."""
+    return [
         InterventionAreaEntry(fa, number, f"{fa}.{number}", title, approach)
         for fa, number, title, approach in session.execute(
             select(
@@ -186,7 +232,11 @@ def read_plan(
             .order_by(FocusArea.number, InterventionArea.number)
         ).all()
     ]
-    counts: dict[int, dict[str, int]] = {number: dict.fromkeys(STATUSES, 0) for _, number, _ in areas}
+
+
+def _counts(session: Session, plan: Plan, numbers: list[int]) -> dict[int, dict[str, int]]:
+    """Active activities per focus area (number) per colour, over the whole plan, unfiltered."""
+    counts: dict[int, dict[str, int]] = {number: dict.fromkeys(STATUSES, 0) for number in numbers}
     for number, status, count in session.execute(
         select(FocusArea.number, Activity.status, func.count())
         .join(InterventionArea, InterventionArea.id == Activity.intervention_area_id)
@@ -195,6 +245,22 @@ def read_plan(
         .group_by(FocusArea.number, Activity.status)
     ).all():
         counts[number][status.value if status else "unreported"] = count
+    return counts
+
+
+@dataclass(frozen=True)
+class _Listing:
+    rows: list[Any]  # the page's rows, as _listing selects them
+    total: int
+    page: int
+    pages: int
+
+
+def _listing(
+    session: Session, plan: Plan, filters: Filters, today: date, page: int, per_page: int | None
+) -> _Listing:
+    """The activities matching the filters: how many, and the page's slice of them in plan order
+    (the page clamped to those there are)."""
     base = (
         select(Activity.id)
         .join(InterventionArea, InterventionArea.id == Activity.intervention_area_id)
@@ -224,8 +290,38 @@ def read_plan(
     ).order_by(FocusArea.number, InterventionArea.number, Activity.number)
     if per_page:
         listed = listed.limit(per_page).offset((page - 1) * per_page)
-    rows = session.execute(listed).all()
-    periods = list(
+    return _Listing(list(session.execute(listed).all()), total, page, pages)
+
+
+def _row(r: Any, overdue: bool, last: LastReport | None, heat: dict[str, str]) -> Row:
+    """One listed activity (a row as _listing selects it) as the page shows it."""
+    return Row(
+        id=r[0],
+        code=r[1],
+        title=r[2],
+        focus_area=r[3],
+        focus_area_title=r[4],
+        intervention_number=r[5],
+        intervention_code=f"{r[3]}.{r[5]}",
+        intervention_title=r[6],
+        approach=r[7],
+        owner=r[8],
+        owner_name=r[9],
+        office=r[10],
+        starts_on=r[11],
+        ends_on=r[12],
+        status=r[13].value if r[13] else None,
+        closed=r[14] is ActivityState.CLOSED,
+        is_demo=r[15],
+        overdue=overdue,
+        last=last,
+        heat=heat,
+    )
+
+
+def _periods(session: Session, plan: Plan) -> list[str]:
+    """The heatmap's periods: the plan's last HEAT_PERIODS cycles', oldest first."""
+    return list(
         reversed(
             session.scalars(
                 select(ReportingCycle.period)
@@ -235,78 +331,50 @@ def read_plan(
             ).all()
         )
     )
-    ids = [r[0] for r in rows]
-    last = _last_reports(session, ids, outside)
-    heat: dict[int, dict[str, str]] = {}
-    overdue: set[int] = set()
-    if ids:  # asked for the page's activities only, not for every activity the sort passes
-        overdue = set(
-            session.scalars(
-                select(OpenTask.activity_id).where(OpenTask.activity_id.in_(ids), OpenTask.due_on < today)
-            )
+
+
+def _overdue(session: Session, ids: list[int], today: date) -> set[int]:
+    """Those of the page's activities with an open task past due (asked for the page's activities
+    only, not for every activity the sort passes)."""
+    if not ids:
+        return set()
+    return set(
+        session.scalars(
+            select(OpenTask.activity_id).where(OpenTask.activity_id.in_(ids), OpenTask.due_on < today)
         )
-        for activity_id, period, status in session.execute(
-            select(StatusReport.activity_id, ReportingCycle.period, StatusReport.status)
-            .join(ReportingCycle, ReportingCycle.id == StatusReport.cycle_id)
-            .where(
-                StatusReport.activity_id.in_(ids),
-                StatusReport.review == ReviewOutcome.ACCEPTED,
-                ReportingCycle.period.in_(periods or [""]),
-            )
-            .order_by(StatusReport.reported_at)
-        ).all():
-            heat.setdefault(activity_id, {})[period] = status.value
-    owners = session.execute(
-        select(User.username, User.display_name)
-        .where(exists().where(Activity.owner_id == User.id, Activity.plan_id == plan.id))
-        .order_by(User.display_name)
-    ).all()
-    proposing = standing.scopes(UseCase.PROPOSE_ACTIVITY)
-    return PlanPage(
-        slug=plan.slug,
-        title=plan.title,
-        organisation=plan.organisation,
-        adopted_on=plan.adopted_on,
-        strategy_period=f"{plan.strategy_start}–{plan.strategy_end}",
-        focus_areas=[(number, title) for _, number, title in areas],
-        intervention_areas=intervention_areas,
-        counts=counts,
-        rows=[
-            Row(
-                id=r[0],
-                code=r[1],
-                title=r[2],
-                focus_area=r[3],
-                focus_area_title=r[4],
-                intervention_number=r[5],
-                intervention_code=f"{r[3]}.{r[5]}",
-                intervention_title=r[6],
-                approach=r[7],
-                owner=r[8],
-                owner_name=r[9],
-                office=r[10],
-                starts_on=r[11],
-                ends_on=r[12],
-                status=r[13].value if r[13] else None,
-                closed=r[14] is ActivityState.CLOSED,
-                is_demo=r[15],
-                overdue=r[0] in overdue,
-                last=last.get(r[0]),
-                heat=heat.get(r[0], {}),
-            )
-            for r in rows
-        ],
-        total=total,
-        page=page,
-        pages=pages,
-        periods=periods,
-        owners=[(u, n) for u, n in owners],
-        proposable=frozenset(number for area_id, number, _ in areas if area_id in proposing),
-        plans=[
-            (each, title) for each, title in session.execute(select(Plan.slug, Plan.title).order_by(Plan.id))
-        ],
-        outside=outside,
     )
+
+
+def _heat(session: Session, ids: list[int], periods: list[str]) -> dict[int, dict[str, str]]:
+    """The heatmap of the page's activities: activity -> period -> colour of its accepted report
+    (the latest one of the period when there are several)."""
+    heat: dict[int, dict[str, str]] = {}
+    if not ids:
+        return heat
+    for activity_id, period, status in session.execute(
+        select(StatusReport.activity_id, ReportingCycle.period, StatusReport.status)
+        .join(ReportingCycle, ReportingCycle.id == StatusReport.cycle_id)
+        .where(
+            StatusReport.activity_id.in_(ids),
+            StatusReport.review == ReviewOutcome.ACCEPTED,
+            ReportingCycle.period.in_(periods or [""]),
+        )
+        .order_by(StatusReport.reported_at)
+    ).all():
+        heat.setdefault(activity_id, {})[period] = status.value
+    return heat
+
+
+def _owners(session: Session, plan: Plan) -> list[tuple[str, str]]:
+    """Everyone who owns an activity of the plan (username, display name), by name: the owner filter."""
+    return [
+        (u, n)
+        for u, n in session.execute(
+            select(User.username, User.display_name)
+            .where(exists().where(Activity.owner_id == User.id, Activity.plan_id == plan.id))
+            .order_by(User.display_name)
+        ).all()
+    ]
 
 
 def _last_reports(session: Session, ids: list[int], outside: bool) -> dict[int, LastReport]:
