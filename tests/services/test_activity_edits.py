@@ -1,5 +1,5 @@
 """One rule for editing an activity's title, owner, office and dates, whoever edits: the page
-(plans.update_activity) and an Excel row refuse the same things with the same words and record the
+(activity_edits.update_activity) and an Excel row refuse the same things with the same words and record the
 same `activity.updated` event; only the process leader and the admin may edit; the activities the
 steering group has just added are listed with what they still lack."""
 
@@ -16,7 +16,7 @@ from sqlalchemy import select
 from planflow.db import Database
 from planflow.i18n import Message
 from planflow.models import Activity, AuditEvent
-from planflow.services import audit, excel, people, plans, proposals
+from planflow.services import activity_edits, audit, excel, people, plans, proposals
 from planflow.services.audit import Actor
 from planflow.services.errors import Conflict, Forbidden, InvalidInput
 from planflow.services.excel import ImportRefused
@@ -33,7 +33,7 @@ EDIT = {
 
 def _update(db: Database, username: str, code: str, **changes: Any) -> bool:
     with db.transaction() as session:
-        return plans.update_activity(
+        return activity_edits.update_activity(
             session,
             Actor(people.get_user(session, username)),
             plans.get_plan(session),
@@ -45,7 +45,7 @@ def _update(db: Database, username: str, code: str, **changes: Any) -> bool:
 def _facts(db: Database, code: str) -> dict[str, Any]:
     with db.reading() as session:
         activity = session.scalars(select(Activity).where(Activity.code == code)).one()
-        return plans.ActivityEdit.of(activity).as_dict()
+        return activity_edits.ActivityEdit.of(activity).as_dict()
 
 
 def _events(db: Database) -> list[AuditEvent]:
@@ -58,7 +58,7 @@ def _events(db: Database) -> list[AuditEvent]:
 def _version(db: Database, code: str) -> str:
     with db.reading() as session:
         activity = session.scalars(select(Activity).where(Activity.code == code)).one()
-        return plans.ActivityEdit.of(activity).version()
+        return activity_edits.ActivityEdit.of(activity).version()
 
 
 def test_an_edit_started_before_anothers_save_is_refused_and_changes_nothing(seeded: Database) -> None:
@@ -223,8 +223,10 @@ def test_activities_added_by_approved_proposals_are_listed_with_what_they_lack(s
     )
     with seeded.reading() as session:
         leader = Actor(people.get_user(session, "processledare"))
-        (added,) = plans.added_activities(session, leader, plans.get_plan(session))
+        (added,) = activity_edits.added_activities(session, leader, plans.get_plan(session))
         assert (added.code, added.owner, added.missing) == ("3.4.4", "johan.ek", ("office", "starts_on"))
         assert added.decided_at is not None
         with pytest.raises(Forbidden):
-            plans.added_activities(session, Actor(people.get_user(session, "lead3")), plans.get_plan(session))
+            activity_edits.added_activities(
+                session, Actor(people.get_user(session, "lead3")), plans.get_plan(session)
+            )

@@ -13,7 +13,7 @@ from planflow import clock
 from planflow.audit_keys import SigningKey
 from planflow.db import Database
 from planflow.models import Activity, AuditHead
-from planflow.services import audit, checkpoints, people, plans, trail
+from planflow.services import activity_edits, audit, checkpoints, people, plans, trail
 from planflow.services.audit import OPERATOR_ACTOR, SYSTEM_ACTOR, Actor
 from planflow.services.checkpoints import Verdict
 from planflow.services.errors import Forbidden, InvalidInput
@@ -117,7 +117,7 @@ def test_an_activitys_events_keep_to_its_plan(chain: Chain) -> None:
         document = plans.read_plan_document()
         plans.load_plan(session, OPERATOR_ACTOR, {**document, "slug": "plan-b"})
         leader = Actor(people.get_user(session, "processledare"))
-        plans.update_activity(
+        activity_edits.update_activity(
             session, leader, plans.get_plan(session, "plan-b"), "1.1.1", "B:s titel", None, None, None, None
         )
     in_b = _search(chain.db, activity="1.1.1", plan="plan-b")

@@ -26,7 +26,7 @@ from ..models import (
     StatusReport,
     User,
 )
-from . import access, plans, trail
+from . import access, activity_edits, plans, trail
 from .access import UseCase
 from .audit import Actor
 from .errors import NotFound, quote
@@ -105,7 +105,7 @@ class ActivityStory:
     deviations: list[DeviationView]  # newest first
     proposals: list[ProposalView]  # oldest first
     events: list[EventView]  # newest first
-    version: str  # of the editable facts (plans.ActivityEdit): what an edit says it started from
+    version: str  # of the editable facts (activity_edits.ActivityEdit): what an edit says it started from
     owner_name: str | None = field(metadata=PAGES_ONLY)
     instances: list[tuple[int, str, str]] = field(metadata=PAGES_ONLY)  # id, process, status, newest first
 
@@ -272,7 +272,7 @@ def story(session: Session, activity: Activity, *, reports_limit: int, events_li
         deviations=deviated,
         proposals=[ProposalView(p.id, p.title, p.state.value, p.why, p.created_at) for p in proposals],
         events=events,
-        version=plans.ActivityEdit.of(activity).version(),
+        version=activity_edits.ActivityEdit.of(activity).version(),
         owner_name=owner.display_name if owner else None,
         instances=[(iid, pid, status.value) for iid, pid, status, _, _ in instance_rows],
     )

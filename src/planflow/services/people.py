@@ -18,7 +18,7 @@ from .. import clock
 from ..engine.forms import CONTROL
 from ..i18n import LANGUAGES, Message
 from ..models import ApiToken, FocusArea, Role, RoleAssignment, Substitution, User
-from . import access, audit, plans
+from . import access, activity_edits, audit, plans
 from .access import UseCase
 from .audit import Actor
 from .errors import Conflict, InvalidInput, NotFound, quote
@@ -244,10 +244,10 @@ def set_activity_owner(
     seen: str | None = None,
 ) -> OwnerView:
     """Make `username` the owner of an activity: an edit of the plan by the one rule of
-    `plans.change_activity` (UseCase.EDIT_PLAN; the office is the activity's own and stays; one
+    `activity_edits.change_activity` (UseCase.EDIT_PLAN; the office is the activity's own and stays; one
     event, `activity.updated`; the version `seen` checked when the caller has one). The owner's
     open tasks follow: the activity owner's lane is whoever owns the activity now."""
-    plans.change_activity(session, actor, plan_slug, code, {"owner": username}, seen)
+    activity_edits.change_activity(session, actor, plan_slug, code, {"owner": username}, seen)
     return OwnerView(plans.get_plan(session, plan_slug).slug, code, username)
 
 

@@ -1,7 +1,7 @@
 """Keeping the plan up to date (UseCase.EDIT_PLAN: the process leader, the admin): the activities
 the steering group has just added, one activity's title, owner, office and dates, and the whole plan
 through Excel. A page edit and an Excel row go through the same service rule,
-services.plans.update_activity, which checks the authority and writes the audit event."""
+services.activity_edits.update_activity, which checks the authority and writes the audit event."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from flask_login import login_required
 
 from ..db import get_db
 from ..i18n import Message
-from ..services import excel, plans
+from ..services import activity_edits, excel, plans
 from ..services.access import UseCase
 from ..services.audit import Actor
 from ..services.errors import Conflict, InvalidInput, quote
@@ -28,7 +28,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 def _index_page(status: int = 200, **extra: Any) -> tuple[str, int]:
     with get_db().reading() as session:
         plan = plans.get_plan(session, named_plan())
-        added = plans.added_activities(session, Actor(me(session)), plan)
+        added = activity_edits.added_activities(session, Actor(me(session)), plan)
         plan_title = plan.title
     extra.setdefault("errors", {})
     return render_template(
@@ -93,8 +93,8 @@ def _edit_page(
     errors = dict(errors or {})
     with get_db().reading() as session:
         activity = plans.get_activity(session, plans.get_plan(session, named_plan()), code)
-        current = plans.ActivityEdit.of(activity)
-        owners = plans.owner_choices(session)
+        current = activity_edits.ActivityEdit.of(activity)
+        owners = activity_edits.owner_choices(session)
         heading = {"code": activity.code, "title": activity.title}
     saved = {
         key: (value.isoformat() if isinstance(value, date) else value or "")
@@ -116,7 +116,7 @@ def _edit_page(
         owners=owners,
         has_owner=current.owner is not None,
         plan=named_plan(),
-        limits={"title": plans.TITLE_LIMIT, "office": plans.OFFICE_LIMIT},
+        limits={"title": activity_edits.TITLE_LIMIT, "office": activity_edits.OFFICE_LIMIT},
     ), status
 
 
@@ -145,7 +145,7 @@ def save(code: str) -> Any:
         if fields:
             raise InvalidInput("error.activity.invalid", fields=fields, code=quote(code))
         with get_db().transaction() as session:
-            changed = plans.update_activity(
+            changed = activity_edits.update_activity(
                 session,
                 Actor(me(session)),
                 plans.get_plan(session, named_plan()),

@@ -1,5 +1,5 @@
 """An activity's owner changes by one rule, whichever front end changes it: the plan edit's
-(plans.change_activity): the right to edit the plan, the office stays the activity's own, one event
+(activity_edits.change_activity): the right to edit the plan, the office stays the activity's own, one event
 `activity.updated` naming the change, the version checked where the caller has one."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from planflow.db import Database
 from planflow.models import Activity
-from planflow.services import audit, people, plans
+from planflow.services import activity_edits, audit, people, plans
 from planflow.services.audit import Actor
 
 from ...conftest import Cli
@@ -21,11 +21,11 @@ from .conftest import Api
 NEW_OWNER = "sara.lind"  # of Arbetsmarknadskontoret: the activities of area 1 are Näringslivskontoret's
 
 
-def _facts(db: Database, code: str) -> plans.ActivityEdit:
+def _facts(db: Database, code: str) -> activity_edits.ActivityEdit:
     with db.reading() as session:
         activity = session.scalar(select(Activity).where(Activity.code == code))
         assert activity is not None
-        return plans.ActivityEdit.of(activity)
+        return activity_edits.ActivityEdit.of(activity)
 
 
 def test_page_api_cli_and_plan_edit_record_the_same_owner_change(
@@ -64,7 +64,7 @@ def test_page_api_cli_and_plan_edit_record_the_same_owner_change(
     change = {"plan": slug, "changes": {"owner": ["anna.nilsson", NEW_OWNER]}}
     for code, facts in before.items():
         assert events[code][2] == change, code
-        assert _facts(web, code) == plans.ActivityEdit(
+        assert _facts(web, code) == activity_edits.ActivityEdit(
             facts.title, NEW_OWNER, facts.office, facts.starts_on, facts.ends_on
         )  # the office stays the activity's own
     roles = {code: events[code][:2] for code in before}

@@ -7,7 +7,7 @@ document dates, fixed zip times), so export → import → export gives the same
 Import (openpyxl, read-only): the same layout. What a sheet may change is an activity's title, owner
 (a username), office and dates; the status comes only through the reporting chain (a changed status is
 an error, not ignored), new activities only through proposals, and the other columns are derived.
-An edited row follows the same rule as the page that edits one activity (plans.update_activity).
+An edited row follows the same rule as the page that edits one activity (activity_edits.update_activity).
 Every row is checked first; if any is wrong nothing changes and each error names sheet, row and column.
 """
 

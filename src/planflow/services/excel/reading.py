@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from ...i18n import LANGUAGES, Message, text
 from ...models import Activity, Plan
-from .. import access, audit, plans
+from .. import access, activity_edits, audit
 from ..access import UseCase
 from ..audit import Actor
 from ..errors import InvalidInput, quote
@@ -66,7 +66,7 @@ class _Row:
     sheet: str
     row: int
     activity: Activity
-    edit: plans.ActivityEdit
+    edit: activity_edits.ActivityEdit
 
 
 def import_xlsx(
@@ -84,7 +84,7 @@ def import_xlsx(
     for row in rows:
         edit = row.edit
         code = row.activity.code
-        if plans.update_activity(
+        if activity_edits.update_activity(
             session, actor, plan, code, edit.title, edit.owner, edit.office, edit.starts_on, edit.ends_on
         ):
             changed.append(code)
@@ -237,7 +237,7 @@ def _check_row(
         problem("starts_on", "xlsx.bad_date", value=quote(cells[6]))
     if ends_on is False:
         problem("ends_on", "xlsx.bad_date", value=quote(cells[7]))
-    edit = plans.ActivityEdit.clean(
+    edit = activity_edits.ActivityEdit.clean(
         _text(cells[2]),
         _text(cells[3]),
         _text(cells[5]),
@@ -245,7 +245,7 @@ def _check_row(
         ends_on if isinstance(ends_on, date) else None,
     )
     # The page's rule, cell by cell: what it says of a field is said of that field's column.
-    for key, message in plans.activity_edit_problems(session, activity, edit).items():
+    for key, message in activity_edits.activity_edit_problems(session, activity, edit).items():
         problems.append(CellProblem(sheet, index, LETTERS[COLUMN_KEYS.index(key)], message))
 
     status = activity.status.value if activity.status else "unreported"

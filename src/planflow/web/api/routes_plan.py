@@ -9,7 +9,17 @@ from typing import Any
 from ... import clock
 from ...db import get_db
 from ...installation import ESCALATION_DAYS_RANGE as DAYS
-from ...services import annual, cycles, cycleview, deviations, history, plans, planview, proposals
+from ...services import (
+    activity_edits,
+    annual,
+    cycles,
+    cycleview,
+    deviations,
+    history,
+    plans,
+    planview,
+    proposals,
+)
 from ...services.audit import Actor
 from ...services.errors import InvalidInput, NotFound
 from . import schemas as sc
@@ -111,7 +121,7 @@ def edit_activity(code: str, query: dict[str, Any], body: dict[str, Any]) -> dic
         if key != "version"
     }
     with get_db().transaction() as session:
-        edited = plans.change_activity(
+        edited = activity_edits.change_activity(
             session, Actor(caller(session)), query.get("plan"), code, changes, body["version"]
         )
     return {key: value.isoformat() if isinstance(value, date) else value for key, value in edited.items()}

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ...services import access, cycles, cycleview, deviations, plans
+from ...services import access, activity_edits, cycles, cycleview, deviations
 from .registry import component
 from .views import schema_of
 
@@ -48,7 +48,7 @@ SLUG = s(64, pattern="^[a-z0-9][a-z0-9-]{1,63}$")
 CODE = s(32, pattern="^[0-9]{1,4}\\.[0-9]{1,4}\\.[0-9]{1,4}$")
 LANE = {"type": "string", "enum": sorted(access.LANES)}
 PLAN_QUERY = {"plan": SLUG}
-VERSION = s(16, pattern="^[0-9a-f]{16}$")  # of an activity's editable facts (plans.ActivityEdit)
+VERSION = s(16, pattern="^[0-9a-f]{16}$")  # of an activity's editable facts (activity_edits.ActivityEdit)
 
 PROBLEM = component(
     "Problem",
@@ -220,9 +220,9 @@ ACTIVITY_HISTORY = component(
 )
 
 ACTIVITY_FACTS = {
-    "title": s(plans.TITLE_LIMIT),
+    "title": s(activity_edits.TITLE_LIMIT),
     "owner": opt(USERNAME),
-    "office": opt(s(plans.OFFICE_LIMIT)),
+    "office": opt(s(activity_edits.OFFICE_LIMIT)),
     "starts_on": opt(DATE),
     "ends_on": opt(DATE),
 }
