@@ -40,13 +40,7 @@ def schema_of(view: type) -> Schema:
 def _schema(hint: Any) -> Schema:
     origin, args = typing.get_origin(hint), typing.get_args(hint)
     if origin in (types.UnionType, typing.Union):
-        present = [arg for arg in args if arg is not type(None)]
-        if len(present) != 1 or len(args) != 2:
-            raise TypeError(f"only `X | None` unions are views' fields, not {hint!r}")
-        inner = _schema(present[0])
-        if "type" in inner and isinstance(inner["type"], str):
-            return {**inner, "type": [inner["type"], "null"]}
-        return {"anyOf": [inner, {"type": "null"}]}
+        return _optional(hint, args)
     if origin in (tuple, list):
         if origin is tuple and (len(args) != 2 or args[1] is not Ellipsis):
             raise TypeError(f"a tuple field is tuple[X, ...], not {hint!r}")
@@ -58,6 +52,17 @@ def _schema(hint: Any) -> Schema:
     if hint in _SCALARS:
         return dict(_SCALARS[hint])
     raise TypeError(f"no JSON Schema for a view's field of type {hint!r}")
+
+
+def _optional(hint: Any, args: tuple[Any, ...]) -> Schema:
+    """`X | None`, the one union a view's field may be: X's schema, or null."""
+    present = [arg for arg in args if arg is not type(None)]
+    if len(present) != 1 or len(args) != 2:
+        raise TypeError(f"only `X | None` unions are views' fields, not {hint!r}")
+    inner = _schema(present[0])
+    if "type" in inner and isinstance(inner["type"], str):
+        return {**inner, "type": [inner["type"], "null"]}
+    return {"anyOf": [inner, {"type": "null"}]}
 
 
 def to_json(value: Any) -> Any:
