@@ -71,31 +71,8 @@ def send_reminders(
     }
     if last >= today:
         return counts
-    before: list[tuple[int, tuple[date, date]]] = []
-    for lead in rules.before_deadline:
-        window = _deadlines(
-            last,
-            today,
-            lambda d, n=lead: workdays.before(d, n),
-            today + timedelta(days=1),
-            workdays.after(today, lead) + timedelta(days=10),
-        )
-        if window:
-            before.append((lead, window))
-    low = today - timedelta(days=OVERDUE_HORIZON * 2 + 30)
-    overdue: list[tuple[int, tuple[date, date]]] = []
-    for days in sorted(
-        {
-            *range(rules.overdue_every, OVERDUE_HORIZON + 1, rules.overdue_every),
-            rules.overdue_to_lead,
-            rules.overdue_to_process_leader,
-        }
-    ):
-        window = _deadlines(
-            last, today, lambda d, n=days: workdays.after(d, n), low, today - timedelta(days=1)
-        )
-        if window:
-            overdue.append((days, window))
+    before = _before_windows(rules, last, today)
+    overdue = _overdue_windows(rules, last, today)
     # One indexed read says which of the windows hold any open task at all; only those are worked.
     windows = [w for _, w in before + overdue]
     due = _due_dates(reading, windows) if windows else set()
@@ -111,25 +88,77 @@ def send_reminders(
             counts["reminders"] += _remind(
                 transaction, window, "notice.reminder", f"before-{lead}", lead, reminded
             )
-    # Overdue: a reminder every few working days, and the two escalations.
     for days, window in overdue:
-        if not has_tasks(window):
-            continue
-        if days % rules.overdue_every == 0:
-            counts["overdue_reminders"] += _remind(
-                transaction, window, "notice.overdue", f"overdue-{days}", days, set()
-            )
-        if days == rules.overdue_to_lead:
-            counts["escalated_to_lead"] += _escalate(transaction, window, "lead", days)
-        if days == rules.overdue_to_process_leader:
-            counts["escalated_to_process_leader"] += _escalate(transaction, window, "process_leader", days)
+        if has_tasks(window):
+            _overdue_notices(transaction, rules, days, window, counts)
+    _mark_through(transaction, today)
+    return counts
+
+
+def _before_windows(rules: ReminderRules, last: date, today: date) -> list[tuple[int, tuple[date, date]]]:
+    """Each lead time before the deadline whose reminder day fell since the last run, with the
+    deadlines it covers."""
+    before: list[tuple[int, tuple[date, date]]] = []
+    for lead in rules.before_deadline:
+        window = _deadlines(
+            last,
+            today,
+            lambda d, n=lead: workdays.before(d, n),
+            today + timedelta(days=1),
+            workdays.after(today, lead) + timedelta(days=10),
+        )
+        if window:
+            before.append((lead, window))
+    return before
+
+
+def _overdue_windows(rules: ReminderRules, last: date, today: date) -> list[tuple[int, tuple[date, date]]]:
+    """Each number of working days overdue that calls for a reminder or an escalation and whose day
+    fell since the last run, with the deadlines it covers."""
+    low = today - timedelta(days=OVERDUE_HORIZON * 2 + 30)
+    overdue: list[tuple[int, tuple[date, date]]] = []
+    for days in sorted(
+        {
+            *range(rules.overdue_every, OVERDUE_HORIZON + 1, rules.overdue_every),
+            rules.overdue_to_lead,
+            rules.overdue_to_process_leader,
+        }
+    ):
+        window = _deadlines(
+            last, today, lambda d, n=days: workdays.after(d, n), low, today - timedelta(days=1)
+        )
+        if window:
+            overdue.append((days, window))
+    return overdue
+
+
+def _overdue_notices(
+    transaction: Transaction,
+    rules: ReminderRules,
+    days: int,
+    window: tuple[date, date],
+    counts: dict[str, int],
+) -> None:
+    """Overdue by `days` working days: a reminder every few working days, and the two escalations;
+    adds what was queued to `counts`."""
+    if days % rules.overdue_every == 0:
+        counts["overdue_reminders"] += _remind(
+            transaction, window, "notice.overdue", f"overdue-{days}", days, set()
+        )
+    if days == rules.overdue_to_lead:
+        counts["escalated_to_lead"] += _escalate(transaction, window, "lead", days)
+    if days == rules.overdue_to_process_leader:
+        counts["escalated_to_process_leader"] += _escalate(transaction, window, "process_leader", days)
+
+
+def _mark_through(transaction: Transaction, today: date) -> None:
+    """Record that the days up to `today` are done (never moving the mark back)."""
     with transaction() as session:
         mark = session.get(JobMark, MARK, with_for_update=True)
         if mark is None:
             session.add(JobMark(job=MARK, through=today))
         elif mark.through < today:
             mark.through = today
-    return counts
 
 
 def _due_dates(transaction: Transaction, windows: list[tuple[date, date]]) -> set[date]:
