@@ -68,6 +68,14 @@ def events(session: Session, user: User, base_url: str, plan_slug: str | None = 
     queue (meetings.meetings asks the one authority). Without `plan_slug` the feed is the person's
     across plans, as the inbox is, and with more than one plan loaded a meeting names its plan;
     with it, the feed is that plan's (plans.get_plan: an unknown slug is NotFound)."""
+    found = _task_events(session, user, base_url, plan_slug) + _meeting_events(
+        session, user, base_url, plan_slug
+    )
+    return sorted({e.uid: e for e in found}.values(), key=lambda e: (e.day, e.uid))
+
+
+def _task_events(session: Session, user: User, base_url: str, plan_slug: str | None) -> list[Event]:
+    """One event per deadline of a task in the user's inbox (of the plan, when `plan_slug` names one)."""
     language = user.language
     plan_id = plans.get_plan(session, plan_slug).id if plan_slug else None
     inbox = [task for task in tasks.inbox(session, user) if task.due_on is not None]
@@ -87,9 +95,17 @@ def events(session: Session, user: User, base_url: str, plan_slug: str | None = 
                 url=f"{base_url}/tasks/{task.id}",
             )
         )
+    return found
+
+
+def _meeting_events(session: Session, user: User, base_url: str, plan_slug: str | None) -> list[Event]:
+    """One event per steering meeting, planned (linking to the steering page) or held, that the user
+    may see; with more than one plan loaded and no `plan_slug`, a meeting names its plan."""
+    language = user.language
     held = meetings.meetings(session, user, plan_slug, every_plan=plan_slug is None)
     several = plan_slug is None and session.scalar(select(func.count()).select_from(Plan)) != 1
     default = plans.get_plan(session).slug if held else None
+    found = []
     for meeting in held:
         summary = text(language, "calendar.steering_meeting", {"period": meeting.period})
         if several:
@@ -104,7 +120,7 @@ def events(session: Session, user: User, base_url: str, plan_slug: str | None = 
         else:
             uid, words, url = f"meeting-{meeting.task_id}", "calendar.steering_meeting_planned", steering
         found.append(Event(uid, meeting.day, summary, text(language, words, {"period": meeting.period}), url))
-    return sorted({e.uid: e for e in found}.values(), key=lambda e: (e.day, e.uid))
+    return found
 
 
 def _plans_of(session: Session, task_ids: list[str]) -> dict[str, int]:
