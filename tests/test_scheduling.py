@@ -108,7 +108,7 @@ def test_checkpoint_job_anchors_the_chain_once_per_head(db: Database) -> None:
 
 def test_forget_job_drops_idempotency_keys_after_a_week_in_batches(seeded: Database) -> None:
     from planflow.models import IdempotencyKey
-    from planflow.services import people, tasks
+    from planflow.services import idempotency, people
 
     clock.set_now(datetime(2026, 11, 2, 9, 0, tzinfo=UTC))
     chain = Chain(seeded)
@@ -119,10 +119,13 @@ def test_forget_job_drops_idempotency_keys_after_a_week_in_batches(seeded: Datab
         task = [t for t in chain.inbox("anna.nilsson") if t.name == "report_status"][n]
         with seeded.transaction() as session:
             user = people.get_user(session, "anna.nilsson")
-            done.append(tasks.complete_once(session, user, task.id, {"status": "green"}, f"key-{n}"))
+            done.append(idempotency.complete_once(session, user, task.id, {"status": "green"}, f"key-{n}"))
     clock.set_now(datetime(2026, 11, 10, 9, 0, tzinfo=UTC))
     assert run_job(_context(seeded), "forget").summary == {"idempotency_keys_forgotten": 2}
     assert run_job(_context(seeded), "forget").outcome == "nothing"
     with seeded.reading() as session:
         assert session.scalars(select(IdempotencyKey.key)).all() == ["key-2"]
-    assert tasks.forget_idempotency_keys(seeded.transaction, datetime(2026, 12, 1, tzinfo=UTC), batch=1) == 1
+    assert (
+        idempotency.forget_idempotency_keys(seeded.transaction, datetime(2026, 12, 1, tzinfo=UTC), batch=1)
+        == 1
+    )

@@ -10,7 +10,7 @@ import pytest
 
 from planflow import clock
 from planflow.db import Database
-from planflow.services import cycleview, history, people, tasks, tokens, trail
+from planflow.services import cycleview, history, idempotency, people, tasks, tokens, trail
 from planflow.services.audit import OPERATOR_ACTOR
 from planflow.services.errors import Conflict, Forbidden, InvalidInput
 
@@ -70,14 +70,14 @@ def test_a_retried_completion_with_its_key_answers_the_first_result(chain: Chain
     task = chain.task("anna.nilsson", "report_status", "1.1.1")
     with chain.db.transaction() as session:
         user = people.get_user(session, "anna.nilsson")
-        first = tasks.complete_once(session, user, task.id, {"status": "green"}, "key-1")
+        first = idempotency.complete_once(session, user, task.id, {"status": "green"}, "key-1")
     with chain.db.transaction() as session:
         user = people.get_user(session, "anna.nilsson")
-        assert tasks.complete_once(session, user, task.id, {"status": "green"}, "key-1") == first
+        assert idempotency.complete_once(session, user, task.id, {"status": "green"}, "key-1") == first
         with pytest.raises(InvalidInput):  # the same key for another request
-            tasks.complete_once(session, user, task.id, {"status": "red", "cause": "x"}, "key-1")
+            idempotency.complete_once(session, user, task.id, {"status": "red", "cause": "x"}, "key-1")
         with pytest.raises(Conflict):  # without the key: already done
-            tasks.complete_once(session, user, task.id, {"status": "green"}, None)
+            idempotency.complete_once(session, user, task.id, {"status": "green"}, None)
 
 
 def test_inbox_page_filters_and_continues_after_its_cursor(chain: Chain) -> None:

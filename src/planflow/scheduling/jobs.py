@@ -19,11 +19,11 @@ from ..services import (
     checkpoints,
     clockshift,
     deviations,
+    idempotency,
     jobruns,
     mailer,
     notices,
     reminders,
-    tasks,
     timers,
 )
 from .locks import job_lock
@@ -109,7 +109,9 @@ def forget(ctx: Context, now: datetime) -> dict[str, Any]:
     """Forget idempotency keys older than IDEMPOTENCY_DAYS: a retry comes minutes after a lost
     response, and the keys would otherwise grow with every completion made through the API."""
     before = now - timedelta(days=IDEMPOTENCY_DAYS)
-    return {"idempotency_keys_forgotten": tasks.forget_idempotency_keys(ctx.database.transaction, before)}
+    return {
+        "idempotency_keys_forgotten": idempotency.forget_idempotency_keys(ctx.database.transaction, before)
+    }
 
 
 # In the order `tick` runs them: cycles open before reminders are counted, mail goes last.

@@ -1,21 +1,19 @@
-"""Human tasks: the inbox, completing a task in one transaction, claiming, reassigning, drafts.
-Who may act on a task is access.task_condition's to say, here and in the inbox alike."""
+"""Human tasks: the inbox, completing a task in one transaction (once per key: idempotency), claiming,
+reassigning, drafts. Who may act on a task is access.task_condition's to say, here and in the inbox
+alike."""
 
 from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
 import json
 import uuid
-from collections.abc import Callable, Sequence
-from contextlib import AbstractContextManager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import delete, false, func, literal, or_, select, tuple_, union
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import false, func, literal, or_, select, tuple_, union
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.selectable import Subquery
@@ -27,7 +25,6 @@ from ..models import (
     NEVER_DUE,
     Activity,
     FocusArea,
-    IdempotencyKey,
     OpenTask,
     ProcessInstance,
     ReportingCycle,
@@ -92,6 +89,28 @@ def inbox_page(
     in the activity's code or title or the task's title in `language`; `next_cursor` continues
     after its last task. No workflow is deserialized. `user` may be its standing, already read
     (access.standing), where a page asks the authority more than once."""
+    filters = _inbox_filters(session, language, role, period, overdue, q, cursor)
+    page = _first_keys(session, user, filters, limit + 1)
+    if page is None:
+        return InboxPage([], None)
+    query = _task_rows().join(page, page.c.id == OpenTask.id).order_by(*INBOX_ORDER).limit(limit + 1)
+    rows = session.execute(query).all()
+    views = _views(rows[:limit])
+    last = rows[limit - 1][0] if len(rows) > limit else None
+    return InboxPage(views, _cursor(last) if last is not None else None)
+
+
+def _inbox_filters(
+    session: Session,
+    language: str | None,
+    role: str | None,
+    period: str | None,
+    overdue: bool | None,
+    q: str | None,
+    cursor: str | None,
+) -> list[ColumnElement[bool]]:
+    """inbox_page's conditions on the open tasks, beside the authority's: lane, period, being
+    overdue, the search `q`, and where the page before ended."""
     filters: list[ColumnElement[bool]] = []
     if role is not None:
         filters.append(OpenTask.lane == role)
@@ -103,33 +122,29 @@ def inbox_page(
         today = clock.today()
         filters.append(OpenTask.due_key < today if overdue else OpenTask.due_key >= today)
     if q:
-        needle = q.casefold()
-        titled = [
-            n for n in instances.library().forms.forms if needle in text(language, f"task.{n}").casefold()
-        ]
-        pattern = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        named = select(Activity.id).where(
-            or_(Activity.code.ilike(pattern, escape="\\"), Activity.title.ilike(pattern, escape="\\"))
-        )
-        # The activities named are looked up first, so that a search naming no activity and no
-        # task title reads nothing (else it walks the whole inbox to find so: 106 → 2 ms at
-        # 100,000 open tasks), and a few are given as values.
-        few = session.scalars(named.limit(SEARCH_FEW_ACTIVITIES + 1)).all()
-        conditions = (
-            [OpenTask.activity_id.in_(few if len(few) <= SEARCH_FEW_ACTIVITIES else named)] if few else []
-        )
-        conditions += [OpenTask.name.in_(titled)] if titled else []
-        filters.append(or_(*conditions) if conditions else false())
+        filters.append(_search(session, language, q))
     if cursor is not None:
         filters.append(_after(cursor))
-    page = _first_keys(session, user, filters, limit + 1)
-    if page is None:
-        return InboxPage([], None)
-    query = _task_rows().join(page, page.c.id == OpenTask.id).order_by(*INBOX_ORDER).limit(limit + 1)
-    rows = session.execute(query).all()
-    views = _views(rows[:limit])
-    last = rows[limit - 1][0] if len(rows) > limit else None
-    return InboxPage(views, _cursor(last) if last is not None else None)
+    return filters
+
+
+def _search(session: Session, language: str | None, q: str) -> ColumnElement[bool]:
+    """The tasks `q` finds: in the code or title of their activity, or in their title in `language`."""
+    needle = q.casefold()
+    titled = [n for n in instances.library().forms.forms if needle in text(language, f"task.{n}").casefold()]
+    pattern = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    named = select(Activity.id).where(
+        or_(Activity.code.ilike(pattern, escape="\\"), Activity.title.ilike(pattern, escape="\\"))
+    )
+    # The activities named are looked up first, so that a search naming no activity and no
+    # task title reads nothing (else it walks the whole inbox to find so: 106 → 2 ms at
+    # 100,000 open tasks), and a few are given as values.
+    few = session.scalars(named.limit(SEARCH_FEW_ACTIVITIES + 1)).all()
+    conditions = (
+        [OpenTask.activity_id.in_(few if len(few) <= SEARCH_FEW_ACTIVITIES else named)] if few else []
+    )
+    conditions += [OpenTask.name.in_(titled)] if titled else []
+    return or_(*conditions) if conditions else false()
 
 
 def inbox(session: Session, user: User | access.Standing, limit: int = INBOX_LIMIT) -> list[TaskView]:
@@ -254,76 +269,6 @@ def complete_task(session: Session, user: User, task_id: str, data: Any) -> dict
     }
 
 
-def complete_once(session: Session, user: User, task_id: str, data: Any, key: str | None) -> dict[str, Any]:
-    """Complete a task; with an idempotency key, a retry of the same request by the same user (a
-    lost response) answers what the first completion answered, instead of "already done". The
-    key is stored in the same transaction as the completion."""
-    if key is None:
-        return complete_task(session, user, task_id, data)
-    if not 1 <= len(key) <= 200 or not key.isprintable():
-        raise InvalidInput("error.input.invalid", fields={"Idempotency-Key": Message("form.idempotency_key")})
-    fingerprint = hashlib.sha256(
-        json.dumps([task_id, data], sort_keys=True, default=str).encode("utf-8")
-    ).hexdigest()
-    first = _remembered(session, user, key, fingerprint)
-    if first is not None:
-        return first
-    try:
-        result = complete_task(session, user, task_id, data)
-    except Conflict:
-        # The first attempt may have committed while this one waited for the task's lock.
-        first = _remembered(session, user, key, fingerprint)
-        if first is not None:
-            return first
-        raise
-    try:
-        with session.begin_nested():
-            session.add(
-                IdempotencyKey(
-                    user_id=user.id,
-                    key=key,
-                    request_hash=fingerprint,
-                    response=result,
-                    created_at=clock.now(),
-                )
-            )
-    except IntegrityError:  # the same key, used at once for another task: that one came first
-        raise Conflict("error.task.idempotency_race") from None
-    return result
-
-
-def _remembered(session: Session, user: User, key: str, fingerprint: str) -> dict[str, Any] | None:
-    stored = session.scalar(
-        select(IdempotencyKey).where(IdempotencyKey.user_id == user.id, IdempotencyKey.key == key)
-    )
-    if stored is None:
-        return None
-    if stored.request_hash != fingerprint:
-        raise InvalidInput(
-            "error.task.idempotency_reused", fields={"Idempotency-Key": Message("form.idempotency_key_used")}
-        )
-    return dict(stored.response)
-
-
-def forget_idempotency_keys(
-    transaction: Callable[[], AbstractContextManager[Session]], before: datetime, batch: int = 1000
-) -> int:
-    """Delete the idempotency keys made before `before`, `batch` at a time, each batch its own
-    short transaction (a retry is a client's answer to a lost response, minutes later, never a
-    week). Returns how many were deleted."""
-    deleted = 0
-    while True:
-        with transaction() as session:
-            ids = session.scalars(
-                select(IdempotencyKey.id).where(IdempotencyKey.created_at < before).limit(batch)
-            ).all()
-            if ids:
-                session.execute(delete(IdempotencyKey).where(IdempotencyKey.id.in_(ids)))
-        deleted += len(ids)
-        if len(ids) < batch:
-            return deleted
-
-
 def save_draft(session: Session, user: User, task_id: str, data: Any) -> None:
     """Keep fields of an open task without completing it (the minutes, written over days)."""
     task = _open_task(session, task_id)
@@ -417,6 +362,25 @@ def task_detail(session: Session, user: User, task_id: str) -> dict[str, Any]:
     context = instances.load(session, instance).task_data(task_id)
     view = _views(session.execute(_task_rows().where(OpenTask.id == task_id)).all())[0]
     activity = session.get(Activity, task.activity_id) if task.activity_id is not None else None
+    deviation, earlier = _decisions(session, instance, activity)
+    return {
+        "name": task.name,
+        "task": view,
+        "schema": instances.library().forms.get(task.name).schema,
+        "draft": task.draft or {},
+        "context": context,
+        "activity": _activity_json(activity),
+        "recent_reports": history.to_json(history.reports(session, activity.id, 5) if activity else []),
+        "deviation": history.to_json(deviation),
+        "decisions": history.to_json(earlier),
+    }
+
+
+def _decisions(
+    session: Session, instance: ProcessInstance, activity: Activity | None
+) -> tuple[history.DeviationView | None, list[history.DecisionView]]:
+    """The deviation a task is about, if it is about one, and the decisions taken before: on the
+    task's subject, and on the activity's deviations unless the subject is a deviation itself."""
     deviated = history.deviations(session, activity.id) if activity is not None else []
     deviation = next(
         (d for d in deviated if instance.subject_type == "deviation" and d.id == instance.subject_id), None
@@ -424,23 +388,18 @@ def task_detail(session: Session, user: User, task_id: str) -> dict[str, Any]:
     earlier = history.decisions_on(session, instance.subject_type or "", [instance.subject_id or -1])
     if instance.subject_type != "deviation":
         earlier += [x for d in deviated for x in d.decisions]
+    return deviation, earlier
+
+
+def _activity_json(activity: Activity | None) -> dict[str, Any] | None:
+    """The activity a task is about, as its form shows it."""
+    if activity is None:
+        return None
     return {
-        "name": task.name,
-        "task": view,
-        "schema": instances.library().forms.get(task.name).schema,
-        "draft": task.draft or {},
-        "context": context,
-        "activity": None
-        if activity is None
-        else {
-            "code": activity.code,
-            "title": activity.title,
-            "owner": activity.owner.username if activity.owner else None,
-            "office": activity.office,
-            "status": activity.status.value if activity.status else None,
-            "state": activity.state.value,
-        },
-        "recent_reports": history.to_json(history.reports(session, activity.id, 5) if activity else []),
-        "deviation": history.to_json(deviation),
-        "decisions": history.to_json(earlier),
+        "code": activity.code,
+        "title": activity.title,
+        "owner": activity.owner.username if activity.owner else None,
+        "office": activity.office,
+        "status": activity.status.value if activity.status else None,
+        "state": activity.state.value,
     }

@@ -8,7 +8,7 @@ from typing import Any
 from flask import request
 
 from ...db import get_db
-from ...services import tasks
+from ...services import idempotency, tasks
 from ...services.audit import Actor
 from ...services.errors import InvalidInput, NotFound
 from ...services.tasks import TaskView
@@ -98,7 +98,7 @@ def complete(task_id: str, query: dict[str, Any], body: dict[str, Any]) -> dict[
     key = request.headers.get("Idempotency-Key")
     try:
         with get_db().transaction() as session:
-            return tasks.complete_once(session, caller(session), task_id, body["data"], key)
+            return idempotency.complete_once(session, caller(session), task_id, body["data"], key)
     except InvalidInput as error:
         raise in_data(error) from None
 
