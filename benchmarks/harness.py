@@ -20,7 +20,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from planflow.services import people, plans
+from planflow.services import people, peopleview, plans
 from planflow.services.audit import OPERATOR_ACTOR
 
 POSTGRES = os.environ.get("PLANFLOW_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -175,8 +175,8 @@ def big_plan(folder: Path, factor: int) -> dict[str, Any]:
 
 def issue_tokens(session: Session) -> dict[str, str]:
     """An API token for every user, by username (the operator's act, as `planflow users token`)."""
-    users = people.list_users(session)
-    return {u["username"]: people.issue_token(session, OPERATOR_ACTOR, u["username"]) for u in users}
+    users = peopleview.directory(session, OPERATOR_ACTOR)
+    return {u.username: people.issue_token(session, OPERATOR_ACTOR, u.username) for u in users}
 
 
 def machine() -> dict[str, Any]:
