@@ -27,8 +27,10 @@ import sqlalchemy as sa
 from planflow import clock, migrate
 from planflow.db import Database
 from planflow.models import OpenTask, ProcessInstance
-from planflow.services import access, cycles, demo, people, plans, tasks
-from planflow.services.audit import OPERATOR_ACTOR, Actor
+from planflow.services.authority import access, people
+from planflow.services.chain import cycles, tasks
+from planflow.services.plan import demo, plans
+from planflow.services.records.audit import OPERATOR_ACTOR, Actor
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 

@@ -29,7 +29,7 @@ import sqlalchemy as sa
 from planflow import migrate
 from planflow.db import Database
 from planflow.models import AuditEvent, AuditHead
-from planflow.services import audit
+from planflow.services.records import audit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import harness  # noqa: E402

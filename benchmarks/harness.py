@@ -20,8 +20,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from planflow.services import people, peopleview, plans
-from planflow.services.audit import OPERATOR_ACTOR
+from planflow.services.authority import people, peopleview
+from planflow.services.plan import plans
+from planflow.services.records.audit import OPERATOR_ACTOR
 
 POSTGRES = os.environ.get("PLANFLOW_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 

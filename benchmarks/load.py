@@ -44,8 +44,11 @@ from sqlalchemy import func, select, update
 from planflow import migrate
 from planflow.db import Database
 from planflow.models import Activity, AuditEvent, AuditHead, FocusArea, OpenTask, StatusReport, User
-from planflow.services import audit, cycles, demo, people, plans
-from planflow.services.audit import OPERATOR_ACTOR, Actor
+from planflow.services.records import audit
+from planflow.services.chain import cycles
+from planflow.services.plan import demo, plans
+from planflow.services.authority import people
+from planflow.services.records.audit import OPERATOR_ACTOR, Actor
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 

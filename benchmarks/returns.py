@@ -35,8 +35,10 @@ from planflow import clock, migrate
 from planflow.db import Database
 from planflow.engine import ProcessRun
 from planflow.models import Activity, OpenTask, ProcessInstance, User
-from planflow.services import cycles, demo, people, plans, tasks
-from planflow.services.audit import OPERATOR_ACTOR, Actor
+from planflow.services.chain import cycles, tasks
+from planflow.services.plan import demo, plans
+from planflow.services.authority import people
+from planflow.services.records.audit import OPERATOR_ACTOR, Actor
 from planflow.services.errors import Conflict
 
 SECTION = "returns"

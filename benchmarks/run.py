@@ -36,8 +36,10 @@ from planflow import clock, migrate
 from planflow.db import Database
 from planflow.engine import ProcessRun
 from planflow.models import Activity, CycleState, FocusArea, OpenTask, ReportingCycle, User
-from planflow.services import cycles, demo, instances, people, plans, tasks, timers
-from planflow.services.audit import OPERATOR_ACTOR, Actor
+from planflow.services.chain import cycles, instances, tasks, timers
+from planflow.services.plan import demo, plans
+from planflow.services.authority import people
+from planflow.services.records.audit import OPERATOR_ACTOR, Actor
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 

@@ -29,8 +29,9 @@ from planflow import clock, migrate
 from planflow.db import Database
 from planflow.models import JobMark, Notice, OpenTask, ProcessInstance, User
 from planflow.scheduling import Context, load_schedule, run_job, tick
-from planflow.services import demo, mailer, plans
-from planflow.services.audit import OPERATOR_ACTOR
+from planflow.services.plan import demo, plans
+from planflow.services.outputs import mailer
+from planflow.services.records.audit import OPERATOR_ACTOR
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from mailserver import MailServer  # noqa: E402
@@ -48,8 +49,9 @@ def _setup(url: str, tasks: int) -> tuple[Database, int]:
         demo.create_demo_data(session)
         session.execute(update(User).values(mail_delivery="immediate"))
     # One real process instance for the bulk rows to belong to (its own tasks are removed).
-    from planflow.services import cycles, people
-    from planflow.services.audit import Actor
+    from planflow.services.chain import cycles
+    from planflow.services.authority import people
+    from planflow.services.records.audit import Actor
 
     with database.transaction() as session:
         cycle = cycles.start_cycle(

@@ -26,8 +26,10 @@ from harness import big_plan, drop_schema, postgres_schema, write_section  # noq
 from planflow import migrate  # noqa: E402
 from planflow.app import create_app  # noqa: E402
 from planflow.db import Database  # noqa: E402
-from planflow.services import cycles, demo, people, plans  # noqa: E402
-from planflow.services.audit import OPERATOR_ACTOR, Actor  # noqa: E402
+from planflow.services.chain import cycles  # noqa: E402
+from planflow.services.plan import demo, plans  # noqa: E402
+from planflow.services.authority import people  # noqa: E402
+from planflow.services.records.audit import OPERATOR_ACTOR, Actor  # noqa: E402
 
 SECTION = "web"
 PASSWORD = "benchmark-password"

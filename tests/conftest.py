@@ -24,8 +24,9 @@ from planflow import clock, migrate
 from planflow.app import create_app
 from planflow.cli import main
 from planflow.db import Database, get_db
-from planflow.services import demo, people, plans
-from planflow.services.audit import OPERATOR_ACTOR
+from planflow.services.authority import people
+from planflow.services.plan import demo, plans
+from planflow.services.records.audit import OPERATOR_ACTOR
 
 POSTGRES_URL = os.environ.get(
     "PLANFLOW_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"

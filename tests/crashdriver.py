@@ -36,8 +36,11 @@ from planflow.models import (
     StatusReport,
     User,
 )
-from planflow.services import access, audit, cycles, mailer, people, tasks, timers
-from planflow.services.audit import Actor
+from planflow.services.authority import access, people
+from planflow.services.chain import cycles, tasks, timers
+from planflow.services.outputs import mailer
+from planflow.services.records import audit
+from planflow.services.records.audit import Actor
 
 PERIOD = "2026-Q4"
 DEADLINE = date(2027, 6, 30)  # far enough that no child's clock passes it

@@ -3,6 +3,6 @@ parsed once there, so that every child forked from it starts with them parsed.""
 
 from __future__ import annotations
 
-from planflow.services import instances
+from planflow.services.chain import instances
 
 instances.library()

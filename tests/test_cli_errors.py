@@ -18,8 +18,8 @@ from sqlalchemy.orm import Session
 
 from planflow import clock, resources
 from planflow.models import ReportingCycle
-from planflow.services import cycles
-from planflow.services.audit import Actor
+from planflow.services.chain import cycles
+from planflow.services.records.audit import Actor
 
 from .conftest import Cli
 

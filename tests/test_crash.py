@@ -40,9 +40,13 @@ from planflow.models import (
     StatusReport,
     User,
 )
-from planflow.services import consistency, cycles, mailer, notices, people, plans, timers
-from planflow.services.audit import OPERATOR_ACTOR, Actor
-from planflow.services.people import RoleSpec
+from planflow.services.authority import people
+from planflow.services.authority.people import RoleSpec
+from planflow.services.chain import cycles, timers
+from planflow.services.outputs import mailer, notices
+from planflow.services.plan import plans
+from planflow.services.records import consistency
+from planflow.services.records.audit import OPERATOR_ACTOR, Actor
 
 from . import crashdriver
 from .mailserver import MailServer

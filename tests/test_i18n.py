@@ -15,7 +15,9 @@ from babel.messages.pofile import read_po
 
 from planflow import i18n
 from planflow.models import Role, Status
-from planflow.services import access, instances, notices  # noqa: F401  (notices: templates below)
+from planflow.services.authority import access  # noqa: F401  (notices: templates below)
+from planflow.services.chain import instances  # noqa: F401  (notices: templates below)
+from planflow.services.outputs import notices  # noqa: F401  (notices: templates below)
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "planflow"
 ERRORS = {"ServiceError", "InvalidInput", "NotFound", "Forbidden", "Conflict", "Message"}

@@ -14,8 +14,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from planflow.db import Database
-from planflow.services import people
-from planflow.services.audit import OPERATOR_ACTOR
+from planflow.services.authority import people
+from planflow.services.records.audit import OPERATOR_ACTOR
 
 GUNICORN = str(Path(sys.executable).parent / "gunicorn")
 

@@ -14,8 +14,10 @@ from planflow import clock
 from planflow.audit_keys import SigningKey
 from planflow.db import Database
 from planflow.scheduling import Context, ScheduleError, configure, load_schedule, run_job
-from planflow.services import checkpoints, jobruns, plans, workdays
-from planflow.services.audit import OPERATOR_ACTOR
+from planflow.services import workdays
+from planflow.services.plan import plans
+from planflow.services.records import checkpoints, jobruns
+from planflow.services.records.audit import OPERATOR_ACTOR
 
 from .services.chain import Chain
 
@@ -108,7 +110,8 @@ def test_checkpoint_job_anchors_the_chain_once_per_head(db: Database) -> None:
 
 def test_forget_job_drops_idempotency_keys_after_a_week_in_batches(seeded: Database) -> None:
     from planflow.models import IdempotencyKey
-    from planflow.services import idempotency, people
+    from planflow.services.authority import people
+    from planflow.services.chain import idempotency
 
     clock.set_now(datetime(2026, 11, 2, 9, 0, tzinfo=UTC))
     chain = Chain(seeded)

@@ -13,7 +13,7 @@ from sqlalchemy.exc import DBAPIError
 from . import migrate
 from .app import create_app
 from .db import EXTENSION, Database
-from .services import instances
+from .services.chain import instances
 
 try:
     app = create_app()

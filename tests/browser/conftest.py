@@ -16,8 +16,8 @@ from werkzeug.serving import make_server
 from planflow import migrate
 from planflow.app import create_app
 from planflow.db import Database, get_db
-from planflow.services import demo, plans
-from planflow.services.audit import OPERATOR_ACTOR
+from planflow.services.plan import demo, plans
+from planflow.services.records.audit import OPERATOR_ACTOR
 from tests.web.conftest import set_passwords
 
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"

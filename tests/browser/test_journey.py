@@ -14,8 +14,9 @@ from sqlalchemy import func, select
 
 from planflow import clock
 from planflow.models import ProcessInstance
-from planflow.services import annual, people
-from planflow.services.audit import Actor
+from planflow.services.authority import people
+from planflow.services.chain import annual
+from planflow.services.records.audit import Actor
 from tests.browser.conftest import ARTIFACTS, CHROMIUM_MAJOR, LiveApp
 from tests.services.chain import Chain
 from tests.web.conftest import password_of

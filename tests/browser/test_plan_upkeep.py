@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from planflow import clock
 from planflow.models import Activity
-from planflow.services import audit
+from planflow.services.records import audit
 from tests.browser.conftest import LiveApp
 from tests.browser.test_journey import Visitor
 from tests.services.test_activity_edits import _approve_a_proposal

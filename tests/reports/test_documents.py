@@ -12,9 +12,10 @@ from flask import Flask
 
 from planflow import reports
 from planflow.db import Database
-from planflow.services import people, plans
-from planflow.services.audit import OPERATOR_ACTOR
-from planflow.services.reports import annual_report_content, steering_report
+from planflow.services.authority import people
+from planflow.services.outputs.reports import annual_report_content, steering_report
+from planflow.services.plan import plans
+from planflow.services.records.audit import OPERATOR_ACTOR
 
 from ..web.conftest import login
 from .conftest import pdf_text, save_pages

@@ -14,10 +14,11 @@ from sqlalchemy import select
 
 from planflow.db import Database
 from planflow.models import Activity
-from planflow.services import audit, excel
-from planflow.services.audit import OPERATOR_ACTOR
 from planflow.services.errors import InvalidInput
-from planflow.services.excel import ImportRefused
+from planflow.services.outputs import excel
+from planflow.services.outputs.excel import ImportRefused
+from planflow.services.records import audit
+from planflow.services.records.audit import OPERATOR_ACTOR
 
 from ..conftest import Cli
 

@@ -14,9 +14,12 @@ from planflow import clock, reports
 from planflow.audit_keys import SigningKey
 from planflow.db import Database
 from planflow.models import Activity, IssuedReportFile
-from planflow.services import audit, checkpoints, issued, people, plans
-from planflow.services.audit import Actor
+from planflow.services.authority import people
 from planflow.services.errors import Conflict, Forbidden
+from planflow.services.outputs import issued
+from planflow.services.plan import plans
+from planflow.services.records import audit, checkpoints
+from planflow.services.records.audit import Actor
 
 from ..conftest import Cli
 from ..services.chain import Chain

@@ -11,8 +11,10 @@ import pytest
 
 from planflow import clock
 from planflow.db import Database
-from planflow.services import annual, people, plans, proposals
-from planflow.services.reports import annual_report_content
+from planflow.services.authority import people
+from planflow.services.chain import annual, proposals
+from planflow.services.outputs.reports import annual_report_content
+from planflow.services.plan import plans
 
 from ..services.chain import Chain
 from .year import decide

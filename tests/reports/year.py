@@ -18,7 +18,8 @@ from sqlalchemy import select
 from planflow import clock
 from planflow.db import Database
 from planflow.models import Activity
-from planflow.services import cycles, people, proposals
+from planflow.services.authority import people
+from planflow.services.chain import cycles, proposals
 
 from ..services.chain import Chain
 

@@ -6,9 +6,10 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from planflow.db import Database
-from planflow.services import cycles, people, tasks
-from planflow.services.audit import Actor
-from planflow.services.tasks import TaskView
+from planflow.services.authority import people
+from planflow.services.chain import cycles, tasks
+from planflow.services.chain.tasks import TaskView
+from planflow.services.records.audit import Actor
 
 # When the chain's tests start: a Monday in the fourth quarter, before the cycle's deadline.
 START = datetime(2026, 11, 2, 9, tzinfo=UTC)

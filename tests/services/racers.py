@@ -11,9 +11,10 @@ from sqlalchemy.exc import DBAPIError
 
 from planflow import clock
 from planflow.db import Database
-from planflow.services import cycles, people, tasks, timers
-from planflow.services.audit import Actor
+from planflow.services.authority import people
+from planflow.services.chain import cycles, tasks, timers
 from planflow.services.errors import Conflict, ServiceError
+from planflow.services.records.audit import Actor
 
 
 def complete(url: str, now: datetime, barrier: Any, task_id: str, username: str, data: dict[str, Any]) -> str:

@@ -12,10 +12,11 @@ from sqlalchemy import select
 from planflow import clock
 from planflow.db import Database
 from planflow.models import OpenTask, User
-from planflow.services import access, annual, cycles, people, tasks
-from planflow.services.access import UseCase
-from planflow.services.audit import OPERATOR_ACTOR, SYSTEM_ACTOR, Actor
+from planflow.services.authority import access, people
+from planflow.services.authority.access import UseCase
+from planflow.services.chain import annual, cycles, tasks
 from planflow.services.errors import Forbidden
+from planflow.services.records.audit import OPERATOR_ACTOR, SYSTEM_ACTOR, Actor
 
 from .chain import Chain
 

@@ -16,10 +16,14 @@ from sqlalchemy import select
 from planflow.db import Database
 from planflow.i18n import Message
 from planflow.models import Activity, AuditEvent
-from planflow.services import activity_edits, audit, excel, people, plans, proposals
-from planflow.services.audit import Actor
+from planflow.services.authority import people
+from planflow.services.chain import proposals
 from planflow.services.errors import Conflict, Forbidden, InvalidInput
-from planflow.services.excel import ImportRefused
+from planflow.services.outputs import excel
+from planflow.services.outputs.excel import ImportRefused
+from planflow.services.plan import activity_edits, plans
+from planflow.services.records import audit
+from planflow.services.records.audit import Actor
 from tests.services.chain import Chain
 
 EDIT = {

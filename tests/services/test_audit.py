@@ -10,8 +10,8 @@ from sqlalchemy import delete, text, update
 from planflow.db import Database
 from planflow.models import AuditEvent, AuditHead
 from planflow.models.base import canonical_json
-from planflow.services import audit
-from planflow.services.audit import SYSTEM_ACTOR
+from planflow.services.records import audit
+from planflow.services.records.audit import SYSTEM_ACTOR
 
 
 def test_deleted_head_row_is_reported(db: Database) -> None:

@@ -28,20 +28,13 @@ from planflow.models import (
     StatusReport,
     User,
 )
-from planflow.services import (
-    annual,
-    audit,
-    cycles,
-    deviations,
-    notices,
-    people,
-    plans,
-    proposals,
-    tasks,
-    timers,
-)
-from planflow.services.audit import OPERATOR_ACTOR, Actor
+from planflow.services.authority import people
+from planflow.services.chain import annual, cycles, deviations, proposals, tasks, timers
 from planflow.services.errors import Conflict, Forbidden, InvalidInput
+from planflow.services.outputs import notices
+from planflow.services.plan import plans
+from planflow.services.records import audit
+from planflow.services.records.audit import OPERATOR_ACTOR, Actor
 
 from .chain import START, Chain
 

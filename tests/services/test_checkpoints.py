@@ -13,9 +13,9 @@ from planflow import clock
 from planflow.audit_keys import SigningKey
 from planflow.db import Database
 from planflow.models import AuditCheckpoint, AuditEvent, AuditHead
-from planflow.services import audit, checkpoints
-from planflow.services.audit import SYSTEM_ACTOR
 from planflow.services.errors import Conflict
+from planflow.services.records import audit, checkpoints
+from planflow.services.records.audit import SYSTEM_ACTOR
 
 
 @pytest.fixture

@@ -26,8 +26,10 @@ from planflow.models import (
     ReviewOutcome,
     StatusReport,
 )
-from planflow.services import annual, consistency, cycles, people, proposals, timers
-from planflow.services.audit import Actor
+from planflow.services.authority import people
+from planflow.services.chain import annual, cycles, proposals, timers
+from planflow.services.records import consistency
+from planflow.services.records.audit import Actor
 
 from .chain import Chain
 

@@ -10,9 +10,10 @@ from sqlalchemy import select, update
 from planflow import clock
 from planflow.db import Database
 from planflow.models import Activity, ActivityState, CycleState, ReportingCycle
-from planflow.services import cycles, people
-from planflow.services.audit import Actor
-from planflow.services.errors import Conflict
+from planflow.services.authority import people
+from planflow.services.chain import cycles
+from planflow.services.errors import Conflict, InvalidInput
+from planflow.services.records.audit import Actor
 
 from .chain import Chain
 
@@ -119,3 +120,15 @@ def test_an_area_finished_while_its_cycle_opens_is_reconciled_when_it_has_opened
     assert cycles.open_all(seeded.transaction, cycle_id) == 0
     assert [t.name for t in chain.inbox("lead1")] == ["area_summary"]
     assert [t.name for t in chain.inbox("lead2")] == ["area_summary"]  # an area with no report
+
+
+def test_today_is_the_installations_date_not_utcs(seeded: Database) -> None:
+    """At 23:30 UTC on New Year's Eve it is already New Year's Day in Södertälje: a deadline on the
+    31st has passed, for the service as for the pages (one `clock.today()`)."""
+    clock.set_now(datetime(2026, 12, 31, 23, 30, tzinfo=UTC))
+    assert clock.today() == date(2027, 1, 1)
+    with seeded.transaction() as session:
+        admin = Actor(people.get_user(session, "admin"))
+        with pytest.raises(InvalidInput) as refused:
+            cycles.start_cycle(session, admin, "2027-Q1", date(2026, 12, 31))
+    assert refused.value.code == "error.cycle.deadline_passed"

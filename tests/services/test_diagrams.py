@@ -14,7 +14,7 @@ from planflow import clock, resources
 from planflow.db import Database
 from planflow.engine import SpecLibrary
 from planflow.models import Activity, ReviewOutcome, StatusReport
-from planflow.services import instances
+from planflow.services.chain import instances
 
 from .chain import Chain
 

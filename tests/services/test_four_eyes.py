@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import pytest
 
-from planflow.services import access, audit, people
-from planflow.services.audit import OPERATOR_ACTOR
+from planflow.services.authority import access, people
 from planflow.services.errors import Forbidden
+from planflow.services.records import audit
+from planflow.services.records.audit import OPERATOR_ACTOR
 
 from .chain import START, Chain
 

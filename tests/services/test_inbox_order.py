@@ -16,8 +16,9 @@ import sqlalchemy as sa
 from planflow import clock
 from planflow.db import Database
 from planflow.models import NEVER_DUE, Activity, FocusArea, OpenTask, ProcessInstance, User
-from planflow.services import access, people, tasks
-from planflow.services.audit import OPERATOR_ACTOR
+from planflow.services.authority import access, people
+from planflow.services.chain import tasks
+from planflow.services.records.audit import OPERATOR_ACTOR
 
 from .chain import Chain
 

@@ -8,9 +8,11 @@ from sqlalchemy import func, select
 
 from planflow.db import Database
 from planflow.models import AuditEvent, StatusReport
-from planflow.services import audit, people, proposals
-from planflow.services.audit import OPERATOR_ACTOR
+from planflow.services.authority import people
+from planflow.services.chain import proposals
 from planflow.services.errors import InvalidInput
+from planflow.services.records import audit
+from planflow.services.records.audit import OPERATOR_ACTOR
 
 from .chain import Chain
 

@@ -9,7 +9,8 @@ from sqlalchemy import func, select
 
 from planflow.db import Database
 from planflow.models import Notice
-from planflow.services import notices, people
+from planflow.services.authority import people
+from planflow.services.outputs import notices
 
 
 def _count(db: Database) -> int:

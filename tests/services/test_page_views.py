@@ -10,9 +10,11 @@ from sqlalchemy import select
 from planflow import clock
 from planflow.db import Database
 from planflow.models import FocusArea
-from planflow.services import access, cycles, dialogueview, people, proposalview
-from planflow.services.access import UseCase
-from planflow.services.audit import OPERATOR_ACTOR
+from planflow.services.authority import access, people
+from planflow.services.authority.access import UseCase
+from planflow.services.chain import cycles
+from planflow.services.records.audit import OPERATOR_ACTOR
+from planflow.services.views import dialogueview, proposalview
 from tests.web.dialogue import open_dialogue
 
 

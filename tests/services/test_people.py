@@ -8,9 +8,9 @@ from sqlalchemy.orm import Session
 
 from planflow.db import Database
 from planflow.models import Role, User
-from planflow.services import people
-from planflow.services.audit import OPERATOR_ACTOR, Actor
+from planflow.services.authority import people
 from planflow.services.errors import Forbidden, InvalidInput
+from planflow.services.records.audit import OPERATOR_ACTOR, Actor
 
 
 def test_token_identifies_its_user_until_revoked(seeded: Database) -> None:

@@ -12,9 +12,11 @@ from sqlalchemy.orm import Session
 
 from planflow.db import Database
 from planflow.models import Activity, FocusArea, InterventionArea
-from planflow.services import people, plans, planview
-from planflow.services.audit import OPERATOR_ACTOR
+from planflow.services.authority import people
 from planflow.services.errors import InvalidInput, NotFound
+from planflow.services.plan import plans
+from planflow.services.records.audit import OPERATOR_ACTOR
+from planflow.services.views import planview
 
 from ..conftest import SEED
 

@@ -14,8 +14,10 @@ from sqlalchemy import func, select
 from planflow import clock
 from planflow.db import Database
 from planflow.models import AuditEvent, CycleState, Notice, ReportingCycle, StatusReport
-from planflow.services import audit, cycles, instances, people
-from planflow.services.audit import Actor
+from planflow.services.authority import people
+from planflow.services.chain import cycles, instances
+from planflow.services.records import audit
+from planflow.services.records.audit import Actor
 
 from . import racers
 from .chain import Chain

@@ -10,9 +10,12 @@ import pytest
 
 from planflow import clock
 from planflow.db import Database
-from planflow.services import cycleview, history, idempotency, people, tasks, tokens, trail
-from planflow.services.audit import OPERATOR_ACTOR
+from planflow.services.authority import people, tokens
+from planflow.services.chain import idempotency, tasks
 from planflow.services.errors import Conflict, Forbidden, InvalidInput
+from planflow.services.records import trail
+from planflow.services.records.audit import OPERATOR_ACTOR
+from planflow.services.views import cycleview, history
 
 from .chain import START, Chain
 

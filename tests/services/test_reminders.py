@@ -10,8 +10,9 @@ from sqlalchemy import select
 
 from planflow import clock
 from planflow.models import JobMark, Notice, User
-from planflow.services import people, reminders, tasks
-from planflow.services.audit import OPERATOR_ACTOR
+from planflow.services.authority import people
+from planflow.services.chain import reminders, tasks
+from planflow.services.records.audit import OPERATOR_ACTOR
 
 from .chain import START, Chain
 

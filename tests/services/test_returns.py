@@ -20,8 +20,8 @@ from planflow.models import (
     ReviewOutcome,
     StatusReport,
 )
-from planflow.services import audit
 from planflow.services.errors import Conflict
+from planflow.services.records import audit
 
 from .chain import Chain
 

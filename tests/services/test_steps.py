@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from planflow.services import instances, steps
+from planflow.services.chain import instances, steps
 
 
 def test_every_user_task_has_a_completion_handler() -> None:

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from planflow.models import Deviation, PendingTimer, ProcessInstance
-from planflow.services import timers
+from planflow.services.chain import timers
 
 from .chain import START, Chain
 

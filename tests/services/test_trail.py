@@ -13,11 +13,13 @@ from planflow import clock
 from planflow.audit_keys import SigningKey
 from planflow.db import Database
 from planflow.models import Activity, AuditHead
-from planflow.services import activity_edits, audit, checkpoints, people, plans, trail
-from planflow.services.audit import OPERATOR_ACTOR, SYSTEM_ACTOR, Actor
-from planflow.services.checkpoints import Verdict
+from planflow.services.authority import people
 from planflow.services.errors import Forbidden, InvalidInput
-from planflow.services.trail import AuditQuery
+from planflow.services.plan import activity_edits, plans
+from planflow.services.records import audit, checkpoints, trail
+from planflow.services.records.audit import OPERATOR_ACTOR, SYSTEM_ACTOR, Actor
+from planflow.services.records.checkpoints import Verdict
+from planflow.services.records.trail import AuditQuery
 
 from .chain import Chain
 

@@ -12,8 +12,8 @@ from sqlalchemy import select
 
 from planflow.db import Database
 from planflow.models import User
-from planflow.services import people
-from planflow.services.audit import OPERATOR_ACTOR
+from planflow.services.authority import people
+from planflow.services.records.audit import OPERATOR_ACTOR
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 

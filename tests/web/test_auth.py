@@ -11,7 +11,7 @@ from flask.testing import FlaskClient
 
 from planflow import clock
 from planflow.db import Database
-from planflow.services import people
+from planflow.services.authority import people
 from tests.web.conftest import csrf_token, login, post
 
 

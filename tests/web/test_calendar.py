@@ -15,9 +15,10 @@ from sqlalchemy import select
 
 from planflow.db import Database
 from planflow.models import User
-from planflow.services import access, calendar_feed, people
-from planflow.services.access import UseCase
-from planflow.services.audit import OPERATOR_ACTOR
+from planflow.services.authority import access, people
+from planflow.services.authority.access import UseCase
+from planflow.services.outputs import calendar_feed
+from planflow.services.records.audit import OPERATOR_ACTOR
 from tests.web.dialogue import open_dialogue
 from tests.web.two_plans import B_PERIOD, B_TITLE, B, build
 

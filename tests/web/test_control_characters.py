@@ -25,8 +25,9 @@ from werkzeug.test import TestResponse
 from planflow import i18n
 from planflow.db import Database
 from planflow.models import LoginFailure, ProcessInstance
-from planflow.services import instances, people
-from planflow.services.audit import OPERATOR_ACTOR
+from planflow.services.authority import people
+from planflow.services.chain import instances
+from planflow.services.records.audit import OPERATOR_ACTOR
 from planflow.web import admin, control_characters, upkeep
 from planflow.web.api import registry
 from planflow.web.api.problems import MEDIA_TYPE

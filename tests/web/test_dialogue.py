@@ -12,8 +12,9 @@ from sqlalchemy import func, select
 
 from planflow.db import Database
 from planflow.models import DialogueFeedback
-from planflow.services import cycles, people
-from planflow.services.audit import OPERATOR_ACTOR
+from planflow.services.authority import people
+from planflow.services.chain import cycles
+from planflow.services.records.audit import OPERATOR_ACTOR
 from tests.services.chain import Chain
 from tests.web.conftest import login, password_of, post
 from tests.web.dialogue import open_dialogue

@@ -92,7 +92,7 @@ def test_the_english_form_uses_the_schemas_english_words(
 def test_a_full_inbox_comes_in_pages_and_the_header_stops_counting(
     signed_in: Callable[[str], FlaskClient], web: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from planflow.services import tasks
+    from planflow.services.chain import tasks
     from planflow.web import inbox
 
     Chain(web).start_cycle()
@@ -112,7 +112,7 @@ def test_a_full_inbox_comes_in_pages_and_the_header_stops_counting(
         found = re.findall(r'href="/inbox\?after=([^"]+)" rel="next"', page)
         after = found[0] if found else None
     with web.reading() as session:
-        from planflow.services import people
+        from planflow.services.authority import people
 
         expected = [t.id for t in tasks.inbox(session, people.get_user(session, "anna.nilsson"))]
     assert len(expected) == 7 and sorted(seen) == sorted(expected) and len(seen) == len(set(seen))

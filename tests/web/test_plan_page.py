@@ -29,8 +29,8 @@ def test_plan_page_asks_a_visitor_to_sign_in(app: Flask, seeded: Database) -> No
 
 
 def test_plan_page_without_a_plan_says_how_to_load_one(app: Flask, db: Database) -> None:
-    from planflow.services import people
-    from planflow.services.audit import OPERATOR_ACTOR
+    from planflow.services.authority import people
+    from planflow.services.records.audit import OPERATOR_ACTOR
     from tests.web.conftest import login, set_passwords
 
     with db.transaction() as session:

@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 
 from planflow.db import Database
 from planflow.models import Activity, AuditEvent
-from planflow.services import audit
+from planflow.services.records import audit
 from tests.services.test_activity_edits import _approve_a_proposal
 from tests.web.conftest import csrf_token, post
 

@@ -13,8 +13,8 @@ from sqlalchemy import func, select
 
 from planflow.db import Database
 from planflow.models import ActivityProposal
-from planflow.services import people
-from planflow.services.audit import OPERATOR_ACTOR
+from planflow.services.authority import people
+from planflow.services.records.audit import OPERATOR_ACTOR
 from tests.services.chain import Chain
 from tests.web.conftest import login, password_of, post
 

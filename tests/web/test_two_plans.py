@@ -17,8 +17,8 @@ from sqlalchemy import select
 
 from planflow.db import Database
 from planflow.models import Activity, Plan
-from planflow.services import people
-from planflow.services.audit import OPERATOR_ACTOR
+from planflow.services.authority import people
+from planflow.services.records.audit import OPERATOR_ACTOR
 from tests.web.conftest import post
 from tests.web.two_plans import (
     B_ACTIVITIES,

@@ -17,8 +17,11 @@ from sqlalchemy import select
 from planflow import clock
 from planflow.db import Database
 from planflow.models import Activity, Plan
-from planflow.services import calendar_feed, cycles, people, plans, proposals
-from planflow.services.audit import OPERATOR_ACTOR, Actor
+from planflow.services.authority import people
+from planflow.services.chain import cycles, proposals
+from planflow.services.outputs import calendar_feed
+from planflow.services.plan import plans
+from planflow.services.records.audit import OPERATOR_ACTOR, Actor
 from tests.services.chain import Chain
 from tests.web.conftest import password_of
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import click
 
-from ..services import people
-from ..services.audit import OPERATOR_ACTOR
+from ..services.authority import people
+from ..services.records.audit import OPERATOR_ACTOR
 from .base import PLAN_HELP, echo, in_transaction
 
 

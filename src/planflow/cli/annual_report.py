@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from ..services import annual
+from ..services.chain import annual
 from .base import PLAN_HELP, as_user, echo, in_transaction
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from .. import audit_keys
-from ..services import archive as archives
+from ..services.outputs import archive as archives
 from .base import echo, error, reading, signing_key
 
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import click
 
-from ..services import checkpoints
-from ..services.audit import OPERATOR_ACTOR
+from ..services.records import checkpoints
+from ..services.records.audit import OPERATOR_ACTOR
 from .base import (
     echo,
     error,

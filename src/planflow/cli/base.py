@@ -24,9 +24,9 @@ from .. import audit_keys, config, migrate
 from ..app import create_app
 from ..db import EXTENSION, Database, get_db
 from ..i18n import text
-from ..services import people
-from ..services.audit import Actor
+from ..services.authority import people
 from ..services.errors import ServiceError, quote
+from ..services.records.audit import Actor
 
 T = TypeVar("T")
 # The --plan option's help, said the same by every command that takes it.

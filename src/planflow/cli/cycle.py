@@ -6,7 +6,7 @@ from datetime import date
 
 import click
 
-from ..services import cycles
+from ..services.chain import cycles
 from .base import PLAN_HELP, as_user, database, echo, reading
 from .params import CalendarDate
 

@@ -9,9 +9,10 @@ import click
 
 from .. import migrate
 from ..db import EXTENSION
-from ..services import demo as demo_data
-from ..services import instances, plans
-from ..services.audit import OPERATOR_ACTOR
+from ..services.chain import instances
+from ..services.plan import demo as demo_data
+from ..services.plan import plans
+from ..services.records.audit import OPERATOR_ACTOR
 from .base import OneLineError, app, database, echo, error, quoted, say
 from .jobs import jobs_context
 

@@ -6,8 +6,9 @@ from pathlib import Path
 
 import click
 
-from ..services import excel, plans
-from ..services.audit import OPERATOR_ACTOR
+from ..services.outputs import excel
+from ..services.plan import plans
+from ..services.records.audit import OPERATOR_ACTOR
 from .base import (
     PLAN_HELP,
     as_user,

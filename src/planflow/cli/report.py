@@ -10,7 +10,8 @@ from sqlalchemy.orm import Session
 
 from .. import clock, reports
 from ..i18n import LANGUAGES
-from ..services import issued, plans
+from ..services.outputs import issued
+from ..services.plan import plans
 from .base import (
     PLAN_HELP,
     as_user,

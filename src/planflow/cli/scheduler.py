@@ -9,8 +9,10 @@ from datetime import datetime
 import click
 
 from .. import clock
-from ..services import clockshift, jobruns, mailer
+from ..services import clockshift
 from ..services.errors import ServiceError
+from ..services.outputs import mailer
+from ..services.records import jobruns
 from .base import OneLineError, app, database, echo, language, reading, say
 from .jobs import describe, jobs_context
 from .params import Moment

@@ -10,8 +10,9 @@ import click
 from sqlalchemy.orm import Session
 
 from ..i18n import LANGUAGES
-from ..services import calendar_feed, notices, people, peopleview
-from ..services.audit import OPERATOR_ACTOR
+from ..services.authority import people, peopleview
+from ..services.outputs import calendar_feed, notices
+from ..services.records.audit import OPERATOR_ACTOR
 from .base import app, echo, in_transaction, print_json, reading, say
 
 

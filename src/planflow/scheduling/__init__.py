@@ -20,7 +20,7 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 
 from ..audit_keys import SigningKey
 from ..db import Database
-from ..services.mailer import SmtpSettings
+from ..services.outputs.mailer import SmtpSettings
 from .jobs import JOBS, Context, Run, run_job
 from .locks import SchedulerBusy, hold_scheduler_lock
 from .settings import Schedule, ScheduleError, load

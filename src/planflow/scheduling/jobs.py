@@ -14,18 +14,10 @@ from typing import Any
 from .. import clock
 from ..audit_keys import SigningKey
 from ..db import Database
-from ..services import (
-    cadence,
-    checkpoints,
-    clockshift,
-    deviations,
-    idempotency,
-    jobruns,
-    mailer,
-    notices,
-    reminders,
-    timers,
-)
+from ..services import clockshift
+from ..services.chain import cadence, deviations, idempotency, reminders, timers
+from ..services.outputs import mailer, notices
+from ..services.records import checkpoints, jobruns
 from .locks import job_lock
 from .settings import Schedule
 

@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from .. import resources
-from ..services.cadence import PERIOD_KINDS, Cadence
-from ..services.mailer import DeliveryRules
-from ..services.reminders import ReminderRules
+from ..services.chain.cadence import PERIOD_KINDS, Cadence
+from ..services.chain.reminders import ReminderRules
+from ..services.outputs.mailer import DeliveryRules
 
 
 class ScheduleError(ValueError):

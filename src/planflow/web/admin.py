@@ -15,10 +15,11 @@ from werkzeug.datastructures import MultiDict
 
 from ..db import get_db
 from ..i18n import Message
-from ..services import people, peopleview, tasks
-from ..services.access import UseCase
-from ..services.audit import Actor
+from ..services.authority import people, peopleview
+from ..services.authority.access import UseCase
+from ..services.chain import tasks
 from ..services.errors import InvalidInput, ServiceError
+from ..services.records.audit import Actor
 from .site import form_error, me, require, t
 
 bp = Blueprint("admin", __name__)

@@ -11,7 +11,7 @@ from werkzeug.wrappers import Response
 
 from .. import i18n
 from ..db import get_db
-from ..services import logins
+from ..services.authority import logins
 from .site import WebUser, me, t
 
 bp = Blueprint("auth", __name__)

@@ -9,7 +9,7 @@ from flask import Blueprint, Response, abort, current_app
 
 from .. import clock
 from ..db import get_db
-from ..services import calendar_feed
+from ..services.outputs import calendar_feed
 from .plan import named_plan
 
 bp = Blueprint("calendar", __name__)

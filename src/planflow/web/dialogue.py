@@ -10,9 +10,10 @@ from flask_login import login_required
 
 from ..db import get_db
 from ..i18n import Message
-from ..services import cycles, dialogueview, instances
-from ..services.access import UseCase
+from ..services.authority.access import UseCase
+from ..services.chain import cycles, instances
 from ..services.errors import Conflict, InvalidInput
+from ..services.views import dialogueview
 from . import taskforms
 from .site import form_error, language, me, require, t
 

@@ -10,8 +10,11 @@ from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
 from ..db import get_db
-from ..services import access, cases, notices, tasks
+from ..services.authority import access
+from ..services.chain import tasks
 from ..services.errors import Conflict, InvalidInput
+from ..services.outputs import notices
+from ..services.views import cases
 from . import taskforms
 from .site import form_error, know, language, me, t, today
 
@@ -100,7 +103,7 @@ def complete(task_id: str) -> Any:
         name = cases.form_name(session, task_id)
     if name is None:
         return _render_task(task_id, status=409)
-    from ..services import instances
+    from ..services.chain import instances
 
     data = taskforms.read(instances.library().forms.get(name).schema, request.form)
     try:

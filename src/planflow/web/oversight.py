@@ -15,8 +15,12 @@ from flask_login import login_required
 from .. import audit_keys, i18n
 from ..db import get_db
 from ..i18n import Message
-from ..services import access, checkpoints, deviations, meetings, plans, trail
+from ..services.authority import access
+from ..services.chain import deviations
 from ..services.errors import InvalidInput
+from ..services.plan import plans
+from ..services.records import checkpoints, trail
+from ..services.views import meetings
 from .plan import named_plan
 from .site import action_words, form_error, me
 

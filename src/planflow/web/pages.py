@@ -11,10 +11,12 @@ from flask_login import login_required
 
 from ..db import get_db
 from ..i18n import Message
-from ..services import access, cycles, cycleview, history
-from ..services.access import UseCase
-from ..services.audit import Actor
+from ..services.authority import access
+from ..services.authority.access import UseCase
+from ..services.chain import cycles
 from ..services.errors import Conflict, InvalidInput
+from ..services.records.audit import Actor
+from ..services.views import cycleview, history
 from .plan import named_plan
 from .site import form_error, know, may, me, require, t
 

@@ -14,8 +14,10 @@ from flask_login import login_required
 
 from .. import clock
 from ..db import get_db
-from ..services import access, plans, planview
+from ..services.authority import access
 from ..services.errors import NotFound
+from ..services.plan import plans
+from ..services.views import planview
 from .site import know, me
 
 bp = Blueprint("plan", __name__)

@@ -9,7 +9,7 @@ from flask_login import login_required
 
 from .. import i18n
 from ..db import get_db
-from ..services import instances
+from ..services.chain import instances
 from . import diagram
 from .site import me, t
 

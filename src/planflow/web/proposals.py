@@ -10,9 +10,10 @@ from flask_login import login_required
 
 from ..db import get_db
 from ..i18n import Message
-from ..services import instances, proposals, proposalview
-from ..services.access import UseCase
+from ..services.authority.access import UseCase
+from ..services.chain import instances, proposals
 from ..services.errors import Forbidden, InvalidInput
+from ..services.views import proposalview
 from . import taskforms
 from .site import form_error, language, may, me, require, t
 

@@ -20,11 +20,14 @@ from ..documents.compose import compose, when
 from ..documents.content import Content
 from ..i18n import Message
 from ..reports import html as report_html
-from ..services import annual as annual_service
-from ..services import cycles, cycleview, issued, plans
-from ..services.access import UseCase
-from ..services.audit import Actor
+from ..services.authority.access import UseCase
+from ..services.chain import annual as annual_service
+from ..services.chain import cycles
 from ..services.errors import Conflict, InvalidInput
+from ..services.outputs import issued
+from ..services.plan import plans
+from ..services.records.audit import Actor
+from ..services.views import cycleview
 from .plan import named_plan
 from .site import form_error, language, may, me, require, t, today
 

@@ -20,10 +20,11 @@ from werkzeug.exceptions import HTTPException
 from .. import clock, i18n
 from ..db import get_db
 from ..i18n import Message
-from ..services import access, people, tasks
-from ..services.access import UseCase
-from ..services.audit import OPERATOR, SYSTEM
+from ..services.authority import access, people
+from ..services.authority.access import UseCase
+from ..services.chain import tasks
 from ..services.errors import Forbidden, ServiceError
+from ..services.records.audit import OPERATOR, SYSTEM
 from . import control_characters
 from .http_status import status_of
 

@@ -13,10 +13,11 @@ from flask_login import login_required
 
 from ..db import get_db
 from ..i18n import Message
-from ..services import activity_edits, excel, plans
-from ..services.access import UseCase
-from ..services.audit import Actor
+from ..services.authority.access import UseCase
 from ..services.errors import Conflict, InvalidInput, quote
+from ..services.outputs import excel
+from ..services.plan import activity_edits, plans
+from ..services.records.audit import Actor
 from .plan import named_plan
 from .site import form_error, language, me, require, t
 

@@ -15,8 +15,8 @@ from werkzeug.test import TestResponse
 from planflow import clock
 from planflow.db import Database
 from planflow.models import User
-from planflow.services import people
-from planflow.services.audit import OPERATOR_ACTOR
+from planflow.services.authority import people
+from planflow.services.records.audit import OPERATOR_ACTOR
 
 from ...services.chain import Chain
 

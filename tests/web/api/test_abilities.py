@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from planflow.db import Database
 from planflow.models import User
-from planflow.services import plans
+from planflow.services.plan import plans
 from planflow.web.site import MENU
 
 from .conftest import Api

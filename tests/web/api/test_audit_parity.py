@@ -18,8 +18,10 @@ from sqlalchemy import delete, select
 from planflow import audit_keys, clock
 from planflow.db import Database
 from planflow.models import AuditEvent, AuditHead
-from planflow.services import audit, checkpoints, people, plans
-from planflow.services.audit import SYSTEM_ACTOR, Actor
+from planflow.services.authority import people
+from planflow.services.plan import plans
+from planflow.services.records import audit, checkpoints
+from planflow.services.records.audit import SYSTEM_ACTOR, Actor
 
 from ...conftest import Cli
 from ...services.chain import Chain
@@ -272,7 +274,7 @@ def test_without_the_key_all_three_say_the_checkpoints_were_not_checked(
 def test_the_api_schemas_are_the_views_fields() -> None:
     from dataclasses import fields
 
-    from planflow.services.trail import AuditPage, EventView
+    from planflow.services.records.trail import AuditPage, EventView
     from planflow.web.api import schemas  # publishes the components
     from planflow.web.api.registry import COMPONENTS
 

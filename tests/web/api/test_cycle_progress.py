@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 
 from planflow import clock, i18n
 from planflow.models import OpenTask
-from planflow.services import cycleview
+from planflow.services.views import cycleview
 from planflow.web.api import schemas
 from planflow.web.api.registry import COMPONENTS
 

@@ -12,9 +12,10 @@ from sqlalchemy import update
 from planflow import reports
 from planflow.audit_keys import SigningKey
 from planflow.models import IssuedReportFile
-from planflow.services import issued, people
-from planflow.services.audit import Actor
+from planflow.services.authority import people
 from planflow.services.errors import Busy, Conflict, Forbidden, InvalidInput, NotFound, ServiceError
+from planflow.services.outputs import issued
+from planflow.services.records.audit import Actor
 
 from ...services.chain import Chain
 from ..conftest import post

@@ -17,7 +17,7 @@ from planflow.app import create_app
 from planflow.db import Database
 from planflow.models import ReportingCycle
 from planflow.scheduling import context, run_job
-from planflow.services import cadence
+from planflow.services.chain import cadence
 
 from ...conftest import Cli
 from ..conftest import post

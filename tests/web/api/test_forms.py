@@ -34,9 +34,12 @@ from planflow.app import create_app
 from planflow.db import Database
 from planflow.engine.forms import CONTROL, FormError
 from planflow.models import Activity, AuditHead, Base, FocusArea, InterventionArea, OpenTask, User
-from planflow.services import annual, audit, cycles, demo, instances, people, plans, proposals, tasks
-from planflow.services.audit import OPERATOR_ACTOR, Actor
+from planflow.services.authority import people
+from planflow.services.chain import annual, cycles, instances, proposals, tasks
 from planflow.services.errors import InvalidInput, ServiceError
+from planflow.services.plan import demo, plans
+from planflow.services.records import audit
+from planflow.services.records.audit import OPERATOR_ACTOR, Actor
 
 from ...services.chain import Chain
 

@@ -7,8 +7,8 @@ from collections.abc import Callable
 
 from flask.testing import FlaskClient
 
-from planflow.services import people
-from planflow.services.audit import OPERATOR_ACTOR
+from planflow.services.authority import people
+from planflow.services.records.audit import OPERATOR_ACTOR
 
 from ...services.chain import Chain
 from ..conftest import post

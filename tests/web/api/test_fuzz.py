@@ -19,8 +19,10 @@ from schemathesis.generation.case import Case
 from planflow import migrate
 from planflow.app import create_app
 from planflow.db import get_db
-from planflow.services import cycles, demo, people, plans
-from planflow.services.audit import OPERATOR_ACTOR, Actor
+from planflow.services.authority import people
+from planflow.services.chain import cycles
+from planflow.services.plan import demo, plans
+from planflow.services.records.audit import OPERATOR_ACTOR, Actor
 
 EXAMPLES = 15  # per operation (schemathesis adds its explicit and coverage cases); ~30 operations
 TRIED: dict[str, int] = {}

@@ -9,8 +9,9 @@ from collections.abc import Callable
 
 from flask.testing import FlaskClient
 
-from planflow.services import people, tasks
-from planflow.services.audit import OPERATOR_ACTOR
+from planflow.services.authority import people
+from planflow.services.chain import tasks
+from planflow.services.records.audit import OPERATOR_ACTOR
 
 from ...services.chain import START, Chain
 from ..conftest import password_of

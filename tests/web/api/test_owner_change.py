@@ -11,8 +11,10 @@ from sqlalchemy import select
 
 from planflow.db import Database
 from planflow.models import Activity
-from planflow.services import activity_edits, audit, people, plans
-from planflow.services.audit import Actor
+from planflow.services.authority import people
+from planflow.services.plan import activity_edits, plans
+from planflow.services.records import audit
+from planflow.services.records.audit import Actor
 
 from ...conftest import Cli
 from ..conftest import post

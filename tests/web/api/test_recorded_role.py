@@ -13,9 +13,9 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from planflow.models import AuditEvent, Role
-from planflow.services import access, people
-from planflow.services.access import UseCase
-from planflow.services.audit import OPERATOR_ACTOR
+from planflow.services.authority import access, people
+from planflow.services.authority.access import UseCase
+from planflow.services.records.audit import OPERATOR_ACTOR
 
 from ...conftest import Cli
 from ..conftest import post

@@ -11,7 +11,8 @@ from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.exc import OperationalError
 
 from planflow.models import AuditEvent, StatusReport
-from planflow.services import audit, instances
+from planflow.services.chain import instances
+from planflow.services.records import audit
 
 from ...services.chain import Chain
 from .conftest import Api

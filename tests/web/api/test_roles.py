@@ -9,8 +9,9 @@ from datetime import timedelta
 import pytest
 from flask import Flask
 
-from planflow.services import annual, people
-from planflow.services.audit import OPERATOR_ACTOR, Actor
+from planflow.services.authority import people
+from planflow.services.chain import annual
+from planflow.services.records.audit import OPERATOR_ACTOR, Actor
 
 from ...services.chain import Chain
 from .conftest import START, Api

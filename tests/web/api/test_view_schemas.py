@@ -9,7 +9,9 @@ from typing import Any
 
 import pytest
 
-from planflow.services import deviations, history, people, peopleview
+from planflow.services.authority import people, peopleview
+from planflow.services.chain import deviations
+from planflow.services.views import history
 from planflow.web.api import schemas  # noqa: F401  (publishes the components)
 from planflow.web.api.registry import COMPONENTS
 

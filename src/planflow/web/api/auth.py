@@ -10,7 +10,7 @@ from flask import current_app, g, request
 from sqlalchemy.orm import Session
 
 from ...db import get_db
-from ...services import people, tokens
+from ...services.authority import people, tokens
 from . import bp
 from .problems import ApiError
 

@@ -22,7 +22,7 @@ from jsonschema import Draft202012Validator
 
 from ...engine.forms import Form, FormError
 from ...i18n import Message
-from ...services import instances
+from ...services.chain import instances
 from ...services.errors import InvalidInput
 from .. import control_characters
 from . import bp

@@ -11,8 +11,8 @@ from flask import current_app
 
 from ... import audit_keys
 from ...db import get_db
-from ...services import checkpoints, trail
-from ...services.history import to_json
+from ...services.records import checkpoints, trail
+from ...services.views.history import to_json
 from . import schemas as sc
 from .auth import caller
 from .registry import operation

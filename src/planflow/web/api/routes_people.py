@@ -7,8 +7,9 @@ from typing import Any
 
 from ...db import get_db
 from ...i18n import LANGUAGES
-from ...services import history, people, peopleview
-from ...services.audit import Actor
+from ...services.authority import people, peopleview
+from ...services.records.audit import Actor
+from ...services.views import history
 from . import schemas as sc
 from .auth import caller
 from .registry import NO_CONTENT, operation

@@ -9,19 +9,11 @@ from typing import Any
 from ... import clock
 from ...db import get_db
 from ...installation import ESCALATION_DAYS_RANGE as DAYS
-from ...services import (
-    activity_edits,
-    annual,
-    cycles,
-    cycleview,
-    deviations,
-    history,
-    plans,
-    planview,
-    proposals,
-)
-from ...services.audit import Actor
+from ...services.chain import annual, cycles, deviations, proposals
 from ...services.errors import InvalidInput, NotFound
+from ...services.plan import activity_edits, plans
+from ...services.records.audit import Actor
+from ...services.views import cycleview, history, planview
 from . import schemas as sc
 from . import views
 from .auth import caller

@@ -8,10 +8,10 @@ from typing import Any
 from flask import request
 
 from ...db import get_db
-from ...services import idempotency, tasks
-from ...services.audit import Actor
+from ...services.chain import idempotency, tasks
+from ...services.chain.tasks import TaskView
 from ...services.errors import InvalidInput, NotFound
-from ...services.tasks import TaskView
+from ...services.records.audit import Actor
 from . import schemas as sc
 from .auth import caller
 from .problems import language

@@ -5,7 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from ...services import access, activity_edits, cycles, cycleview, deviations
+from ...services.authority import access
+from ...services.chain import cycles, deviations
+from ...services.plan import activity_edits
+from ...services.views import cycleview
 from .registry import component
 from .views import schema_of
 

@@ -1,0 +1,182 @@
+"""Read views of people: the administration's directory of users and roles, and who the caller
+is with what it may do (GET /api/v1/me, beside the header's menu: both `access.abilities`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from ...models import Activity, FocusArea, Plan, RoleAssignment, Substitution, User
+from ..records.audit import Actor
+from . import access
+from .access import UseCase
+from .people import ACTIVITY_OWNER
+
+
+@dataclass(frozen=True)
+class RoleView:
+    """A role as held: given (with its focus area and plan when scoped), or an activity owned."""
+
+    role: str  # a Role's value, or ACTIVITY_OWNER
+    plan: str | None
+    focus_area: int | None
+    activity: str | None
+
+
+@dataclass(frozen=True)
+class UserView:
+    """A user as the administration (page, API, command line) shows it."""
+
+    username: str
+    display_name: str
+    email: str
+    language: str
+    office: str | None
+    active: bool
+    demo: bool
+    roles: list[RoleView]
+
+
+def directory(session: Session, actor: Actor) -> list[UserView]:
+    """Every user with roles and scopes, for an administrator; owning activities shows as the
+    activity_owner role."""
+    access.require(session, actor, UseCase.MANAGE_PEOPLE)
+    users = session.scalars(select(User).order_by(User.username)).all()
+    roles = _roles(session, None)
+    return [_user_view(user, roles.get(user.id, [])) for user in users]
+
+
+def user_view(session: Session, user: User) -> UserView:
+    """One user as `directory` shows it, its roles as the database holds them now."""
+    return _user_view(user, _roles(session, user).get(user.id, []))
+
+
+def _user_view(user: User, roles: list[RoleView]) -> UserView:
+    return UserView(
+        user.username,
+        user.display_name,
+        user.email,
+        user.language,
+        user.office,
+        user.active,
+        user.is_demo,
+        roles,
+    )
+
+
+def _roles(session: Session, user: User | None) -> dict[int, list[RoleView]]:
+    """The roles of every user (or of `user` alone) by user id, in two reads: the roles given,
+    with their focus area and plan, then one activity_owner role per activity owned."""
+    roles: dict[int, list[RoleView]] = {}
+    given = (
+        select(RoleAssignment.user_id, RoleAssignment.role, Plan.slug, FocusArea.number)
+        .outerjoin(FocusArea, FocusArea.id == RoleAssignment.focus_area_id)
+        .outerjoin(Plan, Plan.id == FocusArea.plan_id)
+        .order_by(RoleAssignment.id)
+    )
+    if user is not None:
+        given = given.where(RoleAssignment.user_id == user.id)
+    for user_id, role, slug, number in session.execute(given):
+        roles.setdefault(user_id, []).append(RoleView(role.value, slug, number, None))
+    owned = select(Activity.owner_id, Activity.code, Plan.slug).join(Plan, Plan.id == Activity.plan_id)
+    owned = owned.where(Activity.owner_id.is_not(None) if user is None else Activity.owner_id == user.id)
+    for owner_id, code, slug in session.execute(owned.order_by(Activity.id)):
+        assert owner_id is not None  # the query's own condition
+        roles.setdefault(owner_id, []).append(RoleView(ACTIVITY_OWNER, slug, None, code))
+    return roles
+
+
+@dataclass(frozen=True, order=True)
+class ScopeView:
+    """A scoped use case and a focus area in which it may be done, named by plan and number."""
+
+    use_case: str
+    plan: str
+    focus_area: int
+
+
+@dataclass(frozen=True)
+class MeView:
+    """Who the caller is and what it may do: the user's view, the people it stands in for today,
+    and `access.abilities` (the same answer the header's menu shows)."""
+
+    username: str
+    display_name: str
+    email: str
+    language: str
+    office: str | None
+    roles: list[RoleView]
+    substituting_for: list[str]
+    may: list[str]  # use cases, a scoped one when it may be done in at least one focus area
+    scopes: list[ScopeView]  # where each scoped use case in `may` may be done
+    lanes: list[str]  # the task lanes it works in
+
+
+def me(session: Session, user: User) -> MeView:
+    """Who the caller is: roles, the people it stands in for today, and what the authority lets it
+    do besides its inbox."""
+    standing = access.standing(session, user)  # read once: every use case is asked of it
+    able = access.abilities(session, standing)
+    ids = sorted({area for areas in able.scopes.values() for area in areas})
+    names = (
+        session.execute(
+            select(FocusArea.id, Plan.slug, FocusArea.number)
+            .join(Plan, Plan.id == FocusArea.plan_id)
+            .where(FocusArea.id.in_(ids))
+        ).all()
+        if ids
+        else []
+    )
+    scopes = sorted(
+        ScopeView(case.value, slug, number)
+        for case, areas in able.scopes.items()
+        for area_id, slug, number in names
+        if area_id in areas
+    )
+    return MeView(
+        user.username,
+        user.display_name,
+        user.email,
+        user.language,
+        user.office,
+        _roles(session, user).get(user.id, []),
+        [p.username for p in standing.people[1:]],
+        sorted(case.value for case in able.use_cases),
+        scopes,
+        list(able.lanes),
+    )
+
+
+@dataclass(frozen=True)
+class SubstitutionView:
+    """Who stands in for whom, from when until when (None: until further notice)."""
+
+    id: int
+    absent: str
+    substitute: str
+    starts_on: date
+    ends_on: date | None
+
+
+def substitutes(session: Session, actor: Actor) -> list[SubstitutionView]:
+    """Every substitution, newest first, for an administrator."""
+    access.require(session, actor, UseCase.MANAGE_PEOPLE)
+    rows = session.scalars(
+        select(Substitution)
+        .options(selectinload(Substitution.absent), selectinload(Substitution.substitute))
+        .order_by(Substitution.id.desc())
+    ).all()
+    return [substitution_view(s) for s in rows]
+
+
+def substitution_view(substitution: Substitution) -> SubstitutionView:
+    return SubstitutionView(
+        substitution.id,
+        substitution.absent.username,
+        substitution.substitute.username,
+        substitution.starts_on,
+        substitution.ends_on,
+    )

@@ -1,0 +1,200 @@
+"""Issuing a report: freeze what it says and how it reads. The content (canonical JSON) and each
+rendered file are stored with their SHA-256; later changes to the plan never change them, and a
+download gives the same bytes. Each issue signs the audit trail's head into a checkpoint first
+and prints it in the documents, so the board's papers themselves anchor the trail.
+
+The files are written by the caller's `render` (planflow.reports.render: the writers sit above the
+services, which never import them); issuing stays one transaction with one audit event."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from ... import clock
+from ...audit_keys import SigningKey
+from ...documents.content import Content, Issue, as_json, canonical
+from ...documents.files import FORMATS, MEDIA_TYPES, file_name
+from ...i18n import language_or_default
+from ...models import IssuedReport, IssuedReportFile, Plan
+from ..authority import access
+from ..authority.access import UseCase
+from ..errors import Conflict, InvalidInput, NotFound, quote
+from ..plan import plans
+from ..records import audit, checkpoints
+from ..records.audit import Actor
+from .reports import annual_report_content, steering_report
+
+KINDS = ("steering", "annual")
+
+
+class Render(Protocol):
+    """Writes a report's content as a file in a format, in a language (planflow.reports.render)."""
+
+    def __call__(self, content: Content, fmt: str, language: str, issue: Issue | None = None) -> bytes: ...
+
+
+def content_of(session: Session, plan: Plan, kind: str, subject: str) -> Content:
+    """The live content of a report: `subject` is the period (steering) or the year (annual)."""
+    if kind == "steering":
+        return steering_report(session, plan, subject)
+    if kind == "annual":
+        if not subject.isdigit() or not clock.valid_year(int(subject)):
+            raise InvalidInput("error.report.year", year=quote(subject))
+        return annual_report_content(session, plan, int(subject))
+    raise InvalidInput("error.report.kind", kind=quote(kind))
+
+
+def check_format(kind: str, fmt: str) -> None:
+    if fmt not in FORMATS.get(kind, ()):
+        raise InvalidInput("error.report.format", kind=quote(kind), format=quote(fmt))
+
+
+def issue_report(
+    session: Session,
+    actor: Actor,
+    signer: SigningKey,
+    kind: str,
+    subject: str,
+    plan_slug: str | None = None,
+    language: str | None = None,
+    *,
+    render: Render,
+) -> IssuedReport:
+    """Issue the report of a period or a year in every format it comes in, each written by `render`
+    (the process leader or an admin); a second issue of the same subject gets the next number and
+    leaves the first as it was."""
+    actor = access.require(session, actor, UseCase.ISSUE_REPORT)
+    plan = plans.get_plan(session, plan_slug)
+    language = language_or_default(language)
+    content = content_of(session, plan, kind, subject)
+    checkpoint = checkpoints.make_checkpoint(session, signer)
+    issue = Issue(
+        number=_next_number(session, plan, kind, subject),
+        issued_at=clock.now(),
+        issued_by=actor.principal.display_name if actor.principal else actor.name,
+        checkpoint_seq=checkpoint.seq,
+        checkpoint_hash=checkpoint.hash,
+        checkpoint_made_at=checkpoint.made_at,
+        key_id=checkpoint.key_id,
+    )
+    data = {"report": as_json(content), "issue": issue.as_json(), "language": language}
+    report = IssuedReport(
+        plan_id=plan.id,
+        kind=kind,
+        subject=subject,
+        number=issue.number,
+        language=language,
+        issued_at=issue.issued_at,
+        issued_by=actor.name,
+        on_behalf_of=actor.on_behalf_of.username if actor.on_behalf_of else None,
+        checkpoint_seq=checkpoint.seq,
+        checkpoint_hash=checkpoint.hash,
+        content=data,
+        sha256=hashlib.sha256(canonical(data)).hexdigest(),
+    )
+    for fmt in FORMATS[kind]:
+        rendered = render(content, fmt, language, issue)
+        report.files.append(
+            IssuedReportFile(format=fmt, data=rendered, sha256=hashlib.sha256(rendered).hexdigest())
+        )
+    session.add(report)
+    session.flush()
+    _audit_issue(session, actor, plan, report)
+    return report
+
+
+def _next_number(session: Session, plan: Plan, kind: str, subject: str) -> int:
+    latest = session.scalar(
+        select(func.max(IssuedReport.number)).where(
+            IssuedReport.plan_id == plan.id, IssuedReport.kind == kind, IssuedReport.subject == subject
+        )
+    )
+    return 1 + (latest or 0)
+
+
+def _audit_issue(session: Session, actor: Actor, plan: Plan, report: IssuedReport) -> None:
+    audit.record(
+        session,
+        actor,
+        "report.issued",
+        "report",
+        report.id,
+        {
+            "plan": plan.slug,
+            "kind": report.kind,
+            "subject": report.subject,
+            "number": report.number,
+            "sha256": report.sha256,
+            "files": {f.format: f.sha256 for f in report.files},
+            "checkpoint": {"seq": report.checkpoint_seq, "hash": report.checkpoint_hash},
+        },
+    )
+
+
+@dataclass(frozen=True)
+class IssuedSummary:
+    id: int
+    kind: str
+    subject: str
+    number: int
+    issued_at: datetime
+    issued_by: str
+    checkpoint_seq: int
+    sha256: str
+    formats: list[str]
+
+
+def list_issued(session: Session, plan: Plan) -> list[IssuedSummary]:
+    """A plan's issued reports, newest first."""
+    rows = session.scalars(
+        select(IssuedReport).where(IssuedReport.plan_id == plan.id).order_by(IssuedReport.id.desc())
+    ).all()
+    formats: dict[int, list[str]] = {}
+    for report_id, fmt in session.execute(
+        select(IssuedReportFile.report_id, IssuedReportFile.format).order_by(IssuedReportFile.format)
+    ):
+        formats.setdefault(report_id, []).append(fmt)
+    return [
+        IssuedSummary(
+            r.id,
+            r.kind,
+            r.subject,
+            r.number,
+            r.issued_at,
+            r.issued_by,
+            r.checkpoint_seq,
+            r.sha256,
+            formats.get(r.id, []),
+        )
+        for r in rows
+    ]
+
+
+@dataclass(frozen=True)
+class IssuedFile:
+    name: str
+    media_type: str
+    data: bytes
+
+
+def issued_file(session: Session, report_id: int, fmt: str) -> IssuedFile:
+    """An issued report's file as it was issued; refused if its bytes no longer match their hash."""
+    row = session.execute(
+        select(IssuedReport, IssuedReportFile)
+        .join(IssuedReportFile, IssuedReportFile.report_id == IssuedReport.id)
+        .where(IssuedReport.id == report_id, IssuedReportFile.format == fmt)
+    ).first()
+    if row is None:
+        raise NotFound("error.report.not_found", id=f"{report_id}/{quote(fmt)}")
+    report, file = row
+    if hashlib.sha256(file.data).hexdigest() != file.sha256:
+        raise Conflict("error.report.tampered", id=report_id, format=fmt)
+    plan = session.get(Plan, report.plan_id)
+    name = file_name(plan.slug if plan else "plan", report.kind, report.subject, fmt, report.number)
+    return IssuedFile(name, MEDIA_TYPES[fmt], bytes(file.data))

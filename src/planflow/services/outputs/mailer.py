@@ -1,0 +1,377 @@
+"""Mail: notices leave over SMTP, each exactly once as far as SMTP lets anyone promise it.
+
+Delivery of a batch, in three steps:
+1. claim (one short transaction): the due, unsent, unclaimed notices are locked with
+   FOR UPDATE SKIP LOCKED (PostgreSQL; SQLite's BEGIN IMMEDIATE serialises claimers anyway) and
+   marked claimed_by this sender until claimed_until (a lease), attempts + 1. Committed before
+   anything is sent, so two senders never hold one notice, and a sender that dies lets go when
+   its lease ends.
+2. send, one message at a time, on one SMTP connection, while the lease still holds;
+3. mark each sent in its own short transaction right after the server's 250.
+
+A sender killed between the server's 250 and step 3 leaves a mail that was delivered but not
+marked; when the lease ends it is sent again. That window (one SMTP reply and one commit, a few
+milliseconds) cannot be closed: SMTP has no way to ask "did you already take this one?". Marking
+before sending would turn it into lost mail instead, which is worse for reminders and escalations.
+A re-sent mail carries the same Message-ID, so mail clients that deduplicate show it once.
+
+A failure (server down, refused) releases the notice with exponential backoff: next_attempt_at =
+now + first × 2^(attempts-1), at most retry_max; nothing is given up, and the error is kept for
+the admin (`planflow scheduler outbox`)."""
+
+from __future__ import annotations
+
+import email.policy
+import hashlib
+import html
+import logging
+import smtplib
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from email.headerregistry import Address
+from email.message import EmailMessage
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from ... import clock
+from ...i18n import text
+from ...models import Notice, User
+from ..chain.timers import Transaction
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class SmtpSettings:
+    host: str
+    port: int = 25
+    user: str | None = None
+    password: str | None = None
+    starttls: bool = False
+    sender: str = "planflow@localhost"
+    base_url: str = "http://127.0.0.1:5000"
+    timeout: float = 30.0
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> SmtpSettings | None:
+        """The settings, or None when no SMTP host is configured (mail stays in the outbox)."""
+        if not config.get("SMTP_HOST"):
+            return None
+        return cls(
+            host=config["SMTP_HOST"],
+            port=int(config["SMTP_PORT"]),
+            user=config.get("SMTP_USER") or None,
+            password=config.get("SMTP_PASSWORD") or None,
+            starttls=bool(config.get("SMTP_STARTTLS")),
+            sender=config["MAIL_FROM"],
+            base_url=config["BASE_URL"].rstrip("/"),
+        )
+
+
+@dataclass(frozen=True)
+class DeliveryRules:
+    batch: int = 50
+    lease_seconds: int = 300
+    retry_first_seconds: int = 60
+    retry_max_seconds: int = 3600
+
+    def backoff(self, attempts: int) -> timedelta:
+        seconds = self.retry_first_seconds * 2 ** max(0, min(attempts - 1, 30))
+        return timedelta(seconds=min(seconds, self.retry_max_seconds))
+
+
+def outbox_due(now: datetime) -> Any:
+    """The condition of a notice that waits to be mailed now (read by ix_notice_outbox)."""
+    return (Notice.sent_at.is_(None)) & (Notice.next_attempt_at <= now)
+
+
+def waiting(session: Session) -> int:
+    """How many notices wait to be mailed, due or not."""
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(Notice)
+            .where(Notice.sent_at.is_(None), Notice.next_attempt_at.is_not(None))
+        )
+        or 0
+    )
+
+
+@dataclass(frozen=True)
+class OutboxRow:
+    """A notice that waits to be mailed: to whom, when it is tried next, how often it was tried."""
+
+    id: int
+    template: str
+    recipient: str  # the username
+    next_attempt_at: datetime
+    attempts: int
+    last_error: str | None
+
+
+@dataclass(frozen=True)
+class Outbox:
+    waiting: int  # every notice that waits, due or not
+    rows: list[OutboxRow]  # the first of them, the next due first
+
+
+def outbox(session: Session, limit: int = 30) -> Outbox:
+    """The mail that waits to be sent (no SMTP configured, or failing), for the admin to read."""
+    rows = session.execute(
+        select(
+            Notice.id,
+            Notice.template,
+            User.username,
+            Notice.next_attempt_at,
+            Notice.attempts,
+            Notice.last_error,
+        )
+        .join(User, User.id == Notice.recipient_id)
+        .where(Notice.sent_at.is_(None), Notice.next_attempt_at.is_not(None))
+        .order_by(Notice.next_attempt_at, Notice.id)
+        .limit(limit)
+    ).all()
+    return Outbox(
+        waiting(session),
+        [
+            OutboxRow(notice_id, template, username, next_at, attempts, error)
+            for notice_id, template, username, next_at, attempts, error in rows
+            if next_at is not None  # as the query says: for the type checker
+        ],
+    )
+
+
+def deliver(
+    transaction: Transaction,
+    reading: Transaction,
+    smtp: SmtpSettings | None,
+    rules: DeliveryRules,
+    sender_id: str,
+    max_batches: int = 100,
+) -> dict[str, int]:
+    """Send what is due, batch by batch; returns {"mails_sent", "mails_failed", "mails_waiting"}."""
+    counts = {"mails_sent": 0, "mails_failed": 0}
+    if smtp is None:  # nothing configured: the outbox keeps it
+        with transaction() as session:
+            counts["mails_waiting"] = (
+                session.scalar(select(func.count()).select_from(Notice).where(outbox_due(clock.now()))) or 0
+            )
+        return counts
+    for _ in range(max_batches):
+        claimed = _claim(transaction, smtp, rules, sender_id)
+        if not claimed:
+            break
+        sent, failed = _send(transaction, smtp, rules, sender_id, claimed)
+        counts["mails_sent"] += sent
+        counts["mails_failed"] += failed
+        if failed:  # the server has trouble: try again at the next run, not in a loop now
+            break
+    with reading() as session:
+        counts["mails_waiting"] = waiting(session)
+    return counts
+
+
+@dataclass(frozen=True)
+class _Claimed:
+    id: int
+    until: datetime
+    attempts: int
+    message: EmailMessage
+
+
+def _claim(
+    transaction: Transaction, smtp: SmtpSettings, rules: DeliveryRules, sender_id: str
+) -> list[_Claimed]:
+    with transaction() as session:
+        now = clock.now()
+        notices = session.scalars(
+            select(Notice)
+            .where(outbox_due(now), (Notice.claimed_until.is_(None)) | (Notice.claimed_until < now))
+            .order_by(Notice.next_attempt_at, Notice.id)
+            .limit(rules.batch)
+            .with_for_update(skip_locked=True)
+        ).all()
+        until = now + timedelta(seconds=rules.lease_seconds)
+        claimed = []
+        for notice in notices:
+            notice.attempts += 1
+            try:
+                message = compose(session, notice, sender_id, smtp)
+            except Exception as exc:  # e.g. an address no mail can carry: kept, tried later, said
+                notice.next_attempt_at = now + rules.backoff(notice.attempts)
+                notice.last_error = f"cannot compose: {exc}"[:500]
+                continue
+            notice.claimed_by, notice.claimed_until = sender_id, until
+            claimed.append(_Claimed(notice.id, until, notice.attempts, message))
+        return claimed
+
+
+def _send(
+    transaction: Transaction,
+    smtp: SmtpSettings,
+    rules: DeliveryRules,
+    sender_id: str,
+    claimed: list[_Claimed],
+) -> tuple[int, int]:
+    sent = failed = 0
+    try:
+        connection = _connect(smtp)
+    except (OSError, smtplib.SMTPException) as exc:
+        for item in claimed:
+            _release(transaction, rules, sender_id, item, exc)
+        return 0, len(claimed)
+    try:
+        for index, item in enumerate(claimed):
+            # Stop before the lease runs out: past it another sender may take the notice.
+            if clock.now() >= item.until - timedelta(seconds=2):
+                for rest in claimed[index:]:
+                    _release(transaction, rules, sender_id, rest, None)
+                break
+            try:
+                connection.send_message(item.message)
+            except (
+                smtplib.SMTPRecipientsRefused,
+                smtplib.SMTPResponseException,
+                smtplib.SMTPNotSupportedError,
+            ) as exc:
+                _release(transaction, rules, sender_id, item, exc)  # this one: refused
+                failed += 1
+                continue
+            except (OSError, smtplib.SMTPException) as exc:  # the connection is gone
+                for rest in claimed[index:]:
+                    _release(transaction, rules, sender_id, rest, exc)
+                failed += len(claimed) - index
+                break
+            _mark_sent(transaction, item)
+            sent += 1
+    finally:
+        try:
+            connection.quit()
+        except (OSError, smtplib.SMTPException):
+            connection.close()
+    return sent, failed
+
+
+def _connect(smtp: SmtpSettings) -> smtplib.SMTP:
+    connection = smtplib.SMTP(smtp.host, smtp.port, timeout=smtp.timeout)
+    try:
+        if smtp.starttls:
+            connection.starttls()
+        if smtp.user:
+            connection.login(smtp.user, smtp.password or "")
+    except BaseException:
+        connection.close()
+        raise
+    return connection
+
+
+def _mark_sent(transaction: Transaction, item: _Claimed) -> None:
+    with transaction() as session:
+        session.execute(
+            update(Notice)
+            .where(Notice.id == item.id, Notice.sent_at.is_(None))
+            .values(sent_at=clock.now(), claimed_by=None, claimed_until=None, last_error=None)
+        )
+
+
+def _release(
+    transaction: Transaction,
+    rules: DeliveryRules,
+    sender_id: str,
+    item: _Claimed,
+    error: BaseException | None,
+) -> None:
+    """Give a claimed notice back: after a failure, with backoff and the error kept."""
+    values: dict[str, Any] = {"claimed_by": None, "claimed_until": None}
+    if error is not None:
+        values["next_attempt_at"] = clock.now() + rules.backoff(item.attempts)
+        values["last_error"] = (str(error).strip() or type(error).__name__)[:500]
+    else:
+        values["attempts"] = Notice.attempts - 1  # not tried: the attempt does not count
+    with transaction() as session:
+        session.execute(
+            update(Notice)
+            .where(Notice.id == item.id, Notice.sent_at.is_(None), Notice.claimed_by == sender_id)
+            .values(**values)
+        )
+
+
+# ---- the words ---------------------------------------------------------------------------------
+
+
+def compose(session: Session, notice: Notice, sender_id: str, smtp: SmtpSettings) -> EmailMessage:
+    """The mail of a notice in its recipient's language: plain text and HTML, a link to each task.
+    A digest holds the notices folded into it, each with its title."""
+    recipient = session.get(User, notice.recipient_id)
+    assert recipient is not None
+    language = recipient.language
+    plain, rich = _body(session, notice, language, smtp.base_url)
+    message = _headed(notice, recipient, sender_id, smtp)
+    message.set_content(plain)
+    message.add_alternative(
+        f'<!doctype html><html lang="{html.escape(language)}"><body>{rich}</body></html>', subtype="html"
+    )
+    return message
+
+
+def _body(session: Session, notice: Notice, language: str, base_url: str) -> tuple[str, str]:
+    """The mail's text, plain and as HTML: a digest's introduction, each notice it holds (under
+    its title in a digest) with a link to its task, and the footer."""
+    is_digest = notice.template == "notice.digest"
+    items = (
+        list(session.scalars(select(Notice).where(Notice.digest_id == notice.id).order_by(Notice.id)))
+        if is_digest
+        else [notice]
+    )
+    open_task = text(language, "mail.open_task")
+    plain: list[str] = []
+    rich: list[str] = []
+    if is_digest:
+        intro = text(language, "notice.digest.body", notice.params)
+        plain.append(intro)
+        rich.append(f"<p>{html.escape(intro)}</p>")
+    for item in items:
+        task_id = item.params.get("task_id")
+        link = f"{base_url}/tasks/{task_id}" if task_id else None
+        title = text(language, f"{item.template}.subject", item.params) if is_digest else ""
+        body = text(language, f"{item.template}.body", item.params)
+        plain.append(
+            "\n".join(([f"• {title}"] if title else []) + [body] + ([f"{open_task}: {link}"] if link else []))
+        )
+        rich.append(
+            (f"<h2>{html.escape(title)}</h2>" if title else "")
+            + "<p>"
+            + html.escape(body).replace("\n", "<br>")
+            + "</p>"
+            + (f'<p><a href="{html.escape(link)}">{html.escape(open_task)}</a></p>' if link else "")
+        )
+    footer = text(language, "mail.footer", {"url": base_url})
+    plain.append(f"-- \n{footer}")
+    rich.append(f"<hr><p><small>{html.escape(footer)}</small></p>")
+    return "\n\n".join(plain), "".join(rich)
+
+
+def _headed(notice: Notice, recipient: User, sender_id: str, smtp: SmtpSettings) -> EmailMessage:
+    """A message with the notice's headers and no body yet."""
+    language = recipient.language
+    # An address with å/ä/ö needs SMTPUTF8: its headers are then written as UTF-8 (smtplib asks the
+    # server for SMTPUTF8 on its own); other mail keeps RFC 2047 headers any server takes.
+    message = EmailMessage(
+        policy=email.policy.default if recipient.email.isascii() else email.policy.SMTPUTF8
+    )
+    message["Subject"] = text(language, f"{notice.template}.subject", notice.params)
+    message["From"] = smtp.sender
+    # By parts: addr_spec= refuses a local part with å/ä/ö even under the SMTPUTF8 policy.
+    local, _, domain_part = recipient.email.rpartition("@")
+    message["To"] = Address(recipient.display_name, local, domain_part)
+    domain = smtp.sender.rpartition("@")[2] or "planflow.invalid"
+    domain = domain if domain.isascii() else domain.encode("idna").decode("ascii")
+    digest = hashlib.sha256(notice.dedupe_key.encode("utf-8")).hexdigest()[:16]
+    # The same on every attempt: a mail re-sent after a lost "sent" mark is recognisably the same.
+    message["Message-ID"] = f"<notice-{notice.id}-{digest}@{domain}>"
+    message["Content-Language"] = language
+    message["X-Planflow-Notice"] = str(notice.id)
+    message["X-Planflow-Sender"] = sender_id
+    return message

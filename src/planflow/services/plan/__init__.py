@@ -1,0 +1,1 @@
+"""The plan itself: loading, reading and editing it, and the demo data."""
