@@ -1,5 +1,5 @@
 """The API answers people's and the steering queue's questions with the services' typed views
-(history.to_json of a dataclass): each published response schema names exactly the view's
+(plain.to_json of a dataclass): each published response schema names exactly the view's
 fields, so the two cannot drift apart."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import pytest
 
 from planflow.services.authority import people, peopleview
 from planflow.services.chain import deviations
-from planflow.services.views import history
+from planflow.services.views import plain
 from planflow.web.api import schemas  # noqa: F401  (publishes the components)
 from planflow.web.api.registry import COMPONENTS
 
@@ -45,7 +45,7 @@ def test_a_response_schema_names_its_views_fields(name: str) -> None:
 
 
 def test_the_views_reach_json_whole() -> None:
-    assert history.to_json(peopleview.ScopeView("propose_activity", "plan", 1)) == {
+    assert plain.to_json(peopleview.ScopeView("propose_activity", "plan", 1)) == {
         "use_case": "propose_activity",
         "plan": "plan",
         "focus_area": 1,

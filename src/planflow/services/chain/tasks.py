@@ -27,7 +27,7 @@ from ..authority.access import UseCase
 from ..errors import Conflict, InvalidInput, NotFound, quote
 from ..records import audit
 from ..records.audit import Actor
-from ..views import history
+from ..views import history, plain
 from . import instances, steps
 
 INBOX_LIMIT = 500
@@ -365,9 +365,9 @@ def task_detail(session: Session, user: User, task_id: str) -> dict[str, Any]:
         "draft": task.draft or {},
         "context": context,
         "activity": _activity_json(activity),
-        "recent_reports": history.to_json(history.reports(session, activity.id, 5) if activity else []),
-        "deviation": history.to_json(deviation),
-        "decisions": history.to_json(earlier),
+        "recent_reports": plain.to_json(history.reports(session, activity.id, 5) if activity else []),
+        "deviation": plain.to_json(deviation),
+        "decisions": plain.to_json(earlier),
     }
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, fields, is_dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
@@ -33,10 +33,10 @@ from ..plan import activity_edits, plans
 from ..records import trail
 from ..records.audit import Actor
 from ..records.trail import EventView
+from .plain import PAGES_ONLY, to_json
 
 ACTIVITY_REPORTS = 100  # an activity's story holds its last reports
 ACTIVITY_EVENTS = trail.AUDIT_PAGE_MAX  # and its last audit events
-PAGES_ONLY = {"pages_only": True}  # marks a view's field that the pages show and the API leaves out
 
 
 @dataclass(frozen=True)
@@ -110,18 +110,6 @@ class ActivityStory:
     version: str  # of the editable facts (activity_edits.ActivityEdit): what an edit says it started from
     owner_name: str | None = field(metadata=PAGES_ONLY)
     instances: list[tuple[int, str, str]] = field(metadata=PAGES_ONLY)  # id, process, status, newest first
-
-
-def to_json(view: Any) -> Any:
-    """A view as the API sends it: its fields but the pages' own, dates and times as ISO text."""
-    if is_dataclass(view):
-        shown = (f.name for f in fields(view) if "pages_only" not in f.metadata)
-        return {name: to_json(getattr(view, name)) for name in shown}
-    if isinstance(view, list):
-        return [to_json(item) for item in view]
-    if isinstance(view, date):  # a datetime too
-        return view.isoformat()
-    return view
 
 
 def reports(session: Session, activity_id: int, limit: int) -> list[ReportView]:

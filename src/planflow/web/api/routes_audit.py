@@ -12,7 +12,7 @@ from flask import current_app
 from ... import audit_keys
 from ...db import get_db
 from ...services.records import checkpoints, trail
-from ...services.views.history import to_json
+from ...services.views.plain import to_json
 from . import schemas as sc
 from .auth import caller
 from .registry import operation

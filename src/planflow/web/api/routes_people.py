@@ -9,7 +9,7 @@ from ...db import get_db
 from ...i18n import LANGUAGES
 from ...services.authority import people, peopleview
 from ...services.records.audit import Actor
-from ...services.views import history
+from ...services.views import plain
 from . import schemas as sc
 from .auth import caller
 from .registry import NO_CONTENT, operation
@@ -25,14 +25,14 @@ def admin(session: Any) -> Actor:
            response=sc.ME)  # fmt: skip
 def me(query: dict[str, Any], body: None) -> dict[str, Any]:
     with get_db().reading() as session:
-        return history.to_json(peopleview.me(session, caller(session)))  # type: ignore[no-any-return]
+        return plain.to_json(peopleview.me(session, caller(session)))  # type: ignore[no-any-return]
 
 
 @operation("GET", "/users", summary="Every user with roles and scopes (administrators)", tag="people",
            response=sc.USERS)  # fmt: skip
 def users(query: dict[str, Any], body: None) -> dict[str, Any]:
     with get_db().reading() as session:
-        return {"items": history.to_json(peopleview.directory(session, admin(session)))}
+        return {"items": plain.to_json(peopleview.directory(session, admin(session)))}
 
 
 @operation(
@@ -64,7 +64,7 @@ def add_user(query: dict[str, Any], body: dict[str, Any]) -> dict[str, Any]:
             language=body.get("language", "sv"),
             office=body.get("office"),
         )
-        return history.to_json(peopleview.user_view(session, user))  # type: ignore[no-any-return]
+        return plain.to_json(peopleview.user_view(session, user))  # type: ignore[no-any-return]
 
 
 @operation("POST", "/users/<username>/roles", summary="Grant a role, e.g. focus_area_lead:3 "
@@ -89,7 +89,7 @@ def revoke(username: str, query: dict[str, Any], body: None) -> dict[str, Any]:
            response=sc.SUBSTITUTIONS)  # fmt: skip
 def substitutes(query: dict[str, Any], body: None) -> dict[str, Any]:
     with get_db().reading() as session:
-        return {"items": history.to_json(peopleview.substitutes(session, admin(session)))}
+        return {"items": plain.to_json(peopleview.substitutes(session, admin(session)))}
 
 
 @operation(
@@ -115,7 +115,7 @@ def add_substitute(query: dict[str, Any], body: dict[str, Any]) -> dict[str, Any
             date.fromisoformat(body["starts_on"]),
             date.fromisoformat(ends) if ends else None,
         )
-        return history.to_json(peopleview.substitution_view(substitution))  # type: ignore[no-any-return]
+        return plain.to_json(peopleview.substitution_view(substitution))  # type: ignore[no-any-return]
 
 
 @operation(
@@ -134,4 +134,4 @@ def set_owner(code: str, query: dict[str, Any], body: dict[str, Any]) -> dict[st
         view = people.set_activity_owner(
             session, admin(session), code, body["owner"], query.get("plan"), body.get("version")
         )
-    return history.to_json(view)  # type: ignore[no-any-return]
+    return plain.to_json(view)  # type: ignore[no-any-return]

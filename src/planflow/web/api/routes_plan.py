@@ -13,7 +13,7 @@ from ...services.chain import annual, cycles, deviations, proposals
 from ...services.errors import InvalidInput, NotFound
 from ...services.plan import activity_edits, plans
 from ...services.records.audit import Actor
-from ...services.views import cycleview, history, planview
+from ...services.views import cycleview, history, plain, planview
 from . import schemas as sc
 from . import views
 from .auth import caller
@@ -172,7 +172,7 @@ def deviation_queue(query: dict[str, Any], body: None) -> dict[str, Any]:
         queue = deviations.steering_queue(
             session, caller(session), query.get("plan"), query.get("state"), query.get("period")
         )
-    return history.to_json(queue)  # type: ignore[no-any-return]
+    return plain.to_json(queue)  # type: ignore[no-any-return]
 
 
 @operation(

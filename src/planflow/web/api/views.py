@@ -12,6 +12,8 @@ import typing
 from datetime import date, datetime
 from typing import Any
 
+from ...services.views.plain import sent, to_json
+
 Schema = dict[str, Any]
 
 _SCALARS: dict[type, Schema] = {
@@ -28,7 +30,7 @@ def schema_of(view: type) -> Schema:
     if not dataclasses.is_dataclass(view):
         raise TypeError(f"{view!r} is not a dataclass")
     hints = typing.get_type_hints(view)
-    properties = {f.name: _schema(hints[f.name]) for f in dataclasses.fields(view)}
+    properties = {f.name: _schema(hints[f.name]) for f in sent(view)}
     return {
         "type": "object",
         "additionalProperties": False,
@@ -63,19 +65,6 @@ def _optional(hint: Any, args: tuple[Any, ...]) -> Schema:
     if "type" in inner and isinstance(inner["type"], str):
         return {**inner, "type": [inner["type"], "null"]}
     return {"anyOf": [inner, {"type": "null"}]}
-
-
-def to_json(value: Any) -> Any:
-    """A view (or a value in one) as JSON data: dates and times in ISO 8601, enums as values."""
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: to_json(getattr(value, f.name)) for f in dataclasses.fields(value)}
-    if isinstance(value, enum.Enum):
-        return value.value
-    if isinstance(value, date):  # a datetime too
-        return value.isoformat()
-    if isinstance(value, (tuple, list)):
-        return [to_json(item) for item in value]
-    return value
 
 
 def as_json(view: Any) -> dict[str, Any]:
