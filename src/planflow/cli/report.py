@@ -12,6 +12,7 @@ from .. import clock, reports
 from ..i18n import LANGUAGES
 from ..services.outputs import issued
 from ..services.plan import plans
+from ..services.records.audit import OPERATOR_ACTOR
 from .base import (
     PLAN_HELP,
     as_user,
@@ -83,12 +84,11 @@ def _report(
         _issue(kind, subject, fmt, out, plan_slug, words, username)
         return
 
-    # TODO(issue 17): a working copy is put together here (and again in web/reports.py) from
-    # content_of and the renderer; one service function should answer it.
     def draft(session: Session) -> bytes:
         issued.check_format(kind, fmt)
-        content = issued.content_of(session, plans.get_plan(session, plan_slug), kind, subject)
-        return reports.render(content, fmt, words)
+        return reports.render(
+            issued.working_copy(session, OPERATOR_ACTOR, kind, subject, plan_slug), fmt, words
+        )
 
     write_file(out, reading(draft))
     echo("cli.report.draft_written", report=say(f"cli.report.kind.{kind}"), subject=subject, path=str(out))

@@ -28,7 +28,6 @@ def _plan() -> str | None:
 @bp.get("/proposals")
 @login_required
 def index() -> str:
-    require(UseCase.READ_INTERNAL)
     with get_db().reading() as session:
         rows = proposalview.proposals(session, me(session), _plan())
     return render_template(

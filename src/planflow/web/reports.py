@@ -47,7 +47,7 @@ def _language() -> str:
 
 def _content(kind: str, subject: str) -> Content:
     with get_db().reading() as session:  # a refusal answers with its own status (site.service_error)
-        return issued.content_of(session, plans.get_plan(session, named_plan()), kind, subject)
+        return issued.working_copy(session, Actor(me(session)), kind, subject, named_plan())
 
 
 @bp.get("/")

@@ -50,6 +50,13 @@ def content_of(session: Session, plan: Plan, kind: str, subject: str) -> Content
     raise InvalidInput("error.report.kind", kind=quote(kind))
 
 
+def working_copy(session: Session, asking: Actor, kind: str, subject: str, plan_slug: str | None) -> Content:
+    """A report as it reads today, not issued: for someone who may read the municipality's own
+    records (the report page, `planflow report` without --issue)."""
+    access.require(session, asking, UseCase.READ_INTERNAL)
+    return content_of(session, plans.get_plan(session, plan_slug), kind, subject)
+
+
 def check_format(kind: str, fmt: str) -> None:
     if fmt not in FORMATS.get(kind, ()):
         raise InvalidInput("error.report.format", kind=quote(kind), format=quote(fmt))

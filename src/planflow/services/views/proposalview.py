@@ -13,6 +13,7 @@ from ...models import Activity, ActivityProposal, FocusArea, InterventionArea, O
 from ..authority import access
 from ..authority.access import UseCase
 from ..plan import plans
+from ..records.audit import Actor
 
 
 @dataclass(frozen=True)
@@ -60,7 +61,9 @@ def areas_open_to(session: Session, user: User, plan_slug: str | None = None) ->
 
 
 def proposals(session: Session, user: User, plan_slug: str | None = None) -> list[ProposalRow]:
-    """Every proposal of the plan, newest first, with the open task `user` may act on, if any."""
+    """Every proposal of the plan, newest first, with the open task `user` may act on, if any: for
+    someone who may read the municipality's own records."""
+    access.require(session, Actor(user), UseCase.READ_INTERNAL)
     plan = plans.get_plan(session, plan_slug)
     proposer, owner = aliased(User), aliased(User)
     rows = session.execute(
