@@ -63,6 +63,7 @@ def test_the_lead_claims_and_unclaims_a_group_task(
     assert post(client, f"/tasks/{task.id}/claim").status_code == 302
     html = client.get("/inbox").get_data(as_text=True)
     assert "Uppgiften är din." in html and "Lämna tillbaka" in html
+    assert "tagen av Fokusområdesansvarig 1" in html and "tagen av lead1" not in html  # a name, not a login
     assert post(client, f"/tasks/{task.id}/unclaim").status_code == 302
     assert "Uppgiften är tillbaka i gruppens kö." in client.get("/inbox").get_data(as_text=True)
 

@@ -9,7 +9,7 @@ import binascii
 import json
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
@@ -28,6 +28,7 @@ from ..errors import Conflict, InvalidInput, NotFound, quote
 from ..records import audit
 from ..records.audit import Actor
 from ..views import history, plain
+from ..views.plain import PAGES_ONLY
 from . import instances, steps
 
 INBOX_LIMIT = 500
@@ -53,6 +54,7 @@ class TaskView:
     claimed: bool
     due_on: date | None
     created_at: datetime
+    assignee_name: str | None = field(default=None, metadata=PAGES_ONLY)  # a person by name, on pages
 
     def title(self, language: str | None) -> str:
         return text(language, f"task.{self.name}")
@@ -198,10 +200,16 @@ def _after(cursor: str) -> ColumnElement[bool]:
     )
 
 
-def _task_rows() -> Any:  # a Select of (OpenTask, code, title, area, period, assignee)
+def _task_rows() -> Any:  # a Select of (OpenTask, code, title, area, period, assignee, their name)
     return (
         select(
-            OpenTask, Activity.code, Activity.title, FocusArea.number, ReportingCycle.period, User.username
+            OpenTask,
+            Activity.code,
+            Activity.title,
+            FocusArea.number,
+            ReportingCycle.period,
+            User.username,
+            User.display_name,
         )
         .outerjoin(Activity, Activity.id == OpenTask.activity_id)
         .outerjoin(FocusArea, FocusArea.id == OpenTask.focus_area_id)
@@ -225,8 +233,9 @@ def _views(rows: Sequence[Any]) -> list[TaskView]:
             claimed=task.claimed,
             due_on=task.due_on,
             created_at=task.created_at,
+            assignee_name=assignee_name,
         )
-        for task, code, title, area, period, assignee in rows
+        for task, code, title, area, period, assignee, assignee_name in rows
     ]
 
 
