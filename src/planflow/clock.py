@@ -50,11 +50,6 @@ def today() -> date:
     return now().astimezone(_zone).date()
 
 
-def year_of(moment: datetime) -> int:
-    """The year a moment falls in, in the installation's zone."""
-    return local(moment).year
-
-
 def year_span(year: int) -> tuple[datetime, datetime]:
     """The moments from the start of `year` to the start of the next one, in the installation's
     zone, as UTC (a year's events are those with start <= occurred_at < end)."""

@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
-from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_datetime
 from flask import Flask, Response, abort, g, render_template, request, session
@@ -99,16 +98,12 @@ def actor_words(actor: str) -> str:
     return t(f"audit.actor.{actor}") if actor in (SYSTEM, OPERATOR) else actor
 
 
-def zone() -> ZoneInfo:
-    return clock.zone()
-
-
 def long_date(value: date | datetime | None) -> str:
     """A date in the reader's language, Swedish form by default: 19 juni 2026 (Stockholm time)."""
     if value is None:
         return "–"
     if isinstance(value, datetime):
-        value = value.astimezone(zone()).date()
+        value = clock.local(value).date()
     return _day(value, language())
 
 
@@ -122,7 +117,7 @@ def _day(value: date, language: str) -> str:
 def date_time(value: datetime | None) -> str:
     if value is None:
         return "–"
-    return format_datetime(value, "d MMMM y HH:mm", tzinfo=zone(), locale=language())
+    return format_datetime(value, "d MMMM y HH:mm", tzinfo=clock.zone(), locale=language())
 
 
 def today() -> date:
