@@ -24,6 +24,7 @@ from .reporting import (
     ReportingCycle,
     ReviewOutcome,
     StatusReport,
+    SteeringComment,
     SteeringMeeting,
 )
 from .scheduling import JobMark, JobRun, SharedClock
@@ -61,6 +62,7 @@ __all__ = [
     "PendingTimer",
     "ProcessInstance",
     "ProcessSpec",
+    "SteeringComment",
     "SteeringMeeting",
     "Activity",
     "ActivityState",

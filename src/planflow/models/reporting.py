@@ -233,6 +233,9 @@ class AnnualReport(Base):
     compiled_at: Mapped[datetime | None]
     approved_at: Mapped[datetime | None]
     noted_at: Mapped[datetime | None]
+    # The board's decision to take note, as its minutes record it: the meeting's date and the §.
+    board_decided_on: Mapped[date | None]
+    board_paragraph: Mapped[str | None] = mapped_column(String(32))
 
 
 class ActivityProposal(Base):
@@ -252,3 +255,24 @@ class ActivityProposal(Base):
     state: Mapped[ProposalState] = mapped_column(enum_column(ProposalState), default=ProposalState.DRAFTING)
     activity_id: Mapped[int | None] = mapped_column(ForeignKey("activity.id"))
     created_at: Mapped[datetime]
+
+
+class SteeringComment(Base):
+    """A steering-group member's word on something awaiting the group (a deviation, a proposal,
+    the annual report), written before the chair records the group's decision: shown to the chair
+    beside the decision form, and tied to the decision once it is taken."""
+
+    __tablename__ = "steering_comment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    subject_type: Mapped[str] = mapped_column(String(32))  # deviation | proposal | annual_report
+    subject_id: Mapped[int]
+    author_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    on_behalf_of_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    comment: Mapped[str] = mapped_column(Text)
+    written_at: Mapped[datetime]
+    decision_id: Mapped[int | None] = mapped_column(ForeignKey("decision.id"))  # set when decided
+
+    author: Mapped[User] = relationship(foreign_keys=[author_id])
+
+    __table_args__ = (Index("ix_steering_comment_subject", "subject_type", "subject_id", "id"),)
