@@ -20,6 +20,10 @@ from babel.support import Translations
 
 LANGUAGES = ("sv", "en")
 DEFAULT_LANGUAGE = "sv"
+# The plans planflow holds are written in Swedish and nothing translates them: what a plan says (its
+# title, areas and activities) is shown whole, in Swedish, to every reader, marked as Swedish where
+# the reader's language is another (web.site.sv, documents.model.Quoted).
+PLAN_LANGUAGE = "sv"
 DOMAIN = "messages"
 CATALOGS = Path(__file__).resolve().parent / "translations"
 
@@ -59,7 +63,7 @@ def text(language: str | None, key: str, params: Mapping[str, Any] | None = None
     template = translations(language).gettext(key)
     if not params:
         return template
-    values = {name: _word(language, value) for name, value in params.items()}
+    values = {name: word(language, value) for name, value in params.items()}
     try:
         return template % values
     except (KeyError, ValueError, TypeError):
@@ -81,11 +85,13 @@ def keys(prefix: str) -> tuple[str, ...]:
     return tuple(sorted(str(m.id) for m in catalog if isinstance(m.id, str) and m.id.startswith(prefix)))
 
 
-def _word(language: str, value: Any) -> Any:
+def word(language: str, value: Any) -> Any:
+    """A parameter as said in `language`: a Message (or a stored {"key": …} mapping) worded, a list
+    joined, anything else as it is."""
     if isinstance(value, Message):
         return value.render(language)
     if isinstance(value, Mapping) and isinstance(value.get("key"), str):
         return text(language, value["key"], value.get("params"))
     if isinstance(value, list | tuple):
-        return ", ".join(str(_word(language, item)) for item in value)
+        return ", ".join(str(word(language, item)) for item in value)
     return value

@@ -4,12 +4,13 @@ out as PDF, Word and HTML and add no words of their own beyond the page furnitur
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 from .. import clock
-from ..i18n import text
+from ..i18n import PLAN_LANGUAGE, text, word
 from .content import (
     COUNT_KEYS,
     AnnualReportContent,
@@ -31,6 +32,8 @@ from .model import (
     Document,
     Group,
     Paragraph,
+    Phrase,
+    Quoted,
     Section,
     Series,
     Stamp,
@@ -59,6 +62,9 @@ def compose(content: Content, language: str, issue: Issue | None = None) -> Docu
     return steering(content, language, issue)
 
 
+PLACEHOLDER = re.compile(r"%\((\w+)\)s")
+
+
 class _Words:
     """The catalog in one language, with the few phrasings every report shares."""
 
@@ -66,7 +72,23 @@ class _Words:
         self.language = language
 
     def __call__(self, key: str, **params: Any) -> str:
+        if any(isinstance(value, Quoted) for value in params.values()):
+            return self.phrase(key, params)
         return text(self.language, key, params)
+
+    def phrase(self, key: str, params: Mapping[str, Any]) -> Phrase:
+        """The words for `key` with quoted parameters kept apart as the phrase's parts."""
+        template, parts, at = text(self.language, key), [], 0
+        for match in PLACEHOLDER.finditer(template):
+            parts.append(template[at : match.start()])
+            value = params.get(match.group(1), match.group(0))
+            parts.append(value if isinstance(value, Quoted) else str(word(self.language, value)))
+            at = match.end()
+        return Phrase(*parts, template[at:])
+
+    def plan(self, words: str) -> Quoted:
+        """What the plan says (in Swedish), quoted."""
+        return Quoted(words, PLAN_LANGUAGE)
 
     def status(self, key: str | None) -> Status:
         k = key or "unreported"
@@ -77,7 +99,11 @@ class _Words:
         return tuple(Column(self(f"report.col.{name}"), width) for name, width in spec)
 
     def name(self, title: str, closed: bool) -> str:
-        return title + (f" ({self('report.closed')})" if closed else "")
+        """An activity by its title (the plan's words), "(closed)" after it when it is."""
+        return Phrase(self.plan(title), f" ({self('report.closed')})" if closed else "")
+
+    def activity(self, code: str, title: str) -> str:
+        return Phrase(f"{code} ", self.plan(title))
 
 
 def _document(
@@ -94,7 +120,7 @@ def _document(
         created=issue.issued_at if issue else content.generated_at,
         revision=issue.number if issue else 1,
         footer=stamp.lines[0],
-        meta=(f"{content.plan.organisation} · {content.plan.title}",),
+        meta=(Phrase(t.plan(content.plan.organisation), " · ", t.plan(content.plan.title)),),
         blocks=(intro, stamp, *sections),
     )
 
@@ -152,7 +178,7 @@ def _deviations(t: _Words, deviations: Sequence[DeviationLine]) -> Section:
             decision = Text(t("report.no_decision"), t(f"report.deviation_state.{d.state}"))
         rows.append(
             (
-                Text(f"{d.activity_code} {d.activity_title}", d.period),
+                Text(t.activity(d.activity_code, d.activity_title), d.period),
                 t.status(d.level),
                 d.cause + (f"\n{t('report.escalated')}" if d.escalated else ""),  # not an aside: news
                 d.recommendation or "–",
@@ -197,7 +223,7 @@ def _steering_status(t: _Words, r: SteeringReport) -> Section:
 
 
 def _steering_area(t: _Words, area: AreaLines) -> Section:
-    heading = t("report.focus_area", number=area.number, title=area.title)
+    heading = t("report.focus_area", number=area.number, title=t.plan(area.title))
     summary = (Paragraph(area.summary),) if area.summary else ()
     if not area.activities:
         return _section(heading, *summary, Paragraph(t("report.no_activities"), "muted"))
@@ -283,7 +309,7 @@ def annual(r: AnnualReportContent, language: str, issue: Issue | None = None) ->
         _new_activities(t, r),
         _section(t("report.section.activities"), *(_year_area(t, area) for area in r.areas)),
     )
-    intro = Paragraph(t("report.annual.intro", plan=r.plan.title, year=r.year))
+    intro = Paragraph(t("report.annual.intro", plan=t.plan(r.plan.title), year=r.year))
     return _document(t, r, issue, t("report.annual.title", year=r.year), intro, sections)
 
 
@@ -324,7 +350,7 @@ def _completed(t: _Words, r: AnnualReportContent) -> Section:
     if not r.completed:
         return _section(heading, Paragraph(t("report.no_completed")))
     rows = tuple(
-        (c.code, c.title, t(f"report.completed.{c.how}"), str(c.on or "–"), t.status(c.status))
+        (c.code, t.plan(c.title), t(f"report.completed.{c.how}"), str(c.on or "–"), t.status(c.status))
         for c in r.completed
     )
     columns = t.columns(("code", 14), ("activity", 70), ("how", 40), ("date", 24), ("status", 22))
@@ -336,7 +362,8 @@ def _new_activities(t: _Words, r: AnnualReportContent) -> Section:
     if not r.new_activities:
         return _section(heading, Paragraph(t("report.no_new")))
     rows = tuple(
-        (n.code, n.title, n.owner or "–", Text(str(n.decided_on), n.rationale)) for n in r.new_activities
+        (n.code, t.plan(n.title), n.owner or "–", Text(str(n.decided_on), n.rationale))
+        for n in r.new_activities
     )
     columns = t.columns(("code", 14), ("activity", 76), ("owner", 36), ("decision", 44))
     return _section(heading, Table(columns, rows))
@@ -347,4 +374,4 @@ def _year_area(t: _Words, area: YearArea) -> Section:
         (a.code, t.name(a.title, a.closed), a.owner or "–", t.status(a.status)) for a in area.activities
     )
     columns = t.columns(("code", 14), ("activity", 100), ("owner", 34), ("status", 22))
-    return _section(t("report.focus_area", number=area.number, title=area.title), Table(columns, rows))
+    return _section(t("report.focus_area", number=area.number, title=t.plan(area.title)), Table(columns, rows))

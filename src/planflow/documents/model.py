@@ -4,13 +4,52 @@ same document out, each in its own way, so the three say the same words in the s
 
 A document is its metadata, the lines above its heading, its front matter and its sections; a
 section is a heading and blocks, and may hold sections of its own (the nesting is the heading's
-level). A status is a value, not a colour: a writer may tint it and must still print its words."""
+level). A status is a value, not a colour: a writer may tint it and must still print its words.
+
+Words the plan says (its title, areas and activities, written in Swedish and never translated) are
+`Quoted` where the document quotes them, alone or inside a `Phrase` of the document's own words:
+both are strings, so every writer prints them as they are; a writer that can mark a language (HTML)
+marks the quoted words with theirs."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
 from typing import ClassVar, Literal
+
+
+class Quoted(str):
+    """Words quoted in the language they were written in (a plan's Swedish activity title in an
+    English report): the words themselves, with their `language`."""
+
+    language: str
+
+    def __new__(cls, text: str, language: str) -> Quoted:
+        quoted = super().__new__(cls, text)
+        quoted.language = language
+        return quoted
+
+    def __getnewargs__(self) -> tuple[str, str]:  # type: ignore[override]
+        return (str(self), self.language)
+
+    @property
+    def parts(self) -> tuple[str, ...]:
+        return (self,)
+
+
+class Phrase(str):
+    """The document's words with quoted words inside ("Focus area 1: <the area's Swedish title>"):
+    the whole text, with its `parts` in order, each a plain str or Quoted."""
+
+    parts: tuple[str, ...]
+
+    def __new__(cls, *parts: str) -> Phrase:
+        phrase = super().__new__(cls, "".join(parts))
+        phrase.parts = tuple(p for p in parts if p)
+        return phrase
+
+    def __getnewargs__(self) -> tuple[str, ...]:  # type: ignore[override]
+        return self.parts
 
 
 @dataclass(frozen=True)

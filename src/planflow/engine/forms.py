@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -13,7 +13,7 @@ from typing import Any
 import jsonschema
 from jsonschema import Draft202012Validator
 
-from ..i18n import Message
+from ..i18n import DEFAULT_LANGUAGE, LANGUAGES, Message, language_or_default
 
 
 class FormError(ValueError):
@@ -37,6 +37,9 @@ class Form:
     def fields(self) -> list[str]:
         return list(self.schema.get("properties", {}))
 
+    def words(self, language: str | None) -> FormWords:
+        return form_words(self.schema, language)
+
     def validate(self, data: Any) -> dict[str, Any]:
         """Return the data if it fits the schema (unknown keys refused), else raise FormError."""
         if not isinstance(data, dict):
@@ -48,6 +51,92 @@ class Form:
         if errors:
             raise FormError(self.name, errors)
         return {key: data[key] for key in self.fields if key in data}
+
+
+# A form's words stand in its schema: Swedish under the JSON Schema's own keys (`title`,
+# `description`) and `x-enum-labels` (value -> label), each other language's under the twin key
+# `x-<key>-<language>` (`x-title-en`, `x-description-en`, `x-enum-labels-en`).
+WORDED = ("title", "description", "x-enum-labels")
+
+
+def twin(key: str, language: str) -> str:
+    """The schema key holding `key`'s words in `language` (the key itself for Swedish)."""
+    if language == DEFAULT_LANGUAGE:
+        return key
+    return f"x-{key.removeprefix('x-')}-{language}"
+
+
+def _in(spec: Mapping[str, Any], key: str, language: str) -> Any:
+    return spec.get(twin(key, language), spec.get(key))
+
+
+@dataclass(frozen=True)
+class FieldWords:
+    """A field's words in one language: its label, its help, its choices (value, label) in the
+    schema's order."""
+
+    label: str
+    help: str | None
+    choices: tuple[tuple[str, str], ...]
+
+    def choice(self, value: Any) -> str:
+        """A value's label (the value itself when the schema names no such choice)."""
+        return next((label for v, label in self.choices if v == str(value)), str(value))
+
+
+@dataclass(frozen=True)
+class FormWords:
+    """A form's words in one language: its title and each field's words, by field name."""
+
+    language: str
+    title: str
+    fields: Mapping[str, FieldWords]
+
+
+def form_words(schema: Mapping[str, Any], language: str | None) -> FormWords:
+    """The words of a form in the reader's `language` (Swedish when unknown): the one place that
+    picks a form's words, for pages, mail and anything else that shows a form or what was put in it."""
+    language = language_or_default(language)
+    fields = {}
+    for name, spec in schema.get("properties", {}).items():
+        labels = _in(spec, "x-enum-labels", language) or {}
+        fields[name] = FieldWords(
+            label=str(_in(spec, "title", language) or name),
+            help=_in(spec, "description", language),
+            choices=tuple((str(v), str(labels.get(v, v))) for v in spec.get("enum", [])),
+        )
+    return FormWords(language, str(_in(schema, "title", language) or ""), fields)
+
+
+def check_words(schema: Mapping[str, Any], where: str = "") -> None:
+    """Refuse a form that would show a reader of another language Swedish words."""
+    missing = untranslated(schema, where)
+    if missing:
+        raise ValueError(f"{where or 'form'}: words missing in a language: {', '.join(missing)}")
+
+
+def untranslated(schema: Mapping[str, Any], where: str = "") -> list[str]:
+    """Where a form says something in Swedish without its twin in every other language (or a
+    choice list without a label for every choice): the places a reader would meet Swedish."""
+    missing = []
+    for key in WORDED:
+        if key not in schema:
+            continue
+        for language in LANGUAGES:
+            words = schema.get(twin(key, language))
+            if not words:
+                missing.append(f"{where or 'form'}: {twin(key, language)}")
+            elif key == "x-enum-labels" and set(map(str, schema.get("enum", []))) - set(words):
+                missing.append(f"{where or 'form'}: {twin(key, language)} (not every choice)")
+    if "enum" in schema and "x-enum-labels" not in schema:
+        missing.append(f"{where or 'form'}: x-enum-labels")
+    for key in ("properties", "$defs"):
+        for name, sub in schema.get(key, {}).items():
+            if isinstance(sub, dict):
+                missing += untranslated(sub, f"{where}.{name}" if where else name)
+    if isinstance(schema.get("items"), dict):
+        missing += untranslated(schema["items"], f"{where}[]")
+    return missing
 
 
 # Text may hold any printable Unicode, new lines and tabs: never a lone surrogate (it cannot be
@@ -125,6 +214,7 @@ class FormLibrary:
             schema = json.loads(path.read_text(encoding="utf-8"))
             Draft202012Validator.check_schema(schema)
             check_text_fields(schema, path.stem)
+            check_words(schema, path.stem)
             validator = Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
             self.forms[path.stem] = Form(path.stem, schema, validator)
 

@@ -16,6 +16,7 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Cm
 from docx.table import _Cell, _Row
+from docx.text.paragraph import Paragraph as WordParagraph
 
 from ..documents.model import Block, BulletList, Cell, Chart, Document, Paragraph, Section, Stamp, Table, Text
 from . import chart
@@ -30,9 +31,9 @@ def write(document: Document, template: Path | None = None) -> bytes:
     """The document as a .docx, on `template` (the shipped one by default)."""
     word = open_template(str(template or TEMPLATE))
     for line in document.meta:
-        word.add_paragraph(line)
+        _say(word.add_paragraph(), line, document.language)
     word.add_heading(document.heading, level=0)  # the template's Title style
-    _blocks(word, document.blocks, 1)
+    _blocks(word, document.blocks, 1, document.language)
     properties = word.core_properties
     properties.title = document.title
     properties.subject = document.subject
@@ -46,19 +47,31 @@ def write(document: Document, template: Path | None = None) -> bytes:
     return out.getvalue()
 
 
-def _blocks(word: WordDocument, blocks: tuple[Block, ...], level: int) -> None:
+def _say(paragraph: WordParagraph, text: str, language: str) -> None:
+    """`text` as runs of `paragraph`, a quoted part (the plan's Swedish) in its own language, so
+    that Word checks its spelling as Swedish (documents.model.Quoted)."""
+    for part in getattr(text, "parts", (text,)):
+        run = paragraph.add_run(part)
+        quoted = getattr(part, "language", language)
+        if quoted != language:
+            tag = OxmlElement("w:lang")
+            tag.set(qn("w:val"), quoted)
+            run._r.get_or_add_rPr().append(tag)
+
+
+def _blocks(word: WordDocument, blocks: tuple[Block, ...], level: int, language: str) -> None:
     """`level`: the Word heading level of a section here (Heading 1 for the document's sections)."""
     for block in blocks:
         if isinstance(block, Section):
-            word.add_heading(block.heading, level=level)
-            _blocks(word, block.blocks, level + 1)
+            _say(word.add_heading("", level=level), block.heading, language)
+            _blocks(word, block.blocks, level + 1, language)
         elif isinstance(block, Paragraph):
-            word.add_paragraph(block.text)
+            _say(word.add_paragraph(), block.text, language)
         elif isinstance(block, BulletList):
             for item in block.items:
-                word.add_paragraph(item, style="List Bullet")
+                _say(word.add_paragraph(style="List Bullet"), item, language)
         elif isinstance(block, Table):
-            _table(word, block)
+            _table(word, block, language)
         elif isinstance(block, Chart):
             _chart(word, block)
         elif isinstance(block, Stamp):
@@ -66,7 +79,7 @@ def _blocks(word: WordDocument, blocks: tuple[Block, ...], level: int) -> None:
                 word.add_paragraph(line)
 
 
-def _table(word: WordDocument, table: Table) -> None:
+def _table(word: WordDocument, table: Table, language: str) -> None:
     """A grid whose header row repeats on every page; a status cell is in words, in bold, tinted."""
     grid = word.add_table(rows=1, cols=len(table.columns))
     grid.style = word.styles["Table Grid"]
@@ -75,7 +88,7 @@ def _table(word: WordDocument, table: Table) -> None:
     _repeat_header(grid.rows[0])
     for values in table.rows:
         for cell, value in zip(grid.add_row().cells, values, strict=True):
-            _cell(cell, value)
+            _cell(cell, value, language)
     if table.total:
         for cell, text in zip(grid.add_row().cells, table.total, strict=True):
             _bold(cell, text)
@@ -88,11 +101,13 @@ def _table(word: WordDocument, table: Table) -> None:
     word.add_paragraph()
 
 
-def _cell(cell: _Cell, value: Cell) -> None:
+def _cell(cell: _Cell, value: Cell, language: str) -> None:
     if isinstance(value, Text):
-        cell.text = value.text + (f"\n{value.aside}" if value.aside else "")
+        _say(cell.paragraphs[0], value.text, language)
+        if value.aside:
+            cell.paragraphs[0].add_run(f"\n{value.aside}")
     elif isinstance(value, str):
-        cell.text = value
+        _say(cell.paragraphs[0], value, language)
     else:
         _bold(cell, value.words, TINTS[value.key])
 

@@ -15,7 +15,7 @@ from ..services.chain import instances, proposals
 from ..services.errors import Forbidden, InvalidInput
 from ..services.views import proposalview
 from . import taskforms
-from .site import form_error, language, may, me, require, t
+from .site import PLAN_LANGUAGE, area_words, form_error, language, may, me, require, t
 
 bp = Blueprint("proposals", __name__)
 FORM = "propose_activity"
@@ -40,8 +40,9 @@ def _render_form(values: dict[str, Any], errors: dict[str, Message] | None = Non
         areas = proposalview.areas_open_to(session, me(session), _plan())
     schema = instances.library().forms.get(FORM).schema
     fields = taskforms.fields(schema, language(), values, errors or {})
-    choices = [(a.code, f"{a.code} {t('ui.plan.municipality')} {a.title}") for a in areas]
-    fields = taskforms.choose_from(fields, "intervention_area", choices, t("ui.proposal.area_help"))
+    choices = [(a.code, f"{a.code} {area_words(a.title)}") for a in areas]  # the plan's words, whole
+    in_swedish = None if language() == PLAN_LANGUAGE else PLAN_LANGUAGE
+    fields = taskforms.choose_from(fields, "intervention_area", choices, t("ui.proposal.area_help"), in_swedish)
     return render_template("proposals/new.html", fields=fields, errors=errors, plan=_plan()), status
 
 

@@ -13,6 +13,7 @@ from babel.dates import format_date, format_datetime
 from flask import Flask, Response, abort, g, render_template, request, session
 from flask_login import LoginManager, UserMixin, current_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
+from markupsafe import Markup, escape
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException
 
@@ -74,7 +75,43 @@ def language() -> str:
 
 
 def t(key: str, **params: Any) -> str:
+    """The words for `key` in the reader's language. A parameter that is markup (plan content
+    marked by `sv`) stays markup, and so do the words around it, escaped."""
+    if any(isinstance(value, Markup) for value in params.values()):
+        words = {k: v if isinstance(v, Markup) else i18n.word(language(), v) for k, v in params.items()}
+        return Markup(escape(i18n.text(language(), key))) % words
     return i18n.text(language(), key, params)
+
+
+PLAN_LANGUAGE = i18n.PLAN_LANGUAGE
+
+
+def sv(content: object) -> Markup:
+    """Plan content in Swedish, marked so on a page in another language (`<span lang="sv">`, so a
+    screen reader says it in Swedish and nobody takes it for a missing translation); unmarked on
+    a Swedish page. Nothing to show shows nothing."""
+    if content is None or content == "":
+        return Markup("")
+    if language() == PLAN_LANGUAGE:
+        return escape(content)
+    return Markup('<span lang="%s">%s</span>') % (PLAN_LANGUAGE, content)
+
+
+def sv_lang() -> Markup:
+    """The attribute that marks an element holding plan content only (an `<option>`, where no
+    span may stand) on a page in another language: ` lang="sv"`, else nothing."""
+    return Markup("") if language() == PLAN_LANGUAGE else Markup(' lang="%s"') % PLAN_LANGUAGE
+
+
+def area_words(title: str) -> str:
+    """An intervention area as the plan says it, plain: its words complete a sentence about the
+    municipality ("Kommunen erbjuder mötesplatser …"), said whole in the plan's language."""
+    return f"{i18n.text(PLAN_LANGUAGE, 'ui.plan.municipality')} {title}"
+
+
+def area_sentence(title: str) -> Markup:
+    """An intervention area as the plan says it (`area_words`), marked as plan content."""
+    return sv(area_words(title))
 
 
 def action_words(action: str) -> str:
@@ -278,6 +315,9 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(CSRFError, _csrf_error)
     app.jinja_env.globals.update(
         t=t,
+        sv=sv,
+        sv_lang=sv_lang,
+        area_sentence=area_sentence,
         action_words=action_words,
         subject_words=subject_words,
         actor_words=actor_words,

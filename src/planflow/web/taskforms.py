@@ -9,7 +9,8 @@ from typing import Any
 
 from werkzeug.datastructures import MultiDict
 
-from ..i18n import Message
+from ..engine.forms import form_words
+from ..i18n import Message, text
 
 # Text longer than this gets a text area rather than a one-line field.
 SHORT_TEXT = 300
@@ -30,12 +31,8 @@ class Field:
     when_field: str | None = None
     when_values: list[str] = field(default_factory=list)
     when_text: str | None = None
-
-
-def _words(spec: Mapping[str, Any], key: str, language: str) -> Any:
-    if language == "en":
-        return spec.get(f"x-{key}-en", spec.get(key))
-    return spec.get(key)
+    # The language of the choices' labels when it is not the page's (plan content, in Swedish).
+    choices_lang: str | None = None
 
 
 def _kind(spec: Mapping[str, Any]) -> str:
@@ -72,14 +69,15 @@ def fields(
     errors: Mapping[str, Message],
     shown_when: Any = None,
 ) -> list[Field]:
-    """The form's fields, labelled in `language`, holding `values`, with `errors` beside them."""
+    """The form's fields, labelled in `language` (engine.forms.form_words picks the words), holding
+    `values`, with `errors` beside them."""
     required = set(schema.get("required", []))
     conditional = _conditions(schema)
+    words = form_words(schema, language)
     result = []
     for name, spec in schema.get("properties", {}).items():
         kind = _kind(spec)
-        labels = _words(spec, "x-enum-labels", language) or {}
-        choices = [(str(v), str(labels.get(v, v))) for v in spec.get("enum", [])]
+        said = words.fields[name]
         value = values.get(name)
         if kind == "lines" and isinstance(value, list):
             value = "\n".join(str(v) for v in value)
@@ -88,23 +86,28 @@ def fields(
         when_text: str | None = None
         if name in conditional:
             when_field, when_values = conditional[name]
-            on_spec = schema["properties"].get(when_field, {})
-            on_labels = _words(on_spec, "x-enum-labels", language) or {}
-            when_text = shown_when(
-                str(_words(on_spec, "title", language) or when_field),
-                [str(on_labels.get(v, v)) for v in when_values],
+            on = words.fields.get(when_field)
+            on_label = on.label if on else when_field
+            on_values = [on.choice(v) if on else v for v in when_values]
+            when_text = (
+                shown_when(on_label, on_values)
+                if shown_when
+                else text(language, "ui.form.required_when", {"field": on_label, "values": " / ".join(on_values)})
             )
         error = errors.get(name)
+        if error is not None and error.key == "form.one_of" and said.choices:
+            # the page offers the choices by their labels, so its error names them so too
+            error = Message("form.one_of", {"choices": ", ".join(label for _, label in said.choices)})
         result.append(
             Field(
                 name=name,
-                label=str(_words(spec, "title", language) or name),
-                help=_words(spec, "description", language),
+                label=said.label,
+                help=said.help,
                 kind=kind,
                 required=name in required,
                 value=value,
                 error=error.render(language) if error else None,
-                choices=choices,
+                choices=list(said.choices),
                 max_length=spec.get("maxLength"),
                 when_field=when_field,
                 when_values=when_values,
@@ -115,15 +118,26 @@ def fields(
 
 
 def choose_from(
-    form_fields: list[Field], name: str, choices: list[tuple[str, str]], help: str | None = None
+    form_fields: list[Field],
+    name: str,
+    choices: list[tuple[str, str]],
+    help: str | None = None,
+    choices_lang: str | None = None,
 ) -> list[Field]:
     """The fields with `name` drawn as a choice list of `choices` (value, label), for a page that
-    knows which of the values the schema accepts make sense for the reader. With nothing to choose
+    knows which of the values the schema accepts make sense for the reader, labelled in
+    `choices_lang` when that is not the page's language. With nothing to choose
     from the field stays as the schema draws it; the server checks the value either way."""
     if not choices:
         return form_fields
     return [
-        replace(f, kind="select", choices=choices, help=help if help is not None else f.help)
+        replace(
+            f,
+            kind="select",
+            choices=choices,
+            help=help if help is not None else f.help,
+            choices_lang=choices_lang,
+        )
         if f.name == name
         else f
         for f in form_fields
