@@ -76,9 +76,11 @@ def _strings(schema: dict[str, Any], language: str) -> set[str]:
 
 def _shown(schema: dict[str, Any], language: str) -> set[str]:
     """The words a form's fields show in `language` (its title is the page's, from the catalog)."""
-    return {text for spec in schema["properties"].values() for text in _strings(
-        {k: v for k, v in spec.items() if k != "items"}, language
-    )}
+    return {
+        text
+        for spec in schema["properties"].values()
+        for text in _strings({k: v for k, v in spec.items() if k != "items"}, language)
+    }
 
 
 def _swedish_ui_words(db: Database) -> set[str]:
@@ -91,7 +93,11 @@ def _swedish_ui_words(db: Database) -> set[str]:
     english = {w for text in _catalog("en").values() for w in words(text)}
     english |= {w for form in library.values() for text in _strings(form.schema, "en") for w in words(text)}
     with db.reading() as session:
-        names = {w for u in session.scalars(select(User)) for w in words(f"{u.username} {u.display_name} {u.office or ''}")}
+        names = {
+            w
+            for u in session.scalars(select(User))
+            for w in words(f"{u.username} {u.display_name} {u.office or ''}")
+        }
     found = {w for w in swedish - english - names if len(w) > 2}
     assert {"grön", "gul", "röd", "godkänn", "kommentar", "återsänd", "bedömning", "avbryt"} <= found
     return found
@@ -189,7 +195,9 @@ def test_a_report_quotes_the_plan_in_swedish(signed_in: Callable[[str], FlaskCli
     assert '<h3>Focus area 1: <span lang="sv">Ett företagsklimat' in html
     assert '<td><span lang="sv">Företagsbesök politiker</span></td>' in html
     post(client, "/language", {"language": "sv"})
-    assert "<td>Företagsbesök politiker</td>" in client.get("/reports/steering/2026-Q4").get_data(as_text=True)
+    assert "<td>Företagsbesök politiker</td>" in client.get("/reports/steering/2026-Q4").get_data(
+        as_text=True
+    )
 
 
 @pytest.mark.parametrize("name", FORMS)
@@ -228,7 +236,9 @@ def test_a_refused_choice_is_named_by_the_choices_labels(app: Flask) -> None:
     with pytest.raises(FormError) as refused:
         form.validate({"status": "purple"})
     with app.test_request_context():
-        (status,) = [f for f in taskforms.fields(form.schema, "en", {}, refused.value.errors) if f.name == "status"]
+        (status,) = [
+            f for f in taskforms.fields(form.schema, "en", {}, refused.value.errors) if f.name == "status"
+        ]
     assert status.error == "must be one of: Green, Yellow, Red"
 
 

@@ -374,4 +374,6 @@ def _year_area(t: _Words, area: YearArea) -> Section:
         (a.code, t.name(a.title, a.closed), a.owner or "–", t.status(a.status)) for a in area.activities
     )
     columns = t.columns(("code", 14), ("activity", 100), ("owner", 34), ("status", 22))
-    return _section(t("report.focus_area", number=area.number, title=t.plan(area.title)), Table(columns, rows))
+    return _section(
+        t("report.focus_area", number=area.number, title=t.plan(area.title)), Table(columns, rows)
+    )

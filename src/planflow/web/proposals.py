@@ -42,7 +42,9 @@ def _render_form(values: dict[str, Any], errors: dict[str, Message] | None = Non
     fields = taskforms.fields(schema, language(), values, errors or {})
     choices = [(a.code, f"{a.code} {area_words(a.title)}") for a in areas]  # the plan's words, whole
     in_swedish = None if language() == PLAN_LANGUAGE else PLAN_LANGUAGE
-    fields = taskforms.choose_from(fields, "intervention_area", choices, t("ui.proposal.area_help"), in_swedish)
+    fields = taskforms.choose_from(
+        fields, "intervention_area", choices, t("ui.proposal.area_help"), in_swedish
+    )
     return render_template("proposals/new.html", fields=fields, errors=errors, plan=_plan()), status
 
 

@@ -92,7 +92,9 @@ def fields(
             when_text = (
                 shown_when(on_label, on_values)
                 if shown_when
-                else text(language, "ui.form.required_when", {"field": on_label, "values": " / ".join(on_values)})
+                else text(
+                    language, "ui.form.required_when", {"field": on_label, "values": " / ".join(on_values)}
+                )
             )
         error = errors.get(name)
         if error is not None and error.key == "form.one_of" and said.choices:
