@@ -4,7 +4,9 @@ in Swedish, marked `lang="sv"`; and a Swedish reader's pages are as they were, u
 
 from __future__ import annotations
 
+import io
 import re
+import zipfile
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any
@@ -194,6 +196,11 @@ def test_a_report_quotes_the_plan_in_swedish(signed_in: Callable[[str], FlaskCli
     assert '<article class="report" lang="en">' in html
     assert '<h3>Focus area 1: <span lang="sv">Ett företagsklimat' in html
     assert '<td><span lang="sv">Företagsbesök politiker</span></td>' in html
+    word = client.get("/reports/files/annual/2026.docx")  # Word checks the plan's words as Swedish
+    with zipfile.ZipFile(io.BytesIO(word.get_data())) as docx:
+        body = docx.read("word/document.xml").decode("utf-8")
+    quoted = re.findall(r'<w:r><w:rPr><w:lang w:val="sv"/></w:rPr><w:t[^>]*>([^<]*)</w:t>', body)
+    assert "Företagsbesök politiker" in quoted and "Status" not in quoted
     post(client, "/language", {"language": "sv"})
     assert "<td>Företagsbesök politiker</td>" in client.get("/reports/steering/2026-Q4").get_data(
         as_text=True
