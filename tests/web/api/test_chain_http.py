@@ -36,7 +36,7 @@ def test_a_red_activity_from_report_to_decision_and_board_note(api: Api, chain: 
 
     detail = api("GET", f"/tasks/{report['id']}", "anna.nilsson").json
     assert detail["form"]["properties"]["status"]["enum"] == ["green", "yellow", "red"]
-    assert detail["activity"]["code"] == "1.1.1"
+    assert detail["case"]["activity"]["code"] == "1.1.1"
 
     wrong = complete(api, "anna.nilsson", report, {"status": "purple"}, headers={"Accept-Language": "en"})
     assert wrong.status_code == 400 and wrong.mimetype == "application/problem+json"

@@ -140,6 +140,7 @@ def _compiled(session: Session, step: Step, data: dict[str, Any]) -> None:
         "annual_report",
         report.year,
         {
+            "report": report.id,  # the year names it in one plan only; the case finds it by this
             "summary": data["summary"],
             "activities": len(report.snapshot["activities"]),
             "decisions": len(report.snapshot["decisions"]),
