@@ -52,7 +52,7 @@ def names_of(session: Session, usernames: Iterable[str]) -> dict[str, str]:
     if not wanted:
         return {}
     rows = session.execute(select(User.username, User.display_name).where(User.username.in_(wanted)))
-    found = dict(rows.tuples().all())
+    found: dict[str, str] = {username: name for username, name in rows}
     return {username: found.get(username, username) for username in wanted}
 
 

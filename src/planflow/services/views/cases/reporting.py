@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, aliased
 
 from ....models import (
     Activity,
+    ActivityState,
     AreaReview,
     DeviationState,
     DialogueFeedback,
@@ -123,7 +124,11 @@ def _area(session: Session, task: Task) -> tuple[AreaReview, AreaSection] | None
         .join(InterventionArea, InterventionArea.id == Activity.intervention_area_id)
         .outerjoin(accepted, accepted.c.activity_id == Activity.id)
         .outerjoin(reporter, reporter.id == accepted.c.reporter_id)
-        .where(InterventionArea.focus_area_id == area.id)
+        # A closed activity reports no more: it is listed when it reported in the period.
+        .where(
+            InterventionArea.focus_area_id == area.id,
+            or_(Activity.state == ActivityState.ACTIVE, accepted.c.id.is_not(None)),
+        )
         .order_by(InterventionArea.number, Activity.number, accepted.c.id)
         .limit(AREA_ROWS)
     ).all()

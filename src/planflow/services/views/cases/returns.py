@@ -90,10 +90,10 @@ def decision_returns(session: Session, subject_type: str, subject_id: int, step:
 
 
 def last(returns: list[ReturnView]) -> Returned | None:
-    """The latest return as the case's banner says it."""
+    """The latest return (of a list oldest first) as the case's banner says it."""
     if not returns:
         return None
-    latest = max(returns, key=lambda r: r.at)
+    latest = returns[-1]
     return Returned(latest.by, latest.at, latest.reason, latest.step)
 
 
@@ -113,8 +113,9 @@ def returned_report(session: Session, cycle_id: int | None, activity_id: int | N
 def returned_by_column() -> Any:
     """Who returned an open task (their name), or null: a column of the inbox's query, read per
     row of the page it returns (a correlated subquery along an index), never per task open."""
+    # The task's subject, read two levels down: correlated to the inbox's own open_task row.
     subject = select(ProcessInstance.subject_id).where(ProcessInstance.id == OpenTask.instance_id)
-    subject_id = subject.scalar_subquery()
+    subject_id = subject.correlate(OpenTask).scalar_subquery()
 
     def by_audit(actions: tuple[str, ...], subject_type: str) -> Any:
         return (
