@@ -5,7 +5,6 @@ was sent before; its inbox row says who returned it."""
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import fields
 from datetime import UTC, date, datetime
@@ -23,7 +22,7 @@ from planflow.services.records.audit import OPERATOR_ACTOR, Actor
 from planflow.services.views import cases
 from planflow.services.views.cases import Case
 
-from .chain import Chain
+from .chain import Chain, small_plan
 
 
 def case_for(chain: Chain, username: str, name: str, activity: str | None = None) -> Case:
@@ -276,29 +275,9 @@ def test_a_proposal_is_shown_in_full_and_a_returned_one_holds_what_was_proposed(
     assert sent_back.returned.step == "decide_proposal"
 
 
-def _small_plan(folder: Path) -> dict[str, object]:
-    """A plan of one focus area with no activities: its cycle goes straight to reconciliation."""
-    path = folder / "liten.json"
-    path.write_text(
-        json.dumps(
-            {
-                "slug": "liten",
-                "title": "Liten plan",
-                "organisation": "Prov",
-                "adopted_on": "2026-01-01",
-                "strategy_period": {"start": 2026, "end": 2027},
-                "source": "tests",
-                "focus_areas": [{"number": 1, "title": "Dialog", "intervention_areas": []}],
-            }
-        ),
-        encoding="utf-8",
-    )
-    return plans.read_plan_document(path)
-
-
 def test_the_dialogue_shows_every_feedback_with_who_and_when(chain: Chain, tmp_path: Path) -> None:
     with chain.db.transaction() as session:
-        plans.load_plan(session, OPERATOR_ACTOR, _small_plan(tmp_path))
+        plans.load_plan(session, OPERATOR_ACTOR, small_plan(tmp_path))
         spec = people.RoleSpec.parse("focus_area_lead:liten/1")
         people.grant_role(session, OPERATOR_ACTOR, people.get_user(session, "lead1"), spec)
         leader = Actor(people.get_user(session, "processledare"))

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from html import unescape
+from pathlib import Path
 
 from flask.testing import FlaskClient
 from sqlalchemy import select
@@ -17,10 +18,11 @@ from planflow import clock
 from planflow.db import Database
 from planflow.models import Activity, FocusArea
 from planflow.services.authority import people
-from planflow.services.chain import annual, proposals
-from planflow.services.records.audit import Actor
+from planflow.services.chain import annual, cycles, proposals
+from planflow.services.plan import plans
+from planflow.services.records.audit import OPERATOR_ACTOR, Actor
 
-from ..services.chain import START, Chain
+from ..services.chain import START, Chain, small_plan
 from .conftest import post
 
 
@@ -181,3 +183,56 @@ def test_an_english_case_page_marks_the_plans_swedish_text(
     assert f'<span lang="sv">{title}</span>' in page
     assert "The period's reports" in page
     assert "Comment and cause" in page and "Red" in page and "Röd" not in page
+
+
+def test_a_recommendation_returned_by_the_lead_comes_back_with_the_leads_reason(
+    web: Database, signed_in: Callable[[str], FlaskClient]
+) -> None:
+    chain = _chain(web)
+    chain.report_and_accept("1.1.1", "red", cause="Ingen budget.")
+    chain.do("processledare", "draft_recommendation", {"recommendation": "Skjut upp."}, "1.1.1")
+    chain.do("lead1", "agree_recommendation", {"outcome": "return", "comment": "Saknar tidplan."}, "1.1.1")
+    page = _page(signed_in("processledare"), chain, "processledare", "draft_recommendation", "1.1.1")
+    banner = page.index('id="returned-h"')
+    assert f"Återsänd av {_name(web, 'lead1')} den" in page[banner : banner + 200]
+    assert banner < page.index("Saknar tidplan.") < page.index('id="form-h"')
+    assert ">Skjut upp.</textarea>" in page
+    case = page[page.index('id="case-deviation-h"') :]
+    assert "Ingen budget." in case and "Ställ dig bakom rekommendationen" in case  # the step that returned it
+
+
+def test_the_dialogue_and_the_meeting_show_the_feedback_and_the_queue(
+    web: Database, signed_in: Callable[[str], FlaskClient], tmp_path: Path
+) -> None:
+    clock.set_now(START)
+    chain = Chain(web)
+    with web.transaction() as session:
+        plans.load_plan(session, OPERATOR_ACTOR, small_plan(tmp_path))
+        people.grant_role(
+            session,
+            OPERATOR_ACTOR,
+            people.get_user(session, "lead1"),
+            people.RoleSpec.parse("focus_area_lead:liten/1"),
+        )
+        leader = Actor(people.get_user(session, "processledare"))
+        cycle = cycles.start_cycle(session, leader, "2026-Q4", date(2026, 12, 15), plan_slug="liten")
+    cycles.open_all(web.transaction, cycle.id)
+    chain.do("lead1", "area_summary", {"summary": "Inget att rapportera."})
+    chain.do("processledare", "confirm_area", {"outcome": "confirm"})
+    with web.transaction() as session:
+        cycles.give_dialogue_feedback(
+            session,
+            people.get_user(session, "naringslivsradet"),
+            "2026-Q4",
+            {"feedback": "Fler besök."},
+            "liten",
+        )
+    leader_client = signed_in("processledare")
+    page = _page(leader_client, chain, "processledare", "business_dialogue")
+    assert _h1(page) == "Dialog med näringslivet: 2026-Q4"
+    assert "Fler besök." in page and _name(web, "naringslivsradet") in page
+    chain.do(
+        "processledare", "business_dialogue", {"forums": ["Rådet"], "held_on": "2026-11-20", "heard": "-"}
+    )
+    meeting = _page(signed_in("ordforande"), chain, "ordforande", "steering_meeting")
+    assert 'id="case-meeting-h"' in meeting and "Inga avvikelser väntar på beslut" in meeting
