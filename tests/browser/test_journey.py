@@ -240,6 +240,8 @@ def test_a_red_activity_from_report_to_decision_and_the_boards_note(browser: Any
     board.open_task("Kommunstyrelsen tar del av rapporten")
     board.check("task-board-note")
     board.page.locator("#f-noted").check()
+    board.page.locator("#f-decided_on").fill("2027-01-20")
+    board.page.locator("#f-paragraph").fill("KS § 12")
     board.submit()
     board.check("inbox-board-empty")
     board.go("/no/such/page")

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any
 
 from planflow.db import Database
 from planflow.services.authority import people
 from planflow.services.chain import cycles, tasks
 from planflow.services.chain.tasks import TaskView
+from planflow.services.plan import plans
 from planflow.services.records.audit import Actor
 
 # When the chain's tests start: a Monday in the fourth quarter, before the cycle's deadline.
@@ -83,3 +86,23 @@ class Chain:
                 .join(Activity, Activity.owner_id == User.id)
                 .where(Activity.code == code)
             ).one()
+
+
+def small_plan(folder: Path, slug: str = "liten") -> dict[str, object]:
+    """A plan of one focus area with no activities: its cycle goes straight to reconciliation."""
+    path = folder / f"{slug}.json"
+    path.write_text(
+        json.dumps(
+            {
+                "slug": slug,
+                "title": "Liten plan",
+                "organisation": "Prov",
+                "adopted_on": "2026-01-01",
+                "strategy_period": {"start": 2026, "end": 2027},
+                "source": "tests",
+                "focus_areas": [{"number": 1, "title": "Dialog", "intervention_areas": []}],
+            }
+        ),
+        encoding="utf-8",
+    )
+    return plans.read_plan_document(path)

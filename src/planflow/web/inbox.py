@@ -66,24 +66,22 @@ def _render_task(
 ) -> Any:
     with get_db().reading() as session:
         shown = tasks.show_task(session, me(session), task_id)
-        if isinstance(shown, tasks.DoneTask):
-            return render_template("inbox/done.html", done=shown), 409 if status != 200 else 200
-        detail = shown
-        case = cases.case_of(session, me(session), task_id)
-    schema = detail["schema"]
-    shown = values if values is not None else detail["draft"]
-    form_fields = taskforms.fields(schema, language(), shown, errors or {}, _shown_when)
-    title = t(f"task.{detail['name']}")
+    if isinstance(shown, tasks.DoneTask):
+        return render_template("inbox/done.html", done=shown), 409 if status != 200 else 200
+    case: cases.Case = shown["case"]
+    # What the form holds: what was just posted, else the saved draft, else what was sent before
+    # the task came back (a returned report, summary, recommendation…), else nothing.
+    filled = values if values is not None else (shown["draft"] or case.prefill())
+    form_fields = taskforms.fields(shown["schema"], language(), filled, errors or {}, _shown_when)
     return (
         render_template(
             "inbox/task.html",
             task_id=task_id,
-            name=detail["name"],
-            title=title,
+            name=shown["name"],
+            title=t(f"task.{shown['name']}"),
             fields=form_fields,
             errors=errors,
-            context={"history": case.history, "queue": case.queue},
-            due_on=case.due_on,
+            case=case,
             today=today(),
         ),
         status,

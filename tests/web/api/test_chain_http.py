@@ -36,7 +36,7 @@ def test_a_red_activity_from_report_to_decision_and_board_note(api: Api, chain: 
 
     detail = api("GET", f"/tasks/{report['id']}", "anna.nilsson").json
     assert detail["form"]["properties"]["status"]["enum"] == ["green", "yellow", "red"]
-    assert detail["activity"]["code"] == "1.1.1"
+    assert detail["case"]["activity"]["code"] == "1.1.1"
 
     wrong = complete(api, "anna.nilsson", report, {"status": "purple"}, headers={"Accept-Language": "en"})
     assert wrong.status_code == 400 and wrong.mimetype == "application/problem+json"
@@ -77,7 +77,11 @@ def test_a_red_activity_from_report_to_decision_and_board_note(api: Api, chain: 
     for user, name, step_data in [
         ("processledare", "compile_annual_report", {"summary": "Planen följs, med en röd aktivitet."}),
         ("ordforande", "approve_annual_report", {"outcome": "approve"}),
-        ("kommunstyrelsen", "board_note", {"noted": True, "comment": "Noterat."}),
+        (
+            "kommunstyrelsen",
+            "board_note",
+            {"noted": True, "decided_on": "2027-01-20", "paragraph": "7", "comment": "Noterat."},
+        ),
     ]:
         response = complete(api, user, task_of(api, user, name), step_data)
         assert response.status_code == 200, (name, response.json)

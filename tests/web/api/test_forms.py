@@ -127,7 +127,12 @@ KNOWN_GOOD: dict[str, dict[str, Any]] = {
     "agree_recommendation": {"outcome": "agree"},
     "approve_annual_report": {"outcome": "approve"},
     "area_summary": {"summary": "Fokusområdet följer planen."},
-    "board_note": {"noted": True, "comment": "Lägges till handlingarna."},
+    "board_note": {
+        "noted": True,
+        "decided_on": "2027-01-20",
+        "paragraph": "KS § 12",
+        "comment": "Lägges till handlingarna.",
+    },
     "business_dialogue": {"forums": ["Näringslivsrådet"], "held_on": "2026-11-20", "heard": "-"},
     "check_proposal": {"outcome": "forward"},
     "compile_annual_report": {"summary": "Planen följs i stort."},

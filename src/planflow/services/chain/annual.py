@@ -4,7 +4,7 @@ completed activities, the steering group approves it, the municipal board takes 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -140,6 +140,7 @@ def _compiled(session: Session, step: Step, data: dict[str, Any]) -> None:
         "annual_report",
         report.year,
         {
+            "report": report.id,  # the year names it in one plan only; the case finds it by this
             "summary": data["summary"],
             "activities": len(report.snapshot["activities"]),
             "decisions": len(report.snapshot["decisions"]),
@@ -192,7 +193,10 @@ def _approved(session: Session, step: Step) -> None:
 
 @on_complete("board_note")
 def _board_noted(session: Session, step: Step, data: dict[str, Any]) -> None:
+    """The board's note, with its decision's date and paragraph as the board's minutes give them."""
     report = step.subject(session, AnnualReport)
+    report.board_decided_on = date.fromisoformat(data["decided_on"])
+    report.board_paragraph = data["paragraph"].strip()
     step.decide(session, DecidingBody.BOARD, "annual_report", report.id, "noted", data.get("comment") or "")
 
 
@@ -201,5 +205,11 @@ def _noted(session: Session, step: Step) -> None:
     report = step.subject(session, AnnualReport)
     report.state, report.noted_at = AnnualReportState.NOTED, clock.now()
     audit.record(
-        session, step.actor, "annual_report.noted", "annual_report", report.year, {}, step.data.get("comment")
+        session,
+        step.actor,
+        "annual_report.noted",
+        "annual_report",
+        report.year,
+        {"report": report.id, "decided_on": report.board_decided_on, "paragraph": report.board_paragraph},
+        step.data.get("comment"),
     )

@@ -96,7 +96,7 @@ def _area_returned(session: Session, step: Step) -> None:
         "area.returned",
         "focus_area",
         review.focus_area.number,
-        {"period": cycle_of(session, step).period},
+        {"period": cycle_of(session, step).period, "review": review.id},  # the case finds it so
         review.comment,
     )
 

@@ -148,7 +148,18 @@ def _decided(session: Session, step: Step, data: dict[str, Any]) -> None:
 
 @on_passed("decision_returned")
 def _decision_returned(session: Session, step: Step) -> None:
-    step.subject(session, Deviation).state = DeviationState.OPEN
+    """Back to the process leader, with the group's rationale as the reason the case shows."""
+    deviation = step.subject(session, Deviation)
+    deviation.state = DeviationState.OPEN
+    audit.record(
+        session,
+        step.actor,
+        "deviation.decision_returned",
+        "deviation",
+        deviation.id,
+        {"activity": deviation.activity.code},
+        step.data.get("rationale"),
+    )
 
 
 @on_passed("activity_closed")

@@ -156,7 +156,12 @@ def _decided(session: Session, step: Step, data: dict[str, Any]) -> None:
 
 @on_passed("proposal_sent_back")
 def _sent_back(session: Session, step: Step) -> None:
-    step.subject(session, ActivityProposal).state = ProposalState.DRAFTING
+    """Back to the lead, with the group's rationale as the reason the case shows."""
+    proposal = step.subject(session, ActivityProposal)
+    proposal.state = ProposalState.DRAFTING
+    audit.record(
+        session, step.actor, "proposal.sent_back", "proposal", proposal.id, {}, step.data.get("rationale")
+    )
 
 
 @on_passed("proposal_rejected")

@@ -27,7 +27,7 @@ from ..authority.access import UseCase
 from ..errors import Conflict, InvalidInput, NotFound, quote
 from ..records import audit
 from ..records.audit import Actor
-from ..views import history, plain
+from ..views import cases, history
 from ..views.plain import PAGES_ONLY
 from . import instances, steps
 
@@ -55,6 +55,8 @@ class TaskView:
     due_on: date | None
     created_at: datetime
     assignee_name: str | None = field(default=None, metadata=PAGES_ONLY)  # a person by name, on pages
+    # Who sent the task back (their name), when it was returned: views.cases.returned_by_column.
+    returned_by: str | None = field(default=None, metadata=PAGES_ONLY)
 
     def title(self, language: str | None) -> str:
         return text(language, f"task.{self.name}")
@@ -200,7 +202,8 @@ def _after(cursor: str) -> ColumnElement[bool]:
     )
 
 
-def _task_rows() -> Any:  # a Select of (OpenTask, code, title, area, period, assignee, their name)
+def _task_rows() -> Any:  # a Select of (OpenTask, code, title, area, period, assignee, their name,
+    # who returned it)
     return (
         select(
             OpenTask,
@@ -210,6 +213,7 @@ def _task_rows() -> Any:  # a Select of (OpenTask, code, title, area, period, as
             ReportingCycle.period,
             User.username,
             User.display_name,
+            cases.returned_by_column(),
         )
         .outerjoin(Activity, Activity.id == OpenTask.activity_id)
         .outerjoin(FocusArea, FocusArea.id == OpenTask.focus_area_id)
@@ -234,8 +238,9 @@ def _views(rows: Sequence[Any]) -> list[TaskView]:
             due_on=task.due_on,
             created_at=task.created_at,
             assignee_name=assignee_name,
+            returned_by=returned_by,
         )
-        for task, code, title, area, period, assignee, assignee_name in rows
+        for task, code, title, area, period, assignee, assignee_name, returned_by in rows
     ]
 
 
@@ -356,7 +361,8 @@ def show_task(session: Session, user: User, task_id: str) -> dict[str, Any] | Do
 
 
 def task_detail(session: Session, user: User, task_id: str) -> dict[str, Any]:
-    """What a form needs: the schema, the saved draft, and the process data it is about."""
+    """What a form needs: the schema, the saved draft, the process data, and the case it decides
+    on (views.cases: the same view the page shows beside the form)."""
     task = session.get(OpenTask, task_id)
     if task is None:
         raise NotFound("error.task.not_open", task=quote(task_id))
@@ -365,45 +371,11 @@ def task_detail(session: Session, user: User, task_id: str) -> dict[str, Any]:
     assert instance is not None  # open tasks cascade with their instance
     context = instances.load(session, instance).task_data(task_id)
     view = _views(session.execute(_task_rows().where(OpenTask.id == task_id)).all())[0]
-    activity = session.get(Activity, task.activity_id) if task.activity_id is not None else None
-    deviation, earlier = _decisions(session, instance, activity)
     return {
         "name": task.name,
         "task": view,
         "schema": instances.library().forms.get(task.name).schema,
         "draft": task.draft or {},
         "context": context,
-        "activity": _activity_json(activity),
-        "recent_reports": plain.to_json(history.reports(session, activity.id, 5) if activity else []),
-        "deviation": plain.to_json(deviation),
-        "decisions": plain.to_json(earlier),
-    }
-
-
-def _decisions(
-    session: Session, instance: ProcessInstance, activity: Activity | None
-) -> tuple[history.DeviationView | None, list[history.DecisionView]]:
-    """The deviation a task is about, if it is about one, and the decisions taken before: on the
-    task's subject, and on the activity's deviations unless the subject is a deviation itself."""
-    deviated = history.deviations(session, activity.id) if activity is not None else []
-    deviation = next(
-        (d for d in deviated if instance.subject_type == "deviation" and d.id == instance.subject_id), None
-    )
-    earlier = history.decisions_on(session, instance.subject_type or "", [instance.subject_id or -1])
-    if instance.subject_type != "deviation":
-        earlier += [x for d in deviated for x in d.decisions]
-    return deviation, earlier
-
-
-def _activity_json(activity: Activity | None) -> dict[str, Any] | None:
-    """The activity a task is about, as its form shows it."""
-    if activity is None:
-        return None
-    return {
-        "code": activity.code,
-        "title": activity.title,
-        "owner": activity.owner.username if activity.owner else None,
-        "office": activity.office,
-        "status": activity.status.value if activity.status else None,
-        "state": activity.state.value,
+        "case": cases.case_of(session, user, task_id),
     }

@@ -16,6 +16,7 @@ from . import schemas as sc
 from .auth import caller
 from .problems import language
 from .registry import NO_CONTENT, in_data, operation
+from .views import as_json
 
 DATA_BODY = sc.obj({"data": sc.TASK_DATA})
 
@@ -63,7 +64,7 @@ def inbox(query: dict[str, Any], body: None) -> dict[str, Any]:
 @operation(
     "GET",
     "/tasks/<task_id>",
-    summary="A task with its form (JSON Schema), saved draft and the context to decide on",
+    summary="A task with its form (JSON Schema), saved draft and its case: what the decision needs",
     tag="tasks",
     response=sc.TASK_DETAIL,
 )
@@ -78,10 +79,7 @@ def task(task_id: str, query: dict[str, Any], body: None) -> dict[str, Any]:
         "form": detail["schema"],
         "draft": detail["draft"],
         "context": detail["context"],
-        "activity": detail["activity"],
-        "recent_reports": detail["recent_reports"],
-        "deviation": detail["deviation"],
-        "decisions": detail["decisions"],
+        "case": as_json(detail["case"]),
     }
 
 

@@ -8,7 +8,7 @@ from typing import Any
 from ...services.authority import access
 from ...services.chain import cycles, deviations
 from ...services.plan import activity_edits
-from ...services.views import cycleview
+from ...services.views import cases, cycleview
 from .registry import component
 from .views import schema_of
 
@@ -262,21 +262,8 @@ TASK_DETAIL = component(
             "form": {**OBJECT, "description": "The task's form: a JSON Schema 2020-12 (components form.*)."},
             "draft": OBJECT,
             "context": OBJECT,
-            "activity": opt(
-                obj(
-                    {
-                        "code": s(32),
-                        "title": s(300),
-                        "owner": opt(s(64)),
-                        "office": opt(s(200)),
-                        "status": opt(STATUS),
-                        "state": {"enum": ["active", "closed"]},
-                    }
-                )
-            ),
-            "recent_reports": array(REPORT),
-            "deviation": opt(DEVIATION),
-            "decisions": array(DECISION),
+            # The case beside the form (views.cases.Case): its schema is its view's type.
+            "case": component("Case", schema_of(cases.Case)),
         }
     ),
 )
