@@ -240,6 +240,8 @@ def test_a_red_activity_from_report_to_decision_and_the_boards_note(browser: Any
     board.open_task("Kommunstyrelsen tar del av rapporten")
     board.check("task-board-note")
     board.page.locator("#f-noted").check()
+    board.page.fill("#f-decided_on", today.isoformat())
+    board.page.fill("#f-paragraph", "§ 201")
     board.submit()
     board.check("inbox-board-empty")
     board.go("/no/such/page")

@@ -321,7 +321,11 @@ def test_annual_report_is_taken_note_of_by_the_board(chain: Chain) -> None:
     chain.do("ordforande", "approve_annual_report", {"outcome": "approve"})
     assert "board_note" not in {t.name for t in chain.inbox("processledare")}
     assert [t.name for t in chain.inbox("kommunstyrelsen")] == ["board_note"]
-    chain.do("kommunstyrelsen", "board_note", {"noted": True, "comment": "Lägges till handlingarna."})
+    chain.do(
+        "kommunstyrelsen",
+        "board_note",
+        {"noted": True, "decided_on": "2026-12-14", "paragraph": "§ 201", "comment": "Lägges till handlingarna."},
+    )
     with db.transaction() as session:
         report = session.scalars(select(AnnualReport)).one()
         assert report.state is AnnualReportState.NOTED and report.summary == "Planen följs; fokus 5 försenat."

@@ -77,7 +77,11 @@ def test_a_red_activity_from_report_to_decision_and_board_note(api: Api, chain: 
     for user, name, step_data in [
         ("processledare", "compile_annual_report", {"summary": "Planen följs, med en röd aktivitet."}),
         ("ordforande", "approve_annual_report", {"outcome": "approve"}),
-        ("kommunstyrelsen", "board_note", {"noted": True, "comment": "Noterat."}),
+        (
+            "kommunstyrelsen",
+            "board_note",
+            {"noted": True, "decided_on": "2026-12-14", "paragraph": "§ 201", "comment": "Noterat."},
+        ),
     ]:
         response = complete(api, user, task_of(api, user, name), step_data)
         assert response.status_code == 200, (name, response.json)
