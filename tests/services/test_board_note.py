@@ -60,7 +60,12 @@ def test_the_boards_note_keeps_the_date_and_paragraph_of_its_decision(awaiting_b
     awaiting_board.do(
         "kommunstyrelsen",
         "board_note",
-        {"noted": True, "decided_on": "2026-12-14", "paragraph": " § 201 ", "comment": "Lägges till handlingarna."},
+        {
+            "noted": True,
+            "decided_on": "2026-12-14",
+            "paragraph": " § 201 ",
+            "comment": "Lägges till handlingarna.",
+        },
     )
     report = _report(db)
     assert report.state is AnnualReportState.NOTED

@@ -324,7 +324,12 @@ def test_annual_report_is_taken_note_of_by_the_board(chain: Chain) -> None:
     chain.do(
         "kommunstyrelsen",
         "board_note",
-        {"noted": True, "decided_on": "2026-12-14", "paragraph": "§ 201", "comment": "Lägges till handlingarna."},
+        {
+            "noted": True,
+            "decided_on": "2026-12-14",
+            "paragraph": "§ 201",
+            "comment": "Lägges till handlingarna.",
+        },
     )
     with db.transaction() as session:
         report = session.scalars(select(AnnualReport)).one()

@@ -275,7 +275,9 @@ def annual(r: AnnualReportContent, language: str, issue: Issue | None = None) ->
         Paragraph(f"{totals} {t('report.annual.decisions', count=r.decisions)}"),
     ]
     if r.board_decided_on and r.board_paragraph:
-        noted = t("report.annual.board_noted", date=r.board_decided_on.isoformat(), paragraph=r.board_paragraph)
+        noted = t(
+            "report.annual.board_noted", date=r.board_decided_on.isoformat(), paragraph=r.board_paragraph
+        )
         summary.append(Paragraph(noted))
     sections = (
         _section(t("report.section.summary"), *summary),

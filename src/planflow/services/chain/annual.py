@@ -86,7 +86,13 @@ def list_reports(session: Session, plan: Plan) -> list[AnnualReportView]:
     )
     return [
         AnnualReportView(
-            r.year, r.state.value, r.compiled_at, r.approved_at, r.noted_at, r.board_decided_on, r.board_paragraph
+            r.year,
+            r.state.value,
+            r.compiled_at,
+            r.approved_at,
+            r.noted_at,
+            r.board_decided_on,
+            r.board_paragraph,
         )
         for r in rows
     ]
