@@ -55,6 +55,11 @@ WALK: dict[str, tuple[str, str | None, tuple[str, ...]]] = {
     "/reports/": ("/reports/?plan={b}", "processledare", (B_TITLE, f"/reports/steering/{B_PERIOD}?plan={B}")),
     "/reports/steering/<period>": ("/reports/steering/{period}?plan={b}", "processledare", (B_111,)),
     "/reports/annual/<int:year>": ("/reports/annual/2026?plan={b}", "processledare", (B_TITLE,)),
+    "/reports/issue/<kind>/<subject>": (
+        "/reports/issue/steering/{period}?plan={b}",
+        "processledare",
+        (B_TITLE,),
+    ),
     "/reports/files/<kind>/<subject>.<fmt>": (
         "/reports/files/steering/{period}.html?plan={b}",
         "processledare",
@@ -84,7 +89,9 @@ NO_PLAN = {
     "/audit": "the audit trail of the whole installation (h-audit: an activity filter is a code)",
     "/audit.csv": "the audit trail of the whole installation, as a file",
     "/reports/issued/<int:report_id>.<fmt>": "an issued file, named by its own id",
-    "/processes/<int:instance_id>": "a process by its own id: its diagram, no plan's words",
+    "/processes/<int:instance_id>": "a process by its own id: its diagram and what it is about, in its own plan",
+    "/reports/issued/<int:report_id>": "an issued report, named by its own id",
+    "/api/v1/reports/issued/<int:report_id>": "an issued report, named by its own id",
     "/api/v1/me": "the caller and its roles in every plan",
     "/api/v1/inbox": "the caller's tasks in every plan",
     "/api/v1/users": "people and their roles, in every plan",
