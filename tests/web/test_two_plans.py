@@ -89,7 +89,7 @@ NO_PLAN = {
     "/audit": "the audit trail of the whole installation (h-audit: an activity filter is a code)",
     "/audit.csv": "the audit trail of the whole installation, as a file",
     "/reports/issued/<int:report_id>.<fmt>": "an issued file, named by its own id",
-    "/processes/<int:instance_id>": "a process by its own id: its diagram and what it is about, in its own plan",
+    "/processes/<int:instance_id>": "a process by its own id: its diagram and the record it is about",
     "/reports/issued/<int:report_id>": "an issued report, named by its own id",
     "/api/v1/reports/issued/<int:report_id>": "an issued report, named by its own id",
     "/api/v1/me": "the caller and its roles in every plan",
