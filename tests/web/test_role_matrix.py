@@ -47,6 +47,7 @@ MATRIX: dict[str, tuple[str, str, set[str]]] = {
     "/audit.csv": ("GET", "/audit.csv", MUNICIPAL),
     "/admin": ("GET", "/admin", {"admin"}),
     "/admin/<action>": ("POST", "/admin/revoke_tokens", {"admin"}),
+    "/admin/users/<username>/deactivate": ("GET", "/admin/users/anna.nilsson/deactivate", {"admin"}),
     "/reports/": ("GET", "/reports/", MUNICIPAL),
     "/reports/steering/<period>": ("GET", "/reports/steering/2026-Q4", MUNICIPAL),
     "/reports/annual/<int:year>": ("GET", "/reports/annual/2026", MUNICIPAL),

@@ -86,6 +86,7 @@ NO_PLAN = {
     "/static/<path:filename>": "the style sheets and scripts",
     "/inbox": "a person's tasks in every plan; each leads to its own task page (walked above)",
     "/admin": "people and their roles, in every plan",
+    "/admin/users/<username>/deactivate": "a person and what they hold, in every plan",
     "/audit": "the audit trail of the whole installation (h-audit: an activity filter is a code)",
     "/audit.csv": "the audit trail of the whole installation, as a file",
     "/reports/issued/<int:report_id>.<fmt>": "an issued file, named by its own id",
