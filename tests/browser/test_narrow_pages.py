@@ -125,3 +125,26 @@ def test_the_report_pages_pass_axe_and_show_downloads_as_a_list(browser: Any, li
     assert region.get_attribute("tabindex") == "0" and region.get_attribute("aria-label")
     leader.close()
     assert set(checked) == {name for name, _ in _pages(world)[:5]}
+
+
+def test_the_deactivation_confirmation_and_a_task_with_its_draft_button_pass_axe(
+    browser: Any, live: LiveApp
+) -> None:
+    world = _world(live)
+    checked: dict[str, list[str]] = {}
+    admin = Visitor(browser, live, checked)
+    admin.login("admin")
+    admin.go("/admin/users/anna.nilsson/deactivate")
+    assert "Ansvarig för" in admin.page.content()
+    admin.check("admin-deactivate")
+    admin.close()
+    lead = Visitor(browser, live, checked)
+    lead.login("lead1")
+    task = Chain(live.db).task("lead1", "agree_recommendation", "1.1.1")
+    lead.go(f"/tasks/{task.id}")
+    lead.page.get_by_role("button", name="Spara utkast").click()
+    lead.page.wait_for_url(re.compile(rf"/tasks/{task.id}$"))
+    assert "Utkastet är sparat." in lead.page.content()
+    lead.check("task-draft-saved")
+    lead.close()
+    assert world and set(checked) == {"admin-deactivate", "task-draft-saved"}
