@@ -78,6 +78,13 @@ def load_signing_key(setting: str | None, instance_path: Path) -> SigningKey:
     return _parse_private(path.read_bytes(), path)
 
 
+def signing_key(config: Mapping[str, Any], instance_path: str | Path) -> SigningKey:
+    """The configured key, as an app's configuration names it (AUDIT_SIGNING_KEY, else the
+    instance folder's, made once): what the pages and the API sign an issued report's checkpoint
+    with, as the command line does. ValueError when the file is there but is no key."""
+    return load_signing_key(config.get("AUDIT_SIGNING_KEY"), Path(instance_path))
+
+
 def verifying_key(config: Mapping[str, Any], instance_path: str | Path) -> PublicKey | None:
     """The key that verifies the checkpoints: the public half of the configured signing key
     (AUDIT_SIGNING_KEY, else the instance folder's), or None when that file does not exist.

@@ -326,8 +326,8 @@ def test_annual_report_is_taken_note_of_by_the_board(chain: Chain) -> None:
         "board_note",
         {
             "noted": True,
-            "decided_on": "2027-01-20",
-            "paragraph": "KS § 12",
+            "decided_on": "2026-12-14",
+            "paragraph": "§ 201",
             "comment": "Lägges till handlingarna.",
         },
     )

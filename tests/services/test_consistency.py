@@ -80,7 +80,9 @@ def chain(seeded: Database) -> Chain:
     chain.do("ordforande", "approve_annual_report", {"outcome": "return", "comment": "Mer."})
     chain.do("processledare", "compile_annual_report", {"summary": "I stort; fokus 5 klart."})
     chain.do("ordforande", "approve_annual_report", {"outcome": "approve"})
-    chain.do("kommunstyrelsen", "board_note", {"noted": True, "decided_on": "2027-01-20", "paragraph": "12"})
+    chain.do(
+        "kommunstyrelsen", "board_note", {"noted": True, "decided_on": "2027-01-20", "paragraph": "§ 12"}
+    )
     return chain
 
 

@@ -92,3 +92,23 @@ def test_without_the_csrf_token_nothing_starts(
 ) -> None:
     refused = signed_in("processledare").post("/reports/annual", data={"year": "2026"})
     assert refused.status_code == 400 and _reports(web) == 0
+
+
+def test_the_reports_page_says_when_and_under_which_paragraph_the_board_took_note(
+    signed_in: Callable[[str], FlaskClient], web: Database
+) -> None:
+    clock.set_now(datetime(2026, 12, 1, 8, tzinfo=UTC))
+    client = signed_in("processledare")
+    assert post(client, "/reports/annual", {"year": "2026"}, "/reports/").status_code == 302
+    chain = Chain(web)
+    chain.do("processledare", "compile_annual_report", {"summary": "Planen följs."})
+    chain.do("ordforande", "approve_annual_report", {"outcome": "approve"})
+    page = client.get("/reports/").get_data(as_text=True)
+    assert "tog del av" not in page
+    chain.do(
+        "kommunstyrelsen", "board_note", {"noted": True, "decided_on": "2026-12-14", "paragraph": "§ 201"}
+    )
+    page = client.get("/reports/").get_data(as_text=True)
+    assert "Kommunstyrelsen tog del av rapporten 14 december 2026, § 201" in page
+    report = client.get("/reports/annual/2026").get_data(as_text=True)
+    assert "Kommunstyrelsen tog del av rapporten 2026-12-14, § 201." in report

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Callable
 
 from flask.testing import FlaskClient
@@ -166,3 +167,73 @@ def test_process_page_counts_a_loop_that_ran_twice(
     assert ">Report accepted?</text>" in html and ">Returned</text>" in html  # a gateway, a flow
     assert ">Activity owner</text>" in html and ">Focus-area lead</text>" in html  # the lanes
     assert "Godkänns" not in html and "Rapportera" not in html
+
+
+def test_process_page_names_what_each_kind_of_process_is_about(
+    signed_in: Callable[[str], FlaskClient], web: Database
+) -> None:
+    from datetime import UTC, datetime
+
+    from planflow import clock
+    from planflow.services.authority import people
+    from planflow.services.chain import annual, proposals
+    from planflow.services.records.audit import Actor
+
+    chain = _red_deviation_awaiting_decision(web)
+    for code in sorted({t.activity_code for t in chain.inbox_of_all() if t.name == "report_status"}):
+        if code and code.startswith("5."):
+            chain.report_and_accept(code)  # area 5 all in: its reconciliation starts
+    with web.transaction() as session:
+        lead = people.get_user(session, "lead3")
+        proposals.propose_activity(
+            session,
+            lead,
+            {
+                "title": "Lokalguide för nya företag",
+                "intervention_area": "3.4",
+                "owner": "johan.ek",
+                "start": "2027-01-01",
+                "end": "2027-12-31",
+                "why": "Efterfrågat.",
+            },
+        )
+        clock.set_now(datetime(2026, 12, 1, 8, tzinfo=UTC))
+        annual.start_annual_report(session, Actor(people.get_user(session, "processledare")), 2026)
+    with web.reading() as session:
+        first = {
+            process: session.scalar(
+                select(ProcessInstance.id)
+                .where(ProcessInstance.process_id == process)
+                .order_by(ProcessInstance.id)
+            )
+            for process in (
+                "activity_report",
+                "deviation",
+                "area_reconciliation",
+                "reporting_cycle",
+                "activity_proposal",
+                "annual_report",
+            )
+        }
+    client = signed_in("processledare")
+    says = {
+        "activity_report": (
+            'href="/activities/1.1.1"',
+            "aktivitet 1.1.1 Företagsbesök politiker</a>, omgång 2026-Q4",
+        ),
+        "deviation": ('href="/activities/1.1.1"', "avvikelse i aktivitet 1.1.1 Företagsbesök politiker</a>"),
+        "area_reconciliation": ('href="/cycles/2026-Q4"', "fokusområde 5: "),
+        "reporting_cycle": ('href="/cycles/2026-Q4"', "uppföljningsomgången 2026-Q4</a>"),
+        "activity_proposal": (
+            'href="/proposals"',
+            "förslaget ”Lokalguide för nya företag” i fokusområde 3</a>",
+        ),
+        "annual_report": ('href="/reports/annual/2026"', "årsrapporten 2026</a>"),
+    }
+    for process, instance_id in first.items():
+        assert instance_id is not None, process
+        html = client.get(f"/processes/{instance_id}").get_data(as_text=True)
+        about = re.search(r'<p class="lead" id="process-subject">(.*?)</p>', html, re.S)
+        assert about, process
+        link, words = says[process]
+        assert link in about[1] and words in about[1], (process, about[1])

@@ -86,3 +86,31 @@ def test_an_activity_with_an_overdue_task_is_marked_on_its_row_only(
     }
     assert "försenad" not in rows["1.1.1"]
     assert "försenad" in rows["1.1.2"]  # its report is still due
+
+
+def test_the_heatmap_names_each_activity_and_each_cell_says_whose_status_it_is(
+    signed_in: Callable[[str], FlaskClient], web: Database
+) -> None:
+    import re
+    from datetime import UTC, datetime
+
+    from planflow import clock
+    from tests.services.chain import Chain
+
+    clock.set_now(datetime(2026, 11, 2, 9, 0, tzinfo=UTC))
+    chain = Chain(web)
+    chain.start_cycle()
+    chain.report_and_accept("1.1.1", "red", cause="Ingen budget.")
+    html = signed_in("anna.nilsson").get("/").get_data(as_text=True)
+    heat = re.search(r'<table class="heat">(.*?)</table>', html, re.S)
+    assert heat, "no heatmap"
+    rows = re.findall(r"<tr>(.*?)</tr>", heat[1], re.S)
+    first = next(row for row in rows if ">1.1.1</a>" in row)
+    header = re.search(r'<th scope="row" class="heat-activity">(.*?)</th>', first, re.S)
+    assert header and 'href="/activities/1.1.1"' in header[1]
+    assert '<span class="heat-title">Företagsbesök politiker</span>' in header[1]  # visible, not a tooltip
+    cell = re.search(r'<td class="cell red">(.*?)</td>', first, re.S)
+    assert cell and re.sub(r"<[^>]+>", "", cell[1]) == "1.1.1 Företagsbesök politiker, 2026-Q4: Röd"
+    other = next(row for row in rows if ">1.1.2</a>" in row)
+    empty = re.search(r'<td class="cell ">(.*?)</td>', other, re.S)
+    assert empty and "ingen godkänd rapport" in empty[1] and 'aria-hidden="true">–' in empty[1]

@@ -31,7 +31,7 @@ MUNICIPAL = EVERYONE - {"naringslivsradet"}
 STEERING = {"processledare", "ordforande", "styrgrupp.nk", "kommunstyrelsen", "admin"}
 PROPOSERS = {"lead1"}  # focus-area leads and working groups, in their own areas
 DIALOGUE = {"naringslivsradet"}
-PLAN_KEEPERS = {"processledare", "admin"}  # UseCase.EDIT_PLAN and START_ANNUAL_REPORT
+PLAN_KEEPERS = {"processledare", "admin"}  # UseCase.EDIT_PLAN, START_ANNUAL_REPORT and ISSUE_REPORT
 
 # rule -> (method, url template, who is allowed); everyone else signed in gets the 403 page.
 MATRIX: dict[str, tuple[str, str, set[str]]] = {
@@ -47,6 +47,7 @@ MATRIX: dict[str, tuple[str, str, set[str]]] = {
     "/audit.csv": ("GET", "/audit.csv", MUNICIPAL),
     "/admin": ("GET", "/admin", {"admin"}),
     "/admin/<action>": ("POST", "/admin/revoke_tokens", {"admin"}),
+    "/admin/users/<username>/deactivate": ("GET", "/admin/users/anna.nilsson/deactivate", {"admin"}),
     "/reports/": ("GET", "/reports/", MUNICIPAL),
     "/reports/steering/<period>": ("GET", "/reports/steering/2026-Q4", MUNICIPAL),
     "/reports/annual/<int:year>": ("GET", "/reports/annual/2026", MUNICIPAL),
@@ -56,6 +57,8 @@ MATRIX: dict[str, tuple[str, str, set[str]]] = {
     "/dialogue": ("GET", "/dialogue", DIALOGUE),
     "/dialogue/<period>": ("GET", "/dialogue/2026-Q4", DIALOGUE),
     "/reports/annual": ("POST", "/reports/annual", PLAN_KEEPERS),
+    "/reports/issue/<kind>/<subject>": ("GET", "/reports/issue/steering/2026-Q4", PLAN_KEEPERS),
+    "/reports/issued/<int:report_id>": ("GET", "/reports/issued/1", MUNICIPAL),  # 404: none issued
     "/admin/plan": ("GET", "/admin/plan", PLAN_KEEPERS),
     "/admin/plan.xlsx": ("GET", "/admin/plan.xlsx", PLAN_KEEPERS),
     "/admin/plan/import": ("POST", "/admin/plan/import", PLAN_KEEPERS),
@@ -76,6 +79,7 @@ OUTSIDE = {
 POSTS = [
     ("POST", "/proposals/new", PROPOSERS),
     ("POST", "/dialogue/2026-Q4", DIALOGUE),  # 409 for the allowed: the dialogue is not open
+    ("POST", "/reports/issue/steering/2026-Q4", PLAN_KEEPERS),  # 409 for the allowed: no number confirmed
 ]
 POST_ONLY = {
     "/cycles": ("POST", "/cycles", {"processledare", "admin"}),

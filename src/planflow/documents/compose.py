@@ -296,12 +296,17 @@ def annual(r: AnnualReportContent, language: str, issue: Issue | None = None) ->
     its deviations and decisions, the activities completed and those added."""
     t = _Words(language)
     totals = t("report.totals", total=sum(r.totals.values()), **r.totals)
+    summary: list[Block] = [
+        Paragraph(r.summary or t("report.annual.no_summary")),
+        Paragraph(f"{totals} {t('report.annual.decisions', count=r.decisions)}"),
+    ]
+    if r.board_decided_on and r.board_paragraph:
+        noted = t(
+            "report.annual.board_noted", date=r.board_decided_on.isoformat(), paragraph=r.board_paragraph
+        )
+        summary.append(Paragraph(noted))
     sections = (
-        _section(
-            t("report.section.summary"),
-            Paragraph(r.summary or t("report.annual.no_summary")),
-            Paragraph(f"{totals} {t('report.annual.decisions', count=r.decisions)}"),
-        ),
+        _section(t("report.section.summary"), *summary),
         _overview(t, r),
         _periods(t, r),
         _deviations(t, r.deviations),

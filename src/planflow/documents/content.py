@@ -177,6 +177,9 @@ class AnnualReportContent:
     completed: list[CompletedActivity]
     new_activities: list[NewActivity]
     decisions: int = 0
+    # The board's decision to take note, as its minutes record it (once the board has noted it).
+    board_decided_on: date | None = None
+    board_paragraph: str | None = None
     kind: str = "annual"
 
     @property

@@ -74,8 +74,10 @@ def _reassign(session: Session, actor: Actor, form: MultiDict[str, str]) -> str:
 
 
 def _active(session: Session, actor: Actor, form: MultiDict[str, str]) -> str:
-    people.set_active(session, actor, form.get("username", "").strip(), form.get("active") == "1")
-    return t("ui.admin.done.active")
+    active = form.get("active") == "1"
+    user = people.set_active(session, actor, form.get("username", "").strip(), active)
+    done = "ui.admin.done.activated" if active else "ui.admin.done.deactivated"
+    return t(done, name=user.display_name, username=user.username)
 
 
 def _revoke_tokens(session: Session, actor: Actor, form: MultiDict[str, str]) -> str:
@@ -110,6 +112,16 @@ def index() -> tuple[str, int]:
     return _page()
 
 
+@bp.get("/admin/users/<username>/deactivate")
+@login_required
+def confirm_deactivate(username: str) -> str:
+    """Before an account is deactivated: whose it is, and what they still hold (peopleview.holdings)."""
+    require(UseCase.MANAGE_PEOPLE)
+    with get_db().reading() as session:
+        held = peopleview.holdings(session, Actor(me(session)), username)
+    return render_template("admin/deactivate.html", held=held)
+
+
 @bp.post("/admin/<action>")
 @login_required
 def act(action: str) -> Any:
@@ -127,6 +139,10 @@ def act(action: str) -> Any:
     handler = ACTIONS.get(action)
     if handler is None:
         return _page(404)
+    if action == "active" and request.form.get("active") != "1" and request.form.get("confirmed") != "1":
+        # Deactivating is confirmed on a page that names the person and what they still hold.
+        username = request.form.get("username", "").strip()
+        return redirect(url_for("admin.confirm_deactivate", username=username))
     try:
         with get_db().transaction() as session:
             done = handler(session, Actor(me(session)), request.form)

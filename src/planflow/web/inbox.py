@@ -104,6 +104,8 @@ def complete(task_id: str) -> Any:
     from ..services.chain import instances
 
     data = taskforms.read(instances.library().forms.get(name).schema, request.form)
+    if request.form.get("action") == "draft":  # the form's second button: keep, do not complete
+        return _save_draft(task_id, data)
     try:
         with get_db().transaction() as session:
             tasks.complete_task(session, me(session), task_id, data)
@@ -112,6 +114,20 @@ def complete(task_id: str) -> Any:
         return _render_task(task_id, data, refused.messages, status=refused.status)
     flash(t("ui.task.done", task=t(f"task.{name}")))
     return redirect(url_for("inbox.index"))
+
+
+def _save_draft(task_id: str, data: dict[str, Any]) -> Any:
+    """Keep what is typed so far (tasks.save_draft, as POST /api/v1/tasks/<id>/draft does) and come
+    back to the same task, which opens with it filled in; a field that is wrong already (too long,
+    not a date) is named as when completing, and nothing is kept."""
+    try:
+        with get_db().transaction() as session:
+            tasks.save_draft(session, me(session), task_id, data)
+    except (InvalidInput, Conflict) as exc:
+        refused = form_error(exc)
+        return _render_task(task_id, data, refused.messages, status=refused.status)
+    flash(t("ui.task.draft_saved"))
+    return redirect(url_for("inbox.task", task_id=task_id))
 
 
 @bp.post("/tasks/<task_id>/claim")

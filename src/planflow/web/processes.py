@@ -36,6 +36,7 @@ def show(instance_id: int) -> str:
         instance_id=instance_id,
         process_id=seen.process_id,
         status=seen.status,
+        subject=seen.subject,
         wrap=diagram.wrap,
         is_event=diagram.is_event,
         is_gateway=diagram.is_gateway,

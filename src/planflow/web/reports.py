@@ -2,18 +2,19 @@
 steering group's and the board's reports, and the issued (frozen) ones byte for byte.
 
 Signed-in municipal users read them. The process leader starts the year's annual report here
-(UseCase.START_ANNUAL_REPORT, through services.annual as the API does); issuing is the CLI's
-(`report … --issue --as`)."""
+(UseCase.START_ANNUAL_REPORT, through services.annual as the API does), and issues a report from its
+page after a confirmation that says what will be frozen under which number (UseCase.ISSUE_REPORT,
+through services.issued as the API and `planflow report … --issue` do)."""
 
 from __future__ import annotations
 
 import re
 from typing import Any
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import login_required
 
-from .. import reports
+from .. import audit_keys, reports
 from ..db import get_db
 from ..documents import files
 from ..documents.compose import compose, when
@@ -28,6 +29,7 @@ from ..services.outputs import issued
 from ..services.plan import plans
 from ..services.records.audit import Actor
 from ..services.views import cycleview
+from .http_status import status_of
 from .plan import named_plan
 from .site import form_error, language, may, me, require, t, today
 
@@ -72,6 +74,7 @@ def index(
         periods=periods,
         years=years,
         issued=listed,
+        formats=files.FORMATS,
         when=when,
         annual_reports=started,
         can_start_annual=may(UseCase.START_ANNUAL_REPORT),
@@ -108,6 +111,7 @@ def _page(content: Content) -> str:
         r=content,
         formats=formats,
         plan_slug=named_plan(),
+        can_issue=may(UseCase.ISSUE_REPORT),
         **report_html.context(document),
     )
 
@@ -124,6 +128,79 @@ def annual(year: int) -> str:
 
 # Downloads live under /files/: a period such as 2026-Q4 would otherwise also match the page
 # /steering/<period> with the extension glued on.
+def _report_words(kind: str, subject: str) -> str:
+    return t(f"report.kind.{kind}", subject=subject)
+
+
+@bp.get("/issue/<kind>/<subject>")
+def confirm_issue(kind: str, subject: str, error: str | None = None, status: int = 200) -> tuple[str, int]:
+    """What issuing the report now would freeze (the report, its language, the number it gets),
+    for the person to confirm; refused as the issue would be (issued.preview_issue)."""
+    chosen = request.values.get("language") or _language()
+    with get_db().reading() as session:
+        preview = issued.preview_issue(session, Actor(me(session)), kind, subject, named_plan(), chosen)
+    return render_template(
+        "reports/issue.html",
+        p=preview,
+        report=_report_words(kind, subject),
+        formats=files.FORMATS[kind],
+        error=error,
+        plan_slug=named_plan(),
+    ), status
+
+
+@bp.post("/issue/<kind>/<subject>")
+def issue(kind: str, subject: str) -> Any:
+    """Issue the report as confirmed: refused, with the confirmation shown again, when another issue
+    took its number meanwhile."""
+    number = request.form.get("number", "")
+    # The confirmation sends the number it showed; without one (0, never a number) the service
+    # refuses as for a stale confirmation, after checking the right, and the confirmation shows.
+    expected = int(number) if re.fullmatch(r"[0-9]{1,9}", number) else 0
+    signer = _signer()
+    try:
+        with get_db().transaction() as session:
+            row = issued.issue_report(
+                session,
+                Actor(me(session)),
+                signer,
+                kind,
+                subject,
+                named_plan(),
+                request.form.get("language") or None,
+                render=reports.render,
+                expected_number=expected,
+            )
+            report_id, issued_number = row.id, row.number
+    except Conflict as exc:
+        return confirm_issue(kind, subject, exc.render(_language()), status_of(exc))
+    flash(t("ui.issue.done", report=_report_words(kind, subject), number=issued_number))
+    return redirect(url_for("reports.issued_page", report_id=report_id))
+
+
+def _signer() -> audit_keys.SigningKey:
+    """The key that signs the checkpoint an issue anchors, as `planflow report --issue` loads it."""
+    try:
+        return audit_keys.signing_key(current_app.config, current_app.instance_path)
+    except ValueError:
+        current_app.logger.exception("the audit signing key cannot be loaded: nothing is issued")
+        abort(500)
+
+
+@bp.get("/issued/<int:report_id>")
+def issued_page(report_id: int) -> str:
+    """An issued report: which, when, by whom, its hashes, and its frozen files to download."""
+    with get_db().reading() as session:
+        summary = issued.get_issued(session, Actor(me(session)), report_id)
+    return render_template(
+        "reports/issued.html",
+        r=summary,
+        report=_report_words(summary.kind, summary.subject),
+        when=when,
+        plan_slug=summary.plan,
+    )
+
+
 @bp.get("/files/<kind>/<subject>.<fmt>")
 def download(kind: str, subject: str, fmt: str) -> Response:
     if fmt not in files.FORMATS.get(kind, ()):

@@ -80,7 +80,7 @@ def test_a_red_activity_from_report_to_decision_and_board_note(api: Api, chain: 
         (
             "kommunstyrelsen",
             "board_note",
-            {"noted": True, "decided_on": "2027-01-20", "paragraph": "7", "comment": "Noterat."},
+            {"noted": True, "decided_on": "2026-12-14", "paragraph": "§ 201", "comment": "Noterat."},
         ),
     ]:
         response = complete(api, user, task_of(api, user, name), step_data)

@@ -111,6 +111,8 @@ DOMAIN_REFUSALS: dict[str, set[str]] = {
         "error.proposal.dates",
         "error.access.use_case",
     },
+    # the board's decision is dated in the years planflow records (clock.FIRST_YEAR..LAST_YEAR)
+    "board_note": {"error.annual.decided_on"},
 }
 
 # One answer per form that the chain's own tests give: each property run tries it first, so that
@@ -130,7 +132,7 @@ KNOWN_GOOD: dict[str, dict[str, Any]] = {
     "board_note": {
         "noted": True,
         "decided_on": "2027-01-20",
-        "paragraph": "KS § 12",
+        "paragraph": "§ 12",
         "comment": "Lägges till handlingarna.",
     },
     "business_dialogue": {"forums": ["Näringslivsrådet"], "held_on": "2026-11-20", "heard": "-"},

@@ -107,6 +107,16 @@ CASES: dict[tuple[str, str], tuple[str, object, Callable[[str], int]]] = {
         {"year": 2026},
         allowed({"process_leader", "admin"}, 409),
     ),
+    ("POST", "/reports/issued"): (
+        "/reports/issued",
+        {"kind": "annual", "subject": "1999"},  # a year out of range: refused past the authority
+        allowed({"process_leader", "admin"}, 400),
+    ),
+    ("GET", "/reports/issued/<int:report_id>"): (
+        "/reports/issued/999999",
+        None,
+        allowed(MUNICIPAL, 404),
+    ),
     ("GET", "/audit"): ("/audit", None, allowed(MUNICIPAL, 200)),
     ("GET", "/audit/verify"): ("/audit/verify", None, allowed(MUNICIPAL, 200)),
     ("GET", "/audit/head"): ("/audit/head", None, allowed(MUNICIPAL, 200)),

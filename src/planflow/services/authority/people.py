@@ -219,13 +219,15 @@ def revoke_role(session: Session, actor: Actor, username: str, spec: RoleSpec) -
     return len(assignments)
 
 
-def set_active(session: Session, actor: Actor, username: str, active: bool) -> None:
-    """Let a user sign in and act, or stop them at once (an admin's act, audited)."""
+def set_active(session: Session, actor: Actor, username: str, active: bool) -> User:
+    """Let a user sign in and act, or stop them at once (an admin's act, audited); returns the
+    user, whose name the confirmation says."""
     actor = access.require(session, actor, UseCase.MANAGE_PEOPLE)
     user = get_user(session, username)
     if user.active != active:
         user.active = active
         audit.record(session, actor, "user.activated" if active else "user.deactivated", "user", username)
+    return user
 
 
 @dataclass(frozen=True)

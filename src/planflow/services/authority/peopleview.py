@@ -6,14 +6,23 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from ...models import Activity, FocusArea, Plan, RoleAssignment, Substitution, User
+from ...models import (
+    Activity,
+    ActivityState,
+    FocusArea,
+    OpenTask,
+    Plan,
+    RoleAssignment,
+    Substitution,
+    User,
+)
 from ..records.audit import Actor
 from . import access
 from .access import UseCase
-from .people import ACTIVITY_OWNER
+from .people import ACTIVITY_OWNER, get_user
 
 
 @dataclass(frozen=True)
@@ -180,3 +189,35 @@ def substitution_view(substitution: Substitution) -> SubstitutionView:
         substitution.starts_on,
         substitution.ends_on,
     )
+
+
+@dataclass(frozen=True)
+class Holdings:
+    """What a person still holds, for the administrator about to deactivate them: the activities
+    they own (still open) and the tasks in their inbox now, which once they cannot sign in wait for
+    someone else (a new owner, a substitute, a reassignment)."""
+
+    username: str
+    display_name: str
+    active: bool
+    owned_activities: int
+    open_tasks: int
+
+
+# As the header counts an inbox: a bounded read, however full the inbox (tasks.INBOX_COUNT_CAP).
+OPEN_TASKS_CAP = 1000
+
+
+def holdings(session: Session, actor: Actor, username: str) -> Holdings:
+    """What `username` holds now, for an administrator: owned open activities, and their inbox's
+    tasks counted by the inbox's own condition (access.Standing.task_condition)."""
+    access.require(session, actor, UseCase.MANAGE_PEOPLE)
+    user = get_user(session, username)
+    owned = session.scalar(
+        select(func.count())
+        .select_from(Activity)
+        .where(Activity.owner_id == user.id, Activity.state != ActivityState.CLOSED)
+    )
+    waiting = select(OpenTask.id).where(access.standing(session, user).task_condition()).limit(OPEN_TASKS_CAP)
+    open_tasks = session.scalar(select(func.count()).select_from(waiting.subquery()))
+    return Holdings(user.username, user.display_name, user.active, owned or 0, open_tasks or 0)

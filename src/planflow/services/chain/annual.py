@@ -75,6 +75,8 @@ class AnnualReportView:
     compiled_at: datetime | None
     approved_at: datetime | None
     noted_at: datetime | None
+    board_decided_on: date | None  # the board's decision, as its minutes record it
+    board_paragraph: str | None
 
 
 def list_reports(session: Session, plan: Plan) -> list[AnnualReportView]:
@@ -82,7 +84,18 @@ def list_reports(session: Session, plan: Plan) -> list[AnnualReportView]:
     rows = session.scalars(
         select(AnnualReport).where(AnnualReport.plan_id == plan.id).order_by(AnnualReport.year.desc())
     )
-    return [AnnualReportView(r.year, r.state.value, r.compiled_at, r.approved_at, r.noted_at) for r in rows]
+    return [
+        AnnualReportView(
+            r.year,
+            r.state.value,
+            r.compiled_at,
+            r.approved_at,
+            r.noted_at,
+            r.board_decided_on,
+            r.board_paragraph,
+        )
+        for r in rows
+    ]
 
 
 def snapshot(session: Session, plan_id: int, year: int) -> dict[str, Any]:
@@ -193,10 +206,19 @@ def _approved(session: Session, step: Step) -> None:
 
 @on_complete("board_note")
 def _board_noted(session: Session, step: Step, data: dict[str, Any]) -> None:
-    """The board's note, with its decision's date and paragraph as the board's minutes give them."""
+    """The board's secretary records the board's decision as its minutes do: the meeting's date
+    and the §. The decision's rationale stays the secretary's comment; the date and the § are the
+    report's (and the audit event's), where the report and its documents read them."""
     report = step.subject(session, AnnualReport)
-    report.board_decided_on = date.fromisoformat(data["decided_on"])
-    report.board_paragraph = data["paragraph"].strip()
+    decided_on = date.fromisoformat(data["decided_on"])
+    if not clock.valid_year(decided_on.year):
+        limits = f"{clock.FIRST_YEAR}–{clock.LAST_YEAR}"
+        raise InvalidInput(
+            "error.annual.decided_on",
+            fields={"decided_on": Message("form.out_of_range", {"limit": limits})},
+            date=data["decided_on"],
+        )
+    report.board_decided_on, report.board_paragraph = decided_on, data["paragraph"].strip()
     step.decide(session, DecidingBody.BOARD, "annual_report", report.id, "noted", data.get("comment") or "")
 
 
@@ -204,12 +226,13 @@ def _board_noted(session: Session, step: Step, data: dict[str, Any]) -> None:
 def _noted(session: Session, step: Step) -> None:
     report = step.subject(session, AnnualReport)
     report.state, report.noted_at = AnnualReportState.NOTED, clock.now()
+    decided_on = report.board_decided_on.isoformat() if report.board_decided_on else None
     audit.record(
         session,
         step.actor,
         "annual_report.noted",
         "annual_report",
         report.year,
-        {"report": report.id, "decided_on": report.board_decided_on, "paragraph": report.board_paragraph},
+        {"report": report.id, "decided_on": decided_on, "paragraph": report.board_paragraph},
         step.data.get("comment"),
     )

@@ -14,7 +14,20 @@ from sqlalchemy.orm import Session
 from ... import clock, resources
 from ...engine import ProcessDefinition, ProcessRun, SpecLibrary
 from ...engine.runner import SERIALIZER_VERSION
-from ...models import InstanceState, OpenTask, PendingTimer, ProcessInstance, ProcessSpec, User
+from ...models import (
+    Activity,
+    ActivityProposal,
+    AnnualReport,
+    FocusArea,
+    InstanceState,
+    OpenTask,
+    PendingTimer,
+    Plan,
+    ProcessInstance,
+    ProcessSpec,
+    ReportingCycle,
+    User,
+)
 from ..authority import access
 from ..errors import NotFound
 from ..records.audit import Actor
@@ -145,9 +158,25 @@ def save(session: Session, instance: ProcessInstance, run: ProcessRun) -> None:
 
 
 @dataclass(frozen=True)
+class ProcessSubject:
+    """What an instance is about, as its page names it: an activity (its report, a deviation of
+    it), a focus area in a cycle, a cycle, a proposal or an annual report, in the plan `plan`."""
+
+    kind: str  # activity | deviation | area_review | cycle | proposal | annual_report | none
+    plan: str | None = None  # the plan's slug
+    activity_code: str | None = None
+    activity_title: str | None = None
+    focus_area: int | None = None
+    focus_area_title: str | None = None
+    period: str | None = None
+    title: str | None = None  # a proposal's (None until the lead has written one)
+    year: int | None = None  # an annual report's
+
+
+@dataclass(frozen=True)
 class ProcessProgress:
-    """One process instance as its page draws it: the diagram it runs on, the elements passed and
-    the ones waiting now."""
+    """One process instance as its page draws it: what it is about, the diagram it runs on, the
+    elements passed and the ones waiting now."""
 
     instance_id: int
     process_id: str
@@ -155,6 +184,7 @@ class ProcessProgress:
     diagram: str  # the BPMN source of the version the instance runs on
     done: dict[str, int]  # element -> how many times it completed
     current: set[str]
+    subject: ProcessSubject = ProcessSubject("none")
 
 
 def progress(session: Session, user: User, instance_id: int) -> ProcessProgress:
@@ -169,5 +199,54 @@ def progress(session: Session, user: User, instance_id: int) -> ProcessProgress:
         raise NotFound("error.instance.spec_missing", instance=instance_id, spec=instance.spec_hash[:12])
     done, current = load(session, instance).progress()
     return ProcessProgress(
-        instance.id, instance.process_id, instance.status.value, spec.source, done, current
+        instance.id,
+        instance.process_id,
+        instance.status.value,
+        spec.source,
+        done,
+        current,
+        subject_of(session, instance),
     )
+
+
+def subject_of(session: Session, instance: ProcessInstance) -> ProcessSubject:
+    """What `instance` is about, read from the scope it was started with (Subject)."""
+    cycle = session.get(ReportingCycle, instance.cycle_id) if instance.cycle_id else None
+    period = cycle.period if cycle else None
+    kind = instance.subject_type or "none"
+    if instance.activity_id is not None:
+        activity = session.get(Activity, instance.activity_id)
+        if activity is not None:
+            return ProcessSubject(
+                "deviation" if kind == "deviation" else "activity",
+                activity.plan.slug,
+                activity_code=activity.code,
+                activity_title=activity.title,
+                period=period,
+            )
+    if kind == "area_review" and instance.focus_area_id is not None:
+        area = session.get(FocusArea, instance.focus_area_id)
+        if area is not None:
+            return ProcessSubject(
+                kind, area.plan.slug, focus_area=area.number, focus_area_title=area.title, period=period
+            )
+    if kind == "cycle" and cycle is not None:
+        plan = session.get(Plan, cycle.plan_id)
+        return ProcessSubject(kind, plan.slug if plan else None, period=period)
+    if kind == "proposal" and instance.subject_id is not None:
+        proposal = session.get(ActivityProposal, instance.subject_id)
+        if proposal is not None:
+            area = session.get(FocusArea, proposal.focus_area_id)
+            return ProcessSubject(
+                kind,
+                area.plan.slug if area else None,
+                focus_area=area.number if area else None,
+                focus_area_title=area.title if area else None,
+                title=proposal.title,
+            )
+    if kind == "annual_report" and instance.subject_id is not None:
+        report = session.get(AnnualReport, instance.subject_id)
+        if report is not None:
+            plan = session.get(Plan, report.plan_id)
+            return ProcessSubject(kind, plan.slug if plan else None, year=report.year)
+    return ProcessSubject("none")

@@ -14,13 +14,14 @@ from datetime import datetime
 from typing import Protocol
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ... import clock
 from ...audit_keys import SigningKey
 from ...documents.content import Content, Issue, as_json, canonical
 from ...documents.files import FORMATS, MEDIA_TYPES, file_name
-from ...i18n import language_or_default
+from ...i18n import LANGUAGES, Message, language_or_default
 from ...models import IssuedReport, IssuedReportFile, Plan
 from ..authority import access
 from ..authority.access import UseCase
@@ -72,17 +73,22 @@ def issue_report(
     language: str | None = None,
     *,
     render: Render,
+    expected_number: int | None = None,
 ) -> IssuedReport:
     """Issue the report of a period or a year in every format it comes in, each written by `render`
     (the process leader or an admin); a second issue of the same subject gets the next number and
-    leaves the first as it was."""
+    leaves the first as it was. `expected_number`, the number a confirmation showed
+    (`preview_issue`), refuses the issue when another issue came in between."""
     actor = access.require(session, actor, UseCase.ISSUE_REPORT)
     plan = plans.get_plan(session, plan_slug)
-    language = language_or_default(language)
+    language = _language(language)
     content = content_of(session, plan, kind, subject)
+    number = _next_number(session, plan, kind, subject)
+    if expected_number is not None and expected_number != number:
+        raise _number_taken(plan, kind, subject)
     checkpoint = checkpoints.make_checkpoint(session, signer)
     issue = Issue(
-        number=_next_number(session, plan, kind, subject),
+        number=number,
         issued_at=clock.now(),
         issued_by=actor.principal.display_name if actor.principal else actor.name,
         checkpoint_seq=checkpoint.seq,
@@ -110,10 +116,66 @@ def issue_report(
         report.files.append(
             IssuedReportFile(format=fmt, data=rendered, sha256=hashlib.sha256(rendered).hexdigest())
         )
-    session.add(report)
-    session.flush()
+    try:
+        with session.begin_nested():
+            session.add(report)
+            session.flush()
+    except IntegrityError:  # another issue of the subject took the number between our read and insert
+        raise _number_taken(plan, kind, subject) from None
     _audit_issue(session, actor, plan, report)
     return report
+
+
+def _number_taken(plan: Plan, kind: str, subject: str) -> Conflict:
+    """The number a confirmation showed is not the one the issue would get (another came first)."""
+    return Conflict(
+        "error.report.number_taken",
+        report={"key": f"report.kind.{kind}", "params": {"subject": subject}},
+        plan=plan.title,
+    )
+
+
+@dataclass(frozen=True)
+class IssuePreview:
+    """What issuing a report now would freeze, for the person to confirm: which report of which
+    plan, in which language, under which number, and how many issues of it there are already."""
+
+    plan: str
+    plan_title: str
+    kind: str
+    subject: str
+    language: str
+    number: int
+    earlier: int
+
+
+def preview_issue(
+    session: Session,
+    actor: Actor,
+    kind: str,
+    subject: str,
+    plan_slug: str | None = None,
+    language: str | None = None,
+) -> IssuePreview:
+    """The issue `issue_report` would make now, for someone who may issue reports: refused as the
+    issue itself would be (the right, an unknown kind, a period without a cycle, a year out of range)."""
+    access.require(session, actor, UseCase.ISSUE_REPORT)
+    plan = plans.get_plan(session, plan_slug)
+    language = _language(language)
+    content_of(session, plan, kind, subject)
+    number = _next_number(session, plan, kind, subject)
+    return IssuePreview(plan.slug, plan.title, kind, subject, language, number, number - 1)
+
+
+def _language(language: str | None) -> str:
+    """The document's language: one planflow speaks (None: the installation's default)."""
+    if language is not None and language not in LANGUAGES:
+        raise InvalidInput(
+            "error.report.language",
+            fields={"language": Message("form.one_of", {"choices": ", ".join(LANGUAGES)})},
+            language=quote(language),
+        )
+    return language_or_default(language)
 
 
 def _next_number(session: Session, plan: Plan, kind: str, subject: str) -> int:
@@ -146,6 +208,9 @@ def _audit_issue(session: Session, actor: Actor, plan: Plan, report: IssuedRepor
 
 @dataclass(frozen=True)
 class IssuedSummary:
+    """An issued report as its lists and its page show it: which, when, by whom, its hashes and
+    the formats its frozen files come in."""
+
     id: int
     kind: str
     subject: str
@@ -155,6 +220,8 @@ class IssuedSummary:
     checkpoint_seq: int
     sha256: str
     formats: list[str]
+    language: str
+    plan: str
 
 
 def list_issued(session: Session, plan: Plan) -> list[IssuedSummary]:
@@ -162,25 +229,37 @@ def list_issued(session: Session, plan: Plan) -> list[IssuedSummary]:
     rows = session.scalars(
         select(IssuedReport).where(IssuedReport.plan_id == plan.id).order_by(IssuedReport.id.desc())
     ).all()
+    formats = _formats(session, [r.id for r in rows])
+    return [_summary(r, plan, formats.get(r.id, [])) for r in rows]
+
+
+def get_issued(session: Session, asking: Actor, report_id: int) -> IssuedSummary:
+    """One issued report, for someone who may read the municipality's own records."""
+    access.require(session, asking, UseCase.READ_INTERNAL)
+    report = session.get(IssuedReport, report_id)
+    if report is None:
+        raise NotFound("error.report.not_found", id=report_id)
+    plan = session.get(Plan, report.plan_id)
+    assert plan is not None
+    return _summary(report, plan, _formats(session, [report.id]).get(report.id, []))
+
+
+def _formats(session: Session, report_ids: list[int]) -> dict[int, list[str]]:
     formats: dict[int, list[str]] = {}
     for report_id, fmt in session.execute(
-        select(IssuedReportFile.report_id, IssuedReportFile.format).order_by(IssuedReportFile.format)
+        select(IssuedReportFile.report_id, IssuedReportFile.format)
+        .where(IssuedReportFile.report_id.in_(report_ids))
+        .order_by(IssuedReportFile.format)
     ):
         formats.setdefault(report_id, []).append(fmt)
-    return [
-        IssuedSummary(
-            r.id,
-            r.kind,
-            r.subject,
-            r.number,
-            r.issued_at,
-            r.issued_by,
-            r.checkpoint_seq,
-            r.sha256,
-            formats.get(r.id, []),
-        )
-        for r in rows
-    ]
+    return formats
+
+
+def _summary(r: IssuedReport, plan: Plan, formats: list[str]) -> IssuedSummary:
+    return IssuedSummary(
+        r.id, r.kind, r.subject, r.number, r.issued_at, r.issued_by, r.checkpoint_seq, r.sha256,
+        formats, r.language, plan.slug,
+    )  # fmt: skip
 
 
 @dataclass(frozen=True)

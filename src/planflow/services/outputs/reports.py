@@ -330,6 +330,8 @@ def annual_report_content(session: Session, plan: Plan, year: int) -> AnnualRepo
         completed=_completed(session, activities, final, year, span),
         new_activities=new_activities,
         decisions=len(decided) + len(new_activities),
+        board_decided_on=report_row.board_decided_on if report_row else None,
+        board_paragraph=report_row.board_paragraph if report_row else None,
     )
 
 
