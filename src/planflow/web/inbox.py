@@ -14,7 +14,7 @@ from ..services.authority import access
 from ..services.chain import tasks
 from ..services.errors import Conflict, InvalidInput
 from ..services.outputs import notices
-from ..services.views import cases
+from ..services.views import cases, meetings, steeringview
 from . import taskforms
 from .site import form_error, know, language, me, t, today
 
@@ -34,6 +34,8 @@ def index() -> str:
         page = tasks.inbox_page(session, standing, language=language(), cursor=after, limit=PAGE_SIZE)
         news = notices.for_user(session, user, limit=5)
         know(session, standing)  # the header's menu and count, from the same reading
+        # A steering-group member's work is the group's: with no task of their own, what awaits it.
+        group = steeringview.group_waits(session, standing) if not page.items and after is None else []
     rows = page.items
     mine: list[tasks.TaskView] = []  # the owner's own tasks and those claimed; the rest is a queue
     queue: list[tasks.TaskView] = []
@@ -52,6 +54,7 @@ def index() -> str:
         next_cursor=page.next_cursor,
         later_page=after is not None,
         notices=news,
+        group=group,
         today=today(),
         me=current_user.username,
     )
@@ -70,9 +73,16 @@ def _render_task(
             return render_template("inbox/done.html", done=shown), 409 if status != 200 else 200
         detail = shown
         case = cases.case_of(session, me(session), task_id)
+        still_open = meetings.still_open(session, me(session), task_id)
     schema = detail["schema"]
     shown = values if values is not None else detail["draft"]
     form_fields = taskforms.fields(schema, language(), shown, errors or {}, _shown_when)
+    if detail["name"] == "steering_meeting":  # leave open: a checkbox per deviation not decided
+        choices = [
+            (d.activity_code, f"{d.activity_code} {d.activity_title} – {t(f'deviation.stands.{d.stands}')}")
+            for d in still_open
+        ]
+        form_fields = taskforms.choose_many(form_fields, "left_open", choices)
     title = t(f"task.{detail['name']}")
     return (
         render_template(
