@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from ... import clock
 from ...i18n import Message
@@ -279,10 +279,11 @@ def unsettled(session: Session, plan_id: int) -> list[Unsettled]:
         .limit(1)
         .scalar_subquery()
     )
+    earlier = aliased(Decision, name="earlier")  # the latest decision: its own alias, uncorrelated
     latest = (
-        select(Decision.id)
-        .where(Decision.subject_type == "deviation", Decision.subject_id == Deviation.id)
-        .order_by(Decision.id.desc())
+        select(earlier.id)
+        .where(earlier.subject_type == "deviation", earlier.subject_id == Deviation.id)
+        .order_by(earlier.id.desc())
         .limit(1)
         .scalar_subquery()
     )
