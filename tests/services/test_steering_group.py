@@ -12,64 +12,32 @@ from sqlalchemy import func, select
 from planflow import reports
 from planflow.models import CycleState, Decision, SteeringComment, SteeringMeeting
 from planflow.services.authority import people
-from planflow.services.chain import annual, counsel, cycles, deviations
+from planflow.services.chain import counsel, cycles, deviations
 from planflow.services.errors import Conflict, Forbidden, InvalidInput, NotFound
 from planflow.services.outputs.reports import steering_report
 from planflow.services.plan import plans
 from planflow.services.records import audit
-from planflow.services.records.audit import OPERATOR_ACTOR, Actor
+from planflow.services.records.audit import OPERATOR_ACTOR
 from planflow.services.views import steeringview
 
 from .chain import START, Chain
-
-RETURNED = "4.2.3"
-
-
-def _reported_with_a_red(chain: Chain, code: str = RETURNED) -> None:
-    """Every report accepted, `code` red: its deviation opens."""
-    while reports_due := [t for t in chain.inbox_of_all() if t.name == "report_status"]:
-        for task in reports_due:
-            red = task.activity_code == code
-            chain.report_and_accept(
-                task.activity_code or "", "red" if red else "green", "Resursbrist." if red else None
-            )
-
-
-def _recommended_and_agreed(chain: Chain, code: str = RETURNED) -> None:
-    chain.do("processledare", "draft_recommendation", {"recommendation": "Förstärk handläggningen."}, code)
-    chain.do(f"lead{code.split('.')[0]}", "agree_recommendation", {"outcome": "agree"}, code)
-
-
-def _to_the_meeting(chain: Chain) -> str:
-    """The areas confirmed and the dialogue held: the meeting's task, open."""
-    for area in range(1, 6):
-        chain.do(f"lead{area}", "area_summary", {"summary": f"Fokusområde {area}."})
-        chain.do("processledare", "confirm_area", {"outcome": "confirm"})
-    chain.do(
-        "processledare",
-        "business_dialogue",
-        {"forums": ["Näringslivsrådet"], "held_on": "2026-11-20", "heard": "-"},
-    )
-    return chain.task("ordforande", "steering_meeting").id
-
-
-def _returned_by_the_chair(chain: Chain) -> None:
-    _reported_with_a_red(chain)
-    _recommended_and_agreed(chain)
-    chain.do(
-        "ordforande",
-        "steering_decision",
-        {"decision": "return", "rationale": "Räkna på kostnaden först."},
-        RETURNED,
-    )
+from .steering import (
+    RETURNED,
+    annual_report_compiled,
+    proposed_and_forwarded,
+    recommended_and_agreed,
+    reported_with_a_red,
+    returned_by_the_chair,
+    to_the_meeting,
+)
 
 
 def test_the_meeting_is_refused_while_a_returned_deviation_is_reworked(chain: Chain) -> None:
     """The walk that found it: the chair returns 4.2.3 and closes the meeting; 4.2.3 comes back
     later and is decided with no meeting open, beside minutes that said it was returned. Now the
     meeting is refused, naming 4.2.3 and where it stands, and the cycle stays open."""
-    _returned_by_the_chair(chain)
-    meeting = _to_the_meeting(chain)
+    returned_by_the_chair(chain)
+    meeting = to_the_meeting(chain)
     with pytest.raises(InvalidInput) as refused:
         chain.complete("ordforande", meeting, {"notes": "4.2.3 återsänd."})
     assert refused.value.code == "error.steering.undecided"
@@ -82,7 +50,7 @@ def test_the_meeting_is_refused_while_a_returned_deviation_is_reworked(chain: Ch
         assert cycles.get_cycle(session, "2026-Q4").state is CycleState.OPEN
 
     # Reworked, agreed, decided: then the meeting closes, and the report's minutes agree with it.
-    _recommended_and_agreed(chain)
+    recommended_and_agreed(chain)
     with pytest.raises(InvalidInput) as pending:
         chain.complete("ordforande", meeting, {"notes": "Noterat."})
     assert "4.2.3 (väntar på styrgruppens beslut)" in pending.value.render("sv")
@@ -98,16 +66,16 @@ def test_the_meeting_is_refused_while_a_returned_deviation_is_reworked(chain: Ch
 
 
 def test_a_deviation_still_being_prepared_is_accounted_for_too(chain: Chain) -> None:
-    _reported_with_a_red(chain)  # no recommendation yet: with the process leader
-    meeting = _to_the_meeting(chain)
+    reported_with_a_red(chain)  # no recommendation yet: with the process leader
+    meeting = to_the_meeting(chain)
     with pytest.raises(InvalidInput) as refused:
         chain.complete("ordforande", meeting, {"notes": "Noterat."})
     assert "4.2.3 (rekommendationen tas fram)" in refused.value.render("sv")
 
 
 def test_the_chair_leaves_a_returned_deviation_open_and_the_minutes_and_report_say_so(chain: Chain) -> None:
-    _returned_by_the_chair(chain)
-    meeting = _to_the_meeting(chain)
+    returned_by_the_chair(chain)
+    meeting = to_the_meeting(chain)
     with pytest.raises(InvalidInput) as wrong:  # only an undecided deviation may be left open
         chain.complete("ordforande", meeting, {"notes": "Noterat.", "left_open": [RETURNED, "1.1.1"]})
     assert wrong.value.code == "error.steering.not_open" and "1.1.1" in wrong.value.render("sv")
@@ -131,7 +99,7 @@ def test_the_chair_leaves_a_returned_deviation_open_and_the_minutes_and_report_s
     assert "Left open to the next meeting" in english and "returned to the process leader" in english
 
     # Decided after the meeting (no meeting open): the minutes said it was left open, not returned.
-    _recommended_and_agreed(chain)
+    recommended_and_agreed(chain)
     chain.do("ordforande", "steering_decision", {"decision": "approve", "rationale": "Ja."})
     with chain.db.reading() as session:
         later = steering_report(session, plans.get_plan(session), "2026-Q4")
@@ -141,36 +109,11 @@ def test_the_chair_leaves_a_returned_deviation_open_and_the_minutes_and_report_s
     assert [d.activity_code for d in later.left_open] == [RETURNED]
 
 
-def _proposed_and_forwarded(chain: Chain) -> None:
-    with chain.db.transaction() as session:
-        from planflow.services.chain import proposals
-
-        proposals.propose_activity(
-            session,
-            people.get_user(session, "lead3"),
-            {
-                "title": "Lokalguide för nyetablerade företag",
-                "intervention_area": "3.4",
-                "owner": "johan.ek",
-                "start": "2027-01-01",
-                "end": "2027-12-31",
-                "why": "Efterfrågat i Näringslivsrådet.",
-            },
-        )
-    chain.do("processledare", "check_proposal", {"outcome": "forward"})
-
-
-def _annual_report_compiled(chain: Chain) -> None:
-    with chain.db.transaction() as session:
-        annual.start_annual_report(session, Actor(people.get_user(session, "processledare")), 2026)
-    chain.do("processledare", "compile_annual_report", {"summary": "Året i korthet."})
-
-
 def test_a_member_sees_everything_awaiting_the_group(chain: Chain) -> None:
-    _reported_with_a_red(chain)
-    _recommended_and_agreed(chain)
-    _proposed_and_forwarded(chain)
-    _annual_report_compiled(chain)
+    reported_with_a_red(chain)
+    recommended_and_agreed(chain)
+    proposed_and_forwarded(chain)
+    annual_report_compiled(chain)
     with chain.db.reading() as session:
         member = people.get_user(session, "styrgrupp.nk")
         waiting = steeringview.awaiting_group(session, member)
@@ -206,10 +149,10 @@ def _waiting(chain: Chain) -> steeringview.AwaitingGroup:
 
 
 def test_comments_before_the_decision_are_kept_with_it_and_later_ones_refused(chain: Chain) -> None:
-    _reported_with_a_red(chain)
-    _recommended_and_agreed(chain)
-    _proposed_and_forwarded(chain)
-    _annual_report_compiled(chain)
+    reported_with_a_red(chain)
+    recommended_and_agreed(chain)
+    proposed_and_forwarded(chain)
+    annual_report_compiled(chain)
     waiting = _waiting(chain)
     deviation = waiting.deviations[0].deviation_id
     proposal = waiting.proposals[0].proposal_id
@@ -255,8 +198,8 @@ def test_comments_before_the_decision_are_kept_with_it_and_later_ones_refused(ch
 
 
 def test_a_returned_deviations_comments_stay_with_the_return_and_new_ones_wait(chain: Chain) -> None:
-    _reported_with_a_red(chain)
-    _recommended_and_agreed(chain)
+    reported_with_a_red(chain)
+    recommended_and_agreed(chain)
     deviation = _waiting(chain).deviations[0].deviation_id
     _comment(chain, "styrgrupp.nk", "deviation", deviation, "Saknar kostnad.")
     chain.do("ordforande", "steering_decision", {"decision": "return", "rationale": "Räkna först."})
@@ -264,7 +207,7 @@ def test_a_returned_deviations_comments_stay_with_the_return_and_new_ones_wait(c
     assert [(d.activity_code, d.returned_because) for d in returned] == [(RETURNED, "Räkna först.")]
     with pytest.raises(Conflict):  # with the process leader: nothing awaits the group
         _comment(chain, "styrgrupp.nk", "deviation", deviation, "Och nu?")
-    _recommended_and_agreed(chain)
+    recommended_and_agreed(chain)
     _comment(chain, "styrgrupp.nk", "deviation", deviation, "Nu bättre.")
     chain.do("ordforande", "steering_decision", {"decision": "approve", "rationale": "Ja."})
     with chain.db.reading() as session:
@@ -277,8 +220,8 @@ def test_a_returned_deviations_comments_stay_with_the_return_and_new_ones_wait(c
 
 
 def test_only_the_group_comments_and_only_in_bounds(chain: Chain) -> None:
-    _reported_with_a_red(chain)
-    _recommended_and_agreed(chain)
+    reported_with_a_red(chain)
+    recommended_and_agreed(chain)
     deviation = _waiting(chain).deviations[0].deviation_id
     for outsider in ("anna.nilsson", "processledare", "naringslivsradet", "admin", "kommunstyrelsen"):
         with pytest.raises(Forbidden) as refused:
@@ -299,8 +242,8 @@ def test_only_the_group_comments_and_only_in_bounds(chain: Chain) -> None:
 
 
 def test_the_unsettled_are_in_the_queues_order_with_where_each_stands(chain: Chain) -> None:
-    _reported_with_a_red(chain)
-    _recommended_and_agreed(chain)
+    reported_with_a_red(chain)
+    recommended_and_agreed(chain)
     with chain.db.reading() as session:
         (item,) = deviations.unsettled(session, plans.get_plan(session).id)
     assert (item.activity_code, item.stands, item.returned) == (RETURNED, "awaiting", False)

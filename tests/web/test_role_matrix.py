@@ -80,6 +80,8 @@ POSTS = [
 POST_ONLY = {
     "/cycles": ("POST", "/cycles", {"processledare", "admin"}),
     "/admin/activities/<code>": ("POST", "/admin/activities/1.1.1", PLAN_KEEPERS),
+    # the members and the chair (UseCase.COMMENT_AS_MEMBER); 400 for them: no subject named
+    "/steering/comments": ("POST", "/steering/comments", {"ordforande", "styrgrupp.nk"}),
 }
 
 

@@ -59,6 +59,13 @@ def _render(failed: dict[str, Any] | None = None, status: int = 200) -> tuple[st
                 "due_on": meeting.day,
             }
         plan_title = plan.title
+    if failed is not None:  # its item gone meanwhile (decided): the refusal stands above the rest
+        open_forms = {
+            *(f"deviation-{d.deviation_id}" for d in waiting.deviations),
+            *(f"proposal-{p.proposal_id}" for p in waiting.proposals),
+            *(f"annual_report-{r.annual_report_id}" for r in waiting.annual_reports),
+        }
+        failed = {**failed, "astray": failed["subject"] not in open_forms or not waiting.may_comment}
     return render_template(
         "steering/index.html",
         queue=queue,
