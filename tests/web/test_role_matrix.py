@@ -43,6 +43,8 @@ MATRIX: dict[str, tuple[str, str, set[str]]] = {
     "/cycles/<period>": ("GET", "/cycles/2026-Q4", MUNICIPAL),
     "/processes/<int:instance_id>": ("GET", "/processes/{instance}", MUNICIPAL),
     "/steering": ("GET", "/steering", STEERING),
+    # the members and the chair (UseCase.COMMENT_AS_MEMBER); 400 for them: no subject named
+    "/steering/comments": ("POST", "/steering/comments", {"ordforande", "styrgrupp.nk"}),
     "/audit": ("GET", "/audit", MUNICIPAL),
     "/audit.csv": ("GET", "/audit.csv", MUNICIPAL),
     "/admin": ("GET", "/admin", {"admin"}),
@@ -80,8 +82,6 @@ POSTS = [
 POST_ONLY = {
     "/cycles": ("POST", "/cycles", {"processledare", "admin"}),
     "/admin/activities/<code>": ("POST", "/admin/activities/1.1.1", PLAN_KEEPERS),
-    # the members and the chair (UseCase.COMMENT_AS_MEMBER); 400 for them: no subject named
-    "/steering/comments": ("POST", "/steering/comments", {"ordforande", "styrgrupp.nk"}),
 }
 
 

@@ -111,6 +111,8 @@ DOMAIN_REFUSALS: dict[str, set[str]] = {
         "error.proposal.dates",
         "error.access.use_case",
     },
+    # only a deviation not yet decided may be left open to the next meeting (none is, here)
+    "steering_meeting": {"error.steering.not_open"},
 }
 
 # One answer per form that the chain's own tests give: each property run tries it first, so that
