@@ -270,7 +270,7 @@ def _proposals(
         .where(OpenTask.name == counsel.DECIDED_THROUGH["proposal"], FocusArea.plan_id == plan.id)
         .order_by(ActivityProposal.created_at, ActivityProposal.id)
     ).all()
-    return [tuple(row) for row in rows]  # type: ignore[misc]
+    return [(p, task, fa, ia, ia_title, owner_name, by) for p, task, fa, ia, ia_title, owner_name, by in rows]
 
 
 def _annual_reports(session: Session, plan: Plan) -> list[tuple[AnnualReport, str]]:
