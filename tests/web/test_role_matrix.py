@@ -43,6 +43,8 @@ MATRIX: dict[str, tuple[str, str, set[str]]] = {
     "/cycles/<period>": ("GET", "/cycles/2026-Q4", MUNICIPAL),
     "/processes/<int:instance_id>": ("GET", "/processes/{instance}", MUNICIPAL),
     "/steering": ("GET", "/steering", STEERING),
+    # the members and the chair (UseCase.COMMENT_AS_MEMBER); 400 for them: no subject named
+    "/steering/comments": ("POST", "/steering/comments", {"ordforande", "styrgrupp.nk"}),
     "/audit": ("GET", "/audit", MUNICIPAL),
     "/audit.csv": ("GET", "/audit.csv", MUNICIPAL),
     "/admin": ("GET", "/admin", {"admin"}),

@@ -78,6 +78,11 @@ WALK: dict[str, tuple[str, str | None, tuple[str, ...]]] = {
     "/api/v1/activities/<code>": ("/api/v1/activities/1.1.1?plan={b}", "processledare", (B_111,)),
     "/api/v1/cycles/<period>": ("/api/v1/cycles/{period}?plan={b}", "processledare", (B_PERIOD,)),
     "/api/v1/deviations": ("/api/v1/deviations?plan={b}", "ordforande", ("Leverantören drog sig ur.",)),
+    "/api/v1/steering/awaiting": (
+        "/api/v1/steering/awaiting?plan={b}",
+        "styrgrupp.nk",
+        ("Leverantören drog sig ur.",),
+    ),
     "/api/v1/tasks/<task_id>": ("/api/v1/tasks/{decision}", "ordforande", (B_111,)),
 }
 # GET routes no plan is involved in, and why.

@@ -171,7 +171,9 @@ def _deviations(t: _Words, deviations: Sequence[DeviationLine]) -> Section:
         return _section(heading, Paragraph(t("report.no_deviations")))
     rows: list[tuple[Cell, ...]] = []
     for d in deviations:
-        if d.decision:
+        if d.left_open and d.decision in (None, "return"):  # the minutes say so: not "returned"
+            decision = Text(t("report.left_open"), t(f"report.deviation_state.{d.state}"))
+        elif d.decision:
             said = t("report.decided", decision=t(f"decision.{d.decision}"), on=d.decided_on, by=d.decided_by)
             decision = Text(said, d.rationale)
         else:
@@ -282,10 +284,15 @@ def _meeting(t: _Words, r: SteeringReport) -> Section:
     heading = t("report.section.meeting")
     if not r.meeting_notes:
         return _section(heading, Paragraph(t("report.no_meeting")))
-    notes = _section(t("report.meeting.notes"), Paragraph(r.meeting_notes))
-    if not r.priorities:
-        return _section(heading, notes)
-    return _section(heading, notes, _section(t("report.meeting.priorities"), Paragraph(r.priorities)))
+    parts = [_section(t("report.meeting.notes"), Paragraph(r.meeting_notes))]
+    if r.priorities:
+        parts.append(_section(t("report.meeting.priorities"), Paragraph(r.priorities)))
+    if r.left_open:
+        items = tuple(
+            f"{d.activity_code} {d.activity_title} – {t(f'deviation.stands.{d.stands}')}" for d in r.left_open
+        )
+        parts.append(_section(t("report.meeting.left_open"), BulletList(items)))
+    return _section(heading, *parts)
 
 
 # The board's report for a year.

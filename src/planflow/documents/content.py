@@ -64,6 +64,17 @@ class DeviationLine:
     rationale: str | None
     decided_on: date | None
     decided_by: str | None
+    # Left open to the next meeting by the meeting of the report's period (its minutes list it).
+    left_open: bool = False
+
+
+@dataclass(frozen=True)
+class LeftOpen:
+    """A deviation a steering meeting left open to the next meeting, as it stood then."""
+
+    activity_code: str
+    activity_title: str
+    stands: str  # awaiting (the group's decision) | returned (to the process leader) | preparing
 
 
 @dataclass(frozen=True)
@@ -112,6 +123,7 @@ class SteeringReport:
     proposals: list[ProposalLine]
     meeting_notes: str | None
     priorities: str | None
+    left_open: list[LeftOpen] = dataclasses.field(default_factory=list)  # by the meeting's minutes
     kind: str = "steering"
 
     @property

@@ -7,7 +7,7 @@ import enum
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, enum_column
@@ -211,6 +211,10 @@ class SteeringMeeting(Base):
     cycle_id: Mapped[int] = mapped_column(ForeignKey("reporting_cycle.id"), unique=True)
     notes: Mapped[str] = mapped_column(Text)
     priorities: Mapped[str | None] = mapped_column(Text)
+    # The deviations the chair left open to the next meeting, as they stood when it closed: each
+    # {"deviation": id, "activity": code, "state": a DeviationState, "stands": awaiting | returned |
+    # preparing} (workflows/README.md, "Who decides": a meeting closes with none unaccounted for).
+    left_open: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list, server_default=text("'[]'"))
     closed_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
     closed_at: Mapped[datetime]
 

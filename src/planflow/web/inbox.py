@@ -14,7 +14,7 @@ from ..services.authority import access
 from ..services.chain import tasks
 from ..services.errors import Conflict, InvalidInput
 from ..services.outputs import notices
-from ..services.views import cases
+from ..services.views import cases, meetings, steeringview
 from . import taskforms
 from .site import form_error, know, language, me, t, today
 
@@ -34,6 +34,8 @@ def index() -> str:
         page = tasks.inbox_page(session, standing, language=language(), cursor=after, limit=PAGE_SIZE)
         news = notices.for_user(session, user, limit=5)
         know(session, standing)  # the header's menu and count, from the same reading
+        # A steering-group member's work is the group's: with no task of their own, what awaits it.
+        group = steeringview.group_waits(session, standing) if not page.items and after is None else []
     rows = page.items
     mine: list[tasks.TaskView] = []  # the owner's own tasks and those claimed; the rest is a queue
     queue: list[tasks.TaskView] = []
@@ -52,6 +54,7 @@ def index() -> str:
         next_cursor=page.next_cursor,
         later_page=after is not None,
         notices=news,
+        group=group,
         today=today(),
         me=current_user.username,
     )
@@ -66,13 +69,22 @@ def _render_task(
 ) -> Any:
     with get_db().reading() as session:
         shown = tasks.show_task(session, me(session), task_id)
-    if isinstance(shown, tasks.DoneTask):
-        return render_template("inbox/done.html", done=shown), 409 if status != 200 else 200
+        if isinstance(shown, tasks.DoneTask):
+            return render_template("inbox/done.html", done=shown), 409 if status != 200 else 200
+        # The meeting leaves open only what is still undecided: a checkbox for each.
+        meeting = shown["name"] == "steering_meeting"
+        still_open = meetings.still_open(session, me(session), task_id) if meeting else []
     case: cases.Case = shown["case"]
     # What the form holds: what was just posted, else the saved draft, else what was sent before
     # the task came back (a returned report, summary, recommendation…), else nothing.
     filled = values if values is not None else (shown["draft"] or case.prefill())
     form_fields = taskforms.fields(shown["schema"], language(), filled, errors or {}, _shown_when)
+    if still_open:
+        choices = [
+            (d.activity_code, f"{d.activity_code} {d.activity_title} – {t(f'deviation.stands.{d.stands}')}")
+            for d in still_open
+        ]
+        form_fields = taskforms.choose_many(form_fields, "left_open", choices)
     return (
         render_template(
             "inbox/task.html",

@@ -9,20 +9,20 @@ import io
 from datetime import date
 from typing import Any
 
-from flask import Blueprint, Response, current_app, render_template, request
+from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
 from flask_login import login_required
 
 from .. import audit_keys, i18n
 from ..db import get_db
 from ..i18n import Message
 from ..services.authority import access
-from ..services.chain import deviations
-from ..services.errors import InvalidInput
+from ..services.chain import counsel, deviations
+from ..services.errors import Conflict, InvalidInput
 from ..services.plan import plans
 from ..services.records import checkpoints, trail
-from ..services.views import meetings
+from ..services.views import meetings, steeringview
 from .plan import named_plan
-from .site import action_words, form_error, me
+from .site import action_words, form_error, me, t
 
 steering = Blueprint("steering", __name__)
 audit_log = Blueprint("audit_log", __name__)
@@ -30,12 +30,20 @@ audit_log = Blueprint("audit_log", __name__)
 
 @steering.get("/steering")
 @login_required
-def index() -> str:
-    with get_db().reading() as session:  # the queue's service checks who may read it
+def index() -> tuple[str, int]:
+    return _render()
+
+
+def _render(failed: dict[str, Any] | None = None, status: int = 200) -> tuple[str, int]:
+    """The steering page: what awaits the group (each with its members' words and a form for one
+    more), what it returned, the queue of deviations and the meeting. `failed` is a comment the
+    service refused: its subject, its messages and what was typed, shown again beside its item."""
+    with get_db().reading() as session:  # the services check who may read what
         user = me(session)
         queue = deviations.steering_queue(
             session, user, named_plan(), request.args.get("state"), request.args.get("period")
         )
+        waiting = steeringview.awaiting_group(session, user, named_plan())
         mine = {
             d.task_id
             for d in queue.items
@@ -51,14 +59,45 @@ def index() -> str:
                 "due_on": meeting.day,
             }
         plan_title = plan.title
+    if failed is not None:  # its item gone meanwhile (decided): the refusal stands above the rest
+        open_forms = {
+            *(f"deviation-{d.deviation_id}" for d in waiting.deviations),
+            *(f"proposal-{p.proposal_id}" for p in waiting.proposals),
+            *(f"annual_report-{r.annual_report_id}" for r in waiting.annual_reports),
+        }
+        failed = {**failed, "astray": failed["subject"] not in open_forms or not waiting.may_comment}
     return render_template(
         "steering/index.html",
         queue=queue,
+        filtered=bool(request.args.get("state")),
+        waiting=waiting,
+        failed=failed,
+        comment_max=counsel.COMMENT_MAX,
         mine=mine,
         meeting=meeting_view,
         plan=named_plan(),
         plan_title=plan_title,
-    )
+    ), status
+
+
+@steering.post("/steering/comments")
+@login_required
+def comment() -> Any:
+    """A member's word on something awaiting the group; refused, the page again with the error
+    beside that item's form and the words as typed."""
+    subject_type = (request.form.get("subject_type") or "")[:32]
+    raw_id = request.form.get("subject_id") or ""
+    subject_id = int(raw_id) if raw_id.isdigit() and len(raw_id) <= 12 else 0
+    text = request.form.get("comment") or ""
+    try:
+        with get_db().transaction() as session:
+            counsel.comment(session, me(session), subject_type, subject_id, text)
+    except (InvalidInput, Conflict) as exc:
+        refused = form_error(exc)
+        failed = {"subject": f"{subject_type}-{subject_id}", "errors": refused.rendered(), "text": text}
+        return _render(failed, refused.status)
+    flash(t("ui.steering.commented"))
+    return redirect(url_for("steering.index", plan=named_plan()) + f"#c-{subject_type}-{subject_id}")
 
 
 FILTERS = ("activity", "actor", "action", "from", "to", "plan")

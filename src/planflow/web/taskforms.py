@@ -21,7 +21,9 @@ class Field:
     name: str
     label: str
     help: str | None
-    kind: str  # radio | textarea | text | date | checkbox | lines | select (see `choose_from`)
+    # radio | textarea | text | date | checkbox | lines | select (`choose_from`) | checkboxes
+    # (`choose_many`)
+    kind: str
     required: bool
     value: Any
     error: str | None
@@ -146,6 +148,28 @@ def choose_from(
     ]
 
 
+def choose_many(
+    form_fields: list[Field], name: str, choices: list[tuple[str, str]], help: str | None = None
+) -> list[Field]:
+    """The list field `name` drawn as a checkbox per choice (value, label), for a page that knows
+    which values make sense now (the deviations a meeting may leave open). With nothing to choose
+    from the field is left out: the server checks the value either way."""
+    if not choices:
+        return [f for f in form_fields if f.name != name]
+    return [
+        replace(
+            f,
+            kind="checkboxes",
+            choices=choices,
+            help=help if help is not None else f.help,
+            value=f.value.splitlines() if isinstance(f.value, str) else list(f.value or []),
+        )
+        if f.name == name
+        else f
+        for f in form_fields
+    ]
+
+
 def read(schema: Mapping[str, Any], form: MultiDict[str, str]) -> dict[str, Any]:
     """The posted fields the schema names, typed as it expects; a field left empty is absent."""
     data: dict[str, Any] = {}
@@ -155,8 +179,9 @@ def read(schema: Mapping[str, Any], form: MultiDict[str, str]) -> dict[str, Any]
         if kind == "checkbox":
             if raw is not None:
                 data[name] = raw in ("true", "on", "1")
-        elif kind == "lines":
-            lines = [line.strip() for line in (raw or "").splitlines() if line.strip()]
+        elif kind == "lines":  # one text area, a value a line, or a checkbox per value
+            given = form.getlist(name)
+            lines = [line.strip() for value in given for line in value.splitlines() if line.strip()]
             if lines:
                 data[name] = lines
         elif raw:

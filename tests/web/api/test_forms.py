@@ -113,6 +113,8 @@ DOMAIN_REFUSALS: dict[str, set[str]] = {
     },
     # the board's decision is dated in the years planflow records (clock.FIRST_YEAR..LAST_YEAR)
     "board_note": {"error.annual.decided_on"},
+    # only a deviation not yet decided may be left open to the next meeting (none is, here)
+    "steering_meeting": {"error.steering.not_open"},
 }
 
 # One answer per form that the chain's own tests give: each property run tries it first, so that

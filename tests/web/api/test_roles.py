@@ -102,6 +102,12 @@ CASES: dict[tuple[str, str], tuple[str, object, Callable[[str], int]]] = {
         allowed({"dialogue"}, 409),
     ),
     ("GET", "/deviations"): ("/deviations", None, allowed(STEERING_QUEUE, 200)),
+    ("GET", "/steering/awaiting"): ("/steering/awaiting", None, allowed(STEERING_QUEUE, 200)),
+    ("POST", "/steering/comments"): (
+        "/steering/comments",
+        {"subject_type": "annual_report", "subject_id": 999999, "comment": "Bra."},
+        allowed({"steering", "chair"}, 404),  # the members and the chair; no such report
+    ),
     ("POST", "/annual-reports"): (
         "/annual-reports",
         {"year": 2026},

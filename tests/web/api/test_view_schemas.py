@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from planflow.services.authority import people, peopleview
-from planflow.services.chain import deviations
-from planflow.services.views import plain
+from planflow.services.chain import counsel, deviations
+from planflow.services.views import plain, steeringview
 from planflow.web.api import schemas  # noqa: F401  (publishes the components)
 from planflow.web.api.registry import COMPONENTS
 
@@ -22,6 +22,8 @@ VIEWS: dict[str, type[Any]] = {
     "ActivityOwner": people.OwnerView,
     "DeviationQueue": deviations.SteeringQueue,
     "QueuedDeviation": deviations.QueuedDeviation,
+    "AwaitingGroup": steeringview.AwaitingGroup,
+    "SteeringComment": counsel.CommentView,
 }
 NESTED = {
     ("Me", "roles"): peopleview.RoleView,

@@ -76,6 +76,9 @@ class UseCase(enum.StrEnum):
     READ_INTERNAL = "read_internal"  # activity pages, reports, decisions, audit: municipal users
     GIVE_DIALOGUE_FEEDBACK = "give_dialogue_feedback"
     READ_STEERING_QUEUE = "read_steering_queue"
+    # A member's (or the chair's) word on what awaits the group, before the chair records the
+    # group's decision (services.chain.counsel): the group decides as a body.
+    COMMENT_AS_MEMBER = "comment_as_member"
     ISSUE_REPORT = "issue_report"  # freeze a steering or annual report (services.issued)
     EDIT_PLAN = "edit_plan"  # titles, owners, offices and dates of activities (an Excel import)
 
@@ -103,6 +106,7 @@ USE_CASES: dict[UseCase, tuple[Role, ...]] = {
         Role.BOARD,
         Role.ADMIN,
     ),
+    UseCase.COMMENT_AS_MEMBER: (Role.STEERING_GROUP, Role.STEERING_CHAIR),
     UseCase.ISSUE_REPORT: (Role.PROCESS_LEADER, Role.ADMIN),
     UseCase.EDIT_PLAN: (Role.PROCESS_LEADER, Role.ADMIN),
 }

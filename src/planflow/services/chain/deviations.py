@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from ... import clock
 from ...i18n import Message
@@ -243,6 +243,95 @@ def awaiting_steering_group(session: Session, plan_id: int) -> list[AwaitingDeci
         )
         for deviation, task_id, code, title, period in rows
     ]
+
+
+@dataclass(frozen=True)
+class Unsettled:
+    """A deviation of a plan the steering group has not decided: awaiting its decision (the
+    decision task is open), returned by the group to the process leader (its recommendation
+    being reworked), or still being prepared (a recommendation drafted or with the lead)."""
+
+    deviation_id: int
+    activity_code: str
+    activity_title: str
+    level: Status
+    state: DeviationState
+    cause: str
+    recommendation: str | None
+    period: str | None
+    opened_at: datetime
+    escalated_at: datetime | None
+    task_id: str | None  # the open decision task, when it awaits the group
+    returned: bool  # the group's latest decision on it returned it
+    returned_because: str | None  # that decision's rationale
+
+    @property
+    def stands(self) -> str:
+        """Where it stands, as the page, the meeting's refusal and the minutes say it:
+        awaiting | returned | preparing (a `deviation.stands.*` key's last part)."""
+        if self.task_id is not None:
+            return "awaiting"
+        return "returned" if self.returned else "preparing"
+
+
+def unsettled(session: Session, plan_id: int) -> list[Unsettled]:
+    """Every deviation of a plan the steering group has not decided, in the queue's order
+    (escalated first, then red before yellow, then oldest first): what a meeting must account for
+    before it closes (workflows/README.md, "Who decides: the steering group"). One cycle of a plan
+    runs at a time, so these are the cycle's own and those an earlier meeting left open."""
+    decision_task = (
+        select(OpenTask.id)
+        .join(ProcessInstance, ProcessInstance.id == OpenTask.instance_id)
+        .where(
+            ProcessInstance.subject_type == "deviation",
+            ProcessInstance.subject_id == Deviation.id,
+            OpenTask.name == "steering_decision",
+        )
+        .limit(1)
+        .scalar_subquery()
+    )
+    earlier = aliased(Decision, name="earlier")  # the latest decision: its own alias, uncorrelated
+    latest = (
+        select(earlier.id)
+        .where(earlier.subject_type == "deviation", earlier.subject_id == Deviation.id)
+        .order_by(earlier.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    rows = session.execute(
+        select(Deviation, Activity.code, Activity.title, ReportingCycle.period, decision_task, Decision)
+        .join(Activity, Activity.id == Deviation.activity_id)
+        .outerjoin(ReportingCycle, ReportingCycle.id == Deviation.cycle_id)
+        .outerjoin(Decision, Decision.id == latest)
+        .where(Activity.plan_id == plan_id, Deviation.state != DeviationState.DECIDED)
+        .order_by(
+            Deviation.escalated_at.is_(None),
+            Deviation.level != Status.RED,
+            Deviation.opened_at,
+            Deviation.id,
+        )
+    ).all()
+    found = []
+    for deviation, code, title, period, task_id, decision in rows:
+        returned = decision is not None and decision.decision == "return"
+        found.append(
+            Unsettled(
+                deviation_id=deviation.id,
+                activity_code=code,
+                activity_title=title,
+                level=deviation.level,
+                state=deviation.state,
+                cause=deviation.cause,
+                recommendation=deviation.recommendation,
+                period=period,
+                opened_at=deviation.opened_at,
+                escalated_at=deviation.escalated_at,
+                task_id=task_id,
+                returned=returned,
+                returned_because=decision.rationale if returned and decision is not None else None,
+            )
+        )
+    return found
 
 
 @on_passed("deviation_escalated")

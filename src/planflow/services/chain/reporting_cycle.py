@@ -13,8 +13,9 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from ... import clock
+from ...i18n import Message
 from ...models import BusinessDialogue, CycleState, ReportingCycle, SteeringMeeting
-from ..errors import InvalidInput
+from ..errors import InvalidInput, quote
 from ..records import audit
 from . import deviations
 from .steps import Step, on_complete, on_passed
@@ -46,22 +47,38 @@ def _dialogue_held(session: Session, step: Step, data: dict[str, Any]) -> None:
 
 @on_complete("steering_meeting")
 def _meeting_closed(session: Session, step: Step, data: dict[str, Any]) -> None:
-    """The chair closes the meeting with its minutes and priorities. The group's decisions on
-    deviations are each recorded through its own decision task; the meeting closes only when none
-    is left awaiting it."""
+    """The chair closes the meeting with its minutes and priorities. It decides nothing itself: the
+    group's decisions on deviations are each recorded through its own decision task. It closes
+    only when every deviation of the plan not yet decided (awaiting the group, returned to the
+    process leader, or still being prepared) is accounted for: decided first, or named by the chair
+    in `left_open`, which the minutes then list. Raised before the engine's move is saved, so the
+    page, the API and every other way of completing the task are refused alike."""
     cycle = cycle_of(session, step)
-    undecided = deviations.awaiting_steering_group(session, cycle.plan_id)
-    if undecided:
+    still_open = deviations.unsettled(session, cycle.plan_id)
+    left_open = _left_open(still_open, data.get("left_open") or [])
+    unaccounted = [item for item in still_open if item.deviation_id not in left_open]
+    if unaccounted:
         raise InvalidInput(
             "error.steering.undecided",
-            activities=", ".join(item.activity_code for item in undecided),
-            count=len(undecided),
+            fields={"left_open": Message("form.steering.decide_or_leave_open")},
+            activities=[_naming(item) for item in unaccounted],
+            count=len(unaccounted),
         )
+    minutes = [
+        {
+            "deviation": item.deviation_id,
+            "activity": item.activity_code,
+            "state": item.state.value,
+            "stands": item.stands,
+        }
+        for item in still_open
+    ]
     session.add(
         SteeringMeeting(
             cycle_id=cycle.id,
             notes=data["notes"],
             priorities=data.get("priorities"),
+            left_open=minutes,
             closed_by_id=step.by.id,
             closed_at=clock.now(),
         )
@@ -72,8 +89,35 @@ def _meeting_closed(session: Session, step: Step, data: dict[str, Any]) -> None:
         "steering.meeting_closed",
         "cycle",
         cycle.period,
-        {"notes": data["notes"], "priorities": data.get("priorities")},
+        {
+            "notes": data["notes"],
+            "priorities": data.get("priorities"),
+            "left_open": [item["activity"] for item in minutes],
+        },
     )
+
+
+def _naming(item: deviations.Unsettled) -> Message:
+    """An open deviation as a refusal names it: its activity and where it stands."""
+    return Message(
+        "error.steering.open_item",
+        {"activity": item.activity_code, "stands": {"key": f"deviation.stands.{item.stands}"}},
+    )
+
+
+def _left_open(still_open: list[deviations.Unsettled], codes: list[str]) -> set[int]:
+    """The deviations the chair names (by activity code) as left open to the next meeting; a code
+    that is not one of them is refused, naming the ones that are."""
+    by_code = {item.activity_code: item.deviation_id for item in still_open}
+    wrong = [code for code in codes if code not in by_code]
+    if wrong:
+        choices = ", ".join(by_code) or "–"
+        raise InvalidInput(
+            "error.steering.not_open",
+            fields={"left_open": Message("form.steering.not_open", {"choices": choices})},
+            activities=", ".join(quote(code) for code in wrong),
+        )
+    return {by_code[code] for code in codes}
 
 
 @on_passed("cycle_reported")

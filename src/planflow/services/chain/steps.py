@@ -20,7 +20,7 @@ from ...models import DecidingBody, Decision, OpenTask, ProcessInstance, User
 from ..errors import Conflict, quote
 from ..records import audit
 from ..records.audit import Actor
-from . import instances
+from . import counsel, instances
 
 T = TypeVar("T")
 
@@ -59,21 +59,24 @@ class Step:
         rationale: str,
     ) -> None:
         """Record the decision of `body` that completing this step's task records: who recorded
-        it, for whom; one per task, whatever races."""
+        it, for whom; one per task, whatever races. The steering group's members' words on the
+        subject written so far are kept with it (counsel.keep_with)."""
         assert self.actor.user is not None, "decisions are recorded by people"
-        session.add(
-            Decision(
-                body=body,
-                subject_type=subject_type,
-                subject_id=subject_id,
-                decision=decision,
-                rationale=rationale,
-                decided_by_id=self.actor.user.id,
-                on_behalf_of_id=self.actor.on_behalf_of.id if self.actor.on_behalf_of else None,
-                decided_at=clock.now(),
-                task_id=self.task_id,
-            )
+        record = Decision(
+            body=body,
+            subject_type=subject_type,
+            subject_id=subject_id,
+            decision=decision,
+            rationale=rationale,
+            decided_by_id=self.actor.user.id,
+            on_behalf_of_id=self.actor.on_behalf_of.id if self.actor.on_behalf_of else None,
+            decided_at=clock.now(),
+            task_id=self.task_id,
         )
+        session.add(record)
+        if body is DecidingBody.STEERING_GROUP:
+            session.flush()  # the record's id, for the words kept with it
+            counsel.keep_with(session, record)
 
 
 CompleteHandler = Callable[[Session, Step, dict[str, Any]], None]

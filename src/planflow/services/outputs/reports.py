@@ -21,6 +21,7 @@ from ...documents.content import (
     DeviationLine,
     Dialogue,
     Feedback,
+    LeftOpen,
     NewActivity,
     PeriodCounts,
     PlanHeading,
@@ -121,6 +122,7 @@ def steering_report(session: Session, plan: Plan, period: str) -> SteeringReport
         select(DialogueFeedback).where(DialogueFeedback.cycle_id == cycle.id).order_by(DialogueFeedback.id)
     ).all()
     meeting = session.scalar(select(SteeringMeeting).where(SteeringMeeting.cycle_id == cycle.id))
+    left_open = _left_open(session, meeting)
     return SteeringReport(
         plan=_heading(plan),
         period=period,
@@ -130,12 +132,35 @@ def steering_report(session: Session, plan: Plan, period: str) -> SteeringReport
         generated_at=clock.now(),
         areas=areas,
         totals=_counts([line.status for area in areas for line in area.activities]),
-        deviations=_deviation_lines(session, select(Deviation).where(Deviation.cycle_id == cycle.id)),
+        deviations=_deviation_lines(
+            session,
+            select(Deviation).where(Deviation.cycle_id == cycle.id),
+            {int(item["deviation"]) for item in meeting.left_open} if meeting else set(),
+        ),
         dialogue=_dialogue(dialogue, feedback),
         proposals=_proposal_lines(session, plan, first_day, last_day, names),
         meeting_notes=meeting.notes if meeting else None,
         priorities=meeting.priorities if meeting else None,
+        left_open=left_open,
     )
+
+
+def _left_open(session: Session, meeting: SteeringMeeting | None) -> list[LeftOpen]:
+    """The deviations the meeting's minutes list as left open to the next meeting, as they stood."""
+    if meeting is None or not meeting.left_open:
+        return []
+    ids = [int(item["deviation"]) for item in meeting.left_open]
+    titles = dict(
+        session.execute(
+            select(Deviation.id, Activity.title)
+            .join(Activity, Activity.id == Deviation.activity_id)
+            .where(Deviation.id.in_(ids))
+        ).all()
+    )
+    return [
+        LeftOpen(str(item["activity"]), titles.get(int(item["deviation"]), ""), str(item["stands"]))
+        for item in meeting.left_open
+    ]
 
 
 def _period_areas(
@@ -201,7 +226,9 @@ def _dialogue(dialogue: BusinessDialogue | None, feedback: Sequence[DialogueFeed
     return Dialogue(list(dialogue.forums), dialogue.held_on, dialogue.heard, dialogue.ideas, heard)
 
 
-def _deviation_lines(session: Session, query: Any) -> list[DeviationLine]:
+def _deviation_lines(session: Session, query: Any, left_open: set[int] | None = None) -> list[DeviationLine]:
+    """The deviations `query` selects, each with the group's latest decision; those in `left_open`
+    (left open by the period's meeting) marked so."""
     lines = []
     periods = dict(session.execute(select(ReportingCycle.id, ReportingCycle.period)).all())
     names = _names(session)
@@ -223,6 +250,7 @@ def _deviation_lines(session: Session, query: Any) -> list[DeviationLine]:
                 rationale=decision.rationale if decision else None,
                 decided_on=_day(decision.decided_at) if decision else None,
                 decided_by=names.get(decision.decided_by_id) if decision else None,
+                left_open=deviation.id in (left_open or set()),
             )
         )
     return lines

@@ -74,6 +74,24 @@ def open_meeting(session: Session, reader: User | access.Standing, plan_slug: st
     return next((m for m in meetings(session, reader, plan_slug) if not m.held), None)
 
 
+def to_account_for(session: Session, task: OpenTask) -> list[deviations.Unsettled]:
+    """What a steering meeting's task must account for before it closes: every deviation of its
+    plan not yet decided (awaiting the group, returned, being prepared), each to be decided first
+    or left open to the next meeting (reporting_cycle's check, workflows/README.md)."""
+    plan_id = session.scalar(select(ReportingCycle.plan_id).where(ReportingCycle.id == task.cycle_id))
+    return deviations.unsettled(session, plan_id) if plan_id is not None else []
+
+
+def still_open(session: Session, user: User, task_id: str) -> list[deviations.Unsettled]:
+    """`to_account_for` of an open steering meeting, for someone who may close it (the form's
+    choice of what to leave open); nothing for another task."""
+    task = session.get(OpenTask, task_id)
+    if task is None or task.name != "steering_meeting":
+        return []
+    access.task_actor(session, user, task)
+    return to_account_for(session, task)
+
+
 def agenda(session: Session, task: OpenTask) -> list[AwaitingDecision]:
     """What a steering meeting's task decides over: its own plan's queue of deviations."""
     plan_id = session.scalar(select(ReportingCycle.plan_id).where(ReportingCycle.id == task.cycle_id))

@@ -9,11 +9,11 @@ from typing import Any
 from ... import clock
 from ...db import get_db
 from ...installation import ESCALATION_DAYS_RANGE as DAYS
-from ...services.chain import annual, cycles, deviations, proposals
+from ...services.chain import annual, counsel, cycles, deviations, proposals
 from ...services.errors import InvalidInput, NotFound
 from ...services.plan import activity_edits, plans
 from ...services.records.audit import Actor
-from ...services.views import cycleview, history, plain, planview
+from ...services.views import cycleview, history, plain, planview, steeringview
 from . import schemas as sc
 from . import views
 from .auth import caller
@@ -236,3 +236,44 @@ def annual_report(query: dict[str, Any], body: dict[str, Any]) -> dict[str, Any]
         report = annual.start_annual_report(session, actor, body["year"], query.get("plan"))
         slug = plans.get_plan(session, query.get("plan")).slug
         return {"plan": slug, "year": report.year, "state": report.state.value}
+
+
+@operation(
+    "GET",
+    "/steering/awaiting",
+    summary="Everything awaiting the steering group: deviations whose decision it owes, proposed "
+    "activities, the annual report, each with its members' comments so far; and the deviations it "
+    "returned to the process leader",
+    tag="cycles",
+    response=sc.AWAITING_GROUP,
+    query=sc.PLAN_QUERY,
+)
+def steering_awaiting(query: dict[str, Any], body: None) -> dict[str, Any]:
+    with get_db().reading() as session:
+        waiting = steeringview.awaiting_group(session, caller(session), query.get("plan"))
+    return views.as_json(waiting)
+
+
+@operation(
+    "POST",
+    "/steering/comments",
+    summary="A steering-group member's (or the chair's) comment on something awaiting the group, "
+    "before the chair records its decision: kept with the decision once it is recorded; refused "
+    "(409) when the subject does not await the group",
+    tag="cycles",
+    response=sc.STEERING_COMMENT,
+    status=201,
+    body=sc.obj(
+        {
+            "subject_type": {"type": "string", "enum": list(counsel.SUBJECTS)},
+            "subject_id": {"type": "integer", "minimum": 1, "maximum": 2**31 - 1},
+            "comment": sc.s(counsel.COMMENT_MAX, minLength=1, pattern="\\S"),
+        }
+    ),
+)
+def steering_comment(query: dict[str, Any], body: dict[str, Any]) -> dict[str, Any]:
+    with get_db().transaction() as session:
+        said = counsel.comment(
+            session, caller(session), body["subject_type"], body["subject_id"], body["comment"]
+        )
+    return views.as_json(said)

@@ -6,9 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 from ...services.authority import access
-from ...services.chain import cycles, deviations
+from ...services.chain import counsel, cycles, deviations
 from ...services.plan import activity_edits
-from ...services.views import cases, cycleview
+from ...services.views import cases, cycleview, steeringview
 from .registry import component
 from .views import schema_of
 
@@ -294,6 +294,8 @@ DEVIATIONS = component(
         }
     ),
 )
+STEERING_COMMENT = component("SteeringComment", schema_of(counsel.CommentView))
+AWAITING_GROUP = component("AwaitingGroup", schema_of(steeringview.AwaitingGroup))
 AUDIT_PAGE = component("AuditPage", obj({"items": array(EVENT), "next_cursor": opt(s(32))}))
 VERIFICATION = component(  # checkpoints.Integrity
     "Verification",

@@ -4,11 +4,14 @@ the mail alike."""
 
 from __future__ import annotations
 
+import dataclasses
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ....models import OpenTask, Plan, ProcessInstance, ReportingCycle, User
 from ...authority import access
+from ...chain import counsel
 from ...errors import NotFound, quote
 from . import annual, deviation, meeting, proposal, reporting  # noqa: F401  (they register builders)
 from .builders import BUILDERS, Task
@@ -78,7 +81,12 @@ def case_of(session: Session, user: User, task_id: str) -> Case:
         subject_code=None,
         subject_title=None,
     )
-    return build(session, Task(task, instance), base)
+    case = build(session, Task(task, instance), base)
+    if task.name in counsel.DECIDED_THROUGH.values() and instance.subject_id is not None:
+        # The chair records the group's decision with what the members said beside it.
+        said = counsel.comments_on(session, instance.subject_type or "", instance.subject_id)
+        case = dataclasses.replace(case, comments=tuple(said))
+    return case
 
 
 def _plan_of(session: Session, task: OpenTask, instance: ProcessInstance) -> str | None:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from ....models import Status
+from ...chain.counsel import CommentView
 from ...chain.deviations import AwaitingDecision
 from ..history import DecisionView, DeviationView, ReportView
 
@@ -237,6 +238,8 @@ class Case:
     feedback: FeedbackSection | None = None
     meeting: MeetingSection | None = None
     annual: AnnualSection | None = None
+    # The steering group members' comments, beside the chair's decision on what awaits the group.
+    comments: tuple[CommentView, ...] | None = None
 
     def prefill(self) -> dict[str, str]:
         """The form's fields as sent before a return (empty when none was)."""
