@@ -54,6 +54,13 @@ OVERLAPS = """() => {
 }"""
 
 
+# The elements reaching past the window's right edge, deepest first (what makes a page scroll).
+WIDEST = """() => [...document.querySelectorAll("body *")]
+  .filter((e) => e.getBoundingClientRect().right > window.innerWidth + 0.5)
+  .filter((e) => ![...e.children].some((c) => c.getBoundingClientRect().right > window.innerWidth + 0.5))
+  .slice(0, 5).map((e) => e.tagName + "." + e.className + ": " + (e.textContent || "").trim().slice(0, 60))"""
+
+
 class Visitor:
     """One person in a browser context, checking every page it sees."""
 
@@ -80,6 +87,8 @@ class Visitor:
         size = page.viewport_size
         page.set_viewport_size({"width": 390, "height": 844})
         widths = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+        if widths[0] > widths[1]:  # name what sticks out, for the failure below
+            widths.append(page.evaluate(WIDEST))
         overlaps = page.evaluate(OVERLAPS)
         page.screenshot(path=str(ARTIFACTS / f"{name}-390.png"), full_page=True)
         page.set_viewport_size(size)
