@@ -16,6 +16,7 @@ from ... import clock
 from ...models import (
     Activity,
     ActivityState,
+    CycleState,
     FocusArea,
     InterventionArea,
     OpenTask,
@@ -321,12 +322,12 @@ def _row(r: Any, overdue: bool, last: LastReport | None, heat: dict[str, str]) -
 
 
 def _periods(session: Session, plan: Plan) -> list[str]:
-    """The heatmap's periods: the plan's last HEAT_PERIODS cycles', oldest first."""
+    """The heatmap's periods: the plan's last HEAT_PERIODS cycles' (not cancelled), oldest first."""
     return list(
         reversed(
             session.scalars(
                 select(ReportingCycle.period)
-                .where(ReportingCycle.plan_id == plan.id)
+                .where(ReportingCycle.plan_id == plan.id, ReportingCycle.state != CycleState.CANCELLED)
                 .order_by(ReportingCycle.started_at.desc(), ReportingCycle.id.desc())
                 .limit(HEAT_PERIODS)
             ).all()
