@@ -41,6 +41,7 @@ MATRIX: dict[str, tuple[str, str, set[str]]] = {
     "/activities/<code>": ("GET", "/activities/1.1.1", MUNICIPAL),
     "/cycles": ("GET", "/cycles", MUNICIPAL),
     "/cycles/<period>": ("GET", "/cycles/2026-Q4", MUNICIPAL),
+    "/cycles/<period>/cancel": ("GET", "/cycles/2026-Q4/cancel", {"processledare", "admin"}),
     "/processes/<int:instance_id>": ("GET", "/processes/{instance}", MUNICIPAL),
     "/steering": ("GET", "/steering", STEERING),
     "/audit": ("GET", "/audit", MUNICIPAL),
@@ -76,6 +77,7 @@ OUTSIDE = {
 POSTS = [
     ("POST", "/proposals/new", PROPOSERS),
     ("POST", "/dialogue/2026-Q4", DIALOGUE),  # 409 for the allowed: the dialogue is not open
+    ("POST", "/cycles/2026-Q4/cancel", {"processledare", "admin"}),  # 400: no reason given
 ]
 POST_ONLY = {
     "/cycles": ("POST", "/cycles", {"processledare", "admin"}),

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, NoReturn
 
 from sqlalchemy import func, inspect, or_, select
 from sqlalchemy.exc import IntegrityError
@@ -408,10 +408,7 @@ def cancel_cycle(
     plan = plans.get_plan(session, plan_slug)
     why = _cancel_reason(reason)
     cycle = get_cycle(session, period, plan_slug)
-    if cycle.state is CycleState.CANCELLED:
-        raise Conflict("error.cycle.cancelled_already", period=period, plan=plan.title)
-    if cycle.state is CycleState.OPENING:
-        raise Conflict("error.cycle.cancel_opening", period=period, plan=plan.title)
+    _refuse_cancel_in_state(plan, cycle)
     withdrawn = session.scalars(
         select(OpenTask.id).where(OpenTask.cycle_id == cycle.id).order_by(OpenTask.id).with_for_update()
     ).all()
@@ -422,17 +419,9 @@ def cancel_cycle(
         .with_for_update()
         .execution_options(populate_existing=True)
     ).all()
-    what = _reported_so_far(session, cycle.id)
-    if what is not None:
-        raise Conflict(
-            "error.cycle.cancel_reported",
-            period=period,
-            plan=plan.title,
-            what={"key": f"cycle.reported.{what}"},
-        )
+    _refuse_cancel_once_reported(session, plan, cycle)
     cycle = session.get_one(ReportingCycle, cycle.id, with_for_update=True, populate_existing=True)
-    if cycle.state is not CycleState.OPEN:  # reported or cancelled by someone else meanwhile
-        raise Conflict("error.cycle.cancelled_already", period=period, plan=plan.title)
+    _refuse_cancel_in_state(plan, cycle)  # cancelled by someone else meanwhile
     now = clock.now()
     for instance in running:
         run = instances.load(session, instance)
@@ -450,6 +439,58 @@ def cancel_cycle(
         reason=why,
     )
     return CycleCancelled(plan.slug, period, cycle.state, now, why, len(withdrawn), len(running))
+
+
+@dataclass(frozen=True)
+class CancelPreview:
+    """What cancelling a cycle would do, for the page that asks to confirm it."""
+
+    plan: str
+    plan_title: str
+    period: str
+    deadline: date
+    started_at: datetime
+    tasks: int  # open tasks that would leave the inboxes
+
+
+def cancel_preview(
+    session: Session, actor: Actor, period: str, plan_slug: str | None = None
+) -> CancelPreview:
+    """What `cancel` would do now, refused as it would refuse it (the same right, the same
+    checks, without its locks), changing nothing."""
+    access.require(session, actor, UseCase.START_CYCLE)
+    plan = plans.get_plan(session, plan_slug)
+    cycle = get_cycle(session, period, plan_slug)
+    _refuse_cancel_in_state(plan, cycle)
+    _refuse_cancel_once_reported(session, plan, cycle)
+    tasks = session.scalar(select(func.count()).select_from(OpenTask).where(OpenTask.cycle_id == cycle.id))
+    return CancelPreview(plan.slug, plan.title, cycle.period, cycle.deadline, cycle.started_at, tasks or 0)
+
+
+def _refuse_cancel_in_state(plan: Plan, cycle: ReportingCycle) -> None:
+    """Conflict unless the cycle is open: cancelled already, still opening, or reported."""
+    if cycle.state is CycleState.CANCELLED:
+        raise Conflict("error.cycle.cancelled_already", period=cycle.period, plan=plan.title)
+    if cycle.state is CycleState.OPENING:
+        raise Conflict("error.cycle.cancel_opening", period=cycle.period, plan=plan.title)
+    if cycle.state is CycleState.REPORTED:
+        _refused_as_reported(plan, cycle, "meeting")
+
+
+def _refuse_cancel_once_reported(session: Session, plan: Plan, cycle: ReportingCycle) -> None:
+    """Conflict once anything of the cycle is reported, naming the first thing found."""
+    what = _reported_so_far(session, cycle.id)
+    if what is not None:
+        _refused_as_reported(plan, cycle, what)
+
+
+def _refused_as_reported(plan: Plan, cycle: ReportingCycle, what: str) -> NoReturn:
+    raise Conflict(
+        "error.cycle.cancel_reported",
+        period=cycle.period,
+        plan=plan.title,
+        what={"key": f"cycle.reported.{what}"},
+    )
 
 
 def _cancel_reason(reason: str | None) -> str:

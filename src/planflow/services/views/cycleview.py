@@ -32,6 +32,7 @@ from ..authority.access import Standing, UseCase
 from ..chain import cycles
 from ..errors import Forbidden
 from ..plan import plans
+from ..records.audit import Actor
 
 # The overdue tasks a view lists (it counts them all): the first ones by due date.
 OVERDUE_LISTED = 200
@@ -149,9 +150,15 @@ def cycle_progress(
     )
 
 
-def list_cycles(session: Session, who: User | Standing, plan_slug: str | None = None) -> list[CycleListed]:
-    """A plan's cycles, the latest first, for someone who may read the plan's internal follow-up."""
-    _require_read(session, who)
+def list_cycles(
+    session: Session, who: User | Standing | Actor, plan_slug: str | None = None
+) -> list[CycleListed]:
+    """A plan's cycles, the latest first, cancelled ones too, for someone who may read the plan's
+    internal follow-up (the local operator too: `planflow cycle list`)."""
+    if isinstance(who, Actor):
+        access.require(session, who, UseCase.READ_INTERNAL)
+    else:
+        _require_read(session, who)
     plan = plans.get_plan(session, plan_slug)
     return [
         CycleListed(period, state, deadline)
