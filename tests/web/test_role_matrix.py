@@ -54,8 +54,8 @@ MATRIX: dict[str, tuple[str, str, set[str]]] = {
     "/reports/files/<kind>/<subject>.<fmt>": ("GET", "/reports/files/steering/2026-Q4.html", MUNICIPAL),
     "/proposals": ("GET", "/proposals", MUNICIPAL),
     "/proposals/new": ("GET", "/proposals/new", PROPOSERS),
-    "/dialogue": ("GET", "/dialogue", DIALOGUE),
-    "/dialogue/<period>": ("GET", "/dialogue/2026-Q4", DIALOGUE),
+    "/dialogue": ("GET", "/dialogue", DIALOGUE | {"processledare", "admin"}),  # the latter read it
+    "/dialogue/<period>": ("GET", "/dialogue/2026-Q4", DIALOGUE | {"processledare", "admin"}),
     "/reports/annual": ("POST", "/reports/annual", PLAN_KEEPERS),
     "/admin/plan": ("GET", "/admin/plan", PLAN_KEEPERS),
     "/admin/plan.xlsx": ("GET", "/admin/plan.xlsx", PLAN_KEEPERS),

@@ -16,7 +16,7 @@ from ..services.errors import Conflict, InvalidInput
 from ..services.outputs import notices
 from ..services.views import cases
 from . import taskforms
-from .site import form_error, know, language, me, t, today
+from .site import form_error, home, know, language, me, t, today
 
 bp = Blueprint("inbox", __name__)
 
@@ -26,7 +26,7 @@ PAGE_SIZE = 50  # tasks a page, as in the API: the rest follow a link, so a full
 
 @bp.get("/inbox")
 @login_required
-def index() -> str:
+def index() -> str | Response:
     after = request.args.get("after")
     with get_db().reading() as session:
         user = me(session)
@@ -35,6 +35,8 @@ def index() -> str:
         news = notices.for_user(session, user, limit=5)
         know(session, standing)  # the header's menu and count, from the same reading
     rows = page.items
+    if not rows and not news and after is None and home() == "dialogue.index":
+        return redirect(url_for("dialogue.index"))  # nothing here, ever: their work is the dialogue
     mine: list[tasks.TaskView] = []  # the owner's own tasks and those claimed; the rest is a queue
     queue: list[tasks.TaskView] = []
     for row in rows:
