@@ -72,9 +72,11 @@ def _render_task(
             return render_template("inbox/done.html", done=shown), 409 if status != 200 else 200
         detail = shown
         case = cases.case_of(session, me(session), task_id)
+        lists = taskforms.choice_lists(session, detail["schema"], t)  # fields picked from a list
     schema = detail["schema"]
     shown = values if values is not None else detail["draft"]
     form_fields = taskforms.fields(schema, language(), shown, errors or {}, _shown_when)
+    form_fields = taskforms.with_choices(form_fields, schema, lists)
     title = t(f"task.{detail['name']}")
     return (
         render_template(

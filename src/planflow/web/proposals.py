@@ -36,10 +36,12 @@ def index() -> str:
 
 
 def _render_form(values: dict[str, Any], errors: dict[str, Message] | None = None, status: int = 200) -> Any:
+    schema = instances.library().forms.get(FORM).schema
     with get_db().reading() as session:
         areas = proposalview.areas_open_to(session, me(session), _plan())
-    schema = instances.library().forms.get(FORM).schema
+        lists = taskforms.choice_lists(session, schema, t)  # the owner: a person picked by name
     fields = taskforms.fields(schema, language(), values, errors or {})
+    fields = taskforms.with_choices(fields, schema, lists)
     choices = [(a.code, f"{a.code} {t('ui.plan.municipality')} {a.title}") for a in areas]
     fields = taskforms.choose_from(fields, "intervention_area", choices, t("ui.proposal.area_help"))
     return render_template("proposals/new.html", fields=fields, errors=errors, plan=_plan()), status
