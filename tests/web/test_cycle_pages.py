@@ -65,6 +65,8 @@ def test_a_cycle_started_by_mistake_is_cancelled_on_the_page_and_can_start_again
     assert "Omgången 2027-01 är avbruten; 60 uppgifter togs bort ur inkorgarna." in listed
     assert "2027-01</a> · avbruten" in listed and "/cycles/2027-01/cancel" not in listed
     assert _task_count(owner) == 0
+    shown = client.get("/cycles/2027-01").get_data(as_text=True)
+    assert "Omgången avbröts" in shown and "Månad i stället för kvartal" in shown
     with web.reading() as session:
         event = session.scalars(select(AuditEvent).where(AuditEvent.action == "cycle.cancelled")).one()
         assert (event.actor, event.reason) == ("processledare", "Månad i stället för kvartal")

@@ -96,6 +96,8 @@ class CycleProgress:
     overdue_tasks: int
     overdue: tuple[OverdueTask, ...]
     instance_id: int | None  # the cycle's own process
+    cancelled_at: datetime | None = None  # a cycle started by mistake and cancelled: when, and why
+    cancel_reason: str | None = None
 
 
 @dataclass(frozen=True)
@@ -147,6 +149,8 @@ def cycle_progress(
                 ProcessInstance.cycle_id == cycle.id, ProcessInstance.process_id == "reporting_cycle"
             )
         ),
+        cancelled_at=cycle.cancelled_at,
+        cancel_reason=cycle.cancel_reason,
     )
 
 
