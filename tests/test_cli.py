@@ -151,7 +151,7 @@ def test_cycle_start_tick_and_audit_verify(cli: Cli) -> None:
     # the demo's timelines lie around today: every activity reports in the current quarter
     assert f"att lämna senast {deadline}: 60." in started.output
     again = cli("cycle", "start", "--period", period, "--deadline", deadline, "--as", "processledare")
-    assert again.exit_code != 0 and f"finns redan en rapporteringscykel för {period}" in again.output
+    assert again.exit_code != 0 and f"Omgången {period} finns redan i planen Handlingsplan" in again.output
     bad = cli("cycle", "start", "--period", "sometime", "--deadline", "2099-12-15", "--as", "processledare")
     assert bad.exit_code != 0 and "Perioden ”sometime”" in bad.output
     ticked = cli("tick", "--at", "2027-01-01T09:00")

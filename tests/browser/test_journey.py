@@ -103,7 +103,7 @@ class Visitor:
         self.page.fill("#username", username)
         self.page.fill("#password", password_of(username))
         self.page.click("button[type=submit].primary")
-        self.page.wait_for_url(re.compile(r"/inbox$"))
+        self.page.wait_for_url(re.compile(r"/(inbox|dialogue)$"))  # where the person's work is
 
     def open_task(self, title: str, code: str | None = None) -> None:
         self.go("/inbox")

@@ -31,7 +31,7 @@ def test_a_lead_proposes_an_activity(browser: Any, live: LiveApp) -> None:
     page = lead.page
     page.get_by_label("Aktivitet", exact=False).first.fill("Företagslotsen på lördagar")
     page.select_option("#f-intervention_area", "1.2")
-    page.fill("#f-owner", "ingen.alls")
+    # the owner left unchosen in its list of names
     page.fill("#f-start", "2027-01-01")
     page.fill("#f-end", "2027-12-31")
     page.fill("#f-why", "Efterfrågat i Frukostklubben.")
@@ -45,7 +45,7 @@ def test_a_lead_proposes_an_activity(browser: Any, live: LiveApp) -> None:
     lead.check("proposal-errors")
     page.get_by_role("link", name=re.compile("Aktivitetsansvarig")).click()  # the summary leads to it
     assert page.evaluate("document.activeElement.id") == "f-owner"
-    page.fill("#f-owner", "erik.berg")
+    page.select_option("#f-owner", "erik.berg")  # picked by name, sent as the username
     page.get_by_role("button", name="Skicka förslaget").click()
     page.wait_for_url(re.compile(r"/proposals$"))
     assert "Förslaget ”Företagslotsen på lördagar” är skickat till processledaren." in page.content()

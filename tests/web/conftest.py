@@ -36,7 +36,7 @@ def web(seeded: Database) -> Database:
 
 
 def csrf_token(client: FlaskClient, path: str = "/login") -> str:
-    match = CSRF.search(client.get(path).get_data(as_text=True))
+    match = CSRF.search(client.get(path, follow_redirects=True).get_data(as_text=True))
     assert match, f"no CSRF token on {path}"
     return match.group(1)
 

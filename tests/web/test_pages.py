@@ -55,7 +55,10 @@ def test_cycle_page_shows_progress_and_the_leader_starts_a_cycle(
     both = post(client, "/cycles", {"period": "2026-Q9", "deadline": "snart"}, "/cycles")
     html = both.get_data(as_text=True)
     assert both.status_code == 400 and 'id="e-period"' in html and 'id="e-deadline"' in html
-    started = post(client, "/cycles", {"period": "2026-Q4", "deadline": "2026-12-15"}, "/cycles")
+    asked = post(client, "/cycles", {"period": "2026-Q4", "deadline": "2026-12-15"}, "/cycles")
+    assert asked.status_code == 200 and 'name="confirm" value="1"' in asked.get_data(as_text=True)
+    form = {"period": "2026-Q4", "deadline": "2026-12-15", "confirm": "1"}
+    started = post(client, "/cycles", form, "/cycles")
     assert started.status_code == 302 and started.headers["Location"] == "/cycles/2026-Q4"
     html = client.get("/cycles/2026-Q4").get_data(as_text=True)
     assert "Omgången 2026-Q4 är startad." in html and "Ska rapportera" in html

@@ -1,4 +1,5 @@
-"""The first page: the plan's focus areas with their activities, behind sign-in."""
+"""The first page: the plan's focus areas with their activities; to a visitor who has not signed
+in, the plan as adopted (a public document) without its traffic lights, and the way to sign in."""
 
 from __future__ import annotations
 
@@ -6,8 +7,13 @@ from collections.abc import Callable
 
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import select
 
+from planflow import clock
 from planflow.db import Database
+from planflow.models import User
+from tests.services.chain import START, Chain
+from tests.web.conftest import login
 
 
 def test_plan_page_lists_focus_areas_and_activities(signed_in: Callable[[str], FlaskClient]) -> None:
@@ -23,9 +29,30 @@ def test_plan_page_lists_focus_areas_and_activities(signed_in: Callable[[str], F
     assert "0 grön · 0 gul · 0 röd · 12 ej rapporterad" in html
 
 
-def test_plan_page_asks_a_visitor_to_sign_in(app: Flask, seeded: Database) -> None:
+def test_a_visitor_reads_the_plan_as_adopted_without_its_statuses_and_is_shown_the_way_in(
+    app: Flask, web: Database
+) -> None:
+    chain = Chain(web)
+    clock.set_now(START)
+    chain.start_cycle()
+    chain.report_and_accept("1.1.1", "red", cause="Leverantören drog sig ur.")
     page = app.test_client().get("/")
-    assert page.status_code == 302 and page.headers["Location"].startswith("/login")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "Handlingsplan för näringslivsstrategin Utvecklingskraft i Södertälje" in html
+    for number in range(1, 6):
+        assert f"Fokusområde {number}:" in html
+    assert "Företagsbesök politiker" in html and "Synliggöra lediga lokaler" in html
+    assert "Ansvarig förvaltning" in html and "demodata" in html
+    assert 'href="/login">Logga in</a>' in html and "60 pågående aktiviteter" in html
+    internal = ('class="light', ">Röd<", "Ej rapporterad", "Leverantören", "/activities/", "anna.nilsson")
+    assert [word for word in internal if word in html] == []
+    with web.reading() as session:
+        owner = session.scalars(select(User.display_name).where(User.username == "anna.nilsson")).one()
+    assert owner not in html  # people are named to those signed in
+    signed = app.test_client()
+    login(signed, "anna.nilsson")
+    assert 'class="light red"' in signed.get("/").get_data(as_text=True)  # signed in: the lights
 
 
 def test_plan_page_without_a_plan_says_how_to_load_one(app: Flask, db: Database) -> None:

@@ -42,7 +42,7 @@ def test_the_lead_chooses_among_its_own_areas_and_the_proposal_goes_to_the_proce
     assert '<select id="f-intervention_area" name="intervention_area" required' in page
     areas = re.findall(r'<option value="(\d+\.\d+)"', page)
     assert areas and all(code.startswith("1.") for code in areas)
-    assert 'Aktivitetsansvarig (användarnamn) <span class="req">(obligatoriskt)</span>' in page
+    assert 'Aktivitetsansvarig <span class="req">(obligatoriskt)</span>' in page
     chosen = client.get("/proposals/new?area=1.3").get_data(as_text=True)  # from a link about one area
     assert '<option value="1.3" selected>' in chosen
 
@@ -76,14 +76,15 @@ def test_a_refusal_is_said_beside_the_field_and_nothing_typed_is_lost(
     assert answer.status_code == 400
     html = answer.get_data(as_text=True)
     assert 'id="error-summary"' in html and 'href="#f-owner"' in html and 'id="e-owner"' in html
-    assert 'value="ingen.alls"' in html and 'value="Företagslotsen på lördagar"' in html
+    assert "<option value=\"ingen.alls\"" not in html  # not someone to pick: the list asks again
+    assert 'value="Företagslotsen på lördagar"' in html
     assert "Efterfrågat i Frukostklubben.</textarea>" in html
     assert '<option value="1.2" selected>' in html
 
     missing = post(client, "/proposals/new", {**PROPOSAL, "title": ""}, "/proposals/new")
     assert missing.status_code == 400
     assert 'id="e-title"' in missing.get_data(as_text=True)
-    assert 'value="erik.berg"' in missing.get_data(as_text=True)
+    assert '<option value="erik.berg" selected>' in missing.get_data(as_text=True)
     assert _proposals(web) == 0
 
 
@@ -147,5 +148,29 @@ def test_the_english_form(signed_in: Callable[[str], FlaskClient]) -> None:
     client = signed_in("lead1")
     post(client, "/language", {"language": "en"})
     html = client.get("/proposals/new").get_data(as_text=True)
-    assert "Propose a new activity" in html and "Activity owner (username)" in html
+    assert "Propose a new activity" in html and "Activity owner" in html
+    assert "Choose the person from the list (name and office)." in html
     assert "(required)" in html and "Choose …" in html
+
+
+def test_the_owner_is_picked_by_name_from_the_people_who_may_own_an_activity(
+    signed_in: Callable[[str], FlaskClient], web: Database
+) -> None:
+    """Issue 18: the owner had to be typed as a username ("är inte giltigt (pattern)")."""
+    with web.transaction() as session:
+        erik = people.get_user(session, "erik.berg")
+        erik.office = "Näringslivskontoret"
+        name = erik.display_name
+        people.set_active(session, OPERATOR_ACTOR, "styrgrupp.ak", False)
+    client = signed_in("lead1")
+    html = client.get("/proposals/new").get_data(as_text=True)
+    assert '<select id="f-owner" name="owner"' in html
+    assert f'<option value="erik.berg">{name}, Näringslivskontoret</option>' in html
+    assert '<option value="styrgrupp.ak"' not in html  # not active: nobody to own anything
+    assert "Aktivitetsansvarig (användarnamn)" not in html
+    answer = post(client, "/proposals/new", PROPOSAL, "/proposals/new")
+    assert answer.status_code == 302
+    chain = Chain(web)
+    chain.do("processledare", "check_proposal", {"outcome": "return", "comment": "Vem betalar?"})
+    returned = client.get(f"/tasks/{chain.task('lead1', 'propose_activity').id}").get_data(as_text=True)
+    assert '<select id="f-owner" name="owner"' in returned  # the task's form: the same list

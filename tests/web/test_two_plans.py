@@ -47,6 +47,7 @@ WALK: dict[str, tuple[str, str | None, tuple[str, ...]]] = {
     ),
     "/cycles": ("/cycles?plan={b}", "processledare", (f'href="/cycles/{B_PERIOD}?plan={B}"',)),
     "/cycles/<period>": ("/cycles/{period}?plan={b}", "processledare", tuple(B_AREAS.values())),
+    "/cycles/<period>/cancel": ("/cycles/{period}/cancel?plan={b}", "processledare", (B_TITLE,)),
     "/steering": ("/steering?plan={b}", "ordforande", (B_TITLE, B_111, f'href="/activities/1.1.1?plan={B}"')),
     "/proposals": ("/proposals?plan={b}", "processledare", (B_PENDING, B_ADDED)),
     "/proposals/new": ("/proposals/new?plan={b}", B_LEAD, (B_INTERVENTIONS["1.1"],)),

@@ -362,6 +362,12 @@ class ProcessRun:
             raise StateError(f"the instance is not waiting for {name!r}") from None
         return self._advance()
 
+    def cancel(self) -> None:
+        """End the instance where it stands: every task not finished (ready user tasks, armed
+        timers) is cancelled, nothing more runs, and `completed` is true. For a process started
+        by mistake (a cycle cancelled before anything of it was reported)."""
+        self.workflow.cancel()
+
     def fire_due_timers(self) -> list[str]:
         """Let timers that are due (by planflow's clock) fire; returns the elements passed."""
         return self._advance()

@@ -22,6 +22,12 @@ class CycleState(enum.StrEnum):
     OPENING = "opening"  # its reports are being started, batch by batch (cycles.open_reports)
     OPEN = "open"
     REPORTED = "reported"  # the steering group has met on it
+    CANCELLED = "cancelled"  # started by mistake and cancelled before anything was reported
+
+
+# A plan's live cycles (every one not cancelled), written out so that the partial unique index
+# below and the queries that must use it say the same thing.
+LIVE_CYCLE = text("state != 'cancelled'")  # unqualified: an index predicate names no table
 
 
 class ReviewOutcome(enum.StrEnum):
@@ -69,7 +75,18 @@ class ReportingCycle(Base):
     """One round of the reporting chain for a period such as 2026-Q4."""
 
     __tablename__ = "reporting_cycle"
-    __table_args__ = (UniqueConstraint("plan_id", "period"),)
+    # One live cycle per plan and period: a cancelled one stays as a record, and its period may
+    # start again (cycles.cancel).
+    __table_args__ = (
+        Index(
+            "uq_reporting_cycle_live_period",
+            "plan_id",
+            "period",
+            unique=True,
+            postgresql_where=LIVE_CYCLE,
+            sqlite_where=LIVE_CYCLE,
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     plan_id: Mapped[int] = mapped_column(ForeignKey("plan.id"))
@@ -83,6 +100,8 @@ class ReportingCycle(Base):
     opened_through: Mapped[int | None]
     started_at: Mapped[datetime]
     reported_at: Mapped[datetime | None]
+    cancelled_at: Mapped[datetime | None]
+    cancel_reason: Mapped[str | None] = mapped_column(Text)
 
 
 class StatusReport(Base):

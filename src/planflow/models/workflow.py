@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 class InstanceState(enum.StrEnum):
     RUNNING = "running"
     COMPLETED = "completed"
+    CANCELLED = "cancelled"  # ended where it stood: its cycle was cancelled (cycles.cancel)
 
 
 # The running instances, written out (not a bound parameter) so that PostgreSQL can prove a

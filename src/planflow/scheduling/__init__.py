@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
@@ -61,9 +63,12 @@ def context(database: Database, config: Mapping[str, Any], signer: SigningKey | 
 
 
 def configure(scheduler: BaseScheduler, ctx: Context) -> BaseScheduler:
-    """Add the schedule's jobs, each run through run_job."""
+    """Add the schedule's jobs, each run through run_job; a job marked `at_start` runs once as
+    soon as the scheduler starts, then on its trigger."""
     for name, job in ctx.schedule.jobs.items():
-        options = {k: v for k, v in job.items() if k not in ("service", "trigger")}
+        options = {k: v for k, v in job.items() if k not in ("service", "trigger", "at_start")}
+        if job.get("at_start"):
+            options["next_run_time"] = datetime.now(ZoneInfo(ctx.timezone))
         scheduler.add_job(
             run_job,
             job["trigger"],

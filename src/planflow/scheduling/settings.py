@@ -90,6 +90,9 @@ SECTIONS: dict[str, dict[str, Callable[[Any], str | None]]] = {
 # (PLANFLOW_ESCALATION_DAYS); a schedule that names them sets them for the cycles it opens.
 OPTIONAL = {("cadence", "escalation_days")}
 JOB_KEYS = {"service", "trigger", "seconds", "minutes", "hours", "hour", "minute", "second", "day_of_week"}
+# `at_start = true`: the job also runs once as the scheduler starts, not only when its trigger
+# first fires (what is due by the day, such as a cycle whose opening day has come, is done then).
+JOB_KEYS |= {"at_start"}
 
 
 def schedule_path(configured: str | None) -> Path:
@@ -192,6 +195,8 @@ def _jobs(raw: dict[str, Any], services: set[str], fail: Fail) -> dict[str, dict
             raise fail(f"jobs.{job}.service", f"names no known service ({', '.join(sorted(services))})")
         if spec.get("trigger") not in ("interval", "cron"):
             raise fail(f"jobs.{job}.trigger", "must be interval or cron")
+        if not isinstance(spec.get("at_start", False), bool):
+            raise fail(f"jobs.{job}.at_start", "must be true or false")
     return jobs
 
 

@@ -11,24 +11,25 @@ from werkzeug.wrappers import Response
 
 from .. import i18n
 from ..db import get_db
-from ..services.authority import logins
+from ..services.authority import access, logins
+from . import site
 from .site import WebUser, me, t
 
 bp = Blueprint("auth", __name__)
 
 
-def _safe_next(target: str | None) -> str:
-    """Only a path on this site: never an address elsewhere (an open redirect)."""
+def _safe_next(target: str | None, home: str = "inbox.index") -> str:
+    """Only a path on this site: never an address elsewhere (an open redirect); else `home`."""
     if target and target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc:
         return target
-    return url_for("inbox.index")
+    return url_for(home)
 
 
 @bp.route("/login", methods=["GET", "POST"])
 def login() -> str | Response | tuple[str, int]:
     if request.method == "GET":
         if current_user.is_authenticated:
-            return redirect(_safe_next(request.args.get("next")))
+            return redirect(_safe_next(request.args.get("next"), site.home()))
         return render_template("auth/login.html", username="", error=None)
     username = request.form.get("username", "")
     password = request.form.get("password", "")
@@ -36,6 +37,8 @@ def login() -> str | Response | tuple[str, int]:
         outcome = logins.sign_in(db_session, username, password, request.remote_addr or "-")
         user = outcome.user
         web_user = WebUser(user.id, user.username, user.display_name, user.language) if user else None
+        # Where the person's work is: their inbox, or the business dialogue (access.Abilities.home).
+        home = f"{access.abilities(db_session, user).home}.index" if user else "inbox.index"
     if web_user is None:
         assert outcome.refusal is not None
         message = outcome.refusal.render(i18n.language_or_default(session.get("language")))
@@ -45,7 +48,7 @@ def login() -> str | Response | tuple[str, int]:
     login_user(web_user)
     session["sid"] = secrets.token_urlsafe(24)
     flash(t("ui.login.welcome", name=web_user.display_name))
-    return redirect(_safe_next(request.args.get("next")))
+    return redirect(_safe_next(request.args.get("next"), home))
 
 
 @bp.post("/logout")

@@ -1,5 +1,8 @@
 """The business dialogue for its representatives (an outside role): which cycles are open for
-feedback, the form to give it, and what the person has given before. Nothing internal shows here."""
+feedback, the form to give it, and what the person has given before. Nothing internal shows here.
+
+Whoever holds the dialogue (UseCase.READ_DIALOGUE_FEEDBACK: the process leader) reads at the same
+addresses every representative's feedback, with who gave it and when (dialogueview)."""
 
 from __future__ import annotations
 
@@ -15,7 +18,7 @@ from ..services.chain import cycles, instances
 from ..services.errors import Conflict, InvalidInput
 from ..services.views import dialogueview
 from . import taskforms
-from .site import form_error, language, me, require, t
+from .site import form_error, language, may, me, require, t
 
 bp = Blueprint("dialogue", __name__)
 FORM = "dialogue_feedback"
@@ -25,10 +28,21 @@ def _plan() -> str | None:
     return request.args.get("plan") or None
 
 
+def _everyones(period: str | None = None) -> str:
+    """The feedback of the plan's dialogues (one period's) for whoever holds them; the service
+    refuses anyone else (the 403 page)."""
+    with get_db().reading() as session:
+        if period is not None:
+            cycles.get_cycle(session, period, _plan())  # an unknown period: the 404 page
+        read = dialogueview.everyones_feedback(session, me(session), _plan(), period)
+    return render_template("dialogue/feedback.html", read=read, period=period, plan=_plan())
+
+
 @bp.get("/dialogue")
 @login_required
 def index() -> str:
-    require(UseCase.GIVE_DIALOGUE_FEEDBACK)
+    if not may(UseCase.GIVE_DIALOGUE_FEEDBACK):
+        return _everyones()
     with get_db().reading() as session:
         open_now = dialogueview.open_dialogues(session, _plan())
         given = dialogueview.feedback_of(session, me(session), _plan())
@@ -61,7 +75,8 @@ def _render(
 @bp.get("/dialogue/<period>")
 @login_required
 def give(period: str) -> Any:
-    require(UseCase.GIVE_DIALOGUE_FEEDBACK)
+    if not may(UseCase.GIVE_DIALOGUE_FEEDBACK):
+        return _everyones(period)
     return _render(period, {})
 
 

@@ -16,7 +16,7 @@ from ..services.errors import Conflict, InvalidInput
 from ..services.outputs import notices
 from ..services.views import cases, meetings, steeringview
 from . import taskforms
-from .site import form_error, know, language, me, t, today
+from .site import form_error, home, know, language, me, t, today
 
 bp = Blueprint("inbox", __name__)
 
@@ -26,7 +26,7 @@ PAGE_SIZE = 50  # tasks a page, as in the API: the rest follow a link, so a full
 
 @bp.get("/inbox")
 @login_required
-def index() -> str:
+def index() -> str | Response:
     after = request.args.get("after")
     with get_db().reading() as session:
         user = me(session)
@@ -37,6 +37,8 @@ def index() -> str:
         # A steering-group member's work is the group's: with no task of their own, what awaits it.
         group = steeringview.group_waits(session, standing) if not page.items and after is None else []
     rows = page.items
+    if not rows and not news and after is None and home() == "dialogue.index":
+        return redirect(url_for("dialogue.index"))  # nothing here, ever: their work is the dialogue
     mine: list[tasks.TaskView] = []  # the owner's own tasks and those claimed; the rest is a queue
     queue: list[tasks.TaskView] = []
     for row in rows:
@@ -74,11 +76,13 @@ def _render_task(
         # The meeting leaves open only what is still undecided: a checkbox for each.
         meeting = shown["name"] == "steering_meeting"
         still_open = meetings.still_open(session, me(session), task_id) if meeting else []
+        lists = taskforms.choice_lists(session, shown["schema"], t)  # fields picked from a list
     case: cases.Case = shown["case"]
     # What the form holds: what was just posted, else the saved draft, else what was sent before
     # the task came back (a returned report, summary, recommendation…), else nothing.
     filled = values if values is not None else (shown["draft"] or case.prefill())
     form_fields = taskforms.fields(shown["schema"], language(), filled, errors or {}, _shown_when)
+    form_fields = taskforms.with_choices(form_fields, shown["schema"], lists)
     if still_open:
         choices = [
             (d.activity_code, f"{d.activity_code} {d.activity_title} – {t(f'deviation.stands.{d.stands}')}")

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask import Blueprint, g, render_template, request, url_for
-from flask_login import login_required
+from flask_login import current_user
 
 from .. import clock
 from ..db import get_db
@@ -81,8 +81,13 @@ def _filters() -> planview.Filters:
 
 
 @bp.get("/")
-@login_required
 def index() -> str:
+    """The plan: as adopted to a visitor who has not signed in (a public document, without its
+    traffic lights: planview.public_plan), with statuses, filters and heatmap to the signed-in."""
+    if not current_user.is_authenticated:
+        with get_db().reading() as session:
+            public = planview.public_plan(session, named_plan())
+        return render_template("plan/public.html", plan=public)
     filters = _filters()
     page = request.args.get("page", "1")
     with get_db().reading() as session:

@@ -36,10 +36,12 @@ def index() -> str:
 
 
 def _render_form(values: dict[str, Any], errors: dict[str, Message] | None = None, status: int = 200) -> Any:
+    schema = instances.library().forms.get(FORM).schema
     with get_db().reading() as session:
         areas = proposalview.areas_open_to(session, me(session), _plan())
-    schema = instances.library().forms.get(FORM).schema
+        lists = taskforms.choice_lists(session, schema, t)  # the owner: a person picked by name
     fields = taskforms.fields(schema, language(), values, errors or {})
+    fields = taskforms.with_choices(fields, schema, lists)
     choices = [(a.code, f"{a.code} {area_words(a.title)}") for a in areas]  # the plan's words, whole
     in_swedish = None if language() == PLAN_LANGUAGE else PLAN_LANGUAGE
     fields = taskforms.choose_from(

@@ -199,13 +199,14 @@ def require(use_case: UseCase) -> None:
         )
 
 
-# The header's menu: endpoint, catalog key, and who sees it (None: everyone signed in). An entry
-# shows only when its blueprint is registered and the authority lets the reader in.
-MENU: list[tuple[str, str, UseCase | None]] = [
+# The header's menu: endpoint, catalog key, and who sees it (None: everyone signed in; several use
+# cases: whoever may any of them). An entry shows only when its blueprint is registered and the
+# authority lets the reader in.
+MENU: list[tuple[str, str, UseCase | tuple[UseCase, ...] | None]] = [
     ("plan.index", "ui.nav.plan", None),
     ("inbox.index", "ui.nav.inbox", None),
     ("proposals.index", "ui.nav.proposals", UseCase.PROPOSE_ACTIVITY),
-    ("dialogue.index", "ui.nav.dialogue", UseCase.GIVE_DIALOGUE_FEEDBACK),
+    ("dialogue.index", "ui.nav.dialogue", (UseCase.GIVE_DIALOGUE_FEEDBACK, UseCase.READ_DIALOGUE_FEEDBACK)),
     ("cycles.index", "ui.nav.cycles", UseCase.READ_INTERNAL),
     ("steering.index", "ui.nav.steering", UseCase.READ_STEERING_QUEUE),
     ("audit_log.index", "ui.nav.audit", UseCase.READ_INTERNAL),
@@ -221,8 +222,23 @@ def menu() -> list[tuple[str, str]]:
     return [
         (endpoint, key)
         for endpoint, key, use_case in MENU
-        if endpoint in current_app.view_functions and (use_case is None or may(use_case))
+        if endpoint in current_app.view_functions and may_any(use_case)
     ]
+
+
+def may_any(use_cases: UseCase | tuple[UseCase, ...] | None) -> bool:
+    """Whether the signed-in user may carry out one of `use_cases` (None: anyone signed in)."""
+    if use_cases is None:
+        return current_user.is_authenticated
+    cases = use_cases if isinstance(use_cases, tuple) else (use_cases,)
+    return any(may(case) for case in cases)
+
+
+def home() -> str:
+    """The signed-in user's landing page's endpoint: where their work is (access.Abilities.home)."""
+    if "abilities" not in g:
+        _read_standing()
+    return f"{g.abilities.home}.index"
 
 
 def inbox_count() -> str:

@@ -3,7 +3,7 @@ fields read back into the shape the schema checks. Only the schema's keys are re
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -187,3 +187,42 @@ def read(schema: Mapping[str, Any], form: MultiDict[str, str]) -> dict[str, Any]
         elif raw:
             data[name] = raw.replace("\r\n", "\n")
     return data
+
+
+# Lists a form's schema may ask its field to be chosen from (`"x-choices": "people"`): a page draws
+# the field as that list, worded from the catalogs (ui.form.choices.<list>), and the service still
+# checks the value sent. "people": who may own an activity (activity_edits.people_to_choose).
+CHOICE_SOURCES = ("people",)
+
+
+@dataclass(frozen=True)
+class Choices:
+    options: list[tuple[str, str]]  # (value sent, label shown)
+    help: str
+
+
+def choice_lists(session: Any, schema: Mapping[str, Any], words: Callable[[str], str]) -> dict[str, Choices]:
+    """The lists the schema's fields ask to be chosen from, read in the page's `session` and
+    worded by `words` (the page's `t`): people by name and office, sent as their username.
+    Nothing is read for a schema that asks for none."""
+    from ..services.plan import activity_edits
+
+    wanted = {spec.get("x-choices") for spec in schema.get("properties", {}).values()}
+    lists: dict[str, Choices] = {}
+    if "people" in wanted:
+        people = activity_edits.people_to_choose(session)
+        options = [(p.username, f"{p.name}, {p.office}" if p.office else p.name) for p in people]
+        lists["people"] = Choices(options, words("ui.form.choices.people"))
+    return lists
+
+
+def with_choices(
+    form_fields: list[Field], schema: Mapping[str, Any], lists: Mapping[str, Choices]
+) -> list[Field]:
+    """The fields whose schema says `"x-choices": <list>` drawn as that list (choose_from); the
+    rest as they are, and a field whose list is empty too."""
+    for name, spec in schema.get("properties", {}).items():
+        chosen = lists.get(spec.get("x-choices", ""))
+        if chosen is not None:
+            form_fields = choose_from(form_fields, name, chosen.options, chosen.help)
+    return form_fields

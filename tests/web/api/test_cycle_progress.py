@@ -201,4 +201,4 @@ def test_the_published_schema_is_the_views_type(api: Api, chain: Chain) -> None:
     assert list(component["properties"]) == component["required"] == names(cycleview.CycleProgress)
     area = component["properties"]["focus_areas"]["items"]
     assert list(area["properties"]) == names(cycleview.AreaProgress)
-    assert component["properties"]["state"]["enum"] == ["opening", "open", "reported"]
+    assert component["properties"]["state"]["enum"] == ["opening", "open", "reported", "cancelled"]

@@ -47,7 +47,7 @@ def test_a_cycle_started_from_the_page_gets_the_configured_days(
     api: Api, signed_in: Callable[[str], FlaskClient]
 ) -> None:
     client = signed_in("processledare")
-    started = post(client, "/cycles", {"period": PERIOD, "deadline": DEADLINE}, "/cycles")
+    started = post(client, "/cycles", {"period": PERIOD, "deadline": DEADLINE, "confirm": "1"}, "/cycles")
     assert started.status_code == 302, started.get_data(as_text=True)
     assert _days_of(api.db) == CONFIGURED
     assert f"eskaleras efter {CONFIGURED} dagar" in client.get(f"/cycles/{PERIOD}").get_data(as_text=True)

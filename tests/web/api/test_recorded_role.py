@@ -32,7 +32,8 @@ PEOPLE = {
 
 def _through_page(api: Api, signed_in: Callable[[str], FlaskClient], cli: Cli, username: str) -> None:
     client = signed_in(username)
-    assert post(client, "/cycles", {"period": PERIOD, "deadline": DEADLINE}, "/cycles").status_code == 302
+    form = {"period": PERIOD, "deadline": DEADLINE, "confirm": "1"}
+    assert post(client, "/cycles", form, "/cycles").status_code == 302
     assert post(client, "/reports/annual", {"year": YEAR}).status_code == 302
 
 

@@ -63,6 +63,11 @@ CASES: dict[tuple[str, str], tuple[str, object, Callable[[str], int]]] = {
         allowed({"process_leader", "admin"}, 400),
     ),
     ("GET", "/cycles/<period>"): ("/cycles/2026-Q4", None, allowed(MUNICIPAL, 200)),
+    ("POST", "/cycles/<period>/cancel"): (
+        "/cycles/2026-Q4/cancel",
+        {"reason": "  "},  # blank: refused past the authority, nothing cancelled
+        allowed({"process_leader", "admin"}, 400),
+    ),
     ("GET", "/inbox"): ("/inbox", None, allowed(EVERYONE, 200)),
     ("GET", "/tasks/<task_id>"): ("/tasks/{task}", None, allowed(ON_THE_TASK, 200)),
     ("POST", "/tasks/<task_id>/complete"): (

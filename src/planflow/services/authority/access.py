@@ -17,7 +17,12 @@ Four eyes: nobody reviews what they reported themselves. A review of an activity
 is not the right of the person acting when they own the activity or made the report; when it is a
 lead of the area whose own report it is, the process leader may review it (workflows/README.md).
 
-What a person may do, all told (the header's menu, GET /api/v1/me), is `abilities`.
+What a person may do, all told (the header's menu, GET /api/v1/me), is `abilities`; where their
+work is (the page they land on after signing in), `Abilities.home`.
+
+The plan as adopted (its areas, activities, offices and timelines) is a public document: anyone may
+read it, signed in or not (planview.public_plan). Its traffic lights and everything reported are
+for those signed in (READ_PLAN, READ_INTERNAL).
 """
 
 from __future__ import annotations
@@ -75,6 +80,7 @@ class UseCase(enum.StrEnum):
     READ_PLAN = "read_plan"  # the plan and its traffic lights: every signed-in user
     READ_INTERNAL = "read_internal"  # activity pages, reports, decisions, audit: municipal users
     GIVE_DIALOGUE_FEEDBACK = "give_dialogue_feedback"
+    READ_DIALOGUE_FEEDBACK = "read_dialogue_feedback"  # everyone's, with who gave it (dialogueview)
     READ_STEERING_QUEUE = "read_steering_queue"
     # A member's (or the chair's) word on what awaits the group, before the chair records the
     # group's decision (services.chain.counsel): the group decides as a body.
@@ -99,6 +105,8 @@ USE_CASES: dict[UseCase, tuple[Role, ...]] = {
     UseCase.READ_PLAN: (),
     UseCase.READ_INTERNAL: (),
     UseCase.GIVE_DIALOGUE_FEEDBACK: (Role.DIALOGUE,),
+    # Whoever holds the business dialogue reads what its representatives gave (its task's case).
+    UseCase.READ_DIALOGUE_FEEDBACK: (Role.PROCESS_LEADER, Role.ADMIN),
     UseCase.READ_STEERING_QUEUE: (
         Role.STEERING_GROUP,
         Role.STEERING_CHAIR,
@@ -387,6 +395,15 @@ class Abilities:
 
     def __contains__(self, use_case: object) -> bool:
         return use_case in self.use_cases
+
+    @property
+    def home(self) -> str:
+        """Where the person's work is, the page to land on after signing in: "dialogue" for
+        someone whose only work is giving the business dialogue's feedback (no task lane of their
+        own or of anyone they stand in for, so never a task in the inbox), else "inbox"."""
+        if UseCase.GIVE_DIALOGUE_FEEDBACK in self.use_cases and not self.lanes:
+            return "dialogue"
+        return "inbox"
 
 
 def abilities(session: Session, user: User | Standing) -> Abilities:

@@ -177,7 +177,7 @@ def grant_role(session: Session, actor: Actor, user: User, spec: RoleSpec) -> No
             select(FocusArea.id).where(FocusArea.plan_id == plan.id, FocusArea.number == spec.focus_area)
         )
         if focus_area_id is None:
-            raise InvalidInput("error.role.no_focus_area", number=spec.focus_area, plan=plan.slug)
+            raise InvalidInput("error.role.no_focus_area", number=spec.focus_area, plan=plan.title)
     held = session.scalar(
         select(RoleAssignment.id).where(
             RoleAssignment.user_id == user.id,

@@ -47,14 +47,14 @@ def start_annual_report(
         )
     existing = select(AnnualReport.id).where(AnnualReport.plan_id == plan.id, AnnualReport.year == year)
     if session.scalar(existing) is not None:
-        raise Conflict("error.annual.exists", year=year, plan=plan.slug)
+        raise Conflict("error.annual.exists", year=year, plan=plan.title)
     report = AnnualReport(plan_id=plan.id, year=year, snapshot={}, state=AnnualReportState.COMPILING)
     try:
         with session.begin_nested():
             session.add(report)
             session.flush()
     except IntegrityError:  # another process started it between our check and our insert
-        raise Conflict("error.annual.exists", year=year, plan=plan.slug) from None
+        raise Conflict("error.annual.exists", year=year, plan=plan.title) from None
     audit.record(session, actor, "annual_report.started", "annual_report", year, {"plan": plan.slug})
     start_process(
         session,

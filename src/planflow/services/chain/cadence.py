@@ -69,7 +69,8 @@ def open_due_cycles(transaction: Transaction, cadence: Cadence, today: date) -> 
     """Open, in every plan, the cycle of the period `today` falls in once its opening day has come
     (cycles.start, as the system); finish any opening that stopped half-way. A plan whose previous
     cycle is not yet reported (one unfinished cycle per plan), or whose period's deadline has
-    passed, is skipped with the reason."""
+    passed, is skipped with the reason. A period whose cycle was cancelled is not opened again:
+    someone cancelled it on purpose, and a person starts it again (cycles.cancel)."""
     period = cadence.period_of(today)
     opened: list[str] = []
     skipped: list[dict[str, Any]] = []
@@ -116,7 +117,7 @@ def _reason_to_skip(
     of_plan: Sequence[ReportingCycle], slug: str, period: str, deadline: date, today: date
 ) -> Message | None:
     """Why a plan's cycle of `period` may not open now (`of_plan`: the plan's cycles), or None."""
-    unfinished = [c.period for c in of_plan if c.state is not CycleState.REPORTED]
+    unfinished = [c.period for c in of_plan if c.state in (CycleState.OPENING, CycleState.OPEN)]
     if unfinished:
         return Message("job.skip.cycle_unfinished", {"plan": slug, "period": period, "open": unfinished[0]})
     if deadline < today:

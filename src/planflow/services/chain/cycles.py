@@ -1,5 +1,6 @@
-"""A reporting cycle's use cases: start one with its opening (its status reports, batch by
-batch), find one, and give feedback while its business dialogue is open.
+"""A reporting cycle's use cases: see what starting one would do, start one with its opening
+(its status reports, batch by batch), cancel one started by mistake, find one, and give feedback
+while its business dialogue is open.
 
 What happens as a cycle's processes move is in the handler modules, one per diagram:
 reporting_cycle.py, activity_report.py and area_reconciliation.py. Where a cycle stands is
@@ -13,7 +14,7 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, NoReturn
 
 from sqlalchemy import func, inspect, or_, select
 from sqlalchemy.exc import IntegrityError
@@ -26,13 +27,21 @@ from ...i18n import Message
 from ...models import (
     Activity,
     ActivityState,
+    AreaReview,
+    AreaReviewState,
+    BusinessDialogue,
     CycleState,
+    Deviation,
     DialogueFeedback,
     FocusArea,
+    InstanceState,
     InterventionArea,
     OpenTask,
     Plan,
+    ProcessInstance,
     ReportingCycle,
+    StatusReport,
+    SteeringMeeting,
     User,
 )
 from ..authority import access
@@ -51,6 +60,10 @@ OPEN_BATCH = 100
 PERIOD = re.compile(r"^(\d{4})-(Q[1-4]|T[1-3]|H[12]|0[1-9]|1[0-2])$")
 # The part of the year each kind of period covers: quarters, thirds (tertial), halves, months.
 PERIOD_MONTHS = {"Q": 3, "T": 4, "H": 6}
+# Why a cycle is cancelled: said by whoever cancels it, kept with the cycle and in the audit trail.
+CANCEL_REASON_LIMIT = 1000
+# The cycles that count: a cancelled one is a record of a mistake, not a round of reporting.
+LIVE = ReportingCycle.state != CycleState.CANCELLED
 
 
 def period_bounds(period: str) -> tuple[date, date]:
@@ -149,7 +162,7 @@ def start_cycle(
     actor = access.require(session, actor, UseCase.START_CYCLE)
     plan = plans.get_plan(session, plan_slug)
     days = installation.current().escalation_days if escalation_days is None else escalation_days
-    _check_start(session, plan.id, plan.slug, period, deadline, days)
+    _check_start(session, plan, period, deadline, days)
     cycle = ReportingCycle(
         plan_id=plan.id, period=period, deadline=deadline, escalation_days=days, started_at=clock.now()
     )
@@ -158,7 +171,7 @@ def start_cycle(
             session.add(cycle)
             session.flush()
     except IntegrityError:  # another process opened it between our check and our insert
-        raise Conflict("error.cycle.exists", period=period, plan=plan.slug) from None
+        raise Conflict("error.cycle.started_meanwhile", period=period, plan=plan.title) from None
     audit.record(
         session,
         actor,
@@ -177,11 +190,11 @@ def start_cycle(
     return cycle
 
 
-def _check_start(
-    session: Session, plan_id: int, plan_slug: str, period: str, deadline: date, escalation_days: int
-) -> None:
+def _check_start(session: Session, plan: Plan, period: str, deadline: date, escalation_days: int) -> None:
     """Refuse a cycle that may not start: a bad period, a past deadline, escalation days out of
-    range, the period taken, another cycle unfinished, or a period that overlaps another."""
+    range, the period taken, another cycle unfinished, or a period that overlaps another. A
+    cancelled cycle counts for none of these: its period may start again. Each refusal names the
+    plan by its title and says what to do."""
     first_day, last_day = period_bounds(period)
     if deadline < clock.today():
         raise InvalidInput(
@@ -194,14 +207,64 @@ def _check_start(
             fields={"escalation_days": Message("form.out_of_range", {"limit": f"{low}–{high}"})},
             days=escalation_days,
         )
-    for other in session.scalars(select(ReportingCycle).where(ReportingCycle.plan_id == plan_id)):
+    for other in session.scalars(
+        select(ReportingCycle).where(ReportingCycle.plan_id == plan.id, LIVE).order_by(ReportingCycle.id)
+    ):
         if other.period == period:
-            raise Conflict("error.cycle.exists", period=period, plan=plan_slug)
+            raise Conflict(
+                "error.cycle.exists",
+                period=period,
+                plan=plan.title,
+                state={"key": f"ui.cycle.state.{other.state.value}"},
+                deadline=other.deadline,
+            )
         if other.state is not CycleState.REPORTED:
-            raise Conflict("error.cycle.one_open", period=period, open=other.period, plan=plan_slug)
+            raise Conflict(
+                "error.cycle.one_open",
+                period=period,
+                open=other.period,
+                plan=plan.title,
+                deadline=other.deadline,
+            )
         other_first, other_last = period_bounds(other.period)
         if other_first <= last_day and first_day <= other_last:
-            raise Conflict("error.cycle.overlaps", period=period, other=other.period, plan=plan_slug)
+            raise Conflict("error.cycle.overlaps", period=period, other=other.period, plan=plan.title)
+
+
+@dataclass(frozen=True)
+class CyclePreview:
+    """What starting a cycle would do, for the page that asks to confirm it: the period's days,
+    its deadline, and how many activities would get a status-report task."""
+
+    plan: str
+    plan_title: str
+    period: str
+    first_day: date
+    last_day: date
+    deadline: date
+    escalation_days: int
+    reports: int
+
+
+def preview(
+    session: Session,
+    actor: Actor,
+    period: str,
+    deadline: date,
+    escalation_days: int | None = None,
+    plan_slug: str | None = None,
+) -> CyclePreview:
+    """What `start` would do now with these values, refused exactly as `start` would refuse it
+    (the same right, the same checks), changing nothing."""
+    access.require(session, actor, UseCase.START_CYCLE)
+    plan = plans.get_plan(session, plan_slug)
+    days = installation.current().escalation_days if escalation_days is None else escalation_days
+    _check_start(session, plan, period, deadline, days)
+    first_day, last_day = period_bounds(period)
+    reports = session.scalar(
+        select(func.count()).select_from(Activity).where(*reporting_in(plan.id, first_day, last_day))
+    )
+    return CyclePreview(plan.slug, plan.title, period, first_day, last_day, deadline, days, reports or 0)
 
 
 def open_reports(session: Session, cycle_id: int, limit: int = OPEN_BATCH) -> int:
@@ -292,13 +355,179 @@ def reports_due(session: Session, cycle_id: int) -> int:
 
 
 def get_cycle(session: Session, period: str, plan_slug: str | None = None) -> ReportingCycle:
+    """A plan's cycle of `period`: the live one, else the one cancelled last (a period started
+    by mistake and cancelled, not started again), else NotFound."""
     plan = plans.get_plan(session, plan_slug)
-    cycle = session.scalar(
-        select(ReportingCycle).where(ReportingCycle.plan_id == plan.id, ReportingCycle.period == period)
-    )
+    cycle = session.scalars(
+        select(ReportingCycle)
+        .where(ReportingCycle.plan_id == plan.id, ReportingCycle.period == period)
+        .order_by(ReportingCycle.state == CycleState.CANCELLED, ReportingCycle.id.desc())
+        .limit(1)
+    ).first()
     if cycle is None:
-        raise NotFound("error.cycle.not_found", period=quote(period), plan=plan.slug)
+        raise NotFound("error.cycle.not_found", period=quote(period), plan=plan.title)
     return cycle
+
+
+@dataclass(frozen=True)
+class CycleCancelled:
+    """A cycle just cancelled: what the page, the API and the command line say of it."""
+
+    plan: str
+    period: str
+    state: CycleState
+    cancelled_at: datetime
+    reason: str
+    tasks_withdrawn: int  # open tasks that left the inboxes
+    processes_ended: int
+
+
+def cancel(
+    transaction: Transaction, actor: Actor, period: str, reason: str, plan_slug: str | None = None
+) -> CycleCancelled:
+    """Cancel a cycle started by mistake, in one transaction: the one way every front end (page,
+    API, command line) does it. See cancel_cycle."""
+    with transaction() as session:
+        return cancel_cycle(session, _read_again(session, actor), period, reason, plan_slug)
+
+
+def cancel_cycle(
+    session: Session, actor: Actor, period: str, reason: str, plan_slug: str | None = None
+) -> CycleCancelled:
+    """Cancel a plan's cycle of `period` while nothing of it has been reported (no status report
+    handed in, no area summarised, no dialogue, no meeting): every process of the cycle ends where
+    it stands, its open tasks leave the inboxes and its timers go, the cycle is marked cancelled
+    with when and why, and the act is audited with the reason. Nobody is sent a notice: nobody
+    has done anything in it yet. Whoever may start a cycle may cancel one; the period may then
+    start again. The schedule never opens a cancelled period again by itself.
+
+    Rows are locked in the order every transaction takes them (README, "Many people at once"):
+    the cycle's open tasks, then its instances, then the records are read, then the cycle itself.
+    What was reported is read after the locks, so a report handed in meanwhile is seen."""
+    actor = access.require(session, actor, UseCase.START_CYCLE)
+    plan = plans.get_plan(session, plan_slug)
+    why = _cancel_reason(reason)
+    cycle = get_cycle(session, period, plan_slug)
+    _refuse_cancel_in_state(plan, cycle)
+    withdrawn = session.scalars(
+        select(OpenTask.id).where(OpenTask.cycle_id == cycle.id).order_by(OpenTask.id).with_for_update()
+    ).all()
+    running = session.scalars(
+        select(ProcessInstance)
+        .where(ProcessInstance.cycle_id == cycle.id, ProcessInstance.status == InstanceState.RUNNING)
+        .order_by(ProcessInstance.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).all()
+    _refuse_cancel_once_reported(session, plan, cycle)
+    cycle = session.get_one(ReportingCycle, cycle.id, with_for_update=True, populate_existing=True)
+    _refuse_cancel_in_state(plan, cycle)  # cancelled by someone else meanwhile
+    now = clock.now()
+    for instance in running:
+        run = instances.load(session, instance)
+        run.cancel()
+        instance.status, instance.completed_at = InstanceState.CANCELLED, now
+        instances.save(session, instance, run)
+    cycle.state, cycle.cancelled_at, cycle.cancel_reason = CycleState.CANCELLED, now, why
+    audit.record(
+        session,
+        actor,
+        "cycle.cancelled",
+        "cycle",
+        period,
+        {"plan": plan.slug, "tasks_withdrawn": len(withdrawn), "processes_ended": len(running)},
+        reason=why,
+    )
+    return CycleCancelled(plan.slug, period, cycle.state, now, why, len(withdrawn), len(running))
+
+
+@dataclass(frozen=True)
+class CancelPreview:
+    """What cancelling a cycle would do, for the page that asks to confirm it."""
+
+    plan: str
+    plan_title: str
+    period: str
+    deadline: date
+    started_at: datetime
+    tasks: int  # open tasks that would leave the inboxes
+
+
+def cancel_preview(
+    session: Session, actor: Actor, period: str, plan_slug: str | None = None
+) -> CancelPreview:
+    """What `cancel` would do now, refused as it would refuse it (the same right, the same
+    checks, without its locks), changing nothing."""
+    access.require(session, actor, UseCase.START_CYCLE)
+    plan = plans.get_plan(session, plan_slug)
+    cycle = get_cycle(session, period, plan_slug)
+    _refuse_cancel_in_state(plan, cycle)
+    _refuse_cancel_once_reported(session, plan, cycle)
+    tasks = session.scalar(select(func.count()).select_from(OpenTask).where(OpenTask.cycle_id == cycle.id))
+    return CancelPreview(plan.slug, plan.title, cycle.period, cycle.deadline, cycle.started_at, tasks or 0)
+
+
+def _refuse_cancel_in_state(plan: Plan, cycle: ReportingCycle) -> None:
+    """Conflict unless the cycle is open: cancelled already, still opening, or reported."""
+    if cycle.state is CycleState.CANCELLED:
+        raise Conflict("error.cycle.cancelled_already", period=cycle.period, plan=plan.title)
+    if cycle.state is CycleState.OPENING:
+        raise Conflict("error.cycle.cancel_opening", period=cycle.period, plan=plan.title)
+    if cycle.state is CycleState.REPORTED:
+        _refused_as_reported(plan, cycle, "meeting")
+
+
+def _refuse_cancel_once_reported(session: Session, plan: Plan, cycle: ReportingCycle) -> None:
+    """Conflict once anything of the cycle is reported, naming the first thing found."""
+    what = _reported_so_far(session, cycle.id)
+    if what is not None:
+        _refused_as_reported(plan, cycle, what)
+
+
+def _refused_as_reported(plan: Plan, cycle: ReportingCycle, what: str) -> NoReturn:
+    raise Conflict(
+        "error.cycle.cancel_reported",
+        period=cycle.period,
+        plan=plan.title,
+        what={"key": f"cycle.reported.{what}"},
+    )
+
+
+def _cancel_reason(reason: str | None) -> str:
+    """Why a cycle is cancelled, required and within its limit, or InvalidInput."""
+    why = (reason or "").strip()
+    problem = (
+        Message("form.required")
+        if not why
+        else Message("form.too_long", {"max": CANCEL_REASON_LIMIT})
+        if len(why) > CANCEL_REASON_LIMIT
+        else None
+    )
+    if problem is not None:
+        raise InvalidInput("error.cycle.cancel_reason", fields={"reason": problem})
+    return why
+
+
+def _reported_so_far(session: Session, cycle_id: int) -> str | None:
+    """The first kind of thing reported in the cycle (a catalog key's last part), or None."""
+    checks = (
+        ("status_report", select(StatusReport.id).where(StatusReport.cycle_id == cycle_id)),
+        ("deviation", select(Deviation.id).where(Deviation.cycle_id == cycle_id)),
+        (
+            "area_summary",
+            select(AreaReview.id).where(
+                AreaReview.cycle_id == cycle_id,
+                or_(AreaReview.summary.is_not(None), AreaReview.state != AreaReviewState.SUMMARISING),
+            ),
+        ),
+        ("dialogue", select(BusinessDialogue.id).where(BusinessDialogue.cycle_id == cycle_id)),
+        ("dialogue", select(DialogueFeedback.id).where(DialogueFeedback.cycle_id == cycle_id)),
+        ("meeting", select(SteeringMeeting.id).where(SteeringMeeting.cycle_id == cycle_id)),
+    )
+    for what, query in checks:
+        if session.scalar(query.limit(1)) is not None:
+            return what
+    return None
 
 
 def open_for_feedback(session: Session, plan_slug: str | None = None) -> list[str]:

@@ -123,7 +123,7 @@ def save(session: Session, instance: ProcessInstance, run: ProcessRun) -> None:
     the difference between the run's tasks and timers then and now: no query needed to find it.
     """
     instance.state = run.dump()
-    if run.completed and instance.status is not InstanceState.COMPLETED:
+    if run.completed and instance.status is InstanceState.RUNNING:
         instance.status = InstanceState.COMPLETED
         instance.completed_at = clock.now()
 

@@ -69,16 +69,31 @@ class ActivityEdit:
         return hashlib.sha256(facts.encode()).hexdigest()[:16]
 
 
-def owner_choices(session: Session) -> list[tuple[str, str]]:
-    """Who may own an activity (every active user), as (username, display name) by name."""
+@dataclass(frozen=True)
+class PersonChoice:
+    """Someone who may own an activity, as a list to pick from shows them."""
+
+    username: str  # what a form sends
+    name: str
+    office: str | None
+
+
+def people_to_choose(session: Session) -> list[PersonChoice]:
+    """Who may own an activity (every active user), by name: the one list every form that names an
+    activity's owner offers (an activity's edit, a proposal); the services check the name sent."""
     return [
-        (username, name)
-        for username, name in session.execute(
-            select(User.username, User.display_name)
+        PersonChoice(username, name, office)
+        for username, name, office in session.execute(
+            select(User.username, User.display_name, User.office)
             .where(User.active)
             .order_by(User.display_name, User.username)
         )
     ]
+
+
+def owner_choices(session: Session) -> list[tuple[str, str]]:
+    """Who may own an activity (people_to_choose), as (username, display name)."""
+    return [(person.username, person.name) for person in people_to_choose(session)]
 
 
 def _one_line_problem(text: str, limit: int) -> Message | None:

@@ -308,5 +308,5 @@ def export_plan(session: Session, slug: str | None = None) -> dict[str, Any] | N
 def get_activity(session: Session, plan: Plan, code: str) -> Activity:
     activity = session.scalar(select(Activity).where(Activity.plan_id == plan.id, Activity.code == code))
     if activity is None:
-        raise NotFound("error.activity.not_found", code=quote(code), plan=plan.slug)
+        raise NotFound("error.activity.not_found", code=quote(code), plan=plan.title)
     return activity

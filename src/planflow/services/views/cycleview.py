@@ -32,6 +32,7 @@ from ..authority.access import Standing, UseCase
 from ..chain import cycles
 from ..errors import Forbidden
 from ..plan import plans
+from ..records.audit import Actor
 
 # The overdue tasks a view lists (it counts them all): the first ones by due date.
 OVERDUE_LISTED = 200
@@ -95,6 +96,8 @@ class CycleProgress:
     overdue_tasks: int
     overdue: tuple[OverdueTask, ...]
     instance_id: int | None  # the cycle's own process
+    cancelled_at: datetime | None = None  # a cycle started by mistake and cancelled: when, and why
+    cancel_reason: str | None = None
 
 
 @dataclass(frozen=True)
@@ -146,12 +149,20 @@ def cycle_progress(
                 ProcessInstance.cycle_id == cycle.id, ProcessInstance.process_id == "reporting_cycle"
             )
         ),
+        cancelled_at=cycle.cancelled_at,
+        cancel_reason=cycle.cancel_reason,
     )
 
 
-def list_cycles(session: Session, who: User | Standing, plan_slug: str | None = None) -> list[CycleListed]:
-    """A plan's cycles, the latest first, for someone who may read the plan's internal follow-up."""
-    _require_read(session, who)
+def list_cycles(
+    session: Session, who: User | Standing | Actor, plan_slug: str | None = None
+) -> list[CycleListed]:
+    """A plan's cycles, the latest first, cancelled ones too, for someone who may read the plan's
+    internal follow-up (the local operator too: `planflow cycle list`)."""
+    if isinstance(who, Actor):
+        access.require(session, who, UseCase.READ_INTERNAL)
+    else:
+        _require_read(session, who)
     plan = plans.get_plan(session, plan_slug)
     return [
         CycleListed(period, state, deadline)

@@ -214,7 +214,7 @@ def find_activity(session: Session, code: str, plan_slug: str | None = None) -> 
     plan = plans.get_plan(session, plan_slug)
     activity = session.scalar(select(Activity).where(Activity.plan_id == plan.id, Activity.code == code))
     if activity is None:
-        raise NotFound("error.activity.not_found", code=quote(code), plan=plan.slug)
+        raise NotFound("error.activity.not_found", code=quote(code), plan=plan.title)
     return activity
 
 

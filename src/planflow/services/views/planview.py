@@ -1,7 +1,11 @@
 """The plan as its reader may read it, for the plan page and GET /api/v1/plan alike (read_plan):
 filtered, paginated activities with their latest report, counts per colour per focus area, and a
 status heatmap over the plan's periods. A few queries whatever the plan's size: the page slice is
-read whole, the counts are aggregated in SQL."""
+read whole, the counts are aggregated in SQL.
+
+And the plan as adopted, the public document anyone may read without signing in (public_plan):
+its focus areas, intervention areas and activities with their offices and timelines, nothing
+reported and no person named."""
 
 from __future__ import annotations
 
@@ -16,6 +20,7 @@ from ... import clock
 from ...models import (
     Activity,
     ActivityState,
+    CycleState,
     FocusArea,
     InterventionArea,
     OpenTask,
@@ -321,12 +326,12 @@ def _row(r: Any, overdue: bool, last: LastReport | None, heat: dict[str, str]) -
 
 
 def _periods(session: Session, plan: Plan) -> list[str]:
-    """The heatmap's periods: the plan's last HEAT_PERIODS cycles', oldest first."""
+    """The heatmap's periods: the plan's last HEAT_PERIODS cycles' (not cancelled), oldest first."""
     return list(
         reversed(
             session.scalars(
                 select(ReportingCycle.period)
-                .where(ReportingCycle.plan_id == plan.id)
+                .where(ReportingCycle.plan_id == plan.id, ReportingCycle.state != CycleState.CANCELLED)
                 .order_by(ReportingCycle.started_at.desc(), ReportingCycle.id.desc())
                 .limit(HEAT_PERIODS)
             ).all()
@@ -405,3 +410,109 @@ def _last_reports(session: Session, ids: list[int], outside: bool) -> dict[int, 
 def _aware(value: datetime) -> datetime:
     """A time SQLite gives back without its zone (an aggregate's, an old row's) is UTC."""
     return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class PublicActivity:
+    code: str
+    title: str
+    office: str | None  # the office responsible: the plan names offices, not people, to the public
+    starts_on: date | None
+    ends_on: date | None
+    closed: bool
+    is_demo: bool
+
+
+@dataclass(frozen=True)
+class PublicInterventionArea:
+    code: str
+    title: str
+    approach: str | None
+    activities: tuple[PublicActivity, ...]
+
+
+@dataclass(frozen=True)
+class PublicFocusArea:
+    number: int
+    title: str
+    intervention_areas: tuple[PublicInterventionArea, ...]
+
+
+@dataclass(frozen=True)
+class PublicPlan:
+    """The plan as adopted: what anyone may read, signed in or not (access's module docstring)."""
+
+    slug: str
+    title: str
+    organisation: str
+    adopted_on: date
+    strategy_period: str
+    focus_areas: tuple[PublicFocusArea, ...]
+    activities: int  # active ones
+    plans: tuple[tuple[str, str], ...]  # every plan loaded (slug, title), the default first
+
+
+def public_plan(session: Session, slug: str | None = None) -> PublicPlan | None:
+    """The plan as adopted, for anyone, signed in or not: its areas and activities with their
+    offices and timelines (plans.get_plan's plan: the default unless `slug` names one; an unknown
+    slug is NotFound; None when no plan is loaded). No status, report or person: those are for
+    the signed-in (read_plan)."""
+    try:
+        plan = plans.get_plan(session, slug)
+    except NotFound:
+        if slug:
+            raise
+        return None
+    activities: dict[int, list[PublicActivity]] = {}
+    for area_id, code, title, office, starts_on, ends_on, state, is_demo in session.execute(
+        select(
+            Activity.intervention_area_id,
+            Activity.code,
+            Activity.title,
+            Activity.office,
+            Activity.starts_on,
+            Activity.ends_on,
+            Activity.state,
+            Activity.is_demo,
+        )
+        .where(Activity.plan_id == plan.id)
+        .order_by(Activity.intervention_area_id, Activity.number)
+    ):
+        activities.setdefault(area_id, []).append(
+            PublicActivity(code, title, office, starts_on, ends_on, state is ActivityState.CLOSED, is_demo)
+        )
+    areas: dict[int, list[PublicInterventionArea]] = {}
+    for area_id, focus_area_id, fa_number, number, title, approach in session.execute(
+        select(
+            InterventionArea.id,
+            InterventionArea.focus_area_id,
+            FocusArea.number,
+            InterventionArea.number,
+            InterventionArea.title,
+            InterventionArea.approach,
+        )
+        .join(FocusArea, FocusArea.id == InterventionArea.focus_area_id)
+        .where(FocusArea.plan_id == plan.id)
+        .order_by(FocusArea.number, InterventionArea.number)
+    ):
+        areas.setdefault(focus_area_id, []).append(
+            PublicInterventionArea(
+                f"{fa_number}.{number}", title, approach, tuple(activities.get(area_id, ()))
+            )
+        )
+    focus_areas = tuple(
+        PublicFocusArea(number, title, tuple(areas.get(area_id, ())))
+        for area_id, number, title in _focus_areas(session, plan)
+    )
+    return PublicPlan(
+        slug=plan.slug,
+        title=plan.title,
+        organisation=plan.organisation,
+        adopted_on=plan.adopted_on,
+        strategy_period=f"{plan.strategy_start}–{plan.strategy_end}",
+        focus_areas=focus_areas,
+        activities=sum(1 for listed in activities.values() for activity in listed if not activity.closed),
+        plans=tuple(
+            (each, title) for each, title in session.execute(select(Plan.slug, Plan.title).order_by(Plan.id))
+        ),
+    )

@@ -149,6 +149,24 @@ def start_cycle(query: dict[str, Any], body: dict[str, Any]) -> dict[str, Any]:
     return views.as_json(started)
 
 
+@operation(
+    "POST",
+    "/cycles/<period>/cancel",
+    summary="Cancel a cycle started by mistake, while nothing of it is reported: its tasks leave the "
+    "inboxes, nobody is told, and the period may start again. The reason is kept and audited",
+    tag="cycles",
+    response=sc.CYCLE_CANCELLED,
+    query=sc.PLAN_QUERY,
+    body=sc.obj({"reason": sc.s(cycles.CANCEL_REASON_LIMIT)}),
+)
+def cancel_cycle(period: str, query: dict[str, Any], body: dict[str, Any]) -> dict[str, Any]:
+    database = get_db()
+    with database.reading() as session:
+        actor = Actor(caller(session))
+    cancelled = cycles.cancel(database.transaction, actor, period, body["reason"], query.get("plan"))
+    return views.as_json(cancelled)
+
+
 @operation("GET", "/cycles/<period>", summary="Where the chain stands for a cycle: reports due, in, "
            "accepted and returned per focus area, the areas' reconciliation, the dialogue, the "
            "meeting, and the overdue tasks with who should act", tag="cycles",

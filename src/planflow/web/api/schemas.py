@@ -236,6 +236,7 @@ ACTIVITY_EDITED = component(
 )
 # A started cycle and where a cycle stands: their schemas are their views' types (views.py).
 CYCLE = component("Cycle", schema_of(cycles.CycleStarted))
+CYCLE_CANCELLED = component("CycleCancelled", schema_of(cycles.CycleCancelled))
 CYCLE_PROGRESS = component("CycleProgress", schema_of(cycleview.CycleProgress))
 TASK_FIELDS: dict[str, Schema] = {
     "id": s(36),

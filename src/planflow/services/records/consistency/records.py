@@ -295,7 +295,8 @@ def _reported_twice(session: Session) -> Iterator[Problem]:
 
 def _reconciliations(session: Session) -> Iterator[Problem]:
     """In an open cycle, a focus area with no report process still running has its reconciliation,
-    and each reconciliation its area_reconciliation process."""
+    and each reconciliation its area_reconciliation process (a cancelled cycle's processes ended
+    where they stood: it owes no reconciliation)."""
     running = (
         select(ProcessInstance.id)
         .where(
@@ -312,7 +313,7 @@ def _reconciliations(session: Session) -> Iterator[Problem]:
     missed = (
         select(ReportingCycle.id, FocusArea.number)
         .join(FocusArea, FocusArea.plan_id == ReportingCycle.plan_id)
-        .where(ReportingCycle.state != CycleState.OPENING, ~running, ~reconciled)
+        .where(ReportingCycle.state.not_in([CycleState.OPENING, CycleState.CANCELLED]), ~running, ~reconciled)
     )
     for cycle_id, area in sample(missed, session):
         yield Problem(

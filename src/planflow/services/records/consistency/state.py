@@ -65,7 +65,7 @@ def _known(batch: list[Any], memo: Memo | None) -> tuple[dict[int, Projection], 
     stale = []
     for row in batch:
         known = memo.runs.get(row.id) if memo is not None else None
-        if row.status is InstanceState.COMPLETED:
+        if row.status is not InstanceState.RUNNING:  # completed or cancelled: nothing open
             expected[row.id] = (frozenset(), frozenset())
         elif known is not None and known[0] == row.version:
             expected[row.id] = known[1:]
