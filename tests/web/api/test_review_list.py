@@ -226,3 +226,28 @@ def test_a_second_submit_of_any_task_says_who_did_it_and_keeps_what_was_typed(
     )
     assert "Uppgiften är redan gjord av Styrgruppens ordförande" in html
     assert "Mitt skäl, som jag vill spara." in html
+
+
+def test_the_api_accepts_green_reports_together_and_names_what_it_refused(web: Database, api: Api) -> None:
+    chain = Chain(web)
+    ids = _reported(chain)
+    answer = api("POST", "/reviews/accept", "lead1", {"tasks": [ids["1.1.4"], ids["1.1.2"], ids["1.1.1"]]})
+    assert answer.status_code == 200
+    assert [a["activity_code"] for a in answer.json["accepted"]] == ["1.1.1", "1.1.2"]
+    (refused,) = answer.json["refused"]
+    assert (refused["id"], refused["activity_code"], refused["code"]) == (
+        ids["1.1.4"],
+        "1.1.4",
+        "error.review.not_green",
+    )
+    with web.transaction() as session:
+        accepted = session.scalars(
+            select(AuditEvent.subject_id).where(AuditEvent.action == "status.accepted")
+        )
+        assert sorted(accepted) == ["1.1.1", "1.1.2"]
+    # Someone else's review is refused by the same service, and nothing of it changes.
+    other = api("POST", "/reviews/accept", "lead2", {"tasks": [ids["1.1.3"]]})
+    assert other.json["accepted"] == [] and other.json["refused"][0]["code"] == "error.access.task"
+    too_many = [f"00000000-0000-4000-8000-{n:012d}" for n in range(101)]
+    assert api("POST", "/reviews/accept", "lead1", {"tasks": too_many}).status_code == 400
+    assert api("POST", "/reviews/accept", "lead1", {"tasks": ["nope"]}).status_code == 400

@@ -9,7 +9,7 @@ services, which never import them); issuing stays one transaction with one audit
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
@@ -21,13 +21,14 @@ from ...audit_keys import SigningKey
 from ...documents.content import Content, Issue, as_json, canonical
 from ...documents.files import FORMATS, MEDIA_TYPES, file_name
 from ...i18n import language_or_default
-from ...models import IssuedReport, IssuedReportFile, Plan
+from ...models import IssuedReport, IssuedReportFile, Plan, User
 from ..authority import access
 from ..authority.access import UseCase
 from ..errors import Conflict, InvalidInput, NotFound, quote
 from ..plan import plans
 from ..records import audit, checkpoints
 from ..records.audit import Actor
+from ..views.plain import PAGES_ONLY
 from .reports import annual_report_content, steering_report
 
 KINDS = ("steering", "annual")
@@ -151,10 +152,11 @@ class IssuedSummary:
     subject: str
     number: int
     issued_at: datetime
-    issued_by: str
+    issued_by: str  # a username, as the record keeps it
     checkpoint_seq: int
     sha256: str
     formats: list[str]
+    issued_by_name: str | None = field(default=None, metadata=PAGES_ONLY)  # who, by name, on pages
 
 
 def list_issued(session: Session, plan: Plan) -> list[IssuedSummary]:
@@ -167,6 +169,11 @@ def list_issued(session: Session, plan: Plan) -> list[IssuedSummary]:
         select(IssuedReportFile.report_id, IssuedReportFile.format).order_by(IssuedReportFile.format)
     ):
         formats.setdefault(report_id, []).append(fmt)
+    names = dict(
+        session.execute(
+            select(User.username, User.display_name).where(User.username.in_({r.issued_by for r in rows}))
+        ).all()
+    )
     return [
         IssuedSummary(
             r.id,
@@ -178,6 +185,7 @@ def list_issued(session: Session, plan: Plan) -> list[IssuedSummary]:
             r.checkpoint_seq,
             r.sha256,
             formats.get(r.id, []),
+            names.get(r.issued_by),
         )
         for r in rows
     ]
