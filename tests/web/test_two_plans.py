@@ -80,6 +80,7 @@ NO_PLAN = {
     "/login": "signing in",
     "/static/<path:filename>": "the style sheets and scripts",
     "/inbox": "a person's tasks in every plan; each leads to its own task page (walked above)",
+    "/reviews/accept": "reviews picked in the inbox by their task ids, each shown with its own activity",
     "/admin": "people and their roles, in every plan",
     "/audit": "the audit trail of the whole installation (h-audit: an activity filter is a code)",
     "/audit.csv": "the audit trail of the whole installation, as a file",
