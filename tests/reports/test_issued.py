@@ -141,3 +141,11 @@ def test_cli_issues_and_downloads_byte_for_byte(cli: Cli, tmp_path: Path) -> Non
     assert "steering  2026-Q4" in listed.output
     wrong = cli("report", "steering", "--period", "2026-Q9", "--out", str(tmp_path / "x.pdf"))
     assert wrong.exit_code == 1 and "2026-Q9" in wrong.output and len(wrong.output.strip().splitlines()) == 1
+
+
+def test_the_list_of_issued_reports_names_who_issued_each_by_name(cycle: Chain, signer: SigningKey) -> None:
+    _issue(cycle.db, signer)
+    with cycle.db.reading() as session:
+        (listed,) = issued.list_issued(session, plans.get_plan(session))
+    assert listed.issued_by == "processledare"  # the record's, and the API's, username
+    assert listed.issued_by_name is not None and listed.issued_by_name.startswith("Processledaren")

@@ -343,7 +343,8 @@ def test_double_completion_is_refused_and_decides_once(chain: Chain) -> None:
     task_id = chain.do("anna.nilsson", "report_status", {"status": "green"}, "1.1.1")
     with pytest.raises(Conflict) as refused:
         chain.complete("anna.nilsson", task_id, {"status": "red", "cause": "Ändrat mig"})
-    assert refused.value.code == "error.task.not_open"
+    assert refused.value.code == "error.task.done_by"  # saying who did it, and when
+    assert refused.value.params["by"] == "Anna Nilsson (demo)"
     assert _count(chain.db, StatusReport) == 1
     with chain.db.transaction() as session:
         assert len(audit.events(session, action="status.reported")) == 1

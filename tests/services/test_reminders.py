@@ -88,3 +88,23 @@ def test_reminders_run_twice_are_queued_once(chain: Chain) -> None:
     with chain.db.reading() as session:
         assert sorted(session.scalars(select(Notice.dedupe_key)).all()) == sorted(queued)
     assert first["reminders"] == len(queued) > 0 and again["reminders"] == 0
+
+
+def test_an_escalation_names_whom_it_waits_for_by_name_not_login(chain: Chain) -> None:
+    report = chain.task("anna.nilsson", "report_status", "1.1.1").id
+    clock.set_now(datetime(2026, 12, 18, 8, tzinfo=UTC))  # three working days past the deadline
+    with chain.db.transaction() as session:
+        session.merge(JobMark(job=reminders.MARK, through=date(2026, 12, 17)))
+    sent = reminders.send_reminders(
+        chain.db.transaction, chain.db.reading, reminders.ReminderRules(), date(2026, 12, 18)
+    )
+    assert sent["escalated_to_lead"] > 0
+    with chain.db.reading() as session:
+        params = [
+            p
+            for p in session.scalars(
+                select(Notice.params).where(Notice.template == "notice.overdue_escalation")
+            )
+            if p["task_id"] == report
+        ]
+    assert params and {p["waiting"] for p in params} == {"Anna Nilsson (demo)"}  # her name, not login

@@ -10,6 +10,8 @@ import pytest
 from flask.testing import FlaskClient
 
 from planflow.db import Database
+from planflow.services.authority import people
+from planflow.services.records.audit import OPERATOR_ACTOR
 from tests.services.chain import Chain
 from tests.web.conftest import post
 
@@ -54,6 +56,14 @@ def test_the_lead_claims_and_unclaims_a_group_task(
     signed_in: Callable[[str], FlaskClient], web: Database
 ) -> None:
     chain = Chain(web)
+    with web.transaction() as session:  # a second lead of area 1: its reviews are the two leads' queue
+        people.add_user(session, OPERATOR_ACTOR, "lead1b", "Andra ansvarig 1", "lead1b@example.org")
+        people.grant_role(
+            session,
+            OPERATOR_ACTOR,
+            people.get_user(session, "lead1b"),
+            people.RoleSpec.parse("focus_area_lead:1"),
+        )
     chain.start_cycle()
     chain.do("anna.nilsson", "report_status", {"status": "green"}, "1.1.1")
     client = signed_in("lead1")

@@ -78,6 +78,7 @@ OUTSIDE = {
     "/static/<path:filename>",
     "/tasks/<task_id>/claim",
     "/tasks/<task_id>/unclaim",
+    "/reviews/accept",  # acts on review tasks, each checked: tests/web/api/test_review_list.py
     "/calendar/<secret>.ics",  # authenticated by its secret: tests/web/test_calendar.py
     "/reports/issued/<int:report_id>.<fmt>",  # an issued report: tests/reports
 }

@@ -31,6 +31,7 @@ from .scheduling import JobMark, JobRun, SharedClock
 from .workflow import (
     NEVER_DUE,
     RUNNING_ONLY,
+    CompletedTask,
     InstanceState,
     OpenTask,
     PendingTimer,
@@ -58,6 +59,7 @@ __all__ = [
     "Notice",
     "NEVER_DUE",
     "RUNNING_ONLY",
+    "CompletedTask",
     "OpenTask",
     "PendingTimer",
     "ProcessInstance",

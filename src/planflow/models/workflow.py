@@ -125,6 +125,21 @@ class OpenTask(Base):
     )
 
 
+class CompletedTask(Base):
+    """A human task once done: which, by whom (for whom, when a substitute acted), when. Written
+    in the transaction that completes it (services.chain.steps.complete), so that whoever opens or
+    submits the task again is told who did it, whatever kind of task it was."""
+
+    __tablename__ = "completed_task"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)  # the engine's task id
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(64))  # the user task's id: its form and its title
+    completed_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    on_behalf_of_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    completed_at: Mapped[datetime]
+
+
 class PendingTimer(Base):
     """An armed BPMN timer and when it is due."""
 

@@ -130,9 +130,12 @@ def subject_words(kind: str, ident: str) -> str:
     return t(f"audit.subject.{kind}", id=ident) if i18n.known(f"audit.subject.{kind}") else f"{kind} {ident}"
 
 
-def actor_words(actor: str) -> str:
-    """Who acted: a username, or the trail's names for the schedule and the command line."""
-    return t(f"audit.actor.{actor}") if actor in (SYSTEM, OPERATOR) else actor
+def actor_words(actor: str, name: str | None = None) -> str:
+    """Who acted: a person by name with the username the trail keeps ("Anna Nilsson (anna.nilsson)"),
+    or the trail's names for the schedule and the command line."""
+    if actor in (SYSTEM, OPERATOR):
+        return t(f"audit.actor.{actor}")
+    return f"{name} ({actor})" if name and name != actor else actor
 
 
 def long_date(value: date | datetime | None) -> str:

@@ -272,9 +272,8 @@ def test_without_the_key_all_three_say_the_checkpoints_were_not_checked(
 
 
 def test_the_api_schemas_are_the_views_fields() -> None:
-    from dataclasses import fields
-
     from planflow.services.records.trail import AuditPage, EventView
+    from planflow.services.views.plain import sent
     from planflow.web.api import schemas  # publishes the components
     from planflow.web.api.registry import COMPONENTS
 
@@ -286,4 +285,4 @@ def test_the_api_schemas_are_the_views_fields() -> None:
         ("Verification", checkpoints.Integrity),
     ):
         schema = COMPONENTS[name]
-        assert list(schema["properties"]) == schema["required"] == [f.name for f in fields(view)], name
+        assert list(schema["properties"]) == schema["required"] == [f.name for f in sent(view)], name

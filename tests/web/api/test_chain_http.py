@@ -55,7 +55,8 @@ def test_a_red_activity_from_report_to_decision_and_board_note(api: Api, chain: 
     retried = complete(api, "anna.nilsson", report, data, headers=key)
     assert (retried.status_code, retried.json) == (200, first.json)
     again = complete(api, "anna.nilsson", report, data)
-    assert again.status_code == 409 and again.json["code"] == "error.task.not_open"
+    assert again.status_code == 409 and again.json["code"] == "error.task.done_by"
+    assert "Anna Nilsson" in again.json["detail"]  # who did it
 
     steps = [
         ("lead1", "review_report", "1.1.1", {"outcome": "accept"}),

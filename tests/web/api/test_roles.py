@@ -87,6 +87,11 @@ CASES: dict[tuple[str, str], tuple[str, object, Callable[[str], int]]] = {
         {"to": None, "reason": "Tillbaka."},
         allowed({"admin"}, 204),
     ),
+    ("POST", "/reviews/accept"): (  # open to everyone signed in; each task is checked on its own
+        "/reviews/accept",
+        {"tasks": ["00000000-0000-4000-8000-000000000000"]},  # no such task: refused in the answer
+        allowed(EVERYONE, 200),
+    ),
     ("POST", "/proposals"): (
         "/proposals",
         {

@@ -300,6 +300,69 @@ def who_may_act(session: Session, tasks: ColumnElement[bool]) -> dict[str, list[
     return found
 
 
+@dataclass(frozen=True)
+class TaskFacts:
+    """What says whether an open task is one person's or a group's: its lane and scope, whom it
+    is assigned to, and, for a review, whose activity and report it is (four eyes)."""
+
+    id: str
+    name: str
+    lane: str
+    focus_area_id: int | None
+    assignee_id: int | None
+    owner_id: int | None  # the owner of the task's activity
+    reporter_id: int | None  # who made the report a review is about
+
+
+def shared_tasks(session: Session, tasks: Sequence[TaskFacts]) -> set[str]:
+    """The ids of those `tasks` that are a group's, to be claimed by one of it: more than one
+    person holds the right to act on each (task_people). Every other task is one person's, theirs
+    without a claim: a task assigned to someone, an activity owner's, and one whose lane one person
+    alone holds in its scope (the area's lead, the process leader, the steering group's chair, the
+    board's secretary)."""
+    return {task_id for task_id, people in task_people(session, tasks).items() if len(people) > 1}
+
+
+def task_people(session: Session, tasks: Sequence[TaskFacts]) -> dict[str, set[int]]:
+    """Whose each task is, by the rule of `task_branches`: the person it is assigned to; for an
+    activity owner's task, the owner; else every active holder of its lane's role in its scope.
+    A substitute stands in for one of them and is not counted. Four eyes count: a review is not the
+    right of the activity's owner or the report's maker, and is the process leader's too when a
+    lead of the area is either. One read of the lanes' holders, for a page of tasks."""
+    lanes = {t.lane for t in tasks if t.assignee_id is None and LANES.get(t.lane)}
+    grants: Sequence[Any] = []
+    if lanes:
+        roles = {role for lane in lanes for role in LANES[lane]} | {Role.PROCESS_LEADER}
+        grants = session.execute(
+            select(RoleAssignment.user_id, RoleAssignment.role, RoleAssignment.focus_area_id)
+            .join(User, User.id == RoleAssignment.user_id)
+            .where(RoleAssignment.role.in_(sorted(roles)), User.active)
+        ).all()
+
+    def holders(lane: str, focus_area_id: int | None) -> set[int]:
+        return {
+            user_id
+            for user_id, role, area in grants
+            if role in LANES[lane] and (lane not in SCOPED_LANES or area == focus_area_id)
+        }
+
+    found: dict[str, set[int]] = {}
+    for task in tasks:
+        if task.assignee_id is not None:
+            found[task.id] = {task.assignee_id}
+        elif not LANES.get(task.lane):  # the activity owner's lane
+            found[task.id] = {task.owner_id} if task.owner_id is not None else set()
+        else:
+            people = holders(task.lane, task.focus_area_id)
+            if task.name in REVIEWS:
+                own = {task.owner_id, task.reporter_id} - {None}
+                if task.lane == "focus_area_lead" and people & own:
+                    people |= holders("process_leader", None)
+                people -= own
+            found[task.id] = people
+    return found
+
+
 def task_actor(session: Session, user: User, task: OpenTask) -> Actor:
     """The Actor for `user` acting on `task`, or Forbidden naming the task and why."""
     principal = acting_for(session, user, task.id)

@@ -317,7 +317,7 @@ def _escalate(transaction: Transaction, window: tuple[date, date], target: str, 
                     to = sorted(set(people.by_role.get(Role.PROCESS_LEADER, [])))
                 else:
                     continue
-                waiting = [_username(session, u) for u in people.workers(task)]
+                waiting = [_name(session, u) for u in people.workers(task)]  # read by people: names
                 params = {**_params(task, days), "waiting": ", ".join(waiting) or "-"}
                 for user_id in to:
                     new = notices.row(
@@ -349,6 +349,11 @@ def _escalate(transaction: Transaction, window: tuple[date, date], target: str, 
                 )
             escalated += len(by_task)
         after_id = batch[-1].id
+
+
+def _name(session: Session, user_id: int) -> str:
+    user = session.get(User, user_id)
+    return user.display_name if user else str(user_id)
 
 
 def _username(session: Session, user_id: int) -> str:

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from ... import clock
 from ...engine import ExpressionError, ProcessRun, StateError, StuckError
-from ...models import DecidingBody, Decision, OpenTask, ProcessInstance, User
+from ...models import CompletedTask, DecidingBody, Decision, OpenTask, ProcessInstance, User
 from ..errors import Conflict, quote
 from ..records import audit
 from ..records.audit import Actor
@@ -125,8 +125,9 @@ def start_process(
 def complete(
     session: Session, actor: Actor, task: OpenTask, clean: dict[str, Any], fields: list[str]
 ) -> None:
-    """Complete an open task with checked data as `actor`: run the engine, let the domain
-    react, save. The caller has checked who acts and validated `clean` against the form."""
+    """Complete an open task with checked data as `actor`: run the engine, record who completed
+    it and when (CompletedTask, whatever the kind of task), let the domain react, save. The caller
+    has checked who acts and validated `clean` against the form."""
     instance = instances.lock(session, task.instance_id)
     run = instances.load(session, instance)
     try:
@@ -140,6 +141,17 @@ def complete(
             "error.process.refused", task={"key": f"task.{task.name}"}, reason=quote(exc)
         ) from None
     step = Step(actor, instance, run, task.id, clean)
+    assert actor.user is not None, "user tasks are completed by people"
+    session.add(
+        CompletedTask(
+            id=task.id,
+            instance_id=instance.id,
+            name=task.name,
+            completed_by_id=actor.user.id,
+            on_behalf_of_id=actor.on_behalf_of.id if actor.on_behalf_of else None,
+            completed_at=clock.now(),
+        )
+    )
     handler = ON_COMPLETE.get(task.name)
     if handler is not None:
         handler(session, step, clean)

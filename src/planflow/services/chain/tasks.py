@@ -13,15 +13,25 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import false, func, literal, or_, select, tuple_, union
-from sqlalchemy.orm import Session
+from sqlalchemy import and_, false, func, literal, or_, select, tuple_, union
+from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.selectable import Subquery
 
 from ... import clock
 from ...engine import FormError
 from ...i18n import Message, text
-from ...models import NEVER_DUE, Activity, FocusArea, OpenTask, ProcessInstance, ReportingCycle, User
+from ...models import (
+    NEVER_DUE,
+    Activity,
+    FocusArea,
+    OpenTask,
+    ProcessInstance,
+    ReportingCycle,
+    ReviewOutcome,
+    StatusReport,
+    User,
+)
 from ..authority import access
 from ..authority.access import UseCase
 from ..errors import Conflict, InvalidInput, NotFound, quote
@@ -32,6 +42,8 @@ from ..views.plain import PAGES_ONLY
 from . import instances, steps
 
 INBOX_LIMIT = 500
+COMMENT_START = 80  # a review's row shows the start of the report's comment, about this long
+COMMENT_READ = 4 * COMMENT_START  # of which the inbox reads no more than this
 INBOX_COUNT_CAP = 1000
 SEARCH_FEW_ACTIVITIES = 200  # the activities a text search names, given as values up to this many
 # The inbox's order, which the indexes ix_open_task_inbox* serve: soonest due, undated last, oldest.
@@ -57,6 +69,12 @@ class TaskView:
     assignee_name: str | None = field(default=None, metadata=PAGES_ONLY)  # a person by name, on pages
     # Who sent the task back (their name), when it was returned: views.cases.returned_by_column.
     returned_by: str | None = field(default=None, metadata=PAGES_ONLY)
+    # A review's report: its colour and the start of its comment (COMMENT_START characters or so).
+    reported_status: str | None = None
+    report_comment: str | None = None
+    # A group's task, to be claimed by one of it; else one person's, theirs without a claim
+    # (access.shared_tasks).
+    shared: bool = False
 
     def title(self, language: str | None) -> str:
         return text(language, f"task.{self.name}")
@@ -94,7 +112,7 @@ def inbox_page(
         return InboxPage([], None)
     query = _task_rows().join(page, page.c.id == OpenTask.id).order_by(*INBOX_ORDER).limit(limit + 1)
     rows = session.execute(query).all()
-    views = _views(rows[:limit])
+    views = _views(session, rows[:limit])
     last = rows[limit - 1][0] if len(rows) > limit else None
     return InboxPage(views, _cursor(last) if last is not None else None)
 
@@ -151,6 +169,16 @@ def inbox(session: Session, user: User | access.Standing, limit: int = INBOX_LIM
     return inbox_page(session, user, limit=limit).items
 
 
+def inbox_rows(session: Session, user: User | access.Standing, task_ids: Sequence[str]) -> list[TaskView]:
+    """Those of the tasks `task_ids` that `user` may act on now, as the inbox shows them (in no
+    particular order): the rows a page picked from the inbox, read again."""
+    if not task_ids:
+        return []
+    condition = access.standing(session, user).task_condition()
+    rows = session.execute(_task_rows().where(OpenTask.id.in_(list(task_ids)), condition)).all()
+    return _views(session, rows)
+
+
 def inbox_count(session: Session, user: User | access.Standing) -> int:
     """How many open tasks `user` may act on now, counted up to INBOX_COUNT_CAP (a header shows
     "999+" beyond it): the count on every page stays a bounded read however full the inbox."""
@@ -202,8 +230,24 @@ def _after(cursor: str) -> ColumnElement[bool]:
     )
 
 
-def _task_rows() -> Any:  # a Select of (OpenTask, code, title, area, period, assignee, their name,
-    # who returned it)
+_PENDING = aliased(StatusReport, name="pending_report")
+
+
+def _task_rows() -> Any:
+    """A Select of the rows _views makes tasks of: (OpenTask, code, title, area, period, assignee,
+    their name, who returned it, the activity's owner, and a review's pending report: colour, comment's start,
+    reporter). A review's report is its activity's pending one in the task's cycle (as the review's
+    handler finds it), found by its id for the page's rows alone."""
+    pending = (
+        select(func.max(StatusReport.id))
+        .where(
+            StatusReport.activity_id == OpenTask.activity_id,
+            StatusReport.cycle_id == OpenTask.cycle_id,
+            StatusReport.review == ReviewOutcome.PENDING,
+        )
+        .correlate(OpenTask)
+        .scalar_subquery()
+    )
     return (
         select(
             OpenTask,
@@ -214,15 +258,38 @@ def _task_rows() -> Any:  # a Select of (OpenTask, code, title, area, period, as
             User.username,
             User.display_name,
             cases.returned_by_column(),
+            Activity.owner_id,
+            _PENDING.status,
+            func.substr(_PENDING.comment, 1, COMMENT_READ),
+            _PENDING.reporter_id,
         )
         .outerjoin(Activity, Activity.id == OpenTask.activity_id)
         .outerjoin(FocusArea, FocusArea.id == OpenTask.focus_area_id)
         .outerjoin(ReportingCycle, ReportingCycle.id == OpenTask.cycle_id)
         .outerjoin(User, User.id == OpenTask.assignee_id)
+        .outerjoin(_PENDING, and_(OpenTask.name.in_(access.REVIEWS), _PENDING.id == pending))
     )
 
 
-def _views(rows: Sequence[Any]) -> list[TaskView]:
+def comment_start(comment: str | None, limit: int = COMMENT_START) -> str | None:
+    """The start of a comment for a list: its first `limit` characters or so, cut after a whole
+    word where one ends near there, with "…" when there is more; on one line."""
+    if not comment:
+        return None
+    flat = " ".join(comment.split())
+    if len(flat) <= limit:
+        return flat
+    cut = flat[:limit]
+    space = cut.rfind(" ")
+    return (cut[:space] if space > limit // 2 else cut).rstrip(" ,.;:") + "…"
+
+
+def _views(session: Session, rows: Sequence[Any]) -> list[TaskView]:
+    facts = [
+        access.TaskFacts(task.id, task.name, task.lane, task.focus_area_id, task.assignee_id, owner, reporter)
+        for task, *_, owner, _status, _comment, reporter in rows
+    ]
+    shared = access.shared_tasks(session, facts)
     return [
         TaskView(
             id=task.id,
@@ -239,16 +306,42 @@ def _views(rows: Sequence[Any]) -> list[TaskView]:
             created_at=task.created_at,
             assignee_name=assignee_name,
             returned_by=returned_by,
+            reported_status=status.value if status is not None else None,
+            report_comment=comment_start(comment),
+            shared=task.id in shared,
         )
-        for task, code, title, area, period, assignee, assignee_name, returned_by in rows
+        for task, code, title, area, period, assignee, assignee_name, returned_by, _, status, comment, _ in (
+            rows
+        )
     ]
+
+
+def code_order(code: str | None) -> tuple[tuple[int, int | str], ...]:
+    """An activity code's place in the plan's order: 1.2.10 after 1.2.9; no code last."""
+    if code is None:
+        return ((2, ""),)
+    return tuple((0, int(part)) if part.isdigit() else (1, part) for part in code.split("."))
 
 
 def _open_task(session: Session, task_id: str) -> OpenTask:
     task = session.get(OpenTask, task_id, with_for_update=True, populate_existing=True)
     if task is None:
-        raise Conflict("error.task.not_open", task=quote(task_id))
+        raise already_done(session, task_id)
     return task
+
+
+def already_done(session: Session, task_id: str) -> Conflict:
+    """The refusal of an act on a task that is not open: who completed it and when, where that is
+    known (every kind of task), else that it is not open."""
+    done = history.completed_by(session, task_id)
+    if done is None:
+        return Conflict("error.task.not_open", task=quote(task_id))
+    return Conflict(
+        "error.task.done_by",
+        task={"key": f"task.{done.name}"} if done.name else quote(task_id),
+        by=done.by,
+        at=clock.local(done.at).strftime("%Y-%m-%d %H:%M"),
+    )
 
 
 def _validated(form_name: str, data: Any) -> dict[str, Any]:
@@ -339,11 +432,14 @@ def reassign(session: Session, admin: Actor, task_id: str, username: str | None,
 
 @dataclass(frozen=True)
 class DoneTask:
-    """A task no longer open: who completed it (their name) and when."""
+    """A task no longer open: who completed it (their name), when, and, where known, which task
+    it was (its form's name) and for whom a substitute did it."""
 
     id: str
     by: str
     at: datetime
+    name: str | None = None
+    on_behalf_of: str | None = None
 
 
 def show_task(session: Session, user: User, task_id: str) -> dict[str, Any] | DoneTask:
@@ -357,7 +453,7 @@ def show_task(session: Session, user: User, task_id: str) -> dict[str, Any] | Do
     done = history.completed_by(session, task_id)
     if done is None:
         raise NotFound("error.task.not_open", task=quote(task_id))
-    return DoneTask(task_id, done.by, done.at)
+    return DoneTask(task_id, done.by, done.at, done.name, done.on_behalf_of)
 
 
 def task_detail(session: Session, user: User, task_id: str) -> dict[str, Any]:
@@ -370,7 +466,7 @@ def task_detail(session: Session, user: User, task_id: str) -> dict[str, Any]:
     instance = session.get(ProcessInstance, task.instance_id)
     assert instance is not None  # open tasks cascade with their instance
     context = instances.load(session, instance).task_data(task_id)
-    view = _views(session.execute(_task_rows().where(OpenTask.id == task_id)).all())[0]
+    view = _views(session, session.execute(_task_rows().where(OpenTask.id == task_id)).all())[0]
     return {
         "name": task.name,
         "task": view,

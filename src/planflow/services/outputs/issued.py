@@ -9,7 +9,8 @@ services, which never import them); issuing stays one transaction with one audit
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
@@ -22,13 +23,14 @@ from ...audit_keys import SigningKey
 from ...documents.content import Content, Issue, as_json, canonical
 from ...documents.files import FORMATS, MEDIA_TYPES, file_name
 from ...i18n import LANGUAGES, Message, language_or_default
-from ...models import IssuedReport, IssuedReportFile, Plan
+from ...models import IssuedReport, IssuedReportFile, Plan, User
 from ..authority import access
 from ..authority.access import UseCase
 from ..errors import Conflict, InvalidInput, NotFound, quote
 from ..plan import plans
 from ..records import audit, checkpoints
 from ..records.audit import Actor
+from ..views.plain import PAGES_ONLY
 from .reports import annual_report_content, steering_report
 
 KINDS = ("steering", "annual")
@@ -216,12 +218,13 @@ class IssuedSummary:
     subject: str
     number: int
     issued_at: datetime
-    issued_by: str
+    issued_by: str  # a username, as the record keeps it
     checkpoint_seq: int
     sha256: str
     formats: list[str]
     language: str
     plan: str
+    issued_by_name: str | None = field(default=None, metadata=PAGES_ONLY)  # who, by name, on pages
 
 
 def list_issued(session: Session, plan: Plan) -> list[IssuedSummary]:
@@ -229,8 +232,8 @@ def list_issued(session: Session, plan: Plan) -> list[IssuedSummary]:
     rows = session.scalars(
         select(IssuedReport).where(IssuedReport.plan_id == plan.id).order_by(IssuedReport.id.desc())
     ).all()
-    formats = _formats(session, [r.id for r in rows])
-    return [_summary(r, plan, formats.get(r.id, [])) for r in rows]
+    formats, names = _formats(session, [r.id for r in rows]), _names(session, rows)
+    return [_summary(r, plan, formats.get(r.id, []), names.get(r.issued_by)) for r in rows]
 
 
 def get_issued(session: Session, asking: Actor, report_id: int) -> IssuedSummary:
@@ -241,7 +244,8 @@ def get_issued(session: Session, asking: Actor, report_id: int) -> IssuedSummary
         raise NotFound("error.report.not_found", id=report_id)
     plan = session.get(Plan, report.plan_id)
     assert plan is not None
-    return _summary(report, plan, _formats(session, [report.id]).get(report.id, []))
+    formats, names = _formats(session, [report.id]), _names(session, [report])
+    return _summary(report, plan, formats.get(report.id, []), names.get(report.issued_by))
 
 
 def _formats(session: Session, report_ids: list[int]) -> dict[int, list[str]]:
@@ -255,10 +259,17 @@ def _formats(session: Session, report_ids: list[int]) -> dict[int, list[str]]:
     return formats
 
 
-def _summary(r: IssuedReport, plan: Plan, formats: list[str]) -> IssuedSummary:
+def _names(session: Session, reports: Sequence[IssuedReport]) -> dict[str, str]:
+    """Who issued the reports, by name (the record keeps the username)."""
+    usernames = {r.issued_by for r in reports}
+    rows = session.execute(select(User.username, User.display_name).where(User.username.in_(usernames)))
+    return {username: name for username, name in rows}
+
+
+def _summary(r: IssuedReport, plan: Plan, formats: list[str], name: str | None) -> IssuedSummary:
     return IssuedSummary(
         r.id, r.kind, r.subject, r.number, r.issued_at, r.issued_by, r.checkpoint_seq, r.sha256,
-        formats, r.language, plan.slug,
+        formats, r.language, plan.slug, name,
     )  # fmt: skip
 
 

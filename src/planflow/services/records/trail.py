@@ -12,7 +12,7 @@ names another plan, and are otherwise shared by the plans that use the same code
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
@@ -26,6 +26,7 @@ from ..authority import access
 from ..authority.access import UseCase
 from ..errors import InvalidInput, NotFound
 from ..plan import plans
+from ..views.plain import PAGES_ONLY, sent
 from .audit import Actor
 
 AUDIT_PAGE = 50  # a page when the caller names no limit
@@ -46,11 +47,34 @@ class EventView:
     data: dict[str, Any]
     reason: str | None
     hash: str
+    # Who acted and for whom, by name, where a person did (the trail names people by username).
+    actor_name: str | None = field(default=None, metadata=PAGES_ONLY)
+    on_behalf_of_name: str | None = field(default=None, metadata=PAGES_ONLY)
 
 
 def event_view(event: AuditEvent) -> EventView:
     """An audit event as a view: its fields of the same names (all but prev_hash)."""
-    return EventView(**{f.name: getattr(event, f.name) for f in fields(EventView)})
+    return EventView(**{f.name: getattr(event, f.name) for f in sent(EventView)})
+
+
+def named(session: Session, views: list[EventView]) -> list[EventView]:
+    """The events with the names of the people who acted and for whom (one read for them all)."""
+    usernames = {v.actor for v in views} | {v.on_behalf_of for v in views if v.on_behalf_of}
+    if not usernames:
+        return views
+    names = dict(
+        session.execute(
+            select(User.username, User.display_name).where(User.username.in_(sorted(usernames)))
+        ).all()
+    )
+    return [
+        replace(
+            v,
+            actor_name=names.get(v.actor),
+            on_behalf_of_name=names.get(v.on_behalf_of) if v.on_behalf_of else None,
+        )
+        for v in views
+    ]
 
 
 @dataclass(frozen=True)
@@ -116,7 +140,7 @@ def activity_events(session: Session, activity: Activity, limit: int) -> list[Ev
     events = session.scalars(
         select(AuditEvent).where(about_activity(activity)).order_by(AuditEvent.seq.desc()).limit(limit)
     )
-    return [event_view(e) for e in events]
+    return named(session, [event_view(e) for e in events])
 
 
 def about_activity(activity: Activity) -> ColumnElement[bool]:
@@ -167,7 +191,8 @@ def _page(session: Session, query: AuditQuery) -> AuditPage:
     ).all()
     more = len(events) > query.limit
     events = events[: query.limit]
-    return AuditPage([event_view(e) for e in events], str(events[-1].seq) if more and events else None)
+    views = named(session, [event_view(e) for e in events])
+    return AuditPage(views, str(events[-1].seq) if more and events else None)
 
 
 def _conditions(session: Session, query: AuditQuery) -> list[ColumnElement[bool]] | None:

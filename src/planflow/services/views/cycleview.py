@@ -222,37 +222,49 @@ def _area(
 
 
 def _overdue(session: Session, cycle_id: int, today: date) -> tuple[int, tuple[OverdueTask, ...]]:
-    """How many of the cycle's open tasks are overdue, and the first of them with who should act:
-    the person who took the task, else, for an owner's task, the activity's owner; a group's task
-    names no one."""
+    """How many of the cycle's open tasks are overdue, and the first of them with who should act,
+    by name, when it is one person's (access.task_people: whoever took it, the activity's owner,
+    or the one holder of the lane's role); a group's task names no one."""
     late = (OpenTask.cycle_id == cycle_id, OpenTask.due_on < today)
     count = session.scalar(select(func.count()).select_from(OpenTask).where(*late)) or 0
-    owner = User.__table__.alias("owner")
-    rows = session.execute(
-        select(
-            OpenTask.id,
-            OpenTask.name,
-            Activity.code,
-            owner.c.display_name,
-            User.display_name,
-            OpenTask.lane,
-            OpenTask.due_on,
+    reporter = (  # a review's report's maker: four eyes say who may not act on it
+        select(StatusReport.reporter_id)
+        .where(
+            StatusReport.activity_id == OpenTask.activity_id,
+            StatusReport.cycle_id == OpenTask.cycle_id,
+            StatusReport.review == ReviewOutcome.PENDING,
         )
+        .order_by(StatusReport.id.desc())
+        .limit(1)
+        .correlate(OpenTask)
+        .scalar_subquery()
+    )
+    rows = session.execute(
+        select(OpenTask, Activity.code, Activity.owner_id, reporter)
         .outerjoin(Activity, Activity.id == OpenTask.activity_id)
-        .outerjoin(owner, owner.c.id == Activity.owner_id)
-        .outerjoin(User, User.id == OpenTask.assignee_id)
         .where(*late)
         .order_by(OpenTask.due_on, Activity.code, OpenTask.id)
         .limit(OVERDUE_LISTED)
     ).all()
+    people = access.task_people(
+        session,
+        [
+            access.TaskFacts(t.id, t.name, t.lane, t.focus_area_id, t.assignee_id, owner, made_by)
+            for t, _, owner, made_by in rows
+        ],
+    )
+    sole = {task_id: next(iter(ids)) for task_id, ids in people.items() if len(ids) == 1}
+    names = dict(
+        session.execute(select(User.id, User.display_name).where(User.id.in_(set(sole.values())))).all()
+    )
     return count, tuple(
         OverdueTask(
-            task_id=task_id,
-            name=name,
+            task_id=task.id,
+            name=task.name,
             activity_code=code,
-            who=(assignee or owner_name) if lane == "activity_owner" else assignee,
-            lane=lane,
-            due_on=due_on,
+            who=names.get(sole[task.id]) if task.id in sole else None,
+            lane=task.lane,
+            due_on=task.due_on,
         )
-        for task_id, name, code, owner_name, assignee, lane, due_on in rows
+        for task, code, _, _ in rows
     )

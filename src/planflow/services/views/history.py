@@ -19,6 +19,7 @@ from ...models import (
     Activity,
     ActivityProposal,
     AuditEvent,
+    CompletedTask,
     Decision,
     Deviation,
     ProcessInstance,
@@ -285,12 +286,26 @@ def activity_history(session: Session, user: User, code: str, plan_slug: str | N
 
 @dataclass(frozen=True)
 class Completion:
-    by: str
+    by: str  # the name of who completed it
     at: datetime
+    name: str | None = None  # the task's form, where it is known (every task completed since 0013)
+    on_behalf_of: str | None = None  # the name of the absent person a substitute completed it for
 
 
 def completed_by(session: Session, task_id: str) -> Completion | None:
-    """Who completed a task that is no longer open, from the audit trail, or None."""
+    """Who completed a task that is no longer open, and when: from its completion record
+    (CompletedTask, kept for every task completed since it was added), else, for a task completed
+    before, from the records that name their task or from the audit trail; or None."""
+    behalf = aliased(User)
+    done = session.execute(
+        select(CompletedTask, User.display_name, behalf.display_name)
+        .join(User, User.id == CompletedTask.completed_by_id)
+        .outerjoin(behalf, behalf.id == CompletedTask.on_behalf_of_id)
+        .where(CompletedTask.id == task_id)
+    ).first()
+    if done is not None:
+        task, by, for_whom = done
+        return Completion(by, task.completed_at, task.name, for_whom)
     for model, who, when in (
         (StatusReport, StatusReport.reporter_id, StatusReport.reported_at),
         (Decision, Decision.decided_by_id, Decision.decided_at),

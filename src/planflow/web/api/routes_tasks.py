@@ -8,7 +8,7 @@ from typing import Any
 from flask import request
 
 from ...db import get_db
-from ...services.chain import idempotency, tasks
+from ...services.chain import idempotency, reviews, tasks
 from ...services.chain.tasks import TaskView
 from ...services.errors import InvalidInput, NotFound
 from ...services.records.audit import Actor
@@ -36,6 +36,9 @@ def task_json(task: TaskView, lang: str) -> dict[str, Any]:
         "overdue": task.overdue,
         "claimed": task.claimed,
         "assignee": task.assignee,
+        "shared": task.shared,
+        "reported_status": task.reported_status,
+        "report_comment": task.report_comment,
     }
 
 
@@ -156,3 +159,30 @@ def unclaim(task_id: str, query: dict[str, Any], body: None) -> None:
 def reassign(task_id: str, query: dict[str, Any], body: dict[str, Any]) -> None:
     with get_db().transaction() as session:
         tasks.reassign(session, Actor(caller(session)), task_id, body["to"], body["reason"])
+
+
+@operation(
+    "POST",
+    "/reviews/accept",
+    summary="Accept several green reports at once: each review task completed on its own (its own "
+    "audit event); those refused (not green, done, not the caller's) are named with why",
+    tag="tasks",
+    response=sc.REVIEWS_ACCEPTED,
+    body=sc.obj({"tasks": sc.TASK_IDS}),
+)
+def accept_reviews(query: dict[str, Any], body: dict[str, Any]) -> dict[str, Any]:
+    lang = language()
+    with get_db().transaction() as session:
+        done = reviews.accept_green_reports(session, caller(session), body["tasks"])
+    return {
+        "accepted": [{"id": v.id, "activity_code": v.activity_code} for v in done.accepted],
+        "refused": [
+            {
+                "id": r.task_id,
+                "activity_code": r.activity_code,
+                "code": r.message.key,
+                "detail": r.message.render(lang),
+            }
+            for r in done.refused
+        ],
+    }

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from ...services.authority import access
-from ...services.chain import counsel, cycles, deviations
+from ...services.chain import counsel, cycles, deviations, reviews
 from ...services.plan import activity_edits
 from ...services.views import cases, cycleview, steeringview
 from .registry import component
@@ -252,6 +252,11 @@ TASK_FIELDS: dict[str, Schema] = {
     "overdue": BOOL,
     "claimed": BOOL,
     "assignee": opt(s(64)),
+    # A group's task, to claim; else one person's (services.authority.access.shared_tasks).
+    "shared": BOOL,
+    # A review's report: its colour and the start of its comment.
+    "reported_status": opt(STATUS),
+    "report_comment": opt(s(200)),
 }
 TASK = component("Task", obj(TASK_FIELDS))
 INBOX = component("InboxPage", obj({"items": array(TASK), "next_cursor": opt(s(500))}))
@@ -377,3 +382,15 @@ TASK_DATA = {
     "description": "The fields of the task's form (GET /tasks/{id}: `form`; every form is in "
     "components/schemas as form.<task>). Checked against that form; unknown fields are refused.",
 }
+
+TASK_IDS = {"type": "array", "items": s(36), "minItems": 1, "maxItems": reviews.ACCEPT_MOST}
+REFUSED = obj({"id": s(36), "activity_code": opt(s(32)), "code": s(100), "detail": s()})
+REVIEWS_ACCEPTED = component(
+    "ReviewsAccepted",
+    obj(
+        {
+            "accepted": array(obj({"id": s(36), "activity_code": opt(s(32))})),
+            "refused": array(component("RefusedReview", REFUSED)),
+        }
+    ),
+)
