@@ -265,13 +265,29 @@ def who_may_act(session: Session, tasks: ColumnElement[bool]) -> dict[str, list[
     may act on is left out. For whoever must be told about a task (reminders)."""
     # Whom the rule could admit: the tasks' activities' owners, their assignees, the holders of
     # a lane's role, and whoever stands in for one of them today. Each is then asked the rule.
+    # Only the roles of the lanes the tasks are in (a lead's only in the tasks' areas) can admit
+    # anyone: a new task's notice asks about a task or two, not about every role holder.
+    lanes = session.execute(select(OpenTask.lane, OpenTask.focus_area_id).where(tasks).distinct()).all()
+    if not lanes:
+        return {}
     chosen = select(OpenTask.id).where(tasks)
     owners = select(Activity.owner_id).where(
         Activity.id.in_(select(OpenTask.activity_id).where(OpenTask.id.in_(chosen)))
     )
     assignees = select(OpenTask.assignee_id).where(OpenTask.id.in_(chosen))
-    lane_roles = sorted({role for roles in LANES.values() for role in roles})
-    holding = select(RoleAssignment.user_id).where(RoleAssignment.role.in_(lane_roles))
+    held: list[ColumnElement[bool]] = []
+    for lane in {lane for lane, _ in lanes}:
+        roles = list(LANES.get(lane, ()))
+        if lane == "focus_area_lead":  # a lead's own report is the process leader's to review
+            held.append(RoleAssignment.role == Role.PROCESS_LEADER)
+        if not roles:
+            continue
+        if lane in SCOPED_LANES:
+            areas = sorted({area for other, area in lanes if other == lane and area is not None})
+            held.append(and_(RoleAssignment.role.in_(roles), RoleAssignment.focus_area_id.in_(areas)))
+        else:
+            held.append(RoleAssignment.role.in_(roles))
+    holding = select(RoleAssignment.user_id).where(_any(held))
     ids = {i for i in session.scalars(owners.union(assignees, holding)) if i is not None}
     today = clock.today()
     standing_in = select(Substitution.substitute_id).where(

@@ -109,6 +109,7 @@ def _recommendation_returned(session: Session, step: Step) -> None:
     deviation = step.subject(session, Deviation)
     deviation.state = DeviationState.OPEN
     comment = step.data.get("comment")
+    step.send_back(comment)
     audit.record(
         session, step.actor, "deviation.recommendation_returned", "deviation", deviation.id, {}, comment
     )
@@ -149,6 +150,7 @@ def _decided(session: Session, step: Step, data: dict[str, Any]) -> None:
 @on_passed("decision_returned")
 def _decision_returned(session: Session, step: Step) -> None:
     step.subject(session, Deviation).state = DeviationState.OPEN
+    step.send_back(step.data.get("rationale"))
 
 
 @on_passed("activity_closed")

@@ -123,6 +123,7 @@ def _checked(session: Session, step: Step, data: dict[str, Any]) -> None:
 def _returned(session: Session, step: Step) -> None:
     proposal = step.subject(session, ActivityProposal)
     proposal.state = ProposalState.DRAFTING
+    step.send_back(step.data.get("comment"))
     audit.record(
         session, step.actor, "proposal.returned", "proposal", proposal.id, {}, step.data.get("comment")
     )
@@ -157,6 +158,7 @@ def _decided(session: Session, step: Step, data: dict[str, Any]) -> None:
 @on_passed("proposal_sent_back")
 def _sent_back(session: Session, step: Step) -> None:
     step.subject(session, ActivityProposal).state = ProposalState.DRAFTING
+    step.send_back(step.data.get("rationale"))
 
 
 @on_passed("proposal_rejected")

@@ -17,7 +17,16 @@ def init_app(app: Flask) -> None:
     """Register the API and its problem responses (for routing errors too, which Flask raises
     before any blueprint is chosen)."""
     from ..site import csrf
-    from . import auth, openapi, problems, routes_audit, routes_people, routes_plan, routes_tasks  # noqa: F401
+    from . import (  # noqa: F401
+        auth,
+        openapi,
+        problems,
+        routes_audit,
+        routes_notices,
+        routes_people,
+        routes_plan,
+        routes_tasks,
+    )
 
     app.config.setdefault("API_MAX_BODY_BYTES", MAX_BODY_BYTES)
     problems.init_app(app)
