@@ -29,6 +29,10 @@ NOTICE_TEMPLATES = {
     "notice.overdue",
     "notice.overdue_escalation",
     "notice.digest",
+    "notice.batch",
+    "notice.task_arrived",
+    "notice.task_returned",
+    "notice.cycle_opened",
 }
 
 

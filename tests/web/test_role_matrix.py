@@ -37,6 +37,9 @@ PLAN_KEEPERS = {"processledare", "admin"}  # UseCase.EDIT_PLAN, START_ANNUAL_REP
 MATRIX: dict[str, tuple[str, str, set[str]]] = {
     "/": ("GET", "/", EVERYONE),
     "/inbox": ("GET", "/inbox", EVERYONE),
+    "/notices": ("GET", "/notices", EVERYONE),  # each person's own
+    "/notices/read": ("POST", "/notices/read", EVERYONE),
+    "/notices/delivery": ("POST", "/notices/delivery", EVERYONE),  # 400: no choice sent
     "/tasks/<task_id>": ("GET", "/tasks/{task}", {"anna.nilsson"}),
     "/activities/<code>": ("GET", "/activities/1.1.1", MUNICIPAL),
     "/cycles": ("GET", "/cycles", MUNICIPAL),

@@ -29,9 +29,10 @@ class Notice(Base):
     # two processes queue it at once (the insert ignores a conflict on this key).
     dedupe_key: Mapped[str] = mapped_column(String(200), unique=True)
     created_at: Mapped[datetime]
-    # How it leaves by mail: "mail" (on its own, as soon as it can: next_attempt_at is set when
-    # queued), "digest" (folded into the recipient's daily digest, which is a "mail" notice
-    # itself; digest_id names it) or "inapp" (never mailed).
+    # How it leaves by mail: "mail" (as soon as it can: next_attempt_at is set when queued; when
+    # several of a person's are due at once, the sender folds them into one "batch" notice, whose
+    # id digest_id then holds), "digest" (folded into the recipient's daily digest, which is a
+    # "mail" notice itself; digest_id names it) or "inapp" (never mailed).
     channel: Mapped[str] = mapped_column(String(16), default="mail", server_default="mail")
     digest_id: Mapped[int | None] = mapped_column(ForeignKey("notice.id"))
     # Delivery: a sender claims a notice until `claimed_until` (a lease, so a sender that dies

@@ -73,7 +73,7 @@ def start_annual_report(ctx: Context, now: datetime) -> dict[str, Any]:
 
 
 def digest(ctx: Context, now: datetime) -> dict[str, Any]:
-    """Once a day, from the digest time on: each person's waiting notices in one mail."""
+    """Once a working day, from the digest time on: each person's waiting notices in one mail."""
     local = clock.local(now)
     if local.time() < ctx.schedule.digest_at:
         return {"digests": 0}

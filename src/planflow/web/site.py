@@ -24,6 +24,7 @@ from ..services.authority import access, people
 from ..services.authority.access import UseCase
 from ..services.chain import tasks
 from ..services.errors import Forbidden, ServiceError
+from ..services.outputs import notices
 from ..services.records.audit import OPERATOR, SYSTEM
 from . import control_characters
 from .http_status import status_of
@@ -177,9 +178,11 @@ def may(use_case: UseCase) -> bool:
 
 def know(db_session: Session, standing: access.Standing) -> None:
     """Keep for this request what every page's header needs, from a standing a page has read in
-    its own session: what the user may do (access.abilities), and the inbox count."""
+    its own session: what the user may do (access.abilities), the inbox count and the count of
+    unread notices."""
     g.abilities = access.abilities(db_session, standing)
     g.inbox_count = tasks.inbox_count(db_session, standing)
+    g.unread_notices = notices.unread_count(db_session, standing.user)
 
 
 def _read_standing() -> None:
@@ -208,6 +211,7 @@ def require(use_case: UseCase) -> None:
 MENU: list[tuple[str, str, UseCase | tuple[UseCase, ...] | None]] = [
     ("plan.index", "ui.nav.plan", None),
     ("inbox.index", "ui.nav.inbox", None),
+    ("notices.index", "ui.nav.notices", None),
     ("proposals.index", "ui.nav.proposals", UseCase.PROPOSE_ACTIVITY),
     ("dialogue.index", "ui.nav.dialogue", (UseCase.GIVE_DIALOGUE_FEEDBACK, UseCase.READ_DIALOGUE_FEEDBACK)),
     ("cycles.index", "ui.nav.cycles", UseCase.READ_INTERNAL),
@@ -252,6 +256,16 @@ def inbox_count() -> str:
         _read_standing()
     count = int(g.inbox_count)
     return str(count) if count < tasks.INBOX_COUNT_CAP else f"{tasks.INBOX_COUNT_CAP - 1}+"
+
+
+def unread_notices() -> str:
+    """The header's count of unread notices: exact below notices.UNREAD_CAP, then "99+"."""
+    if not current_user.is_authenticated:
+        return "0"
+    if "unread_notices" not in g:
+        _read_standing()
+    count = int(g.unread_notices)
+    return str(count) if count < notices.UNREAD_CAP else f"{notices.UNREAD_CAP - 1}+"
 
 
 def _load_user(user_id: str) -> WebUser | None:
@@ -347,6 +361,7 @@ def init_app(app: Flask) -> None:
         may=may,
         UseCase=UseCase,
         inbox_count=inbox_count,
+        unread_notices=unread_notices,
         menu=menu,
         today=today,
     )

@@ -24,13 +24,13 @@ def _losing(times: int, monkeypatch: pytest.MonkeyPatch) -> list[int]:
     report, its audit event and the engine's step are all done in the transaction."""
     save, calls = instances.save, []
 
-    def save_or_lose(*args: Any) -> None:
+    def save_or_lose(*args: Any, **kwargs: Any) -> None:
         calls.append(1)
         if len(calls) <= times:
             raise OperationalError(
                 "UPDATE process_instance …", {}, psycopg.errors.DeadlockDetected("deadlock detected")
             )
-        save(*args)
+        save(*args, **kwargs)
 
     monkeypatch.setattr(instances, "save", save_or_lose)
     return calls

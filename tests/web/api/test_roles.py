@@ -164,6 +164,9 @@ CASES: dict[tuple[str, str], tuple[str, object, Callable[[str], int]]] = {
         },
         allowed({"admin"}, 201),
     ),
+    ("GET", "/notices"): ("/notices", None, allowed(EVERYONE, 200)),  # each their own
+    ("POST", "/notices/read"): ("/notices/read", {}, allowed(EVERYONE, 200)),
+    ("PUT", "/notices/delivery"): ("/notices/delivery", {"delivery": "immediate"}, allowed(EVERYONE, 204)),
     ("GET", "/openapi.json"): ("/openapi.json", None, lambda role: 200),
     ("GET", "/docs"): ("/docs", None, lambda role: 200),
 }

@@ -76,6 +76,7 @@ def _reviewed(session: Session, step: Step, data: dict[str, Any]) -> None:
 def _report_returned(session: Session, step: Step) -> None:
     report = _pending_report(session, step)
     report.review = ReviewOutcome.RETURNED
+    step.send_back(report.review_comment)
     audit.record(
         session,
         step.actor,

@@ -178,6 +178,7 @@ def _answered(session: Session, step: Step, data: dict[str, Any]) -> None:
 def _returned(session: Session, step: Step) -> None:
     report = step.subject(session, AnnualReport)
     report.state, report.approved_at = AnnualReportState.COMPILING, None
+    step.send_back(step.data.get("comment"))
     audit.record(
         session,
         step.actor,

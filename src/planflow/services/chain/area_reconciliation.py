@@ -90,6 +90,7 @@ def _area_checked(session: Session, step: Step, data: dict[str, Any]) -> None:
 def _area_returned(session: Session, step: Step) -> None:
     review = step.subject(session, AreaReview)
     review.state = AreaReviewState.SUMMARISING
+    step.send_back(review.comment)
     audit.record(
         session,
         step.actor,

@@ -50,7 +50,7 @@ from ..errors import Conflict, InvalidInput, NotFound, quote
 from ..plan import plans
 from ..records import audit
 from ..records.audit import SYSTEM_ACTOR, Actor
-from . import area_reconciliation, instances
+from . import area_reconciliation, arrivals, instances
 from .steps import start_process
 
 Transaction = Callable[[], AbstractContextManager[Session]]
@@ -300,6 +300,7 @@ def open_reports(session: Session, cycle_id: int, limit: int = OPEN_BATCH) -> in
                 "activity_code": activity.code,
                 "activity_title": activity.title,
             },
+            announce=False,  # the owners are told once, when the cycle is open (arrivals.cycle_opened)
         )
     if rows:
         cycle.opened_through = rows[-1][0].id
@@ -307,6 +308,7 @@ def open_reports(session: Session, cycle_id: int, limit: int = OPEN_BATCH) -> in
     cycle.state, cycle.opened_through = CycleState.OPEN, None
     reports = reports_due(session, cycle.id)
     audit.record(session, SYSTEM_ACTOR, "cycle.opened", "cycle", cycle.period, {"reports": reports})
+    arrivals.cycle_opened(session, cycle)
     for area_id in session.scalars(
         select(FocusArea.id).where(FocusArea.plan_id == cycle.plan_id).order_by(FocusArea.number)
     ):

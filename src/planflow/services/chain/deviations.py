@@ -109,6 +109,7 @@ def _recommendation_returned(session: Session, step: Step) -> None:
     deviation = step.subject(session, Deviation)
     deviation.state = DeviationState.OPEN
     comment = step.data.get("comment")
+    step.send_back(comment)
     audit.record(
         session, step.actor, "deviation.recommendation_returned", "deviation", deviation.id, {}, comment
     )
@@ -160,6 +161,7 @@ def _decision_returned(session: Session, step: Step) -> None:
         {"activity": deviation.activity.code},
         step.data.get("rationale"),
     )
+    step.send_back(step.data.get("rationale"))
 
 
 @on_passed("activity_closed")

@@ -31,6 +31,7 @@ from ...models import (
 from ..authority import access
 from ..errors import NotFound
 from ..records.audit import Actor
+from . import arrivals
 
 
 @cache
@@ -116,11 +117,20 @@ def load(session: Session, instance: ProcessInstance) -> ProcessRun:
     return ProcessRun.load(library().by_hash(instance.spec_hash, stored_source), instance.state, instance.id)
 
 
-def save(session: Session, instance: ProcessInstance, run: ProcessRun) -> None:
+def save(
+    session: Session,
+    instance: ProcessInstance,
+    run: ProcessRun,
+    returned: arrivals.Return | None = None,
+    announce: bool = True,
+) -> None:
     """Write the instance's state and bring its open tasks and pending timers in line with it.
 
     The projections were written from the state the run was loaded from, so what to change is
     the difference between the run's tasks and timers then and now: no query needed to find it.
+    The new tasks are announced to whoever may act on them when the transaction commits
+    (arrivals.py), as work sent back when `returned` says so; `announce` False leaves them
+    unannounced (a cycle's opening tells each owner once instead).
     """
     instance.state = run.dump()
     if run.completed and instance.status is InstanceState.RUNNING:
@@ -130,7 +140,8 @@ def save(session: Session, instance: ProcessInstance, run: ProcessRun) -> None:
     before_tasks, after_tasks = run.loaded_tasks, {task.id: task for task in run.human_tasks()}
     if gone := before_tasks - after_tasks.keys():
         session.execute(delete(OpenTask).where(OpenTask.id.in_(gone)))
-    for task in (after_tasks[task_id] for task_id in after_tasks.keys() - before_tasks):
+    made = after_tasks.keys() - before_tasks
+    for task in (after_tasks[task_id] for task_id in made):
         session.add(
             OpenTask(
                 id=task.id,
@@ -155,6 +166,8 @@ def save(session: Session, instance: ProcessInstance, run: ProcessRun) -> None:
         )
     session.flush()
     run.mark_saved()
+    if made and announce:
+        arrivals.expect(session, sorted(made), returned)
 
 
 @dataclass(frozen=True)

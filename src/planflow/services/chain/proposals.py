@@ -123,6 +123,7 @@ def _checked(session: Session, step: Step, data: dict[str, Any]) -> None:
 def _returned(session: Session, step: Step) -> None:
     proposal = step.subject(session, ActivityProposal)
     proposal.state = ProposalState.DRAFTING
+    step.send_back(step.data.get("comment"))
     audit.record(
         session, step.actor, "proposal.returned", "proposal", proposal.id, {}, step.data.get("comment")
     )
@@ -162,6 +163,7 @@ def _sent_back(session: Session, step: Step) -> None:
     audit.record(
         session, step.actor, "proposal.sent_back", "proposal", proposal.id, {}, step.data.get("rationale")
     )
+    step.send_back(step.data.get("rationale"))
 
 
 @on_passed("proposal_rejected")

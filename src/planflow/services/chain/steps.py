@@ -20,7 +20,7 @@ from ...models import CompletedTask, DecidingBody, Decision, OpenTask, ProcessIn
 from ..errors import Conflict, quote
 from ..records import audit
 from ..records.audit import Actor
-from . import counsel, instances
+from . import arrivals, counsel, instances
 
 T = TypeVar("T")
 
@@ -35,6 +35,9 @@ class Step:
     task_id: str | None = None
     # The completed task's checked form data (empty when a timer or a signal moved the instance).
     data: dict[str, Any] = field(default_factory=dict)
+    # Said by a handler whose element sends the work back (send_back): the tasks the step makes
+    # are announced as returned, by whom and why (arrivals.py).
+    returned: list[arrivals.Return] = field(default_factory=list)
 
     @property
     def by(self) -> User:
@@ -42,6 +45,12 @@ class Step:
         person = self.actor.principal
         assert person is not None, "user tasks are completed by people"
         return person
+
+    def send_back(self, reason: str | None) -> None:
+        """Say that the tasks this step makes are the work sent back, for `reason`: their notices
+        say so, naming who sent it back."""
+        assert self.actor.user is not None, "work is sent back by people"
+        self.returned.append(arrivals.Return(self.actor.user.display_name, reason))
 
     def subject(self, session: Session, model: type[T]) -> T:
         """The record the instance is about (a deviation, a proposal, an annual report…)."""
@@ -114,11 +123,13 @@ def start_process(
     process_id: str,
     subject: instances.Subject,
     data: dict[str, Any],
+    announce: bool = True,
 ) -> ProcessInstance:
-    """Start an instance, let the domain react to what it passed, and save it."""
+    """Start an instance, let the domain react to what it passed, and save it (its first tasks
+    announced to whoever may act on them, unless `announce` is False)."""
     instance, run, names = instances.start(session, process_id, subject, data)
     passed(session, Step(actor, instance, run), names)
-    instances.save(session, instance, run)
+    instances.save(session, instance, run, announce=announce)
     return instance
 
 
@@ -158,7 +169,7 @@ def complete(
     else:
         audit.record(session, actor, f"task.{task.name}", "task", task.id, clean)
     passed(session, step, names)
-    instances.save(session, instance, run)
+    instances.save(session, instance, run, returned=step.returned[-1] if step.returned else None)
 
 
 def signal(session: Session, actor: Actor, instance: ProcessInstance, name: str) -> None:

@@ -39,7 +39,7 @@ from ..records import audit
 from ..records.audit import Actor
 from ..views import cases, history
 from ..views.plain import PAGES_ONLY
-from . import instances, steps
+from . import arrivals, instances, steps
 
 INBOX_LIMIT = 500
 COMMENT_START = 80  # a review's row shows the start of the report's comment, about this long
@@ -428,6 +428,7 @@ def reassign(session: Session, admin: Actor, task_id: str, username: str | None,
             reason={"key": f"access.lane.{task.lane}"},
         )
     audit.record(session, actor, "task.reassigned", "task", task.id, {"to": username}, reason)
+    arrivals.expect(session, [task.id])  # the one it is given to is told (once per task and person)
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,12 @@ milliseconds) cannot be closed: SMTP has no way to ask "did you already take thi
 before sending would turn it into lost mail instead, which is worse for reminders and escalations.
 A re-sent mail carries the same Message-ID, so mail clients that deduplicate show it once.
 
+One mail per person per batch: when several of a person's notices are due at once (ten tasks
+arrived in a morning), the claim folds them into one "batch" notice, in the same transaction, and
+that one is claimed, sent and marked like any other (its own key, so its own Message-ID on every
+attempt); the notices it holds leave the outbox (digest_id names the batch, as for a digest) and
+are marked sent with it. Escalations and the digests themselves are never folded (notices.ALONE).
+
 A failure (server down, refused) releases the notice with exponential backoff: next_attempt_at =
 now + first × 2^(attempts-1), at most retry_max; nothing is given up, and the error is kept for
 the admin (`planflow scheduler outbox`)."""
@@ -39,6 +45,7 @@ from ... import clock
 from ...i18n import text
 from ...models import Notice, User
 from ..chain.timers import Transaction
+from .notices import ALONE, FOLDS, link
 
 log = logging.getLogger(__name__)
 
@@ -195,7 +202,7 @@ def _claim(
         ).all()
         until = now + timedelta(seconds=rules.lease_seconds)
         claimed = []
-        for notice in notices:
+        for notice in _folded(session, list(notices), now):
             notice.attempts += 1
             try:
                 message = compose(session, notice, sender_id, smtp)
@@ -206,6 +213,43 @@ def _claim(
             notice.claimed_by, notice.claimed_until = sender_id, until
             claimed.append(_Claimed(notice.id, until, notice.attempts, message))
         return claimed
+
+
+def _folded(session: Session, notices: list[Notice], now: datetime) -> list[Notice]:
+    """The notices to mail, one person's several due at once folded into one batch notice (the
+    ones it holds leave the outbox): what the caller claims. In the claim's transaction, on notices
+    it has locked, so each is folded once."""
+    by_person: dict[int, list[Notice]] = {}
+    for notice in notices:
+        # One tried before goes again alone: a copy a dead sender may have delivered keeps its
+        # Message-ID, so mail clients still show it once.
+        if notice.template not in ALONE and notice.digest_id is None and notice.attempts == 0:
+            by_person.setdefault(notice.recipient_id, []).append(notice)
+    batches = {person: held for person, held in by_person.items() if len(held) > 1}
+    if not batches:
+        return notices
+    folded = {id(n) for held in batches.values() for n in held}
+    out = [n for n in notices if id(n) not in folded]
+    for person, held in batches.items():
+        batch = Notice(
+            recipient_id=person,
+            template="notice.batch",
+            params={"count": len(held)},
+            # The first notice it holds is folded once: the key is the batch's own for good.
+            dedupe_key=f"notice.batch:{held[0].id}:{person}",
+            created_at=now,
+            attempts=0,
+            channel="mail",
+            next_attempt_at=now,
+        )
+        session.add(batch)
+        session.flush()
+        for notice in held:
+            notice.digest_id, notice.next_attempt_at = batch.id, None
+            notice.claimed_by = notice.claimed_until = None
+        session.flush()
+        out.append(batch)
+    return out
 
 
 def _send(
@@ -268,11 +312,16 @@ def _connect(smtp: SmtpSettings) -> smtplib.SMTP:
 
 
 def _mark_sent(transaction: Transaction, item: _Claimed) -> None:
+    """Mark a notice sent, and the notices a digest or batch carried with it."""
     with transaction() as session:
+        now = clock.now()
         session.execute(
             update(Notice)
             .where(Notice.id == item.id, Notice.sent_at.is_(None))
-            .values(sent_at=clock.now(), claimed_by=None, claimed_until=None, last_error=None)
+            .values(sent_at=now, claimed_by=None, claimed_until=None, last_error=None)
+        )
+        session.execute(
+            update(Notice).where(Notice.digest_id == item.id, Notice.sent_at.is_(None)).values(sent_at=now)
         )
 
 
@@ -303,7 +352,7 @@ def _release(
 
 def compose(session: Session, notice: Notice, sender_id: str, smtp: SmtpSettings) -> EmailMessage:
     """The mail of a notice in its recipient's language: plain text and HTML, a link to each task.
-    A digest holds the notices folded into it, each with its title."""
+    A digest (or a batch) holds the notices folded into it, each with its title."""
     recipient = session.get(User, notice.recipient_id)
     assert recipient is not None
     language = recipient.language
@@ -319,33 +368,34 @@ def compose(session: Session, notice: Notice, sender_id: str, smtp: SmtpSettings
 def _body(session: Session, notice: Notice, language: str, base_url: str) -> tuple[str, str]:
     """The mail's text, plain and as HTML: a digest's introduction, each notice it holds (under
     its title in a digest) with a link to its task, and the footer."""
-    is_digest = notice.template == "notice.digest"
+    is_digest = notice.template in FOLDS
     items = (
         list(session.scalars(select(Notice).where(Notice.digest_id == notice.id).order_by(Notice.id)))
         if is_digest
         else [notice]
     )
-    open_task = text(language, "mail.open_task")
+    open_task, open_site = text(language, "mail.open_task"), text(language, "mail.open_site")
     plain: list[str] = []
     rich: list[str] = []
     if is_digest:
-        intro = text(language, "notice.digest.body", notice.params)
+        intro = text(language, f"{notice.template}.body", notice.params)
         plain.append(intro)
         rich.append(f"<p>{html.escape(intro)}</p>")
     for item in items:
-        task_id = item.params.get("task_id")
-        link = f"{base_url}/tasks/{task_id}" if task_id else None
+        path = link(item.params)
+        url = f"{base_url}{path}" if path else None
+        label = open_task if item.params.get("task_id") else open_site
         title = text(language, f"{item.template}.subject", item.params) if is_digest else ""
         body = text(language, f"{item.template}.body", item.params)
         plain.append(
-            "\n".join(([f"• {title}"] if title else []) + [body] + ([f"{open_task}: {link}"] if link else []))
+            "\n".join(([f"• {title}"] if title else []) + [body] + ([f"{label}: {url}"] if url else []))
         )
         rich.append(
             (f"<h2>{html.escape(title)}</h2>" if title else "")
             + "<p>"
             + html.escape(body).replace("\n", "<br>")
             + "</p>"
-            + (f'<p><a href="{html.escape(link)}">{html.escape(open_task)}</a></p>' if link else "")
+            + (f'<p><a href="{html.escape(url)}">{html.escape(label)}</a></p>' if url else "")
         )
     footer = text(language, "mail.footer", {"url": base_url})
     plain.append(f"-- \n{footer}")

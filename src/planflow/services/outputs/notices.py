@@ -1,6 +1,12 @@
 """Notices to people: queued as a template key with parameters, worded in the recipient's language
 only when shown or sent. Queuing is idempotent under races: the same event never notifies the same
-person twice, whichever process gets there first."""
+person twice, whichever process gets there first.
+
+Each person chooses how notices reach them by mail (`set_mail_delivery`, their own or, for an
+administrator, anyone's): one digest a working day (the default), each at once, or none; on the site
+they are all listed (`page`), the unread ones counted in the header (`unread_count`). Escalations are
+mailed at once whatever the choice but "off". The mailer folds what is due for one person at once
+into one mail (mailer.py); the digest folds the day's."""
 
 from __future__ import annotations
 
@@ -10,13 +16,14 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from ... import clock
 from ...i18n import Message, text
 from ...models import Notice, User
+from .. import workdays
 from ..authority import access
 from ..authority.access import UseCase
 from ..errors import InvalidInput, NotFound, quote
@@ -30,7 +37,15 @@ Transaction = Callable[[], AbstractContextManager[Session]]
 # Mailed on their own at once (unless the person wants no mail): everything else waits for the
 # person's daily digest, or is mailed at once for those who chose "immediate".
 IMMEDIATE_TEMPLATES = {"notice.escalation", "notice.overdue_escalation", "notice.digest", "notice.verbatim"}
+# Mails that carry other notices (digest_id names the one a notice went in): the daily digest, and
+# the batch of one person's notices that were due at the same moment (mailer.py).
+FOLDS = frozenset({"notice.digest", "notice.batch"})
+# Mailed on their own, never folded into a batch: escalations, the folds themselves, the verbatim.
+ALONE = frozenset(IMMEDIATE_TEMPLATES | FOLDS)
 MAIL_DELIVERIES = ("digest", "immediate", "off")
+# The header counts unread notices up to this many ("99+" beyond): a bounded read on every page.
+UNREAD_CAP = 100
+PAGE_LIMIT = 100  # notices the page and the API list, newest first
 # Rows inserted per statement when queuing many at once (reminders).
 INSERT_CHUNK = 1000
 
@@ -91,11 +106,23 @@ def queue(
 
 @dataclass(frozen=True)
 class NoticeView:
+    """A notice as its recipient reads it, in their language, with where it leads on the site."""
+
     id: int
+    template: str
     subject: str
     body: str
     created_at: datetime
     read: bool
+    link: str | None  # a path on the site: the task (/tasks/<id>), or the inbox
+
+
+def link(params: dict[str, Any]) -> str | None:
+    """Where a notice leads on the site (a path; mail puts the site's address before it)."""
+    if params.get("task_id"):
+        return f"/tasks/{params['task_id']}"
+    path = params.get("path")
+    return path if isinstance(path, str) and path.startswith("/") else None
 
 
 def render(notice: Notice, language: str | None) -> tuple[str, str]:
@@ -106,22 +133,73 @@ def render(notice: Notice, language: str | None) -> tuple[str, str]:
     )
 
 
+def _shown(user: User) -> Any:
+    """A person's notices as the site lists them: not the mails that carry others (a digest)."""
+    return (Notice.recipient_id == user.id) & Notice.template.not_in(FOLDS)
+
+
 def for_user(session: Session, user: User, limit: int = 50) -> list[NoticeView]:
     """The user's newest notices, worded in the user's language (the inbox shows them on top)."""
     notices = session.scalars(
-        select(Notice).where(Notice.recipient_id == user.id).order_by(Notice.id.desc()).limit(limit)
+        select(Notice).where(_shown(user)).order_by(Notice.id.desc()).limit(limit)
     ).all()
     views = []
     for notice in notices:
         subject, body = render(notice, user.language)
-        views.append(NoticeView(notice.id, subject, body, notice.created_at, notice.read_at is not None))
+        views.append(
+            NoticeView(
+                notice.id,
+                notice.template,
+                subject,
+                body,
+                notice.created_at,
+                notice.read_at is not None,
+                link(notice.params),
+            )
+        )
     return views
+
+
+def unread_count(session: Session, user: User) -> int:
+    """How many of the user's notices are unread, counted up to UNREAD_CAP (the header's count)."""
+    some = select(Notice.id).where(_shown(user), Notice.read_at.is_(None)).limit(UNREAD_CAP).subquery()
+    return session.scalar(select(func.count()).select_from(some)) or 0
+
+
+@dataclass(frozen=True)
+class NoticeList:
+    """A person's notices page: the newest notices, how many are unread, and how they are mailed."""
+
+    items: tuple[NoticeView, ...]
+    unread: int  # up to UNREAD_CAP
+    mail_delivery: str  # digest | immediate | off
+
+
+def page(session: Session, user: User, limit: int = PAGE_LIMIT) -> NoticeList:
+    """The user's own notices (nobody reads another's), worded in the user's language."""
+    return NoticeList(tuple(for_user(session, user, limit)), unread_count(session, user), user.mail_delivery)
+
+
+def mark_read(session: Session, user: User, ids: Iterable[int] | None = None) -> int:
+    """Mark the user's own notices read: those of `ids` (others' are left alone), or all with None.
+    Returns how many were unread. Not audited: reading is no act on the records."""
+    condition = _shown(user) & Notice.read_at.is_(None)
+    if ids is not None:
+        wanted = sorted(set(ids))
+        if not wanted:
+            return 0
+        condition = condition & Notice.id.in_(wanted)
+    result = session.execute(update(Notice).where(condition).values(read_at=clock.now()))
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 def make_digests(transaction: Transaction, today: date) -> int:
     """Fold each person's notices waiting for the digest into one digest notice for `today` (then
     mailed like any other); once per person and day, each waiting notice in one digest only.
-    Returns how many digests were made."""
+    Made on working days only (services/workdays): on a weekend or a holiday the notices wait for
+    the next working day's digest. Returns how many digests were made."""
+    if not workdays.is_working_day(today):
+        return 0
     with transaction() as session:
         recipients = session.scalars(
             select(Notice.recipient_id)
@@ -156,14 +234,16 @@ def make_digests(transaction: Transaction, today: date) -> int:
 
 
 def set_mail_delivery(session: Session, actor: Actor, username: str, delivery: str) -> None:
-    """Choose how a person's notices are mailed: digest, immediate or off (audited)."""
-    actor = access.require(session, actor, UseCase.MANAGE_PEOPLE)
+    """Choose how a person's notices are mailed: digest, immediate or off (audited). Everyone
+    chooses their own; an administrator (or the operator) anyone's."""
+    user = session.scalar(select(User).where(User.username == username))
+    if actor.user is None or user is None or actor.user.id != user.id or not user.active:
+        actor = access.require(session, actor, UseCase.MANAGE_PEOPLE)
     if delivery not in MAIL_DELIVERIES:
         raise InvalidInput(
             "error.input.invalid",
             fields={"delivery": Message("form.one_of", {"choices": ", ".join(MAIL_DELIVERIES)})},
         )
-    user = session.scalar(select(User).where(User.username == username))
     if user is None:
         raise NotFound("error.user.not_found", username=quote(username))
     user.mail_delivery = delivery

@@ -22,6 +22,7 @@ def init_app(app: Flask) -> None:
         openapi,
         problems,
         routes_audit,
+        routes_notices,
         routes_people,
         routes_plan,
         routes_reports,
