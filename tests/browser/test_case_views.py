@@ -35,6 +35,7 @@ AREA_RETURN = "Nämn styrgruppens beslut om 1.1.1."
 FEEDBACK = "Företagen önskar fler frukostmöten i Södertälje."
 PROPOSAL_TITLE = "Företagslots för nyetablerade företag"
 PROPOSAL_WHY = "Nya företag hittar inte rätt i kommunen."
+PROPOSAL_RETURN = "Ange vad lotsen kostar."
 ANNUAL_SUMMARY = "Planens läge i december: en röd aktivitet, beslutad av styrgruppen."
 
 
@@ -165,6 +166,11 @@ def test_every_task_kind_shows_its_case(browser: Any, live: LiveApp, language: s
         proposals.propose_activity(session, people.get_user(session, "lead1"), data)
     proposal = [PROPOSAL_TITLE, PROPOSAL_WHY, names[second_owner]]
     cases.show("processledare", "check_proposal", None, proposal).close()
+    chain.do("processledare", "check_proposal", {"outcome": "return", "comment": PROPOSAL_RETURN})
+    back = cases.show("lead1", "propose_activity", None, [PROPOSAL_RETURN, names["processledare"]])
+    cases.prefilled(back, "title", PROPOSAL_TITLE)
+    back.close()
+    chain.do("lead1", "propose_activity", data)
     chain.do("processledare", "check_proposal", {"outcome": "forward"})
     cases.show("ordforande", "decide_proposal", None, proposal).close()
     chain.do("ordforande", "decide_proposal", {"decision": "approve", "rationale": "Bra förslag."})

@@ -276,12 +276,9 @@ class Unsettled:
         return "returned" if self.returned else "preparing"
 
 
-def unsettled(session: Session, plan_id: int) -> list[Unsettled]:
-    """Every deviation of a plan the steering group has not decided, in the queue's order
-    (escalated first, then red before yellow, then oldest first): what a meeting must account for
-    before it closes (workflows/README.md, "Who decides: the steering group"). One cycle of a plan
-    runs at a time, so these are the cycle's own and those an earlier meeting left open."""
-    decision_task = (
+def _decision_task() -> Any:  # a scalar subquery, correlated to the deviation of the row
+    """The open steering_decision task of each deviation a query reads, if any."""
+    return (
         select(OpenTask.id)
         .join(ProcessInstance, ProcessInstance.id == OpenTask.instance_id)
         .where(
@@ -292,6 +289,14 @@ def unsettled(session: Session, plan_id: int) -> list[Unsettled]:
         .limit(1)
         .scalar_subquery()
     )
+
+
+def unsettled(session: Session, plan_id: int) -> list[Unsettled]:
+    """Every deviation of a plan the steering group has not decided, in the queue's order
+    (escalated first, then red before yellow, then oldest first): what a meeting must account for
+    before it closes (workflows/README.md, "Who decides: the steering group"). One cycle of a plan
+    runs at a time, so these are the cycle's own and those an earlier meeting left open."""
+    decision_task = _decision_task()
     earlier = aliased(Decision, name="earlier")  # the latest decision: its own alias, uncorrelated
     latest = (
         select(earlier.id)
@@ -442,17 +447,7 @@ def steering_queue(
             "error.input.invalid", fields={"state": Message("form.one_of", {"choices": choices})}
         ) from None
     plan = plans.get_plan(session, plan_slug)
-    decision_task = (
-        select(OpenTask.id)
-        .join(ProcessInstance, ProcessInstance.id == OpenTask.instance_id)
-        .where(
-            ProcessInstance.subject_type == "deviation",
-            ProcessInstance.subject_id == Deviation.id,
-            OpenTask.name == "steering_decision",
-        )
-        .limit(1)
-        .scalar_subquery()
-    )
+    decision_task = _decision_task()
     query = (
         select(Deviation, Activity.code, Activity.title, ReportingCycle.period, decision_task)
         .join(Activity, Activity.id == Deviation.activity_id)
