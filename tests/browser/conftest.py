@@ -37,6 +37,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             for rule in DROPPED_STATIC:
                 item.add_marker(pytest.mark.filterwarnings(rule))
 
+
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 CHROMIUM_MAJOR = 156  # Playwright 1.64.1 drives Chromium 156: keep them matched
 

@@ -76,7 +76,7 @@ def test_a_refusal_is_said_beside_the_field_and_nothing_typed_is_lost(
     assert answer.status_code == 400
     html = answer.get_data(as_text=True)
     assert 'id="error-summary"' in html and 'href="#f-owner"' in html and 'id="e-owner"' in html
-    assert "<option value=\"ingen.alls\"" not in html  # not someone to pick: the list asks again
+    assert '<option value="ingen.alls"' not in html  # not someone to pick: the list asks again
     assert 'value="Företagslotsen på lördagar"' in html
     assert "Efterfrågat i Frukostklubben.</textarea>" in html
     assert '<option value="1.2" selected>' in html
