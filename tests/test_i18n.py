@@ -158,3 +158,23 @@ def test_words_are_chosen_in_the_readers_language() -> None:
     assert nested.render("en").startswith("Decision: Activity closed")
     assert nested.render("sv").startswith("Beslut: Aktiviteten avslutas")
     assert i18n.text("en", "no.such.key") == "no.such.key"
+
+
+def test_quoted_words_stand_as_they_are_in_mail_and_are_marked_on_a_page() -> None:
+    """A notice quoting an activity's Swedish title: mail says it as it is, a page marks it lang=sv
+    and escapes the rest (the plan's words never pass for a missing translation)."""
+    from markupsafe import Markup, escape
+
+    from planflow import i18n
+
+    params = {"task": {"key": "task.report_status"}, "about": i18n.quoted("1.1.1 Företag <&> politiker")}
+
+    def mark(words: str, language: str) -> Markup:
+        return Markup('<span lang="%s">%s</span>') % (language, words)
+
+    plain = i18n.text("en", "notice.task_arrived.subject", params)
+    assert plain == "New task: Report status, 1.1.1 Företag <&> politiker"
+    marked = i18n.text("en", "notice.task_arrived.subject", params, mark)
+    assert isinstance(marked, Markup)
+    assert marked == 'New task: Report status, <span lang="sv">1.1.1 Företag &lt;&amp;&gt; politiker</span>'
+    assert escape(marked) == marked

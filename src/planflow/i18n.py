@@ -9,7 +9,7 @@ and are what is read here.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -17,6 +17,7 @@ from typing import Any
 
 from babel.messages.mofile import read_mo
 from babel.support import Translations
+from markupsafe import Markup, escape
 
 LANGUAGES = ("sv", "en")
 DEFAULT_LANGUAGE = "sv"
@@ -56,14 +57,30 @@ def translations(language: str) -> Translations:
         return Translations(handle, domain=DOMAIN)
 
 
-def text(language: str | None, key: str, params: Mapping[str, Any] | None = None) -> str:
+# Marks words quoted in another language (the plan's Swedish) on a page: (words, their language)
+# -> markup. Mail and plain text have none: the quoted words stand as they are.
+Mark = Callable[[str, str], Markup]
+
+
+def quoted(words: str, language: str = PLAN_LANGUAGE) -> dict[str, str]:
+    """A stored parameter that quotes words in their own language (an activity's Swedish title):
+    said as it is in every language, and marked with its language where a page can mark it."""
+    return {"quote": language, "text": words}
+
+
+def text(
+    language: str | None, key: str, params: Mapping[str, Any] | None = None, mark: Mark | None = None
+) -> str:
     """The words for `key` in `language` (Swedish when unknown), with its parameters filled in.
-    An unknown key comes back as itself, so a missing entry shows instead of failing a page."""
+    An unknown key comes back as itself, so a missing entry shows instead of failing a page. With
+    `mark`, quoted parameters come back marked and the whole is markup (the rest escaped)."""
     language = language_or_default(language)
     template = translations(language).gettext(key)
     if not params:
         return template
-    values = {name: word(language, value) for name, value in params.items()}
+    values = {name: word(language, value, mark) for name, value in params.items()}
+    if any(isinstance(value, Markup) for value in values.values()):
+        template = Markup(escape(template))
     try:
         return template % values
     except (KeyError, ValueError, TypeError):
@@ -85,13 +102,16 @@ def keys(prefix: str) -> tuple[str, ...]:
     return tuple(sorted(str(m.id) for m in catalog if isinstance(m.id, str) and m.id.startswith(prefix)))
 
 
-def word(language: str, value: Any) -> Any:
-    """A parameter as said in `language`: a Message (or a stored {"key": …} mapping) worded, a list
-    joined, anything else as it is."""
+def word(language: str, value: Any, mark: Mark | None = None) -> Any:
+    """A parameter as said in `language`: a Message (or a stored {"key": …} mapping) worded, quoted
+    words as they are (marked, with `mark`), a list joined, anything else as it is."""
     if isinstance(value, Message):
         return value.render(language)
+    if isinstance(value, Mapping) and isinstance(value.get("quote"), str):
+        words = str(value.get("text", ""))
+        return mark(words, value["quote"]) if mark is not None else words
     if isinstance(value, Mapping) and isinstance(value.get("key"), str):
-        return text(language, value["key"], value.get("params"))
+        return text(language, value["key"], value.get("params"), mark)
     if isinstance(value, list | tuple):
         return ", ".join(str(word(language, item)) for item in value)
     return value

@@ -62,7 +62,8 @@ def test_a_returned_report_shows_the_reason_first_and_the_form_filled(
     lead = _name(web, "lead1")
 
     inbox = unescape(owner.get("/inbox").get_data(as_text=True))
-    row = inbox[inbox.index("1.1.1") :]
+    listed = inbox[inbox.index('<ul class="tasks">') :]  # the task's row, not the notice above
+    row = listed[listed.index("1.1.1") :]
     assert f"Återsänd av {lead}" in row[: row.index("</li>")]
 
     page = _page(owner, chain, "anna.nilsson", "report_status", "1.1.1")

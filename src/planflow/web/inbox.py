@@ -16,7 +16,7 @@ from ..services.errors import Conflict, InvalidInput
 from ..services.outputs import notices
 from ..services.views import cases, meetings, steeringview
 from . import taskforms
-from .site import form_error, home, know, language, me, t, today
+from .site import form_error, home, know, language, me, quote, t, today
 
 bp = Blueprint("inbox", __name__)
 
@@ -33,7 +33,7 @@ def index() -> str | Response:
         user = me(session)
         standing = access.standing(session, user)
         page = tasks.inbox_page(session, standing, language=language(), cursor=after, limit=PAGE_SIZE)
-        news = notices.for_user(session, user, limit=5)
+        news = notices.for_user(session, user, limit=5, mark=quote)
         know(session, standing)  # the header's menu and count, from the same reading
         # A steering-group member's work is the group's: with no task of their own, what awaits it.
         group = steeringview.group_waits(session, standing) if not page.items and after is None else []

@@ -12,7 +12,7 @@ from ..services.authority import access
 from ..services.errors import InvalidInput
 from ..services.outputs import notices
 from ..services.records.audit import Actor
-from .site import form_error, know, me, t
+from .site import form_error, know, me, quote, t
 
 bp = Blueprint("notices", __name__)
 
@@ -22,7 +22,7 @@ bp = Blueprint("notices", __name__)
 def index() -> str:
     with get_db().reading() as session:
         user = me(session)
-        shown = notices.page(session, user)
+        shown = notices.page(session, user, mark=quote)
         know(session, access.standing(session, user))
     unread = [n.id for n in shown.items if not n.read]
     if unread:  # seen now: this page still marks them as new, the header's count no longer
@@ -53,7 +53,7 @@ def delivery() -> Response | tuple[str, int]:
     except InvalidInput as exc:
         with get_db().reading() as session:
             user = me(session)
-            shown = notices.page(session, user)
+            shown = notices.page(session, user, mark=quote)
             know(session, access.standing(session, user))
         error = form_error(exc)
         page = render_template(

@@ -98,6 +98,14 @@ def sv(content: object) -> Markup:
     return Markup('<span lang="%s">%s</span>') % (PLAN_LANGUAGE, content)
 
 
+def quote(words: str, words_language: str) -> Markup:
+    """Words quoted in their own language (i18n.quoted: the plan's Swedish in a notice), marked
+    with it on a page in another language."""
+    if words_language == language():
+        return escape(words)
+    return Markup('<span lang="%s">%s</span>') % (words_language, words)
+
+
 def sv_lang() -> Markup:
     """The attribute that marks an element holding plan content only (an `<option>`, where no
     span may stand) on a page in another language: ` lang="sv"`, else nothing."""

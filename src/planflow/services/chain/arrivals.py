@@ -23,6 +23,7 @@ from typing import Any
 from sqlalchemy import and_, event, func, select
 from sqlalchemy.orm import Session, SessionTransaction, aliased
 
+from ...i18n import quoted
 from ...models import (
     Activity,
     ActivityProposal,
@@ -134,13 +135,14 @@ def _about(row: Any) -> Any:
     """What a task is about, as its notice names it: the activity, the proposal, the annual
     report, the focus area in the period, or the period."""
     if row.code is not None:
-        return f"{row.code} {row.title}"
+        return quoted(f"{row.code} {row.title}")
     if row.year is not None:
         return {"key": "notice.about.annual_report", "params": {"year": row.year}}
     if row.area is not None and row.period is not None:
         return {"key": "notice.about.area", "params": {"area": row.area, "period": row.period}}
     if row.area is not None:
-        return {"key": "notice.about.proposal", "params": {"area": row.area, "title": row.proposal or "–"}}
+        title = quoted(row.proposal or "–")
+        return {"key": "notice.about.proposal", "params": {"area": row.area, "title": title}}
     if row.period is not None:
         return {"key": "notice.about.period", "params": {"period": row.period}}
     return "planflow"

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 
 from ... import clock
-from ...i18n import Message
+from ...i18n import Message, quoted
 from ...models import (
     Activity,
     ActivityState,
@@ -356,7 +356,7 @@ def _escalated(session: Session, step: Step) -> None:
         session,
         recipients,
         "notice.escalation",
-        {"activity": activity.code, "title": activity.title, "days": days, "cause": deviation.cause},
+        {"activity": activity.code, "title": quoted(activity.title), "days": days, "cause": deviation.cause},
         f"deviation-{deviation.id}",
     )
     audit.record(
@@ -381,7 +381,7 @@ def _owner_informed(session: Session, step: Step) -> None:
             "notice.decision",
             {
                 "activity": activity.code,
-                "title": activity.title,
+                "title": quoted(activity.title),
                 "decision": {"key": f"decision.{decision.decision}"},
                 "rationale": decision.rationale,
                 "recommendation": deviation.recommendation or "",

@@ -21,7 +21,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from ... import clock
-from ...i18n import Message, text
+from ...i18n import Mark, Message, text
 from ...models import Notice, User
 from .. import workdays
 from ..authority import access
@@ -125,11 +125,12 @@ def link(params: dict[str, Any]) -> str | None:
     return path if isinstance(path, str) and path.startswith("/") else None
 
 
-def render(notice: Notice, language: str | None) -> tuple[str, str]:
-    """The notice's subject and body in `language`."""
+def render(notice: Notice, language: str | None, mark: Mark | None = None) -> tuple[str, str]:
+    """The notice's subject and body in `language` (the plan's words it quotes marked by `mark`,
+    on a page)."""
     return (
-        text(language, f"{notice.template}.subject", notice.params),
-        text(language, f"{notice.template}.body", notice.params),
+        text(language, f"{notice.template}.subject", notice.params, mark),
+        text(language, f"{notice.template}.body", notice.params, mark),
     )
 
 
@@ -138,14 +139,15 @@ def _shown(user: User) -> Any:
     return (Notice.recipient_id == user.id) & Notice.template.not_in(FOLDS)
 
 
-def for_user(session: Session, user: User, limit: int = 50) -> list[NoticeView]:
-    """The user's newest notices, worded in the user's language (the inbox shows them on top)."""
+def for_user(session: Session, user: User, limit: int = 50, mark: Mark | None = None) -> list[NoticeView]:
+    """The user's newest notices, worded in the user's language (the inbox shows them on top);
+    a page passes `mark` to mark the plan's words they quote."""
     notices = session.scalars(
         select(Notice).where(_shown(user)).order_by(Notice.id.desc()).limit(limit)
     ).all()
     views = []
     for notice in notices:
-        subject, body = render(notice, user.language)
+        subject, body = render(notice, user.language, mark)
         views.append(
             NoticeView(
                 notice.id,
@@ -175,9 +177,10 @@ class NoticeList:
     mail_delivery: str  # digest | immediate | off
 
 
-def page(session: Session, user: User, limit: int = PAGE_LIMIT) -> NoticeList:
+def page(session: Session, user: User, limit: int = PAGE_LIMIT, mark: Mark | None = None) -> NoticeList:
     """The user's own notices (nobody reads another's), worded in the user's language."""
-    return NoticeList(tuple(for_user(session, user, limit)), unread_count(session, user), user.mail_delivery)
+    shown = tuple(for_user(session, user, limit, mark))
+    return NoticeList(shown, unread_count(session, user), user.mail_delivery)
 
 
 def mark_read(session: Session, user: User, ids: Iterable[int] | None = None) -> int:

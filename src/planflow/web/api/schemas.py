@@ -32,7 +32,10 @@ def opt(schema: Schema) -> Schema:
     """The schema, or null."""
     if "$ref" in schema or "type" not in schema:
         return {"anyOf": [schema, {"type": "null"}]}
-    return {**schema, "type": [schema["type"], "null"]}
+    nullable = {**schema, "type": [schema["type"], "null"]}
+    if "enum" in schema:  # an enum holds its values: null must be one of them too
+        nullable["enum"] = [*schema["enum"], None]
+    return nullable
 
 
 def array(items: Schema) -> Schema:
