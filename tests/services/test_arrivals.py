@@ -87,7 +87,7 @@ def test_a_lead_gets_a_notice_for_each_report_to_review(chain: Chain) -> None:
     reviews = {t.id: t.activity_code for t in chain.inbox("lead1") if t.name == "review_report"}
     assert sorted(p["task_id"] for _, p in arrived) == sorted(reviews)  # one per review, no other
     assert {u for u, _ in arrived} == {"lead1"}
-    assert {p["about"].split(" ")[0] for _, p in arrived} == set(codes)
+    assert {p["about"]["text"].split(" ")[0] for _, p in arrived} == set(codes)
     assert {p["due"]["params"]["date"] for _, p in arrived} == {"2026-12-15"}
     with chain.db.reading() as session:
         channels = session.scalars(
@@ -188,7 +188,10 @@ def test_a_task_made_and_done_in_one_transaction_is_not_announced(chain: Chain) 
         (
             "processledare",
             "task.check_proposal",
-            {"key": "notice.about.proposal", "params": {"area": 1, "title": "Mentorskap för nya företagare"}},
+            {
+                "key": "notice.about.proposal",
+                "params": {"area": 1, "title": {"quote": "sv", "text": "Mentorskap för nya företagare"}},
+            },
         )
     ]
 
