@@ -8,12 +8,12 @@ from dataclasses import replace
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ....models import Activity, Decision, Deviation, DeviationState, User
+from ....models import Activity, Decision, Deviation, User
 from .. import meetings
 from .builders import Task, builds, period_of
 from .model import Case, MeetingDecision, MeetingSection, StillOpen
 
-PERIOD_ROWS = 500  # a period's decisions, and its deviations still open, beside the minutes
+PERIOD_ROWS = 500  # a period's decisions beside the minutes
 
 
 @builds("steering_meeting")
@@ -36,19 +36,12 @@ def steering_meeting(session: Session, task: Task, case: Case) -> Case:
         MeetingDecision(code, title, d.decision, d.rationale, name, d.decided_at)
         for d, code, title, name in decided
     )
-    sent_back = {d.subject_id for d, *_ in decided if d.decision == "return"}
-    queued = {item.deviation_id for item in queue}
-    pending = session.execute(
-        select(Deviation, Activity.code, Activity.title)
-        .join(Activity, Activity.id == Deviation.activity_id)
-        .where(Deviation.cycle_id == cycle_id, Deviation.state != DeviationState.DECIDED)
-        .order_by(Activity.code, Deviation.id)
-        .limit(PERIOD_ROWS)
-    ).all()
+    # What the meeting must still account for, by the one rule its close is checked against
+    # (meetings.to_account_for), less what its queue already shows.
     still_open = tuple(
-        StillOpen(code, title, d.level, d.state.value, d.id in sent_back)
-        for d, code, title in pending
-        if d.id not in queued
+        StillOpen(d.activity_code, d.activity_title, d.level, d.state.value, d.returned)
+        for d in meetings.to_account_for(session, task.task)
+        if d.task_id is None
     )
     section = MeetingSection(period, queue, decisions, still_open)
     return replace(case, subject_code=period, meeting=section)

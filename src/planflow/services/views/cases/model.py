@@ -168,7 +168,8 @@ class MeetingDecision:
 
 @dataclass(frozen=True)
 class StillOpen:
-    """A deviation of the period that is neither decided nor in the steering group's queue."""
+    """A deviation the meeting must still account for that is not in the steering group's queue:
+    returned to the process leader or still being prepared (meetings.to_account_for)."""
 
     activity_code: str
     activity_title: str
