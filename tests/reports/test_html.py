@@ -14,6 +14,7 @@ from planflow import reports
 from planflow.documents.compose import compose
 from planflow.documents.content import Content
 
+from ..browser.test_journey import WCAG
 from .test_document_model import ISSUE, annual_content, steering_content
 
 CONTENTS = [steering_content(), annual_content()]
@@ -86,16 +87,23 @@ CHROMIUM = os.environ.get("PLANFLOW_TEST_CHROMIUM") or shutil.which("chromium")
     CHROMIUM is None,
     reason="Debian's chromium is not installed (apt-get install chromium, or set PLANFLOW_TEST_CHROMIUM)",
 )
-def test_chromium_applies_the_reports_stylesheet() -> None:
+@pytest.mark.parametrize("language", ["sv", "en"])
+def test_chromium_applies_the_reports_stylesheet_and_axe_finds_nothing(language: str) -> None:
+    """The downloaded page as a browser shows it: the stylesheet applied, and axe-core (WCAG 2.1
+    A/AA, as the web pages are checked) finds no violation."""
     sync_api = pytest.importorskip("playwright.sync_api")
-    html = reports.render(annual_content(), "html", "sv", ISSUE).decode("utf-8")
+    axe = pytest.importorskip("axe_playwright_python.sync_playwright")
     with sync_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
         try:
             page = browser.new_page()
-            page.set_content(html)
-            family = page.eval_on_selector(".report", "e => getComputedStyle(e).fontFamily")
-            number = page.eval_on_selector("td.num", "e => getComputedStyle(e).textAlign")
+            for content in CONTENTS:
+                page.set_content(reports.render(content, "html", language, ISSUE).decode("utf-8"))
+                family = page.eval_on_selector(".report", "e => getComputedStyle(e).fontFamily")
+                number = page.eval_on_selector("td.num", "e => getComputedStyle(e).textAlign")
+                assert family.startswith('"DejaVu Sans"') and number == "right", content.kind
+                result = axe.Axe().run(page, options={"runOnly": {"type": "tag", "values": WCAG}})
+                violations = result.response["violations"]
+                assert [(v["id"], v["nodes"][0]["target"]) for v in violations] == [], content.kind
         finally:
             browser.close()
-    assert family.startswith('"DejaVu Sans"') and number == "right"
