@@ -27,7 +27,7 @@ from planflow import clock, reports
 from planflow.audit_keys import SigningKey
 from planflow.db import Database
 from planflow.documents.compose import compose
-from planflow.documents.model import Chart, Column, Document, Section, Table
+from planflow.documents.model import Chart, Column, Document, Section, Status, Table, Text
 from planflow.reports import docx
 from planflow.services.authority import people
 from planflow.services.outputs import issued
@@ -110,11 +110,12 @@ def _table_words(document: Document) -> set[str]:
     for table in (b for b in _walk(document.blocks) if isinstance(b, Table)):
         found |= _pieces(" ".join(c.heading for c in table.columns))
         for cell in (c for row in table.rows for c in row):
-            found |= _pieces(
-                cell
-                if isinstance(cell, str)
-                else getattr(cell, "words", None) or f"{cell.text} {getattr(cell, 'aside', '') or ''}"  # type: ignore[union-attr]
-            )
+            if isinstance(cell, Status):
+                found |= _pieces(cell.words)
+            elif isinstance(cell, Text):
+                found |= _pieces(f"{cell.text} {cell.aside or ''}")
+            else:
+                found |= _pieces(cell)
     return found
 
 
