@@ -26,7 +26,7 @@ def test_wheel_contains_shipped_folders_and_resolver_finds_them(tmp_path: Path) 
     assert any(n.startswith("planflow/migrations/versions/0001") for n in names)
     for font in ("DejaVuSans.ttf", "DejaVuSans-Bold.ttf", "LICENSE"):  # the PDFs' fonts and their licence
         assert f"planflow/reports/fonts/{font}" in names
-    assert "planflow/reports/templates/annual_report.docx" in names
+    assert "planflow/reports/templates/report.docx" in names
     for language in ("sv", "en"):  # compiled by the build hook, though git ignores them
         assert f"planflow/translations/{language}/LC_MESSAGES/messages.mo" in names
 

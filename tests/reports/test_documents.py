@@ -130,5 +130,5 @@ def test_reports_of_a_scripted_year_carry_its_figures(year: Database, app: Flask
     assert "Synliggöra lediga lokaler" in client.get("/reports/annual/2026").text
     assert client.get("/reports/").status_code == 200
     assert client.get("/reports/steering/2031-Q1").status_code == 404
-    assert client.get("/reports/files/steering/2026-Q4.docx").status_code == 404
+    assert client.get("/reports/files/steering/2026-Q4.docx").status_code == 200  # Word too (issue 19)
     assert client.get("/reports/files/steering/2026-Q4.html").status_code == 200

@@ -9,6 +9,7 @@ import click
 from sqlalchemy.orm import Session
 
 from .. import clock, reports
+from ..documents.files import FORMATS
 from ..i18n import LANGUAGES
 from ..services.outputs import issued
 from ..services.plan import plans
@@ -27,6 +28,7 @@ from .base import (
 )
 
 LANGUAGE = click.Choice(LANGUAGES)
+ANY_FORMAT = sorted({fmt for formats in FORMATS.values() for fmt in formats})
 ISSUE_HELP = "Issue it: freeze it, audited and anchored by a signed checkpoint."
 AS_HELP = "Who issues it: the process leader or an admin."
 LANGUAGE_HELP = "The document's language (default: the run's, `planflow --language`)."
@@ -96,7 +98,7 @@ def _report(
 
 @report.command("steering")
 @click.option("--period", required=True, help="e.g. 2026-Q4")
-@click.option("--format", "fmt", type=click.Choice(["pdf", "html"]), default="pdf", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(FORMATS["steering"]), default="pdf", show_default=True)
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True)
 @click.option("--plan", "plan_slug", help=PLAN_HELP)
 @click.option("--language", "document_language", type=LANGUAGE, help=LANGUAGE_HELP)
@@ -117,7 +119,7 @@ def report_steering(
 
 @report.command("annual")
 @click.option("--year", required=True, type=click.IntRange(clock.FIRST_YEAR, clock.LAST_YEAR))
-@click.option("--format", "fmt", type=click.Choice(["docx", "pdf", "html"]), default="pdf", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(FORMATS["annual"]), default="pdf", show_default=True)
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True)
 @click.option("--plan", "plan_slug", help=PLAN_HELP)
 @click.option("--language", "document_language", type=LANGUAGE, help=LANGUAGE_HELP)
@@ -158,7 +160,7 @@ def report_issued(plan_slug: str | None) -> None:
 
 @report.command("download")
 @click.argument("report_id", type=int)
-@click.option("--format", "fmt", type=click.Choice(["pdf", "html", "docx"]), required=True)
+@click.option("--format", "fmt", type=click.Choice(ANY_FORMAT), required=True)
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True)
 def report_download(report_id: int, fmt: str, out: Path) -> None:
     """Write an issued report's file, byte for byte as it was issued."""

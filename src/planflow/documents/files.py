@@ -4,7 +4,7 @@ planflow.reports make them."""
 
 from __future__ import annotations
 
-FORMATS: dict[str, tuple[str, ...]] = {"steering": ("html", "pdf"), "annual": ("docx", "html", "pdf")}
+FORMATS: dict[str, tuple[str, ...]] = {"steering": ("docx", "html", "pdf"), "annual": ("docx", "html", "pdf")}
 MEDIA_TYPES = {
     "html": "text/html; charset=utf-8",
     "pdf": "application/pdf",

@@ -31,7 +31,7 @@ def test_the_process_leader_issues_a_steering_report_and_reads_it_back(api: Api,
         "plan": "sodertalje-2016",
         "issued_by": "processledare",
     }
-    assert body["formats"] == ["html", "pdf"] and len(body["sha256"]) == 64
+    assert body["formats"] == ["docx", "html", "pdf"] and len(body["sha256"]) == 64
     with api.db.reading() as session:
         (event,) = audit.events(session, action="report.issued")
         assert event.subject_id == str(body["id"]) and event.data["sha256"] == body["sha256"]
