@@ -24,8 +24,8 @@ from .layout import COLUMN_KEYS, COLUMNS, LETTERS, area_sheet_name, column_heade
 MAX_BYTES = 20 * 2**20  # the file as sent
 # What the file holds unpacked, bounded before a byte is parsed: a zip says in its central
 # directory how large each part is, and Python's zipfile stops reading a part there, so a 26 KB
-# file cannot unpack to 700 MB. An export of 5,000 activities with 200-character titles is about
-# 4 MB unpacked; at these limits reading a workbook peaks near 200 MB (the parts' text as Python
+# file cannot unpack to 700 MB. An export of 5,000 activities with 200-character titles is 3 MB
+# unpacked; at these limits reading a workbook peaks near 200 MB (the parts' text as Python
 # strings), against 650 MB for a crafted 300 KB file before.
 MAX_PART_BYTES = 16 * 2**20
 MAX_UNPACKED_BYTES = 32 * 2**20
