@@ -5,6 +5,10 @@ broken file is refused in one line."""
 from __future__ import annotations
 
 import io
+import json
+import subprocess
+import sys
+import time
 from datetime import date
 from pathlib import Path
 
@@ -21,6 +25,7 @@ from planflow.services.records import audit
 from planflow.services.records.audit import OPERATOR_ACTOR
 
 from ..conftest import Cli
+from ..workbooks import dimension_bomb, shared_string_bomb, with_cached_value, write_lock_held
 
 
 def _export(db: Database) -> bytes:
@@ -29,8 +34,9 @@ def _export(db: Database) -> bytes:
 
 
 def _import(db: Database, data: bytes) -> excel.ImportResult:
+    workbook = excel.read_workbook(data, "plan.xlsx")
     with db.transaction() as session:
-        return excel.import_xlsx(session, OPERATOR_ACTOR, data, "plan.xlsx")
+        return excel.import_xlsx(session, OPERATOR_ACTOR, workbook)
 
 
 def _edit(data: bytes, edits: dict[tuple[str, str], object]) -> bytes:
@@ -143,6 +149,90 @@ def test_cli_round_trip_and_errors_by_row(cli: Cli, tmp_path: Path) -> None:
     assert missing_out.exit_code == 2 and "--out" in missing_out.output
 
 
-def test_a_damaged_zip_is_refused(seeded: Database) -> None:
-    with seeded.transaction() as session, pytest.raises(InvalidInput):
-        excel.import_xlsx(session, OPERATOR_ACTOR, b"PK\x03\x04broken", "x.xlsx")
+def test_a_damaged_zip_is_refused() -> None:
+    with pytest.raises(InvalidInput):
+        excel.read_workbook(b"PK\x03\x04broken", "x.xlsx")
+
+
+READ_IN_A_PROCESS = """
+import json, resource, sys
+from planflow.services.errors import InvalidInput
+from planflow.services.outputs import excel
+data = open(sys.argv[1], "rb").read()
+try:
+    book = excel.read_workbook(data, "bomb.xlsx")
+    said = {"widths": sorted({len(row) for _, rows in book.sheets for row in rows.values()})}
+except InvalidInput as exc:
+    said = {"refused": exc.render("sv")}
+said["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print(json.dumps(said))
+"""
+
+
+def _read_apart(data: bytes, folder: Path) -> dict[str, object]:
+    """What read_workbook makes of `data` in a process of its own, and that process's peak memory."""
+    path = folder / "bomb.xlsx"
+    path.write_bytes(data)
+    done = subprocess.run(
+        [sys.executable, "-c", READ_IN_A_PROCESS, str(path)], capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr
+    said: dict[str, object] = json.loads(done.stdout)
+    return said
+
+
+def test_a_sheet_claiming_16384_columns_is_read_in_its_own_columns(seeded: Database, tmp_path: Path) -> None:
+    bomb = dimension_bomb(_export(seeded))
+    assert len(bomb) < 100_000
+    said = _read_apart(bomb, tmp_path)
+    assert said["widths"] == [10] and said["peak_mb"] < 300  # type: ignore[operator]
+    with pytest.raises(ImportRefused) as refused:  # and its rows are named: no such activity "x"
+        _import(seeded, bomb)
+    assert {(p.sheet, p.column) for p in refused.value.problems} == {("Fokusområde 1", "A")}
+    assert len(refused.value.problems) == 5000 - 13
+
+
+def test_a_workbook_unpacking_to_300_mb_is_refused_before_it_is_parsed(
+    seeded: Database, tmp_path: Path
+) -> None:
+    bomb = shared_string_bomb(_export(seeded))
+    assert len(bomb) < 2 * 2**20
+    said = _read_apart(bomb, tmp_path)
+    assert (
+        said["refused"]
+        == "bomb.xlsx packas upp till mer än 32 MB och läses inte (en export av planen är långt mindre)"
+    )
+    assert said["peak_mb"] < 300  # type: ignore[operator]
+
+
+def test_a_refused_workbook_is_refused_without_waiting_for_the_write_lock(
+    cli: Cli, database_url: str, tmp_path: Path
+) -> None:
+    assert cli("init", "--demo").exit_code == 0
+    path = tmp_path / "plan.xlsx"
+    assert cli("plan", "export", "--format", "xlsx", "--out", str(path)).exit_code == 0
+    path.write_bytes(shared_string_bomb(path.read_bytes(), 40))
+    with write_lock_held(database_url):
+        started = time.monotonic()
+        refused = cli("plan", "import", str(path))
+        took = time.monotonic() - started
+    assert refused.exit_code == 1 and "packas upp till mer än 32 MB" in refused.output
+    assert took < 10  # the lock's wait is 30 s: the file was read before the transaction began
+
+
+@pytest.mark.parametrize("cached", [None, "Ny rubrik"])
+def test_a_formula_in_a_cell_is_refused_with_its_place(seeded: Database, cached: str | None) -> None:
+    before = _titles(seeded)
+    edited = _edit(_export(seeded), {("Fokusområde 1", "F2"): '=""', ("Fokusområde 1", "C3"): "=C2"})
+    if cached is not None:
+        edited = with_cached_value(edited, "Fokusområde 1", "C3", cached)
+    with pytest.raises(ImportRefused) as refused:
+        _import(seeded, edited)
+    places = [(p.sheet, p.row, p.column) for p in refused.value.problems]
+    assert places == [("Fokusområde 1", 2, "F"), ("Fokusområde 1", 3, "C")]
+    text = refused.value.render("sv")
+    assert 'Fokusområde 1, rad 2, kolumn F: en formel (="") tas inte emot: skriv in själva värdet' in text
+    assert "Fokusområde 1, rad 3, kolumn C: en formel (=C2) tas inte emot" in text
+    assert _titles(seeded) == before
+    with seeded.reading() as session:
+        assert audit.events(session, action="activity.updated") == []

@@ -87,10 +87,9 @@ def _import_edited(db: Database, edits: dict[str, object]) -> excel.ImportResult
         workbook["Fokusområde 2"][cell] = value
     out = io.BytesIO()
     workbook.save(out)
+    read = excel.read_workbook(out.getvalue(), "plan.xlsx")
     with db.transaction() as session:
-        return excel.import_xlsx(
-            session, Actor(people.get_user(session, "processledare")), out.getvalue(), "plan.xlsx"
-        )
+        return excel.import_xlsx(session, Actor(people.get_user(session, "processledare")), read)
 
 
 def test_an_edit_is_applied_once_and_audited_with_before_and_after(seeded: Database) -> None:

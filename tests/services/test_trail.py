@@ -100,9 +100,24 @@ def test_a_page_is_bounded_and_a_cursor_is_checked(chain: Chain) -> None:
         assert [e.seq for e in first.items + second.items] == [
             e.seq for e in trail.search(session, leader, AuditQuery(limit=4)).items
         ]
-        everything = list(trail.export(session, leader, AuditQuery(cursor="3", limit=1)))
-        assert [e.seq for e in everything] == list(range(session.get(AuditHead, 1).seq, 0, -1))  # type: ignore[union-attr]
-        assert len(list(trail.export(session, leader, AuditQuery(), most=5))) == 5
+
+
+def test_the_export_reads_every_event_in_batches_as_the_trail_was_when_it_began(
+    chain: Chain, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(trail, "EXPORT_BATCH", 2)
+    with chain.db.reading() as session:
+        head = session.get(AuditHead, 1).seq  # type: ignore[union-attr]
+    assert head > 4
+    events = trail.export(
+        chain.db.reading, lambda s: people.get_user(s, "processledare"), AuditQuery(cursor="3", limit=1)
+    )
+    first = next(events)
+    with chain.db.transaction() as session:  # nothing held open between batches: a writer goes on
+        audit.record(session, OPERATOR_ACTOR, "plan.imported", "plan", "x")
+    assert [first.seq, *(e.seq for e in events)] == list(range(head, 0, -1))  # all, none later
+    with pytest.raises(Forbidden):  # checked before the first event
+        trail.export(chain.db.reading, lambda s: people.get_user(s, "naringslivsradet"), AuditQuery())
 
 
 def test_only_those_who_read_internal_records_search(chain: Chain) -> None:

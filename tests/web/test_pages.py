@@ -3,8 +3,6 @@ group's queue, the audit trail with its verification and CSV, administration, a 
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from collections.abc import Callable
 
@@ -14,6 +12,7 @@ from sqlalchemy import select
 from planflow.db import Database
 from planflow.models import OpenTask, ProcessInstance
 from tests.services.chain import Chain
+from tests.spreadsheets import excel_rows
 from tests.web.conftest import csrf_token, post
 
 
@@ -82,7 +81,7 @@ def test_audit_page_verifies_and_exports(signed_in: Callable[[str], FlaskClient]
     assert '<option value="deviation.decided" selected>Styrgruppen har beslutat</option>' in html
     assert '<option value="status.reported">Status rapporterad</option>' in html
     export = client.get("/audit.csv?actor=processledare")
-    rows = list(csv.reader(io.StringIO(export.get_data(as_text=True))))
+    rows = excel_rows(export.get_data())
     assert rows[0][:7] == ["seq", "occurred_at", "actor", "on_behalf_of", "role", "action", "action_text"]
     assert all(r[2] == "processledare" for r in rows[1:]) and len(rows) > 1
     assert ["cycle.started", "Omgång startad"] in [r[5:7] for r in rows]

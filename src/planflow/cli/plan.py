@@ -12,9 +12,9 @@ from ..services.records.audit import OPERATOR_ACTOR
 from .base import (
     PLAN_HELP,
     as_user,
+    database,
     echo,
     error,
-    in_transaction,
     language,
     print_json,
     reading,
@@ -55,12 +55,11 @@ def plan_export(fmt: str, plan_slug: str | None, out: Path | None) -> None:
 def plan_import(file: Path, plan_slug: str | None, username: str | None) -> None:
     """Apply an edited Excel export: titles, owners, offices and dates. Every row is checked first;
     if any is wrong nothing changes and each error is listed with sheet, row and column."""
-    data = file.read_bytes()
-    result = in_transaction(
-        lambda session: excel.import_xlsx(
-            session, as_user(session, username) if username else OPERATOR_ACTOR, data, file.name, plan_slug
-        )
-    )
+    with database() as db:
+        workbook = excel.read_workbook(file.read_bytes(), file.name)  # before the write lock is taken
+        with db.transaction() as session:
+            actor = as_user(session, username) if username else OPERATOR_ACTOR
+            result = excel.import_xlsx(session, actor, workbook, plan_slug)
     echo(
         "cli.plan.imported",
         file=file.name,

@@ -65,9 +65,9 @@ def upload() -> Any:
     try:
         if sent is None or not sent.filename:
             raise InvalidInput("error.input.invalid", fields={"file": Message("form.required")})
-        data = sent.read(excel.MAX_BYTES + 1)
+        workbook = excel.read_workbook(sent.read(excel.MAX_BYTES + 1), sent.filename)
         with get_db().transaction() as session:
-            result = excel.import_xlsx(session, Actor(me(session)), data, sent.filename, named_plan())
+            result = excel.import_xlsx(session, Actor(me(session)), workbook, named_plan())
     except excel.ImportRefused as exc:
         problems = [p.render(language()) for p in exc.problems]
         refused = form_error(exc)

@@ -11,7 +11,8 @@ names another plan, and are otherwise shared by the plans that use the same code
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -31,7 +32,7 @@ from .audit import Actor
 
 AUDIT_PAGE = 50  # a page when the caller names no limit
 AUDIT_PAGE_MAX = 200  # the most one page may hold
-EXPORT_MAX = 100_000  # the most the CSV export writes
+EXPORT_BATCH = 1000  # events read in one short transaction by a download (export)
 
 
 @dataclass(frozen=True)
@@ -116,23 +117,36 @@ def search(session: Session, asking: User | Actor, query: AuditQuery) -> AuditPa
 
 
 def export(
-    session: Session, asking: User | Actor, query: AuditQuery, most: int = EXPORT_MAX
+    reading: Callable[[], AbstractContextManager[Session]],
+    asking: Callable[[Session], User | Actor],
+    query: AuditQuery,
 ) -> Iterator[EventView]:
-    """Every event that matches `query` (its cursor and limit aside), newest first, up to `most`:
-    the search's pages one after another, for a download. Checked at once, read as iterated."""
-    _reader(session, asking)
-    return _pages(session, query, most)
+    """Every event that matches `query` (its cursor and limit aside), newest first, for a download of any
+    length: read EXPORT_BATCH at a time by sequence number, each batch in a short reading transaction
+    of its own (`reading()`), so none stays open while the file is sent. The first batch is read
+    at once (who asks, by `asking`, and the filters are checked before a byte is sent), the rest
+    as iterated. What is exported is the trail as the first batch found it: a later event has a
+    higher number than every event that batch saw, and the batches go down from there."""
+    with reading() as session:
+        _reader(session, asking(session))
+        first = _batch(session, replace(query, cursor=None), EXPORT_BATCH)
+    return _batches(reading, asking, query, EXPORT_BATCH, first)
 
 
-def _pages(session: Session, query: AuditQuery, most: int) -> Iterator[EventView]:
-    given, cursor = 0, None
-    while given < most:
-        page = _page(session, replace(query, cursor=cursor, limit=min(AUDIT_PAGE_MAX, most - given)))
-        yield from page.items
-        given += len(page.items)
-        if page.next_cursor is None:
+def _batches(
+    reading: Callable[[], AbstractContextManager[Session]],
+    asking: Callable[[Session], User | Actor],
+    query: AuditQuery,
+    batch: int,
+    found: AuditPage,
+) -> Iterator[EventView]:
+    while True:
+        yield from found.items
+        if found.next_cursor is None:
             return
-        cursor = page.next_cursor
+        with reading() as session:
+            _reader(session, asking(session))  # the authority may be gone since the last batch
+            found = _batch(session, replace(query, cursor=found.next_cursor), batch)
 
 
 def activity_events(session: Session, activity: Activity, limit: int) -> list[EventView]:
@@ -183,14 +197,19 @@ def _page(session: Session, query: AuditQuery) -> AuditPage:
     if not 1 <= query.limit <= AUDIT_PAGE_MAX:
         limits = Message("form.out_of_range", {"limit": f"1–{AUDIT_PAGE_MAX}"})
         raise InvalidInput("error.input.invalid", fields={"limit": limits})
+    return _batch(session, query, query.limit)
+
+
+def _batch(session: Session, query: AuditQuery, limit: int) -> AuditPage:
+    """The next `limit` events that match `query` (from its cursor down), newest first."""
     conditions = _conditions(session, query)
     if conditions is None:
         return AuditPage([], None)
     events = session.scalars(
-        select(AuditEvent).where(*conditions).order_by(AuditEvent.seq.desc()).limit(query.limit + 1)
+        select(AuditEvent).where(*conditions).order_by(AuditEvent.seq.desc()).limit(limit + 1)
     ).all()
-    more = len(events) > query.limit
-    events = events[: query.limit]
+    more = len(events) > limit
+    events = events[:limit]
     views = named(session, [event_view(e) for e in events])
     return AuditPage(views, str(events[-1].seq) if more and events else None)
 

@@ -3,9 +3,7 @@ README, and the manifest over all of them; `write_archive` puts the files in a f
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import json
 import zipfile
 from collections.abc import Callable, Iterable
@@ -35,6 +33,7 @@ from ....models import (
 from ...plan import plans
 from ...records import checkpoints
 from ...records.audit import GENESIS, event_fields
+from ..csvfile import csv_bytes
 
 FORMAT = "planflow archive v1"
 MANIFEST = "manifest.json"
@@ -78,12 +77,7 @@ the municipality published (`planflow audit public-key`), or pass that one: `--p
 
 
 def _csv(header: list[str], rows: Iterable[Iterable[Any]]) -> bytes:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(header)
-    for row in rows:
-        writer.writerow(["" if v is None else v.isoformat() if hasattr(v, "isoformat") else v for v in row])
-    return out.getvalue().encode("utf-8")
+    return csv_bytes(header, rows)  # every CSV planflow writes is written by csvfile
 
 
 def _json(data: Any) -> bytes:
