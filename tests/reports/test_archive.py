@@ -230,9 +230,11 @@ def test_a_dropped_tail_is_refused(package: Path, tmp_path: Path) -> None:
 
 def test_a_removed_file_or_an_edited_readme_is_refused(package: Path) -> None:
     readme = package / layout.README
-    assert readme.read_text(encoding="utf-8").startswith("# planflow-arkiv")
-    readme.write_text(readme.read_text(encoding="utf-8") + "\nTillägg.\n", encoding="utf-8")
+    written = readme.read_bytes()
+    assert written.startswith(b"# planflow-arkiv")
+    readme.write_bytes(written + "\nTillägg.\n".encode())
     _refused(_verify(str(package)), "documentation/README.md does not match its SHA-256")
+    readme.write_bytes(written)
     (package / layout.table_csv("mails")).unlink()
     _refused(_verify(str(package)), "mails.csv is missing")
 

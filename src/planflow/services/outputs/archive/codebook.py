@@ -169,14 +169,14 @@ VALUES: dict[str, dict[str, str]] = {
 }
 
 
-def readme(made_at: datetime, package: str, public_key: PublicKey) -> str:
+def readme(made_at: datetime, package: str, public_key: PublicKey, csv_format: str) -> str:
     lines = [
         f"# planflow-arkiv {package}",
         "",
         f"Exporterat {made_at.isoformat()} av planflow. Paketet följer E-ARK CSIP 2.1, som FGS",
         "Paketstruktur 2.0 bygger på: METS.xml i roten beskriver paketet och listar varje fil med",
-        "SHA-256. Allt är vanlig text: JSON (UTF-8) och CSV (UTF-8, komma, rubrikrad). Inget kräver",
-        "planflow för att läsas.",
+        f"SHA-256. Allt är vanlig text: JSON (UTF-8) och CSV ({csv_format}). Inget kräver planflow",
+        "för att läsas.",
         "",
         "## Innehåll",
         "",

@@ -45,6 +45,11 @@ from . import codebook, layout, mets
 Row = dict[str, Any]
 
 
+# How the CSVs are written, as the README tells the archivist (in Swedish): kept beside _csv so
+# that the two change together.
+CSV_FORMAT = "UTF-8, komma, rubrikrad"
+
+
 def _csv(header: Iterable[str], rows: Iterable[Iterable[Any]]) -> bytes:
     """A table as CSV: the one place its format is chosen (verify renders the JSON rows through it
     and compares bytes, so a CSV cannot say other than its JSON)."""
@@ -308,7 +313,7 @@ def export_archive(session: Session, signer: SigningKey) -> dict[str, bytes]:
     made_at = clock.now()
     package = f"planflow-{made_at.strftime('%Y%m%dT%H%M%SZ')}"
     files[layout.DESCRIPTION] = layout.json_bytes(_description(session, package, made_at, len(events)))
-    files[layout.README] = codebook.readme(made_at, package, signer.public_key).encode("utf-8")
+    files[layout.README] = codebook.readme(made_at, package, signer.public_key, CSV_FORMAT).encode("utf-8")
     files[layout.METS] = mets.document(package, made_at, files)
     manifest = {
         "format": layout.FORMAT,
