@@ -27,6 +27,13 @@ def test_wheel_contains_shipped_folders_and_resolver_finds_them(tmp_path: Path) 
     for font in ("DejaVuSans.ttf", "DejaVuSans-Bold.ttf", "LICENSE"):  # the PDFs' fonts and their licence
         assert f"planflow/reports/fonts/{font}" in names
     assert "planflow/reports/templates/report.docx" in names
+    for schema in (
+        "mets.xsd",
+        "xlink.xsd",
+        "DILCISExtensionMETS.xsd",
+        "SOURCES.md",
+    ):  # every archive carries them
+        assert f"planflow/services/outputs/archive/schemas/{schema}" in names
     for language in ("sv", "en"):  # compiled by the build hook, though git ignores them
         assert f"planflow/translations/{language}/LC_MESSAGES/messages.mo" in names
 

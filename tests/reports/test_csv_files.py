@@ -13,6 +13,7 @@ from sqlalchemy import select
 from planflow.db import Database
 from planflow.models import Activity
 from planflow.services.outputs import csvfile
+from planflow.services.outputs.archive import layout
 
 from ..conftest import Cli
 from ..spreadsheets import calc_cells, excel_rows, formulas
@@ -77,8 +78,8 @@ def test_the_archives_csvs_open_in_swedish_excel_and_run_no_formula(
     for path in tables:
         rows = excel_rows(path.read_bytes())
         assert {len(r) for r in rows} == {len(rows[0])}, path.name  # every row split as its header
-    activities = excel_rows((folder / "activities.csv").read_bytes())
+    activities = excel_rows((folder / layout.table_csv("activities")).read_bytes())
     assert len(activities[0]) > 5 and len(activities) == 61
     (row,) = [r for r in activities if "1.1.1" in r]
     assert "'" + HYPERLINK in row and "'\t=1+1" in row
-    assert formulas(calc_cells((folder / "activities.csv").read_bytes(), tmp_path / "calc")) == []
+    assert formulas(calc_cells((folder / layout.table_csv("activities")).read_bytes(), tmp_path / "calc")) == []

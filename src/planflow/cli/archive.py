@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import zipfile
 from pathlib import Path
 
 import click
 
 from .. import audit_keys
 from ..services.outputs import archive as archives
-from .base import echo, error, reading, signing_key
+from .base import echo, error, in_transaction, signing_key
 
 
 @click.group("archive")
@@ -22,9 +21,10 @@ def archive() -> None:
     "--out", type=click.Path(path_type=Path), required=True, help="A folder, or a file ending in .zip."
 )
 def archive_export(out: Path) -> None:
-    """Write the archive (verifiable without the database: `planflow archive verify`)."""
-    public_key = signing_key().public_key
-    files = reading(lambda session: archives.export_archive(session, public_key))
+    """Write the archive package (E-ARK CSIP), signed with the audit key: verifiable without the
+    database, with only the public key (`planflow archive verify`)."""
+    signer = signing_key()
+    files = in_transaction(lambda session: archives.export_archive(session, signer))
     if out.suffix.lower() != ".zip" and out.exists() and any(out.iterdir()):
         raise error("cli.archive.not_empty", path=str(out))
     try:
@@ -40,17 +40,19 @@ def archive_export(out: Path) -> None:
     "--public-key",
     "key_file",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="Check the checkpoints with this published key rather than the archive's own.",
+    help="Check the signatures with this published key rather than the archive's own.",
 )
 def archive_verify(path: Path, key_file: Path | None) -> None:
-    """Check an archive from its files alone: the manifest, the audit chain, the signed checkpoints
-    and the issued reports. Exits non-zero naming the first problem."""
+    """Check an archive from its files and a public key alone: the signed manifest, the audit chain
+    and its checkpoints, every table against the signed events, the issued reports. Exits
+    non-zero naming the first problem."""
     try:
         key = audit_keys.read_public_key(key_file.read_bytes(), str(key_file)) if key_file else None
-        files = archives.read_archive(path)
-    except (ValueError, OSError, zipfile.BadZipFile) as exc:
+        archive = archives.read_archive(path)
+    except (ValueError, OSError) as exc:
         raise error("cli.archive.unreadable", path=str(path), reason=str(exc)) from None
-    result = archives.verify_archive(files, key)
+    with archive:
+        result = archives.verify_archive(archive, key)
     if not result.intact:
         raise error("cli.archive.broken", path=str(path), problem=result.problem)
     echo(

@@ -1,30 +1,34 @@
-"""Writing the archive: one function per member (a table or a group of files, MEMBERS), the
-README, and the manifest over all of them; `write_archive` puts the files in a folder or a zip."""
+"""Writing the archive: a checkpoint signed first, so the package ends at a signed head; one
+function per table (TABLES), each row written as JSON and as CSV; the issued reports, the audit
+trail, the Swedish README with its codebook, METS.xml describing it all, and the manifest over
+every file, signed with the audit key. `write_archive` puts the files in a folder or a zip."""
 
 from __future__ import annotations
 
 import hashlib
 import json
 import zipfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from datetime import date, datetime
+from enum import Enum
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session, aliased
 
 from .... import clock
-from ....audit_keys import PublicKey
+from ....audit_keys import SigningKey
 from ....models import (
     Activity,
     ActivityProposal,
     AuditCheckpoint,
     AuditEvent,
-    AuditHead,
     Decision,
     Deviation,
     IssuedReport,
+    Notice,
     Plan,
     ReportingCycle,
     StatusReport,
@@ -32,62 +36,39 @@ from ....models import (
 )
 from ...plan import plans
 from ...records import checkpoints
-from ...records.audit import GENESIS, event_fields
+from ...records.audit import event_fields
+from .. import notices
 from ..csvfile import csv_bytes
+from . import codebook, layout, mets
 
-FORMAT = "planflow archive v1"
-MANIFEST = "manifest.json"
-README = """# planflow archive
-
-Exported {made_at} by planflow. Everything here is plain JSON (UTF-8) and CSV (UTF-8, comma,
-header row); nothing needs planflow to be read.
-
-| file | what |
-| --- | --- |
-| plans.json | every plan: focus areas, intervention areas ("Genom att…"), activities |
-| activities.csv | every activity with owner, office, timeline, state and current status |
-| cycles.csv | the reporting cycles (periods) |
-| status_reports.csv | every status report: who reported what, and the focus-area lead's review |
-| deviations.csv | every deviation: cause, recommendation, state |
-| decisions.csv, decisions.json | every decision of the steering group and the board, with its rationale |
-| proposals.csv | proposals for new activities |
-| issued_reports.json, reports/ | the issued reports: their frozen content, and the files as issued |
-| audit/events.json, audit/events.csv | the audit trail: one event per decision or change, hash-chained |
-| audit/head.json | the chain's last link when exported |
-| audit/checkpoints.json | the chain's head, signed (Ed25519) at moments in time |
-| audit/public_key.pem | the public key that verifies the checkpoints |
-| manifest.json | the SHA-256 of every other file |
-
-## Checking it
-
-`planflow archive verify PATH` (no database needed) checks that:
-1. every file has the SHA-256 the manifest gives;
-2. each audit event's hash is the SHA-256 of its canonical JSON (sorted keys, no spaces: seq,
-   occurred_at, actor, on_behalf_of, role, action, subject_type, subject_id, data, reason,
-   prev_hash) and each event's prev_hash is the hash of the one before (the first follows 64 zeros);
-3. the chain ends at audit/head.json;
-4. every checkpoint's signature holds with the public key over
-   {{"hash", "made_at", "purpose": "{purpose}", "seq"}} as canonical JSON, and names an event
-   with that hash;
-5. every issued report's files have the SHA-256 recorded when it was issued.
-
-The public key in the archive only shows the archive agrees with itself; compare it with the one
-the municipality published (`planflow audit public-key`), or pass that one: `--public-key FILE`.
-"""
+Row = dict[str, Any]
 
 
-def _csv(header: list[str], rows: Iterable[Iterable[Any]]) -> bytes:
-    return csv_bytes(header, rows)  # every CSV planflow writes is written by csvfile
+# How the CSVs are written, as the README tells the archivist (in Swedish): kept beside _csv so
+# that the two change together.
+CSV_FORMAT = (
+    "UTF-8 med BOM, semikolon, CRLF, rubrikrad; en text som börjar med =, +, -, @, tabb, CR eller ' "
+    "har en apostrof framför som inte hör till värdet"
+)
 
 
-def _json(data: Any) -> bytes:
-    return (json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True, default=str) + "\n").encode(
-        "utf-8"
-    )
+def _csv(header: Iterable[str], rows: Iterable[Iterable[Any]]) -> bytes:
+    """A table as CSV, written by csvfile as every CSV planflow writes (verify renders the JSON rows
+    through it and compares bytes, so a CSV cannot say other than its JSON)."""
+    return csv_bytes(header, rows)
 
 
-def event_data(event: AuditEvent) -> dict[str, Any]:
-    return {**event_fields(event), "hash": event.hash}
+def csv_of(table: Table, rows: list[Row]) -> bytes:
+    return _csv(table.columns, ([row.get(c) for c in table.columns] for row in rows))
+
+
+def _plain(value: Any) -> Any:
+    """A value as the JSON rows hold it: dates and times as ISO 8601, enums by their value."""
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return value
 
 
 @dataclass(frozen=True)
@@ -112,148 +93,248 @@ class _Names:
             slugs=pairs(Plan.id, Plan.slug),
         )
 
-
-# One function per member of the archive (a table or a group of files): the files it makes by
-# their path inside the archive.
-Member = Callable[[Session, _Names], dict[str, bytes]]
+    def user(self, user_id: int | None) -> str | None:
+        return self.users.get(user_id) if user_id is not None else None
 
 
-def export_archive(session: Session, public_key: PublicKey) -> dict[str, bytes]:
-    """Every file of the archive by its path inside it."""
-    names = _Names.read(session)
-    files: dict[str, bytes] = {}
-    for member in MEMBERS:
-        files.update(member(session, names))
-    files["audit/public_key.pem"] = public_key.pem().encode("ascii")
-    made_at = clock.now().isoformat()
-    files["README.md"] = README.format(made_at=made_at, purpose=checkpoints.PURPOSE).encode("utf-8")
-    files[MANIFEST] = _manifest(files, made_at)
-    return files
+@dataclass(frozen=True)
+class Table:
+    """One table of the archive: `name`.json and `name`.csv, its columns in order (each described
+    in the README's codebook), and its rows read from the database."""
+
+    name: str
+    columns: tuple[str, ...]
+    read: Callable[[Session, _Names], Iterator[list[Any]]]
+
+    def rows(self, session: Session, names: _Names) -> list[Row]:
+        return [
+            dict(zip(self.columns, map(_plain, values), strict=True)) for values in self.read(session, names)
+        ]
 
 
-def _manifest(files: dict[str, bytes], made_at: str) -> bytes:
-    """The SHA-256 of every file, which `verify_archive` checks first."""
-    digests = {path: hashlib.sha256(data).hexdigest() for path, data in sorted(files.items())}
-    return _json({"format": FORMAT, "made_at": made_at, "files": digests})
-
-
-def _plans(session: Session, names: _Names) -> dict[str, bytes]:
-    return {"plans.json": _json([plans.export_plan(session, slug) for slug in names.slugs.values()])}
-
-
-def _activities(session: Session, names: _Names) -> dict[str, bytes]:
-    rows = (
-        [
+def _activities(session: Session, names: _Names) -> Iterator[list[Any]]:
+    for a in session.scalars(select(Activity).order_by(Activity.id)):
+        yield [
             names.slugs[a.plan_id],
             a.code,
             a.title,
-            names.users.get(a.owner_id or 0),
+            names.user(a.owner_id),
             a.office,
             a.starts_on,
             a.ends_on,
-            a.state.value,
-            a.status.value if a.status else None,
+            a.state,
+            a.status,
             a.is_demo,
         ]
-        for a in session.scalars(select(Activity).order_by(Activity.id))
-    )
-    header = "plan code title owner office starts_on ends_on state status demo"
-    return {"activities.csv": _csv(header.split(), rows)}
 
 
-def _cycles(session: Session, names: _Names) -> dict[str, bytes]:
-    rows = (
-        [names.slugs[c.plan_id], c.period, c.deadline, c.state.value, c.started_at, c.reported_at]
-        for c in session.scalars(select(ReportingCycle).order_by(ReportingCycle.id))
-    )
-    return {"cycles.csv": _csv("plan period deadline state started_at reported_at".split(), rows)}
+def _cycles(session: Session, names: _Names) -> Iterator[list[Any]]:
+    for c in session.scalars(select(ReportingCycle).order_by(ReportingCycle.id)):
+        yield [names.slugs[c.plan_id], c.period, c.deadline, c.state, c.started_at, c.reported_at]
 
 
-def _status_reports(session: Session, names: _Names) -> dict[str, bytes]:
-    rows = (
-        [
+def _status_reports(session: Session, names: _Names) -> Iterator[list[Any]]:
+    for r in session.scalars(select(StatusReport).order_by(StatusReport.id)):
+        yield [
             r.id,
-            names.periods.get(r.cycle_id or 0),
+            names.periods.get(r.cycle_id) if r.cycle_id else None,
             names.codes[r.activity_id],
-            names.users.get(r.reporter_id),
-            r.status.value,
+            names.user(r.reporter_id),
+            r.status,
             r.comment,
             r.cause,
             r.reported_at,
-            r.review.value,
+            r.review,
             r.review_comment,
-            names.users.get(r.reviewed_by_id or 0),
+            names.user(r.reviewed_by_id),
             r.reviewed_at,
         ]
-        for r in session.scalars(select(StatusReport).order_by(StatusReport.id))
-    )
-    header = (
-        "id period activity reporter status comment cause reported_at review review_comment reviewed_by"
-        " reviewed_at"
-    )
-    return {"status_reports.csv": _csv(header.split(), rows)}
 
 
-def _deviations(session: Session, names: _Names) -> dict[str, bytes]:
-    rows = (
-        [
+def _deviations(session: Session, names: _Names) -> Iterator[list[Any]]:
+    for d in session.scalars(select(Deviation).order_by(Deviation.id)):
+        yield [
             d.id,
-            names.periods.get(d.cycle_id or 0),
+            names.periods.get(d.cycle_id) if d.cycle_id else None,
             names.codes[d.activity_id],
-            d.level.value,
+            d.level,
             d.cause,
             d.recommendation,
-            d.state.value,
+            d.state,
             d.opened_at,
             d.escalated_at,
             d.decided_at,
         ]
-        for d in session.scalars(select(Deviation).order_by(Deviation.id))
-    )
-    header = "id period activity level cause recommendation state opened_at escalated_at decided_at"
-    return {"deviations.csv": _csv(header.split(), rows)}
 
 
-def _decisions(session: Session, names: _Names) -> dict[str, bytes]:
-    decisions = [
-        {
-            "id": d.id,
-            "body": d.body.value,
-            "subject_type": d.subject_type,
-            "subject_id": d.subject_id,
-            "decision": d.decision,
-            "rationale": d.rationale,
-            "recorded_by": names.users.get(d.decided_by_id),
-            "on_behalf_of": names.users.get(d.on_behalf_of_id or 0),
-            "decided_at": d.decided_at.isoformat(),
-        }
-        for d in session.scalars(select(Decision).order_by(Decision.id))
-    ]
-    header = list(decisions[0]) if decisions else ["id"]
-    return {
-        "decisions.json": _json(decisions),
-        "decisions.csv": _csv(header, (d.values() for d in decisions)),
-    }
+def _decisions(session: Session, names: _Names) -> Iterator[list[Any]]:
+    for d in session.scalars(select(Decision).order_by(Decision.id)):
+        yield [
+            d.id,
+            d.body,
+            d.subject_type,
+            d.subject_id,
+            d.decision,
+            d.rationale,
+            names.user(d.decided_by_id),
+            names.user(d.on_behalf_of_id),
+            d.decided_at,
+        ]
 
 
-def _proposals(session: Session, names: _Names) -> dict[str, bytes]:
-    rows = (
-        [
+def _proposals(session: Session, names: _Names) -> Iterator[list[Any]]:
+    for p in session.scalars(select(ActivityProposal).order_by(ActivityProposal.id)):
+        yield [
             p.id,
             p.title,
-            names.users.get(p.proposed_by_id),
-            names.users.get(p.owner_id or 0),
+            names.user(p.proposed_by_id),
+            names.user(p.owner_id),
             p.starts_on,
             p.ends_on,
             p.why,
-            p.state.value,
-            names.codes.get(p.activity_id or 0),
+            p.state,
+            names.codes.get(p.activity_id) if p.activity_id else None,
             p.created_at,
         ]
-        for p in session.scalars(select(ActivityProposal).order_by(ActivityProposal.id))
+
+
+def _mails(session: Session, names: _Names) -> Iterator[list[Any]]:
+    """Every notice that left by mail, alone or carried in a batch or digest that was sent, worded
+    as its recipient reads it: the records of what planflow told whom."""
+    languages: dict[int, str] = {
+        id_: language for id_, language in session.execute(select(User.id, User.language))
+    }
+    carrier = aliased(Notice)
+    carried = select(carrier.id).where(carrier.sent_at.is_not(None))
+    sent = (
+        select(Notice)
+        .where(Notice.channel != "inapp", or_(Notice.sent_at.is_not(None), Notice.digest_id.in_(carried)))
+        .order_by(Notice.id)
     )
-    header = "id title proposed_by owner starts_on ends_on why state activity created_at"
-    return {"proposals.csv": _csv(header.split(), rows)}
+    for n in session.scalars(sent):
+        subject, body = notices.render(n, languages.get(n.recipient_id))
+        yield [
+            n.id,
+            names.user(n.recipient_id),
+            n.template,
+            subject,
+            body,
+            n.channel,
+            n.digest_id,
+            n.created_at,
+            n.sent_at,
+        ]
+
+
+TABLES: tuple[Table, ...] = (
+    Table(
+        "activities",
+        tuple("plan code title owner office starts_on ends_on state status demo".split()),
+        _activities,
+    ),
+    Table("cycles", tuple("plan period deadline state started_at reported_at".split()), _cycles),
+    Table(
+        "status_reports",
+        tuple(
+            "id period activity reporter status comment cause reported_at review review_comment reviewed_by"
+            " reviewed_at".split()
+        ),
+        _status_reports,
+    ),
+    Table(
+        "deviations",
+        tuple(
+            "id period activity level cause recommendation state opened_at escalated_at decided_at".split()
+        ),
+        _deviations,
+    ),
+    Table(
+        "decisions",
+        tuple(
+            "id body subject_type subject_id decision rationale recorded_by on_behalf_of decided_at".split()
+        ),
+        _decisions,
+    ),
+    Table(
+        "proposals",
+        tuple("id title proposed_by owner starts_on ends_on why state activity created_at".split()),
+        _proposals,
+    ),
+    Table(
+        "mails",
+        tuple("id recipient template subject body channel carried_by created_at sent_at".split()),
+        _mails,
+    ),
+)
+EVENT_COLUMNS = (
+    *("seq", "occurred_at", "actor", "on_behalf_of", "role", "action"),
+    *("subject_type", "subject_id", "data", "reason", "prev_hash", "hash"),
+)
+
+
+def event_data(event: AuditEvent) -> Row:
+    return {**event_fields(event), "hash": event.hash}
+
+
+def event_csv(events: list[Row]) -> bytes:
+    """The audit trail as CSV, with `data` as JSON text."""
+    rows = (
+        [json.dumps(e[c], ensure_ascii=False, sort_keys=True) if c == "data" else e[c] for c in EVENT_COLUMNS]
+        for e in events
+    )
+    return _csv(EVENT_COLUMNS, rows)
+
+
+def export_archive(session: Session, signer: SigningKey) -> dict[str, bytes]:
+    """Every file of the archive by its path inside the package. Signs a checkpoint of the chain's
+    head first, in the caller's transaction: it holds the head's lock to the commit, so nothing
+    is appended meanwhile and the package ends exactly at a signed head."""
+    anchor = checkpoints.make_checkpoint(session, signer)
+    names = _Names.read(session)
+    files: dict[str, bytes] = {}
+    for table in TABLES:
+        rows = table.rows(session, names)
+        files[layout.table_json(table.name)] = layout.json_lines(rows)
+        files[layout.table_csv(table.name)] = csv_of(table, rows)
+    files[layout.PLANS] = layout.json_lines(plans.export_plan(session, slug) for slug in names.slugs.values())
+    files.update(_issued_reports(session, names))
+    events = [event_data(e) for e in session.scalars(select(AuditEvent).order_by(AuditEvent.seq))]
+    files[layout.EVENTS] = layout.json_lines(events)
+    files[layout.DATA + "audit/events.csv"] = event_csv(events)
+    files[layout.HEAD] = layout.json_bytes({"seq": anchor.seq, "hash": anchor.hash})
+    signed = session.scalars(select(AuditCheckpoint).order_by(AuditCheckpoint.seq))
+    files[layout.CHECKPOINTS] = layout.json_lines(checkpoints.as_dict(c) for c in signed)
+    files[layout.PUBLIC_KEY] = signer.public_key.pem().encode("ascii")
+    for name in layout.SCHEMA_FILES:
+        files[layout.SCHEMAS + name] = (layout.SCHEMA_SOURCE / name).read_bytes()
+    made_at = clock.now()
+    package = f"planflow-{made_at.strftime('%Y%m%dT%H%M%SZ')}"
+    files[layout.DESCRIPTION] = layout.json_bytes(_description(session, package, made_at, len(events)))
+    files[layout.README] = codebook.readme(made_at, package, signer.public_key, CSV_FORMAT).encode("utf-8")
+    files[layout.METS] = mets.document(package, made_at, files)
+    manifest = {
+        "format": layout.FORMAT,
+        "package": package,
+        "made_at": made_at.isoformat(),
+        "checkpoint": checkpoints.as_dict(anchor),
+        "files": {path: hashlib.sha256(data).hexdigest() for path, data in sorted(files.items())},
+    }
+    files[layout.MANIFEST] = layout.json_bytes(manifest)
+    files[layout.SIGNATURE] = signer.sign(files[layout.MANIFEST])
+    return files
+
+
+def _description(session: Session, package: str, made_at: datetime, events: int) -> Row:
+    """The package's descriptive metadata: what it holds, from whom, when."""
+    titles = list(session.scalars(select(Plan.title).order_by(Plan.id)))
+    return {
+        "package": package,
+        "title": "planflow: " + "; ".join(titles) if titles else "planflow",
+        "created": made_at.isoformat(),
+        "plans": titles,
+        "audit_events": events,
+        "language": "sv",
+    }
 
 
 def _issued_reports(session: Session, names: _Names) -> dict[str, bytes]:
@@ -263,9 +344,9 @@ def _issued_reports(session: Session, names: _Names) -> dict[str, bytes]:
     for report in session.scalars(select(IssuedReport).order_by(IssuedReport.id)):
         listed: dict[str, dict[str, str]] = {}
         for file in report.files:
-            path = f"reports/{report.id}-{report.kind}-{report.subject}-{report.number}.{file.format}"
-            files[path] = bytes(file.data)
-            listed[file.format] = {"path": path, "sha256": file.sha256}
+            name = f"reports/{report.id}-{report.kind}-{report.subject}-{report.number}.{file.format}"
+            files[layout.DATA + name] = bytes(file.data)
+            listed[file.format] = {"path": name, "sha256": file.sha256}
         issued.append(
             {
                 "id": report.id,
@@ -282,56 +363,17 @@ def _issued_reports(session: Session, names: _Names) -> dict[str, bytes]:
                 "files": listed,
             }
         )
-    return {**files, "issued_reports.json": _json(issued)}
-
-
-EVENT_COLUMNS = (
-    "seq occurred_at actor on_behalf_of role action subject_type subject_id data reason prev_hash hash"
-)
-
-
-def _audit_trail(session: Session, names: _Names) -> dict[str, bytes]:
-    """The audit events (JSON, and CSV with `data` as JSON text), the chain's head, the checkpoints."""
-    events = [event_data(e) for e in session.scalars(select(AuditEvent).order_by(AuditEvent.seq))]
-    rows = (
-        [
-            *(e[k] for k in list(e)[:8]),
-            json.dumps(e["data"], ensure_ascii=False, sort_keys=True),
-            e["reason"],
-            e["prev_hash"],
-            e["hash"],
-        ]
-        for e in events
-    )
-    head = session.get(AuditHead, 1)
-    signed = session.scalars(select(AuditCheckpoint).order_by(AuditCheckpoint.seq))
-    return {
-        "audit/events.json": _json(events),
-        "audit/events.csv": _csv(EVENT_COLUMNS.split(), rows),
-        "audit/head.json": _json({"seq": head.seq if head else 0, "hash": head.hash if head else GENESIS}),
-        "audit/checkpoints.json": _json([checkpoints.as_dict(c) for c in signed]),
-    }
-
-
-MEMBERS: tuple[Member, ...] = (
-    _plans,
-    _activities,
-    _cycles,
-    _status_reports,
-    _deviations,
-    _decisions,
-    _proposals,
-    _issued_reports,
-    _audit_trail,
-)
+    return {**files, layout.ISSUED: layout.json_lines(issued)}
 
 
 def write_archive(files: dict[str, bytes], target: Path) -> None:
-    """Into a zip when `target` ends in .zip (fixed times: same files, same zip), else a folder."""
+    """Into a zip when `target` ends in .zip, under one folder named as the package (METS OBJID;
+    fixed times: same files, same zip), else into the folder `target` as the package's root."""
     if target.suffix.lower() == ".zip":
+        root = json.loads(files[layout.MANIFEST])["package"]
         with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
             for path in sorted(files):
-                info = zipfile.ZipInfo(f"planflow-archive/{path}", date_time=(1980, 1, 1, 0, 0, 0))
+                info = zipfile.ZipInfo(f"{root}/{path}", date_time=(1980, 1, 1, 0, 0, 0))
                 info.compress_type = zipfile.ZIP_DEFLATED
                 archive.writestr(info, files[path])
         return
