@@ -12,6 +12,7 @@ from .. import clock, reports
 from ..i18n import LANGUAGES
 from ..services.outputs import issued
 from ..services.plan import plans
+from ..services.records import case_numbers
 from ..services.records.audit import OPERATOR_ACTOR
 from .base import (
     PLAN_HELP,
@@ -165,3 +166,28 @@ def report_download(report_id: int, fmt: str, out: Path) -> None:
     frozen = reading(lambda session: issued.issued_file(session, report_id, fmt))
     write_file(out, frozen.data)
     echo("cli.report.downloaded", name=frozen.name, path=str(out))
+
+
+@report.command("case-number")
+@click.argument("subject", type=click.Choice(case_numbers.SUBJECTS))
+@click.argument("key")
+@click.argument("number")
+@click.option("--plan", "plan_slug", help=PLAN_HELP)
+@click.option("--as", "username", required=True, help="Who registers it: the process leader or an admin.")
+def report_case_number(subject: str, key: str, number: str, plan_slug: str | None, username: str) -> None:
+    """Register the diarienummer of a cycle's steering report (KEY: its period), a steering decision
+    (its id) or an annual report (its year); an empty NUMBER clears it. The documents print it."""
+    kept = in_transaction(
+        lambda session: case_numbers.set_case_number(
+            session, as_user(session, username), subject, key, number, plan_slug
+        )
+    )
+    if kept.number:
+        echo(
+            "cli.report.case_number_set",
+            subject=say(f"cli.report.case_subject.{subject}"),
+            key=key,
+            number=kept.number,
+        )
+    else:
+        echo("cli.report.case_number_cleared", subject=say(f"cli.report.case_subject.{subject}"), key=key)
