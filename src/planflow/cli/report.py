@@ -31,6 +31,12 @@ LANGUAGE = click.Choice(LANGUAGES)
 ISSUE_HELP = "Issue it: freeze it, audited and anchored by a signed checkpoint."
 AS_HELP = "Who issues it: the process leader or an admin."
 LANGUAGE_HELP = "The document's language (default: the run's, `planflow --language`)."
+# What a case number is registered on, in the run's words (case_numbers.SUBJECTS).
+CASE_SUBJECTS = {
+    "cycle": "cli.report.case_subject.cycle",
+    "decision": "cli.report.case_subject.decision",
+    "annual_report": "cli.report.case_subject.annual_report",
+}
 
 
 @click.group()
@@ -185,9 +191,9 @@ def report_case_number(subject: str, key: str, number: str, plan_slug: str | Non
     if kept.number:
         echo(
             "cli.report.case_number_set",
-            subject=say(f"cli.report.case_subject.{subject}"),
+            subject=say(CASE_SUBJECTS[subject]),
             key=key,
             number=kept.number,
         )
     else:
-        echo("cli.report.case_number_cleared", subject=say(f"cli.report.case_subject.{subject}"), key=key)
+        echo("cli.report.case_number_cleared", subject=say(CASE_SUBJECTS[subject]), key=key)

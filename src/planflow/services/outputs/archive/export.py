@@ -21,6 +21,7 @@ from ....audit_keys import PublicKey
 from ....models import (
     Activity,
     ActivityProposal,
+    AnnualReport,
     AuditCheckpoint,
     AuditEvent,
     AuditHead,
@@ -47,7 +48,8 @@ header row); nothing needs planflow to be read.
 | --- | --- |
 | plans.json | every plan: focus areas, intervention areas ("Genom att…"), activities |
 | activities.csv | every activity with owner, office, timeline, state and current status |
-| cycles.csv | the reporting cycles (periods) |
+| cycles.csv | the reporting cycles (periods), with the steering report's case number (diarienummer) |
+| annual_reports.csv | the annual reports: approved (steering group), noted (board: date, §), case number |
 | status_reports.csv | every status report: who reported what, and the focus-area lead's review |
 | deviations.csv | every deviation: cause, recommendation, state |
 | decisions.csv, decisions.json | every decision of the steering group and the board, with its rationale |
@@ -169,10 +171,19 @@ def _activities(session: Session, names: _Names) -> dict[str, bytes]:
 
 def _cycles(session: Session, names: _Names) -> dict[str, bytes]:
     rows = (
-        [names.slugs[c.plan_id], c.period, c.deadline, c.state.value, c.started_at, c.reported_at]
+        [
+            names.slugs[c.plan_id],
+            c.period,
+            c.deadline,
+            c.state.value,
+            c.started_at,
+            c.reported_at,
+            c.case_number,
+        ]
         for c in session.scalars(select(ReportingCycle).order_by(ReportingCycle.id))
     )
-    return {"cycles.csv": _csv("plan period deadline state started_at reported_at".split(), rows)}
+    header = "plan period deadline state started_at reported_at case_number"
+    return {"cycles.csv": _csv(header.split(), rows)}
 
 
 def _status_reports(session: Session, names: _Names) -> dict[str, bytes]:
@@ -232,6 +243,7 @@ def _decisions(session: Session, names: _Names) -> dict[str, bytes]:
             "recorded_by": names.users.get(d.decided_by_id),
             "on_behalf_of": names.users.get(d.on_behalf_of_id or 0),
             "decided_at": d.decided_at.isoformat(),
+            "case_number": d.case_number,
         }
         for d in session.scalars(select(Decision).order_by(Decision.id))
     ]
@@ -262,6 +274,16 @@ def _proposals(session: Session, names: _Names) -> dict[str, bytes]:
     return {"proposals.csv": _csv(header.split(), rows)}
 
 
+def _annual_reports(session: Session, names: _Names) -> dict[str, bytes]:
+    rows = (
+        [names.slugs[r.plan_id], r.year, r.state.value, r.compiled_at, r.approved_at, r.noted_at]
+        + [r.board_decided_on, r.board_paragraph, r.case_number]
+        for r in session.scalars(select(AnnualReport).order_by(AnnualReport.id))
+    )
+    header = "plan year state compiled_at approved_at noted_at board_decided_on board_paragraph case_number"
+    return {"annual_reports.csv": _csv(header.split(), rows)}
+
+
 def _issued_reports(session: Session, names: _Names) -> dict[str, bytes]:
     """issued_reports.json, and each issued report's files under reports/ as they were issued."""
     files: dict[str, bytes] = {}
@@ -283,6 +305,7 @@ def _issued_reports(session: Session, names: _Names) -> dict[str, bytes]:
                 "issued_by": report.issued_by,
                 "on_behalf_of": report.on_behalf_of,
                 "checkpoint": {"seq": report.checkpoint_seq, "hash": report.checkpoint_hash},
+                "case_number": report.content["report"].get("case_number"),
                 "content_sha256": report.sha256,
                 "content": report.content,
                 "files": listed,
@@ -327,6 +350,7 @@ MEMBERS: tuple[Member, ...] = (
     _deviations,
     _decisions,
     _proposals,
+    _annual_reports,
     _issued_reports,
     _audit_trail,
 )
