@@ -82,4 +82,6 @@ def test_the_archives_csvs_open_in_swedish_excel_and_run_no_formula(
     assert len(activities[0]) > 5 and len(activities) == 61
     (row,) = [r for r in activities if "1.1.1" in r]
     assert "'" + HYPERLINK in row and "'\t=1+1" in row
-    assert formulas(calc_cells((folder / layout.table_csv("activities")).read_bytes(), tmp_path / "calc")) == []
+    assert (
+        formulas(calc_cells((folder / layout.table_csv("activities")).read_bytes(), tmp_path / "calc")) == []
+    )

@@ -92,7 +92,7 @@ def test_only_the_process_leader_or_an_admin_issues(cycle: Chain, signer: Signin
         with pytest.raises(Forbidden) as refused:
             _issue(cycle.db, signer, username)
         assert refused.value.code == "error.access.use_case"
-    assert _issue(cycle.db, signer, "admin", "annual")
+    assert _issue(cycle.db, signer, "admin")
 
 
 def test_a_tampered_issued_file_is_refused(cycle: Chain, signer: SigningKey) -> None:

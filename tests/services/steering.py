@@ -73,3 +73,9 @@ def annual_report_compiled(chain: Chain) -> None:
     with chain.db.transaction() as session:
         annual.start_annual_report(session, Actor(people.get_user(session, "processledare")), 2026)
     chain.do("processledare", "compile_annual_report", {"summary": "Året i korthet."})
+
+
+def annual_report_approved(chain: Chain) -> None:
+    """The 2026 annual report compiled and approved by the steering group: it may be issued."""
+    annual_report_compiled(chain)
+    chain.do("ordforande", "approve_annual_report", {"outcome": "approve"})

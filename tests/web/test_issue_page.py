@@ -18,14 +18,18 @@ from planflow import clock
 from planflow.db import Database
 from planflow.models import IssuedReport
 from planflow.services.records import audit
+from tests.services.chain import Chain
+from tests.services.steering import annual_report_approved
 from tests.web.conftest import post
 
 CONFIRM = "/reports/issue/annual/2026"
 
 
 @pytest.fixture(autouse=True)
-def _december() -> None:
+def _december(web: Database) -> None:
+    """The 2026 annual report approved by the steering group: only an approved one is issued."""
     clock.set_now(datetime(2026, 12, 2, 9, tzinfo=UTC))
+    annual_report_approved(Chain(web))
 
 
 def _issued(db: Database) -> list[IssuedReport]:
@@ -132,6 +136,9 @@ def test_what_cannot_be_issued_is_refused_before_the_confirmation(
 ) -> None:
     client = signed_in("processledare")
     assert client.get("/reports/issue/annual/1999").status_code == 400
+    not_approved = client.get("/reports/issue/annual/2025")  # never compiled nor approved
+    assert not_approved.status_code == 409
+    assert "Årsrapporten för 2025" in not_approved.get_data(as_text=True)
     assert client.get("/reports/issue/weekly/2026").status_code == 400
     assert client.get(CONFIRM + "?language=de").status_code == 400
     assert client.get("/reports/issue/steering/2026-Q1").status_code == 404  # no such cycle

@@ -63,6 +63,8 @@ MATRIX: dict[str, tuple[str, str, set[str]]] = {
     "/dialogue": ("GET", "/dialogue", DIALOGUE | {"processledare", "admin"}),  # the latter read it
     "/dialogue/<period>": ("GET", "/dialogue/2026-Q4", DIALOGUE | {"processledare", "admin"}),
     "/reports/annual": ("POST", "/reports/annual", PLAN_KEEPERS),
+    # a blank number clears it: 302 for the allowed
+    "/reports/case-number/<kind>/<subject>": ("POST", "/reports/case-number/steering/2026-Q4", PLAN_KEEPERS),
     "/reports/issue/<kind>/<subject>": ("GET", "/reports/issue/steering/2026-Q4", PLAN_KEEPERS),
     "/reports/issued/<int:report_id>": ("GET", "/reports/issued/1", MUNICIPAL),  # 404: none issued
     "/admin/plan": ("GET", "/admin/plan", PLAN_KEEPERS),

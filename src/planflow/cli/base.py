@@ -24,6 +24,7 @@ from .. import audit_keys, config, migrate
 from ..app import create_app
 from ..db import EXTENSION, Database, get_db
 from ..i18n import text
+from ..services import clockshift
 from ..services.authority import people
 from ..services.errors import ServiceError, quote
 from ..services.records.audit import Actor
@@ -159,6 +160,10 @@ def database(initialised: bool = True) -> Iterator[Database]:
             problem = migrate.readiness(db.read_engine) if initialised else None
             if problem:
                 raise error("cli.database.unready", url=url, problem=problem)
+            if initialised:
+                # A demo's clock is shared (`tick --at` moves it): every command keeps the time the
+                # server and the scheduler keep, so the trail never runs backwards between them.
+                clockshift.Follower().keep_up(db.reading)
             yield db
         except ServiceError as exc:
             raise OneLineError(exc.render(language())) from None

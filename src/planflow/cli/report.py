@@ -13,6 +13,7 @@ from ..documents.files import FORMATS
 from ..i18n import LANGUAGES
 from ..services.outputs import issued
 from ..services.plan import plans
+from ..services.records import case_numbers
 from ..services.records.audit import OPERATOR_ACTOR
 from .base import (
     PLAN_HELP,
@@ -32,6 +33,12 @@ ANY_FORMAT = sorted({fmt for formats in FORMATS.values() for fmt in formats})
 ISSUE_HELP = "Issue it: freeze it, audited and anchored by a signed checkpoint."
 AS_HELP = "Who issues it: the process leader or an admin."
 LANGUAGE_HELP = "The document's language (default: the run's, `planflow --language`)."
+# What a case number is registered on, in the run's words (case_numbers.SUBJECTS).
+CASE_SUBJECTS = {
+    "cycle": "cli.report.case_subject.cycle",
+    "decision": "cli.report.case_subject.decision",
+    "annual_report": "cli.report.case_subject.annual_report",
+}
 
 
 @click.group()
@@ -167,3 +174,28 @@ def report_download(report_id: int, fmt: str, out: Path) -> None:
     frozen = reading(lambda session: issued.issued_file(session, report_id, fmt))
     write_file(out, frozen.data)
     echo("cli.report.downloaded", name=frozen.name, path=str(out))
+
+
+@report.command("case-number")
+@click.argument("subject", type=click.Choice(case_numbers.SUBJECTS))
+@click.argument("key")
+@click.argument("number")
+@click.option("--plan", "plan_slug", help=PLAN_HELP)
+@click.option("--as", "username", required=True, help="Who registers it: the process leader or an admin.")
+def report_case_number(subject: str, key: str, number: str, plan_slug: str | None, username: str) -> None:
+    """Register the diarienummer of a cycle's steering report (KEY: its period), a steering decision
+    (its id) or an annual report (its year); an empty NUMBER clears it. The documents print it."""
+    kept = in_transaction(
+        lambda session: case_numbers.set_case_number(
+            session, as_user(session, username), subject, key, number, plan_slug
+        )
+    )
+    if kept.number:
+        echo(
+            "cli.report.case_number_set",
+            subject=say(CASE_SUBJECTS[subject]),
+            key=key,
+            number=kept.number,
+        )
+    else:
+        echo("cli.report.case_number_cleared", subject=say(CASE_SUBJECTS[subject]), key=key)

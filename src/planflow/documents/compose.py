@@ -120,7 +120,10 @@ def _document(
         created=issue.issued_at if issue else content.generated_at,
         revision=issue.number if issue else 1,
         footer=stamp.lines[0],
-        meta=(Phrase(t.plan(content.plan.organisation), " · ", t.plan(content.plan.title)),),
+        meta=(
+            Phrase(t.plan(content.plan.organisation), " · ", t.plan(content.plan.title)),
+            *((t("report.case_number", number=content.case_number),) if content.case_number else ()),
+        ),
         blocks=(intro, stamp, *sections),
     )
 
@@ -175,6 +178,8 @@ def _deviations(t: _Words, deviations: Sequence[DeviationLine]) -> Section:
             decision = Text(t("report.left_open"), t(f"report.deviation_state.{d.state}"))
         elif d.decision:
             said = t("report.decided", decision=t(f"decision.{d.decision}"), on=d.decided_on, by=d.decided_by)
+            if d.case_number:
+                said = f"{said}, {t('report.case_number', number=d.case_number)}"
             decision = Text(said, d.rationale)
         else:
             decision = Text(t("report.no_decision"), t(f"report.deviation_state.{d.state}"))
@@ -307,11 +312,15 @@ def annual(r: AnnualReportContent, language: str, issue: Issue | None = None) ->
         Paragraph(r.summary or t("report.annual.no_summary")),
         Paragraph(f"{totals} {t('report.annual.decisions', count=r.decisions)}"),
     ]
+    decided = []  # who stands behind the content: the steering group approved it, the board noted it
+    if r.approved_on:
+        decided.append(t("report.annual.approved", date=r.approved_on.isoformat()))
     if r.board_decided_on and r.board_paragraph:
-        noted = t(
-            "report.annual.board_noted", date=r.board_decided_on.isoformat(), paragraph=r.board_paragraph
+        decided.append(
+            t("report.annual.board_noted", date=r.board_decided_on.isoformat(), paragraph=r.board_paragraph)
         )
-        summary.append(Paragraph(noted))
+    if decided:
+        summary.append(Paragraph(" ".join(decided)))
     sections = (
         _section(t("report.section.summary"), *summary),
         _overview(t, r),

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import types
+import typing
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 STATUSES = ("green", "yellow", "red")
 COUNT_KEYS = (*STATUSES, "unreported")
@@ -66,6 +68,7 @@ class DeviationLine:
     decided_by: str | None
     # Left open to the next meeting by the meeting of the report's period (its minutes list it).
     left_open: bool = False
+    case_number: str | None = None  # the decision's diarienummer, once the process leader set it
 
 
 @dataclass(frozen=True)
@@ -124,6 +127,7 @@ class SteeringReport:
     meeting_notes: str | None
     priorities: str | None
     left_open: list[LeftOpen] = dataclasses.field(default_factory=list)  # by the meeting's minutes
+    case_number: str | None = None  # the cycle's diarienummer, once the process leader set it
     kind: str = "steering"
 
     @property
@@ -192,6 +196,8 @@ class AnnualReportContent:
     # The board's decision to take note, as its minutes record it (once the board has noted it).
     board_decided_on: date | None = None
     board_paragraph: str | None = None
+    approved_on: date | None = None  # the steering group's approval (the date it was recorded)
+    case_number: str | None = None  # the report's diarienummer, once the process leader set it
     kind: str = "annual"
 
     @property
@@ -208,6 +214,37 @@ def as_json(content: Content) -> dict[str, Any]:
     data["kind"] = content.kind
     result: dict[str, Any] = json.loads(json.dumps(data, default=_iso, ensure_ascii=False, sort_keys=True))
     return result
+
+
+T = TypeVar("T")
+
+
+def from_json(kind: type[T], data: Any) -> T:
+    """Content read back from `as_json`: the frozen JSON of an approved annual report becomes the
+    dataclasses the composers read, every field as it was (a field added since reads its default)."""
+    return typing.cast(T, _read(kind, data))
+
+
+def _read(kind: Any, data: Any) -> Any:
+    if data is None:
+        return None
+    if isinstance(kind, type) and dataclasses.is_dataclass(kind):
+        hints = typing.get_type_hints(kind)
+        return kind(
+            **{f.name: _read(hints[f.name], data[f.name]) for f in dataclasses.fields(kind) if f.name in data}
+        )
+    origin, args = typing.get_origin(kind), typing.get_args(kind)
+    if origin in (types.UnionType, typing.Union):  # X | None
+        return _read(next(a for a in args if a is not type(None)), data)
+    if origin is list:
+        return [_read(args[0], item) for item in data]
+    if origin is dict:
+        return {key: _read(args[1], value) for key, value in data.items()}
+    if kind is datetime:
+        return datetime.fromisoformat(data)
+    if kind is date:
+        return date.fromisoformat(data)
+    return data
 
 
 def canonical(data: Any) -> bytes:

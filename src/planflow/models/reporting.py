@@ -29,6 +29,9 @@ class CycleState(enum.StrEnum):
 # below and the queries that must use it say the same thing.
 LIVE_CYCLE = text("state != 'cancelled'")  # unqualified: an index predicate names no table
 
+# The longest diarienummer kept ("KS 2026/1234" is 12; a registry's own prefixes run longer).
+CASE_NUMBER_LENGTH = 64
+
 
 class ReviewOutcome(enum.StrEnum):
     PENDING = "pending"
@@ -102,6 +105,8 @@ class ReportingCycle(Base):
     reported_at: Mapped[datetime | None]
     cancelled_at: Mapped[datetime | None]
     cancel_reason: Mapped[str | None] = mapped_column(Text)
+    # The diarienummer the municipality's registry gave the cycle's steering report (records.case_numbers).
+    case_number: Mapped[str | None] = mapped_column(String(CASE_NUMBER_LENGTH))
 
 
 class StatusReport(Base):
@@ -168,6 +173,7 @@ class Decision(Base):
     decided_at: Mapped[datetime]
     # One decision per completed task, whatever races or retries happen.
     task_id: Mapped[str | None] = mapped_column(String(36), unique=True)
+    case_number: Mapped[str | None] = mapped_column(String(CASE_NUMBER_LENGTH))  # its diarienummer
 
     decided_by: Mapped[User] = relationship(foreign_keys=[decided_by_id])
 
@@ -259,6 +265,7 @@ class AnnualReport(Base):
     # The board's decision to take note, as its minutes record it: the meeting's date and the §.
     board_decided_on: Mapped[date | None]
     board_paragraph: Mapped[str | None] = mapped_column(String(32))
+    case_number: Mapped[str | None] = mapped_column(String(CASE_NUMBER_LENGTH))  # its diarienummer
 
 
 class ActivityProposal(Base):

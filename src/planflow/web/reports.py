@@ -24,9 +24,10 @@ from ..reports import html as report_html
 from ..services.authority.access import UseCase
 from ..services.chain import annual as annual_service
 from ..services.chain import cycles
-from ..services.errors import Conflict, InvalidInput
+from ..services.errors import Conflict, InvalidInput, NotFound
 from ..services.outputs import issued
 from ..services.plan import plans
+from ..services.records import case_numbers
 from ..services.records.audit import Actor
 from ..services.views import cycleview
 from .http_status import status_of
@@ -103,7 +104,7 @@ def start_annual() -> Any:
     return redirect(url_for("reports.index", plan=named_plan()))
 
 
-def _page(content: Content) -> str:
+def _page(content: Content, errors: dict[str, str] | None = None, case_number: str | None = None) -> str:
     document = compose(content, _language())
     formats = files.FORMATS[content.kind]
     return render_template(
@@ -112,8 +113,34 @@ def _page(content: Content) -> str:
         formats=formats,
         plan_slug=named_plan(),
         can_issue=may(UseCase.ISSUE_REPORT),
+        errors=errors or {},
+        case_number=content.case_number if case_number is None else case_number,
         **report_html.context(document),
     )
+
+
+# The record whose case number a report prints: a steering report's cycle, the annual report.
+CASE_SUBJECTS = {"steering": "cycle", "annual": "annual_report"}
+
+
+@bp.post("/case-number/<kind>/<subject>")
+def case_number(kind: str, subject: str) -> Any:
+    """Register the report's diarienummer (the process leader, as `planflow report case-number`)."""
+    if kind not in CASE_SUBJECTS:
+        abort(404)
+    typed = request.form.get("case_number", "")
+    try:
+        with get_db().transaction() as session:
+            kept = case_numbers.set_case_number(
+                session, Actor(me(session)), CASE_SUBJECTS[kind], subject, typed, named_plan()
+            )
+    except (InvalidInput, NotFound) as exc:
+        refused = form_error(exc)
+        return _page(_content(kind, subject), refused.rendered(), typed), refused.status
+    flash(t("ui.case_number.saved", number=kept.number) if kept.number else t("ui.case_number.cleared"))
+    if kind == "steering":
+        return redirect(url_for("reports.steering", period=subject, plan=named_plan()))
+    return redirect(url_for("reports.annual", year=int(subject), plan=named_plan()))
 
 
 @bp.get("/steering/<period>")

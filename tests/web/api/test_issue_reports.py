@@ -10,6 +10,7 @@ from planflow.models import IssuedReport
 from planflow.services.records import audit
 
 from ...services.chain import Chain
+from ...services.steering import annual_report_approved
 from .conftest import Api
 
 
@@ -45,6 +46,7 @@ def test_the_process_leader_issues_a_steering_report_and_reads_it_back(api: Api,
 
 
 def test_an_expected_number_another_issue_took_is_a_conflict(api: Api, chain: Chain) -> None:
+    annual_report_approved(chain)
     first = {"kind": "annual", "subject": "2026", "number": 1}
     assert api("POST", "/reports/issued", "processledare", json=first).status_code == 201
     stale = api("POST", "/reports/issued", "admin", json=first)

@@ -3,7 +3,8 @@ completed activities, the steering group approves it, the municipal board takes 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import hashlib
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
@@ -12,20 +13,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ... import clock
+from ...documents.content import AnnualReportContent, as_json, canonical, from_json
 from ...i18n import Message
-from ...models import (
-    Activity,
-    ActivityState,
-    AnnualReport,
-    AnnualReportState,
-    DecidingBody,
-    Decision,
-    Deviation,
-    Plan,
-)
+from ...models import AnnualReport, AnnualReportState, DecidingBody, Plan
 from ..authority import access
 from ..authority.access import UseCase
 from ..errors import Conflict, InvalidInput
+from ..outputs.reports import annual_report_content
 from ..plan import plans
 from ..records import audit
 from ..records.audit import Actor
@@ -98,54 +92,55 @@ def list_reports(session: Session, plan: Plan) -> list[AnnualReportView]:
     ]
 
 
-def snapshot(session: Session, plan_id: int, year: int) -> dict[str, Any]:
-    """Every activity's status, and every decision of the year on a deviation: what the board reads.
-    The year is the installation's local year, as in the report's content (clock.year_span)."""
-    start, end = clock.year_span(year)
-    activities = session.scalars(
-        select(Activity).where(Activity.plan_id == plan_id).order_by(Activity.id)
-    ).all()
-    decided = session.execute(
-        select(Decision, Deviation)
-        .join(Deviation, (Decision.subject_type == "deviation") & (Decision.subject_id == Deviation.id))
-        .join(Activity, Activity.id == Deviation.activity_id)
-        .where(
-            Activity.plan_id == plan_id,
-            Decision.decided_at >= start,
-            Decision.decided_at < end,
-            Decision.decision != "return",
-        )
-        .order_by(Decision.id)
-    ).all()
-    return {
-        "year": year,
-        "activities": [
-            {
-                "code": a.code,
-                "title": a.title,
-                "status": a.status.value if a.status else None,
-                "completed": a.state is ActivityState.CLOSED,
-            }
-            for a in activities
-        ],
-        "decisions": [
-            {
-                "deviation": deviation.id,
-                "activity": deviation.activity.code,
-                "decision": decision.decision,
-                "rationale": decision.rationale,
-                "decided_on": clock.local(decision.decided_at).date().isoformat(),
-            }
-            for decision, deviation in decided
-        ],
-    }
+def has_figures(report: AnnualReport) -> bool:
+    """Whether the report was compiled with all its figures (not before issue 19 kept them all)."""
+    return "totals" in report.snapshot
+
+
+def compiled_content(report: AnnualReport) -> AnnualReportContent:
+    """The report's content as it was compiled: the process leader's summary and the year's figures,
+    frozen then, so that what the steering group approves, the board notes and an issue prints is the
+    same, figure by figure, however the plan moves on. Where the report stands (its state, the
+    group's approval, the board's note, its case number) is read from the report as it is now."""
+    if not has_figures(report):
+        raise Conflict("error.annual.compile_again", year=report.year)
+    content = from_json(AnnualReportContent, report.snapshot)
+    return replace(
+        content,
+        state=report.state.value,
+        approved_on=clock.local(report.approved_at).date() if report.approved_at else None,
+        board_decided_on=report.board_decided_on,
+        board_paragraph=report.board_paragraph,
+        case_number=report.case_number,
+    )
+
+
+def year_content(session: Session, plan: Plan, year: int, *, approved: bool = False) -> AnnualReportContent:
+    """What a year's report says: once compiled, the content compiled (`compiled_content`); before,
+    the year as the records say it now. `approved`: only a report the steering group has approved
+    (an issue freezes what the group approved and the board notes, never a draft)."""
+    report = session.scalar(
+        select(AnnualReport).where(AnnualReport.plan_id == plan.id, AnnualReport.year == year)
+    )
+    if approved and (report is None or report.state not in APPROVED_STATES):
+        raise Conflict("error.annual.not_approved", year=year, plan=plan.title)
+    if report is None or report.state is AnnualReportState.COMPILING:
+        return annual_report_content(session, plan, year)
+    return compiled_content(report)
+
+
+APPROVED_STATES = (AnnualReportState.APPROVED, AnnualReportState.NOTED)
 
 
 @on_complete("compile_annual_report")
 def _compiled(session: Session, step: Step, data: dict[str, Any]) -> None:
     report = step.subject(session, AnnualReport)
-    report.summary, report.snapshot = data["summary"], snapshot(session, report.plan_id, report.year)
-    report.state, report.compiled_at = AnnualReportState.COMPILED, clock.now()
+    plan = session.get(Plan, report.plan_id)
+    assert plan is not None
+    report.summary, report.state = data["summary"], AnnualReportState.COMPILED
+    report.compiled_at = clock.now()
+    content = annual_report_content(session, plan, report.year)
+    report.snapshot = as_json(content)
     audit.record(
         session,
         step.actor,
@@ -155,8 +150,10 @@ def _compiled(session: Session, step: Step, data: dict[str, Any]) -> None:
         {
             "report": report.id,  # the year names it in one plan only; the case finds it by this
             "summary": data["summary"],
-            "activities": len(report.snapshot["activities"]),
-            "decisions": len(report.snapshot["decisions"]),
+            "activities": sum(content.totals.values()),
+            "decisions": content.decisions,
+            # What the steering group is asked to approve, so the trail holds it whole.
+            "sha256": hashlib.sha256(canonical(report.snapshot)).hexdigest(),
         },
     )
 

@@ -26,12 +26,13 @@ from ...i18n import LANGUAGES, Message, language_or_default
 from ...models import IssuedReport, IssuedReportFile, Plan, User
 from ..authority import access
 from ..authority.access import UseCase
+from ..chain import annual
 from ..errors import Conflict, InvalidInput, NotFound, quote
 from ..plan import plans
 from ..records import audit, checkpoints
 from ..records.audit import Actor
 from ..views.plain import PAGES_ONLY
-from .reports import annual_report_content, steering_report
+from .reports import steering_report
 
 KINDS = ("steering", "annual")
 
@@ -42,14 +43,16 @@ class Render(Protocol):
     def __call__(self, content: Content, fmt: str, language: str, issue: Issue | None = None) -> bytes: ...
 
 
-def content_of(session: Session, plan: Plan, kind: str, subject: str) -> Content:
-    """The live content of a report: `subject` is the period (steering) or the year (annual)."""
+def content_of(session: Session, plan: Plan, kind: str, subject: str, *, issuing: bool = False) -> Content:
+    """What a report says: `subject` is the period (steering) or the year (annual). A steering report
+    is built from the records as they are; an annual report, once compiled, is what was compiled
+    (annual.year_content), and only one the steering group approved is `issuing`."""
     if kind == "steering":
         return steering_report(session, plan, subject)
     if kind == "annual":
         if not subject.isdigit() or not clock.valid_year(int(subject)):
             raise InvalidInput("error.report.year", year=quote(subject))
-        return annual_report_content(session, plan, int(subject))
+        return annual.year_content(session, plan, int(subject), approved=issuing)
     raise InvalidInput("error.report.kind", kind=quote(kind))
 
 
@@ -84,7 +87,7 @@ def issue_report(
     actor = access.require(session, actor, UseCase.ISSUE_REPORT)
     plan = plans.get_plan(session, plan_slug)
     language = _language(language)
-    content = content_of(session, plan, kind, subject)
+    content = content_of(session, plan, kind, subject, issuing=True)
     number = _next_number(session, plan, kind, subject)
     if expected_number is not None and expected_number != number:
         raise _number_taken(plan, kind, subject)
@@ -164,7 +167,7 @@ def preview_issue(
     access.require(session, actor, UseCase.ISSUE_REPORT)
     plan = plans.get_plan(session, plan_slug)
     language = _language(language)
-    content_of(session, plan, kind, subject)
+    content_of(session, plan, kind, subject, issuing=True)
     number = _next_number(session, plan, kind, subject)
     return IssuePreview(plan.slug, plan.title, kind, subject, language, number, number - 1)
 

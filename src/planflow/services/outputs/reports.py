@@ -51,7 +51,6 @@ from ...models import (
     User,
 )
 from ..chain import cycles
-from ..chain.deviations import latest_decision
 
 _RANK = {"green": 0, "yellow": 1, "red": 2}
 
@@ -142,6 +141,7 @@ def steering_report(session: Session, plan: Plan, period: str) -> SteeringReport
         meeting_notes=meeting.notes if meeting else None,
         priorities=meeting.priorities if meeting else None,
         left_open=left_open,
+        case_number=cycle.case_number,
     )
 
 
@@ -226,15 +226,18 @@ def _dialogue(dialogue: BusinessDialogue | None, feedback: Sequence[DialogueFeed
     return Dialogue(list(dialogue.forums), dialogue.held_on, dialogue.heard, dialogue.ideas, heard)
 
 
-def _deviation_lines(session: Session, query: Any, left_open: set[int] | None = None) -> list[DeviationLine]:
-    """The deviations `query` selects, each with the group's latest decision; those in `left_open`
+def _deviation_lines(
+    session: Session, query: Any, left_open: set[int] | None = None, until: datetime | None = None
+) -> list[DeviationLine]:
+    """The deviations `query` selects, each with the group's latest decision (of those taken before
+    `until`, when given: a year's report says what was decided in the year); those in `left_open`
     (left open by the period's meeting) marked so."""
     lines = []
     periods = dict(session.execute(select(ReportingCycle.id, ReportingCycle.period)).all())
     names = _names(session)
     for deviation in session.scalars(query.order_by(Deviation.opened_at, Deviation.id)):
         activity = deviation.activity
-        decision = latest_decision(session, deviation.id)
+        decision = _latest(session, "deviation", deviation.id, until)
         lines.append(
             DeviationLine(
                 activity_code=activity.code,
@@ -251,6 +254,7 @@ def _deviation_lines(session: Session, query: Any, left_open: set[int] | None = 
                 decided_on=_day(decision.decided_at) if decision else None,
                 decided_by=names.get(decision.decided_by_id) if decision else None,
                 left_open=deviation.id in (left_open or set()),
+                case_number=decision.case_number if decision else None,
             )
         )
     return lines
@@ -296,13 +300,14 @@ def _proposal_lines(
     return lines
 
 
-def _latest(session: Session, subject_type: str, subject_id: int) -> Decision | None:
-    return session.scalar(
-        select(Decision)
-        .where(Decision.subject_type == subject_type, Decision.subject_id == subject_id)
-        .order_by(Decision.id.desc())
-        .limit(1)
-    )
+def _latest(
+    session: Session, subject_type: str, subject_id: int, until: datetime | None = None
+) -> Decision | None:
+    """The latest decision on a subject (of those taken before `until`, when given)."""
+    query = select(Decision).where(Decision.subject_type == subject_type, Decision.subject_id == subject_id)
+    if until is not None:
+        query = query.where(Decision.decided_at < until)
+    return session.scalar(query.order_by(Decision.id.desc()).limit(1))
 
 
 def _day_start(day: date, plus_days: int = 0) -> datetime:
@@ -319,15 +324,18 @@ def annual_report_content(session: Session, plan: Plan, year: int) -> AnnualRepo
     """The year's report to the municipal board: status per focus area (the last accepted status of
     the year), the status counts period by period, the year's deviations and the steering group's
     decisions, the activities completed and the activities added. The year is the installation's
-    local year (clock.year_span): a decision at 23:30 on New Year's Eve belongs to it."""
+    local year (clock.year_span): a decision at 23:30 on New Year's Eve belongs to it, and one taken
+    after it (a deviation decided again, an activity added or closed in January) does not, whenever
+    the report is built. This is what compiling the report freezes (annual.compiled_content)."""
     span = clock.year_span(year)
     year_cycles = [
         c for c in _cycles_in_order(session, plan.id) if cycles.period_bounds(c.period)[0].year == year
     ]
     final = _accepted(session, [c.id for c in year_cycles])
     names = _names(session)
-    activities = _activities(session, plan.id)
-    areas = _year_areas(plan, activities, final, names)
+    later = _decided_later(session, plan, span[1])
+    activities = [(a, n) for a, n in _activities(session, plan.id) if a.id not in later["added"]]
+    areas = _year_areas(plan, activities, final, names, later["closed"])
     periods = [
         PeriodCounts(c.period, _counts([r.status.value for r in _accepted(session, [c.id]).values()]))
         for c in year_cycles
@@ -339,6 +347,7 @@ def annual_report_content(session: Session, plan: Plan, year: int) -> AnnualRepo
             Deviation.opened_at >= span[0],
             Deviation.opened_at < span[1],
         ),
+        until=span[1],
     )
     new_activities = _new_activities(session, plan, span, names)
     decided = [d for d in deviations if d.decision and d.decision != "return"]
@@ -360,11 +369,42 @@ def annual_report_content(session: Session, plan: Plan, year: int) -> AnnualRepo
         decisions=len(decided) + len(new_activities),
         board_decided_on=report_row.board_decided_on if report_row else None,
         board_paragraph=report_row.board_paragraph if report_row else None,
+        case_number=report_row.case_number if report_row else None,
     )
 
 
+def _decided_later(session: Session, plan: Plan, end: datetime) -> dict[str, set[int]]:
+    """The activities the steering group added (approved proposals) or closed after `end`: a year's
+    report shows the plan as the year left it, whenever it is compiled."""
+    added = session.scalars(
+        select(ActivityProposal.activity_id)
+        .join(
+            Decision,
+            (Decision.subject_type == "proposal") & (Decision.subject_id == ActivityProposal.id),
+        )
+        .join(FocusArea, FocusArea.id == ActivityProposal.focus_area_id)
+        .where(
+            FocusArea.plan_id == plan.id,
+            Decision.decision == "approve",
+            Decision.decided_at >= end,
+            ActivityProposal.activity_id.is_not(None),
+        )
+    )
+    closed = session.scalars(
+        select(Deviation.activity_id)
+        .join(Decision, (Decision.subject_type == "deviation") & (Decision.subject_id == Deviation.id))
+        .join(Activity, Activity.id == Deviation.activity_id)
+        .where(Activity.plan_id == plan.id, Decision.decision == "close", Decision.decided_at >= end)
+    )
+    return {"added": {a for a in added if a is not None}, "closed": set(closed)}
+
+
 def _year_areas(
-    plan: Plan, activities: list[tuple[Activity, int]], final: dict[int, StatusReport], names: dict[int, str]
+    plan: Plan,
+    activities: list[tuple[Activity, int]],
+    final: dict[int, StatusReport],
+    names: dict[int, str],
+    closed_later: set[int],
 ) -> list[YearArea]:
     by_area: dict[int, list[YearActivity]] = {}
     for activity, area_number in activities:
@@ -375,7 +415,7 @@ def _year_areas(
                 title=activity.title,
                 owner=names.get(activity.owner_id) if activity.owner_id else None,
                 status=report.status.value if report else None,
-                closed=activity.state is ActivityState.CLOSED,
+                closed=activity.state is ActivityState.CLOSED and activity.id not in closed_later,
             )
         )
     return [

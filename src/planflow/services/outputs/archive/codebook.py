@@ -32,6 +32,18 @@ COLUMNS: dict[str, dict[str, str]] = {
         "state": "omgångens läge, se Omgångsläge",
         "started_at": "när omgången startades (UTC, ISO 8601)",
         "reported_at": "när styrgruppens möte stängde omgången",
+        "case_number": "styrgruppsrapportens diarienummer (tom: inget satt)",
+    },
+    "annual_reports": {
+        "plan": "planens kortnamn",
+        "year": "året rapporten gäller",
+        "state": "årsrapportens läge, se Årsrapportläge",
+        "compiled_at": "när processledaren sammanställde rapporten (UTC, ISO 8601)",
+        "approved_at": "när styrgruppen godkände rapporten",
+        "noted_at": "när kommunstyrelsens beslut att ta del av rapporten registrerades",
+        "board_decided_on": "kommunstyrelsens sammanträdesdatum (ÅÅÅÅ-MM-DD)",
+        "board_paragraph": "paragrafen (§) i kommunstyrelsens protokoll",
+        "case_number": "årsrapportens diarienummer (tom: inget satt)",
     },
     "status_reports": {
         "id": "statusrapportens nummer",
@@ -70,6 +82,7 @@ COLUMNS: dict[str, dict[str, str]] = {
         "recorded_by": "den som registrerade beslutet (användarnamn)",
         "on_behalf_of": "den frånvarande ordförande som beslutet registrerades för",
         "decided_at": "när beslutet registrerades",
+        "case_number": "beslutets diarienummer (tom: inget satt)",
     },
     "proposals": {
         "id": "förslagets nummer",
@@ -149,6 +162,12 @@ VALUES: dict[str, dict[str, str]] = {
         "recommended": "väntar på fokusområdesledarens medhåll",
         "agreed": "väntar på styrgruppens beslut",
         "decided": "beslutad",
+    },
+    "Årsrapportläge": {
+        "compiling": "sammanställs av processledaren",
+        "compiled": "hos styrgruppen för godkännande",
+        "approved": "godkänd av styrgruppen",
+        "noted": "kommunstyrelsen har tagit del",
     },
     "Förslagsläge": {
         "drafting": "utkast hos fokusområdesledaren",

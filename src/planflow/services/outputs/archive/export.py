@@ -23,6 +23,7 @@ from ....audit_keys import SigningKey
 from ....models import (
     Activity,
     ActivityProposal,
+    AnnualReport,
     AuditCheckpoint,
     AuditEvent,
     Decision,
@@ -130,7 +131,23 @@ def _activities(session: Session, names: _Names) -> Iterator[list[Any]]:
 
 def _cycles(session: Session, names: _Names) -> Iterator[list[Any]]:
     for c in session.scalars(select(ReportingCycle).order_by(ReportingCycle.id)):
-        yield [names.slugs[c.plan_id], c.period, c.deadline, c.state, c.started_at, c.reported_at]
+        yield [
+            names.slugs[c.plan_id],
+            c.period,
+            c.deadline,
+            c.state,
+            c.started_at,
+            c.reported_at,
+            c.case_number,
+        ]
+
+
+def _annual_reports(session: Session, names: _Names) -> Iterator[list[Any]]:
+    for r in session.scalars(select(AnnualReport).order_by(AnnualReport.id)):
+        yield [
+            *(names.slugs[r.plan_id], r.year, r.state, r.compiled_at, r.approved_at, r.noted_at),
+            *(r.board_decided_on, r.board_paragraph, r.case_number),
+        ]
 
 
 def _status_reports(session: Session, names: _Names) -> Iterator[list[Any]]:
@@ -179,6 +196,7 @@ def _decisions(session: Session, names: _Names) -> Iterator[list[Any]]:
             names.user(d.decided_by_id),
             names.user(d.on_behalf_of_id),
             d.decided_at,
+            d.case_number,
         ]
 
 
@@ -232,7 +250,14 @@ TABLES: tuple[Table, ...] = (
         tuple("plan code title owner office starts_on ends_on state status demo".split()),
         _activities,
     ),
-    Table("cycles", tuple("plan period deadline state started_at reported_at".split()), _cycles),
+    Table("cycles", tuple("plan period deadline state started_at reported_at case_number".split()), _cycles),
+    Table(
+        "annual_reports",
+        tuple(
+            "plan year state compiled_at approved_at noted_at board_decided_on board_paragraph case_number".split()
+        ),
+        _annual_reports,
+    ),
     Table(
         "status_reports",
         tuple(
@@ -251,7 +276,8 @@ TABLES: tuple[Table, ...] = (
     Table(
         "decisions",
         tuple(
-            "id body subject_type subject_id decision rationale recorded_by on_behalf_of decided_at".split()
+            "id body subject_type subject_id decision rationale recorded_by on_behalf_of decided_at"
+            " case_number".split()
         ),
         _decisions,
     ),
@@ -359,6 +385,7 @@ def _issued_reports(session: Session, names: _Names) -> dict[str, bytes]:
                 "on_behalf_of": report.on_behalf_of,
                 "checkpoint": {"seq": report.checkpoint_seq, "hash": report.checkpoint_hash},
                 "content_sha256": report.sha256,
+                "case_number": report.content["report"].get("case_number"),
                 "content": report.content,
                 "files": listed,
             }

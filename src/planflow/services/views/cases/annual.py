@@ -4,13 +4,13 @@ figures) and who did what when; the board's note its date and paragraph."""
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import replace
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ....models import AnnualReport, AuditEvent, Plan
+from ...chain import annual
 from ...plan import plans
 from .. import history
 from .builders import Task, builds, names_of
@@ -37,9 +37,9 @@ def _compiled_by(session: Session, report: AnnualReport) -> str | None:
 
 
 def annual_section(session: Session, report: AnnualReport, plan: str) -> AnnualSection:
-    snapshot = report.snapshot or {}
-    activities = snapshot.get("activities", [])
-    statuses = Counter(a.get("status") for a in activities)
+    # The figures the report prints, as compiled (none before it is).
+    content = annual.compiled_content(report) if annual.has_figures(report) else None
+    totals = content.totals if content else {}
     return AnnualSection(
         year=report.year,
         plan=plan,
@@ -47,13 +47,13 @@ def annual_section(session: Session, report: AnnualReport, plan: str) -> AnnualS
         + ("" if plan == plans.get_plan(session).slug else f"?plan={plan}"),
         state=report.state.value,
         summary=report.summary,
-        activities=len(activities),
-        green=statuses["green"],
-        yellow=statuses["yellow"],
-        red=statuses["red"],
-        unreported=statuses[None],
-        completed=sum(1 for a in activities if a.get("completed")),
-        decisions=len(snapshot.get("decisions", [])),
+        activities=sum(totals.values()),
+        green=totals.get("green", 0),
+        yellow=totals.get("yellow", 0),
+        red=totals.get("red", 0),
+        unreported=totals.get("unreported", 0),
+        completed=len(content.completed) if content else 0,
+        decisions=content.decisions if content else 0,
         compiled_at=report.compiled_at,
         compiled_by=_compiled_by(session, report) if report.compiled_at else None,
         approved_at=report.approved_at,
