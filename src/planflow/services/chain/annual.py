@@ -157,6 +157,8 @@ def _compiled(session: Session, step: Step, data: dict[str, Any]) -> None:
             "summary": data["summary"],
             "activities": len(report.snapshot["activities"]),
             "decisions": len(report.snapshot["decisions"]),
+            "snapshot_sha256": audit.content_sha256(report.snapshot),
+            "compiled_at": report.compiled_at.isoformat(),
         },
     )
 
@@ -185,7 +187,7 @@ def _returned(session: Session, step: Step) -> None:
         "annual_report.returned",
         "annual_report",
         report.year,
-        {},
+        {"report": report.id},
         step.data.get("comment"),
     )
 
@@ -200,7 +202,7 @@ def _approved(session: Session, step: Step) -> None:
         "annual_report.approved",
         "annual_report",
         report.year,
-        {},
+        {"report": report.id, "approved_at": report.approved_at.isoformat()},
         step.data.get("comment"),
     )
 
@@ -234,6 +236,11 @@ def _noted(session: Session, step: Step) -> None:
         "annual_report.noted",
         "annual_report",
         report.year,
-        {"report": report.id, "decided_on": decided_on, "paragraph": report.board_paragraph},
+        {
+            "report": report.id,
+            "decided_on": decided_on,
+            "paragraph": report.board_paragraph,
+            "noted_at": report.noted_at.isoformat(),
+        },
         step.data.get("comment"),
     )
