@@ -329,10 +329,12 @@ def test_audit_checkpoint_is_signed_published_and_anchors_verify(cli: Cli, tmp_p
     assert cli("--language", "en", "audit", "checkpoints").output.startswith("event 1 ")
     verified = cli("--language", "en", "audit", "verify")
     assert verified.exit_code == 0
-    assert verified.output.strip() == (
+    assert verified.output.strip().splitlines() == [
         f"Audit chain intact: 1 event(s); anchored by 1 signed checkpoint(s) up to event 1 at "
-        f"{listed['made_at']}."
-    )
+        f"{listed['made_at']}.",
+        "Records agree with their audit events: status reports, deviations, decisions, proposals, "
+        "annual reports, area reviews, steering meetings and business dialogues.",
+    ]
     cli("users", "add", "eva", "--name", "Eva", "--email", "eva@example.org")
     assert "1 later event(s) not yet anchored" in cli("--language", "en", "audit", "verify").output
     assert "1 senare händelse(r) ännu inte förankrade" in cli("audit", "verify").output

@@ -72,7 +72,12 @@ def test_the_boards_note_keeps_the_date_and_paragraph_of_its_decision(awaiting_b
     assert (report.board_decided_on, report.board_paragraph) == (date(2026, 12, 14), "§ 201")
     with db.reading() as session:
         (event,) = audit.events(session, action="annual_report.noted")
-        assert event.data == {"report": report.id, "decided_on": "2026-12-14", "paragraph": "§ 201"}
+        assert event.data == {
+            "report": report.id,
+            "decided_on": "2026-12-14",
+            "paragraph": "§ 201",
+            "noted_at": report.noted_at.isoformat() if report.noted_at else None,
+        }
         assert event.reason == "Lägges till handlingarna."
         decision = session.scalars(select(Decision).where(Decision.body == DecidingBody.BOARD)).one()
         assert (decision.subject_type, decision.decision) == ("annual_report", "noted")

@@ -156,7 +156,7 @@ def test_each_rule_names_a_record_planted_out_of_line(chain: Chain) -> None:
     assert "projection.pending_timers" in _planted(db, lose_timer, memo)
     assert "projection.open_tasks" in _planted(db, end_a_running_instance, memo)
     assert {"report.events", "deviation.stray"} <= _planted(db, unreview)
-    assert _planted(db, lose_decision) == {"decision.events"}
+    assert _planted(db, lose_decision) == {"decision.events", "record.events"}
     assert {"cycle.opening", "cycle.events"} <= _planted(db, reopen)
     assert {"cycle.reconciliation"} == _planted(db, lose_reconciliation)
     assert _planted(db, rewrite_history) == {"audit.chain"}

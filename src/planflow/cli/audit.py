@@ -1,4 +1,4 @@
-"""`planflow audit`: the audit trail's hash chain and its signed checkpoints."""
+"""`planflow audit`: the audit trail's hash chain, its signed checkpoints, and the records it vouches for."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import click
 
 from ..services.records import checkpoints
 from ..services.records.audit import OPERATOR_ACTOR
+from ..services.records.consistency import derived
 from .base import (
     echo,
     error,
@@ -34,14 +35,28 @@ def audit() -> None:
     help="Verify the checkpoints with this published public key (default: this installation's key).",
 )
 def audit_verify(key_file: Path | None) -> None:
-    """Check the hash chain and its signed checkpoints; exits non-zero naming the first bad event,
-    or when checkpoints exist that no key is at hand to check."""
+    """Check the hash chain, its signed checkpoints, and that the records hold what their events
+    say; exits non-zero naming the first bad event, when checkpoints exist that no key is at hand
+    to check, or naming each record and field that differs from its events."""
     public_key = public_key_file(key_file) or verifying_key()
     result = reading(lambda session: checkpoints.integrity(session, OPERATOR_ACTOR, public_key))
     if result.verdict is checkpoints.Verdict.BROKEN:
         raise error("cli.audit.broken", seq=result.first_bad, problem=result.problem)
     if result.verdict is checkpoints.Verdict.UNCHECKED:
         raise error("cli.audit.unchecked", events=result.events, count=result.checkpoints)
+    disagreeing = reading(derived.check)
+    for problem in disagreeing[:SHOWN]:
+        click.echo(f"  {problem.subject}: {problem.detail}", err=True)
+    if disagreeing:
+        raise error("cli.audit.records_disagree", count=len(disagreeing), shown=min(len(disagreeing), SHOWN))
+    _say_intact(result)
+    echo("cli.audit.records_agree")
+
+
+SHOWN = 50  # records named before the count: an edit of many rows is seen from the first ones
+
+
+def _say_intact(result: checkpoints.Integrity) -> None:
     if result.anchored_at is None:
         echo("cli.audit.intact_unanchored", checked=result.events)
         return

@@ -44,7 +44,13 @@ def _reported(session: Session, step: Step, data: dict[str, Any]) -> None:
         "status.reported",
         "activity",
         activity.code,
-        {"status": report.status, "comment": report.comment, "cause": report.cause, "report": report.id},
+        {
+            "status": report.status,
+            "comment": report.comment,
+            "cause": report.cause,
+            "report": report.id,
+            "reported_at": report.reported_at.isoformat(),
+        },
         report.cause,
     )
 
@@ -72,6 +78,10 @@ def _reviewed(session: Session, step: Step, data: dict[str, Any]) -> None:
     report.review_comment = data.get("comment")
 
 
+def _reviewed_at(report: StatusReport) -> str | None:
+    return report.reviewed_at.isoformat() if report.reviewed_at else None
+
+
 @on_passed("report_returned")
 def _report_returned(session: Session, step: Step) -> None:
     report = _pending_report(session, step)
@@ -83,7 +93,7 @@ def _report_returned(session: Session, step: Step) -> None:
         "status.returned",
         "activity",
         _activity(session, step).code,
-        {"report": report.id},
+        {"report": report.id, "reviewed_at": _reviewed_at(report)},
         report.review_comment,
     )
 
@@ -100,7 +110,7 @@ def _report_accepted(session: Session, step: Step) -> None:
         "status.accepted",
         "activity",
         activity.code,
-        {"report": report.id, "status": report.status},
+        {"report": report.id, "status": report.status, "reviewed_at": _reviewed_at(report)},
         report.review_comment,
     )
     if report.status.is_deviation:

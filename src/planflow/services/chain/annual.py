@@ -3,7 +3,6 @@ completed activities, the steering group approves it, the municipal board takes 
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
@@ -13,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ... import clock
-from ...documents.content import AnnualReportContent, as_json, canonical, from_json
+from ...documents.content import AnnualReportContent, as_json, from_json
 from ...i18n import Message
 from ...models import AnnualReport, AnnualReportState, DecidingBody, Plan
 from ..authority import access
@@ -152,8 +151,10 @@ def _compiled(session: Session, step: Step, data: dict[str, Any]) -> None:
             "summary": data["summary"],
             "activities": sum(content.totals.values()),
             "decisions": content.decisions,
-            # What the steering group is asked to approve, so the trail holds it whole.
-            "sha256": hashlib.sha256(canonical(report.snapshot)).hexdigest(),
+            # What the steering group is asked to approve, so the trail holds it (and verify
+            # checks the record against it).
+            "snapshot_sha256": audit.content_sha256(report.snapshot),
+            "compiled_at": report.compiled_at.isoformat(),
         },
     )
 
@@ -182,7 +183,7 @@ def _returned(session: Session, step: Step) -> None:
         "annual_report.returned",
         "annual_report",
         report.year,
-        {},
+        {"report": report.id},
         step.data.get("comment"),
     )
 
@@ -197,7 +198,7 @@ def _approved(session: Session, step: Step) -> None:
         "annual_report.approved",
         "annual_report",
         report.year,
-        {},
+        {"report": report.id, "approved_at": report.approved_at.isoformat()},
         step.data.get("comment"),
     )
 
@@ -231,6 +232,11 @@ def _noted(session: Session, step: Step) -> None:
         "annual_report.noted",
         "annual_report",
         report.year,
-        {"report": report.id, "decided_on": decided_on, "paragraph": report.board_paragraph},
+        {
+            "report": report.id,
+            "decided_on": decided_on,
+            "paragraph": report.board_paragraph,
+            "noted_at": report.noted_at.isoformat(),
+        },
         step.data.get("comment"),
     )

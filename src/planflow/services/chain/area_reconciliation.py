@@ -77,7 +77,7 @@ def _summarised(session: Session, step: Step, data: dict[str, Any]) -> None:
         "area.summarised",
         "focus_area",
         review.focus_area.number,
-        {"period": cycle_of(session, step).period, "summary": data["summary"]},
+        {"period": cycle_of(session, step).period, "summary": data["summary"], "review": review.id},
     )
 
 
@@ -113,7 +113,7 @@ def _area_confirmed(session: Session, step: Step) -> None:
         "area.confirmed",
         "focus_area",
         review.focus_area.number,
-        {"period": cycle.period},
+        {"period": cycle.period, "review": review.id, "confirmed_at": review.confirmed_at.isoformat()},
         review.comment,
     )
     session.flush()

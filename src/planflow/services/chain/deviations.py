@@ -64,7 +64,13 @@ def open_deviation(session: Session, actor: Actor, report: StatusReport) -> Devi
         "deviation.opened",
         "deviation",
         deviation.id,
-        {"activity": activity.code, "level": report.status, "cause": report.cause},
+        {
+            "activity": activity.code,
+            "level": report.status,
+            "cause": report.cause,
+            "report": report.id,
+            "opened_at": deviation.opened_at.isoformat(),
+        },
     )
     area = session.get(InterventionArea, activity.intervention_area_id)
     cycle = session.get(ReportingCycle, report.cycle_id)
@@ -129,7 +135,7 @@ def _recommendation_agreed(session: Session, step: Step) -> None:
 def _decided(session: Session, step: Step, data: dict[str, Any]) -> None:
     """The steering group's decision, recorded by its chair: what happens next is the diagram's."""
     deviation = step.subject(session, Deviation)
-    step.decide(
+    decision = step.decide(
         session, DecidingBody.STEERING_GROUP, "deviation", deviation.id, data["decision"], data["rationale"]
     )
     audit.record(
@@ -142,6 +148,7 @@ def _decided(session: Session, step: Step, data: dict[str, Any]) -> None:
             "decision": data["decision"],
             "activity": deviation.activity.code,
             "body": DecidingBody.STEERING_GROUP,
+            "decided_at": decision.decided_at.isoformat(),
         },
         data["rationale"],
     )
@@ -365,7 +372,12 @@ def _escalated(session: Session, step: Step) -> None:
         "deviation.escalated",
         "deviation",
         deviation.id,
-        {"activity": activity.code, "to": sorted({u.username for u in recipients}), "after_days": days},
+        {
+            "activity": activity.code,
+            "to": sorted({u.username for u in recipients}),
+            "after_days": days,
+            "escalated_at": deviation.escalated_at.isoformat(),
+        },
     )
 
 
@@ -394,7 +406,10 @@ def _owner_informed(session: Session, step: Step) -> None:
         "deviation.owner_informed",
         "deviation",
         deviation.id,
-        {"owner": activity.owner.username if activity.owner else None},
+        {
+            "owner": activity.owner.username if activity.owner else None,
+            "decided_at": deviation.decided_at.isoformat() if deviation.decided_at else None,
+        },
     )
 
 

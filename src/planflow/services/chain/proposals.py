@@ -141,7 +141,7 @@ def _forwarded(session: Session, step: Step) -> None:
 @on_complete("decide_proposal")
 def _decided(session: Session, step: Step, data: dict[str, Any]) -> None:
     proposal = step.subject(session, ActivityProposal)
-    step.decide(
+    decision = step.decide(
         session, DecidingBody.STEERING_GROUP, "proposal", proposal.id, data["decision"], data["rationale"]
     )
     audit.record(
@@ -150,7 +150,11 @@ def _decided(session: Session, step: Step, data: dict[str, Any]) -> None:
         "proposal.decided",
         "proposal",
         proposal.id,
-        {"decision": data["decision"], "body": DecidingBody.STEERING_GROUP},
+        {
+            "decision": data["decision"],
+            "body": DecidingBody.STEERING_GROUP,
+            "decided_at": decision.decided_at.isoformat(),
+        },
         data["rationale"],
     )
 

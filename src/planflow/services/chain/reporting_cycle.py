@@ -31,18 +31,18 @@ def cycle_of(session: Session, step: Step) -> ReportingCycle:
 @on_complete("business_dialogue")
 def _dialogue_held(session: Session, step: Step, data: dict[str, Any]) -> None:
     cycle = cycle_of(session, step)
-    session.add(
-        BusinessDialogue(
-            cycle_id=cycle.id,
-            forums=data["forums"],
-            held_on=date.fromisoformat(data["held_on"]),
-            heard=data["heard"],
-            ideas=data.get("ideas"),
-            recorded_by_id=step.by.id,
-            recorded_at=clock.now(),
-        )
+    dialogue = BusinessDialogue(
+        cycle_id=cycle.id,
+        forums=data["forums"],
+        held_on=date.fromisoformat(data["held_on"]),
+        heard=data["heard"],
+        ideas=data.get("ideas"),
+        recorded_by_id=step.by.id,
+        recorded_at=clock.now(),
     )
-    audit.record(session, step.actor, "dialogue.recorded", "cycle", cycle.period, data)
+    session.add(dialogue)
+    recorded = {"cycle": cycle.id, "recorded_at": dialogue.recorded_at.isoformat()}
+    audit.record(session, step.actor, "dialogue.recorded", "cycle", cycle.period, data | recorded)
 
 
 @on_complete("steering_meeting")
@@ -73,16 +73,15 @@ def _meeting_closed(session: Session, step: Step, data: dict[str, Any]) -> None:
         }
         for item in still_open
     ]
-    session.add(
-        SteeringMeeting(
-            cycle_id=cycle.id,
-            notes=data["notes"],
-            priorities=data.get("priorities"),
-            left_open=minutes,
-            closed_by_id=step.by.id,
-            closed_at=clock.now(),
-        )
+    meeting = SteeringMeeting(
+        cycle_id=cycle.id,
+        notes=data["notes"],
+        priorities=data.get("priorities"),
+        left_open=minutes,
+        closed_by_id=step.by.id,
+        closed_at=clock.now(),
     )
+    session.add(meeting)
     audit.record(
         session,
         step.actor,
@@ -93,6 +92,8 @@ def _meeting_closed(session: Session, step: Step, data: dict[str, Any]) -> None:
             "notes": data["notes"],
             "priorities": data.get("priorities"),
             "left_open": [item["activity"] for item in minutes],
+            "cycle": cycle.id,
+            "closed_at": meeting.closed_at.isoformat(),
         },
     )
 

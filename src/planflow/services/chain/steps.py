@@ -66,7 +66,7 @@ class Step:
         subject_id: int,
         decision: str,
         rationale: str,
-    ) -> None:
+    ) -> Decision:
         """Record the decision of `body` that completing this step's task records: who recorded
         it, for whom; one per task, whatever races. The steering group's members' words on the
         subject written so far are kept with it (counsel.keep_with)."""
@@ -86,6 +86,7 @@ class Step:
         if body is DecidingBody.STEERING_GROUP:
             session.flush()  # the record's id, for the words kept with it
             counsel.keep_with(session, record)
+        return record
 
 
 CompleteHandler = Callable[[Session, Step, dict[str, Any]], None]

@@ -111,6 +111,12 @@ def canonical(fields: dict[str, Any], data_json: str | None = None) -> str:
     )  # fmt: skip
 
 
+def content_sha256(value: Any) -> str:
+    """The SHA-256 of a JSON value as canonical JSON: how an event records content it does not
+    carry whole (an annual report's compiled snapshot), so that the record can be checked by it."""
+    return hashlib.sha256(canonical_json(value).encode("utf-8")).hexdigest()
+
+
 def fields_hash(fields: dict[str, Any], data_json: str | None = None) -> str:
     """The SHA-256 an event with these fields carries (event_hash, which the archive uses, too)."""
     return hashlib.sha256(canonical(fields, data_json).encode("utf-8")).hexdigest()

@@ -254,7 +254,8 @@ TABLES: tuple[Table, ...] = (
     Table(
         "annual_reports",
         tuple(
-            "plan year state compiled_at approved_at noted_at board_decided_on board_paragraph case_number".split()
+            "plan year state compiled_at approved_at noted_at board_decided_on board_paragraph"
+            " case_number".split()
         ),
         _annual_reports,
     ),

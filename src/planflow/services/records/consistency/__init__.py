@@ -1,7 +1,8 @@
 """Whether the stored records agree with one another: the audit chain verifies; every process
 instance's open tasks and pending timers are what its stored state says; every status report,
 review, deviation, escalation and decision has the one audit event its handler writes with it, and
-no such event lacks its record; every cycle has its own process and no cycle is left half-opened.
+no such event lacks its record; every cycle has its own process and no cycle is left half-opened;
+every record holds, field by field, what its events say (derived.py).
 
 Every use case changes these together in one transaction, so a crash or a kill at any moment must
 leave all of them true: the crash test runs `check` after every kill, and a load test or an
@@ -17,7 +18,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from . import records, state
+from . import derived, records, state
 from .reading import Memo, Problem
 
 __all__ = ["Memo", "Problem", "check"]
@@ -37,4 +38,5 @@ def check(session: Session, memo: Memo | None = None, opening_allowed: bool = Fa
     problems += records.deviations(session)
     problems += records.decisions(session)
     problems += records.cycles(session, opening_allowed)
+    problems += derived.check(session)
     return problems
