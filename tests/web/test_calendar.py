@@ -43,7 +43,7 @@ def test_the_feed_shows_meetings_to_whoever_may_read_the_steering_queue(
     sees = {
         u
         for u in usernames
-        if f"UID:meeting-{meeting.id}@" in client.get(f"/calendar/{secrets[u]}.ics").get_data(as_text=True)
+        if f"UID:meeting-{meeting.id}." in client.get(f"/calendar/{secrets[u]}.ics").get_data(as_text=True)
     }
     assert sees == may_read
     assert {"kommunstyrelsen", "admin", "lead1", "ordforande", "styrgrupp.nk", "processledare"} <= sees
