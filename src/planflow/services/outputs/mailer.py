@@ -266,16 +266,40 @@ def _give_up(notice: Notice, error: Exception) -> None:
     log.error("mail %s (%s) given up: %s", notice.id, notice.template, notice.last_error)
 
 
+def _foldable(notice: Notice) -> bool:
+    """Whether a notice may go in a batch: a plain one, not tried before (one tried before goes
+    again alone: a copy a dead sender may have delivered keeps its Message-ID, so mail clients
+    still show it once)."""
+    return notice.template not in ALONE and notice.digest_id is None and notice.attempts == 0
+
+
 def _folded(session: Session, notices: list[Notice], now: datetime) -> list[Notice]:
     """The notices to mail, one person's several due at once folded into one batch notice (the
     ones it holds leave the outbox): what the caller claims. In the claim's transaction, on notices
-    it has locked, so each is folded once."""
+    it has locked, so each is folded once. A person's due notices beyond the claim's first
+    `batch` come along (locked the same way): one mail per person per run, however many."""
     by_person: dict[int, list[Notice]] = {}
     for notice in notices:
-        # One tried before goes again alone: a copy a dead sender may have delivered keeps its
-        # Message-ID, so mail clients still show it once.
-        if notice.template not in ALONE and notice.digest_id is None and notice.attempts == 0:
+        if _foldable(notice):
             by_person.setdefault(notice.recipient_id, []).append(notice)
+    if by_person:
+        claimed = {notice.id for notice in notices}
+        more = session.scalars(
+            select(Notice)
+            .where(
+                outbox_due(now),
+                (Notice.claimed_until.is_(None)) | (Notice.claimed_until < now),
+                Notice.recipient_id.in_(sorted(by_person)),
+                Notice.template.not_in(sorted(ALONE)),
+                Notice.digest_id.is_(None),
+                Notice.attempts == 0,
+            )
+            .order_by(Notice.id)
+            .with_for_update(skip_locked=True)
+        ).all()
+        for notice in more:
+            if notice.id not in claimed:
+                by_person[notice.recipient_id].append(notice)
     batches = {person: held for person, held in by_person.items() if len(held) > 1}
     if not batches:
         return notices
