@@ -17,7 +17,9 @@ from planflow import clock
 from planflow.models import Notice, User
 from planflow.scheduling import Context, load_schedule, run_job
 from planflow.services.authority import people
+from planflow.services.errors import InvalidInput
 from planflow.services.outputs import mailer, notices
+from planflow.services.records.audit import OPERATOR_ACTOR
 
 from ..mailserver import MailServer
 from .chain import Chain
@@ -111,7 +113,7 @@ def test_a_lead_with_ten_arriving_tasks_gets_one_mail_not_ten(chain: Chain, serv
         ).all()
     for code in codes:
         chain.do(chain.owner_of(code), "report_status", {"status": "green"}, code)
-    with chain.db.transaction() as session:  # and an escalation due at the same moment: mailed alone
+    with chain.db.transaction() as session:  # and an escalation due at the same moment: in the same mail
         lead = people.get_user(session, "lead1")
         escalation = {"activity": "2.1.1", "title": "T", "days": 14, "cause": "Ingen budget."}
         notices.queue(session, [lead], "notice.escalation", escalation, "deviation-99")
@@ -121,13 +123,11 @@ def test_a_lead_with_ten_arriving_tasks_gets_one_mail_not_ten(chain: Chain, serv
     _run(ctx, _at(2026, 11, 2, 11), "deliver_mail")
     _run(ctx, _at(2026, 11, 2, 11, 5), "deliver_mail")
 
-    mails = _to(server, "lead1")
-    subjects = sorted(str(m["Subject"]) for m in mails)
-    assert subjects == ["Röd avvikelse utan beslut: 2.1.1 T", "planflow: 10 nya att se över"]
-    (batch,) = [m for m in mails if str(m["Subject"]).startswith("planflow: ")]
+    (batch,) = _to(server, "lead1")
+    assert str(batch["Subject"]) == "planflow: 11 nya att se över"
     body = _text(batch)
     assert all(f"{BASE}/tasks/{task_id}" in body for task_id in reviews)
-    assert body.count("• Ny uppgift: ") == 10
+    assert body.count("• Ny uppgift: ") == 10 and body.count("• Röd avvikelse utan beslut: 2.1.1 T") == 1
     with chain.db.reading() as session:
         unsent = session.scalars(
             select(Notice.id).where(Notice.template == "notice.task_arrived", Notice.sent_at.is_(None))
@@ -169,3 +169,73 @@ def test_a_digest_goes_out_on_working_days_and_waits_over_weekends_and_holidays(
     assert [str(m["Subject"]) for m in second] == ["planflow 2026-12-28: 1 att se över"]
     body = _text(second[0])
     assert "Skäl: Fler detaljer, tack." in body and f"{BASE}/tasks/{task.id}" in body
+
+
+def test_overdue_reports_escalated_to_a_lead_in_one_run_are_one_mail_listing_them(
+    chain: Chain, server: MailServer
+) -> None:
+    """Found: each escalation went alone, ten mails to one lead in one second. Three working days
+    after the deadline (15 December: the 18th) every overdue report of lead1's area is escalated
+    to lead1, in one mail that links to each task."""
+    ctx = _context(chain, server)
+    counts = _run(ctx, _at(2026, 12, 18, 8), "remind", "deliver_mail")
+    with chain.db.reading() as session:
+        lead1 = people.get_user(session, "lead1").id
+        escalated = session.scalars(
+            select(Notice.params).where(
+                Notice.template == "notice.overdue_escalation", Notice.recipient_id == lead1
+            )
+        ).all()
+    assert counts["escalated_to_lead"] >= len(escalated) > 2
+    (mail,) = _to(server, "lead1")
+    assert str(mail["Subject"]) == f"planflow: {len(escalated)} nya att se över"
+    body = _text(mail)
+    assert body.count("• Eskalerat: ") == len(escalated)
+    assert all(f"{BASE}/tasks/{params['task_id']}" in body for params in escalated)
+
+
+def test_a_mail_that_cannot_be_composed_is_given_up_with_its_error_for_the_administrator(
+    chain: Chain, server: MailServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Found: an address no mail can carry failed on every attempt, retried for ever. A name with a
+    line break stored before names were checked no longer stops a mail: it is shown on one line."""
+    ctx = _context(chain, server)
+    with chain.db.transaction() as session:  # stored before the rule: a broken address, a broken name
+        session.execute(
+            update(User).where(User.username == "lead1").values(email="lead1@example.org\nBcc: x@y")
+        )
+        session.execute(update(User).where(User.username == "lead2").values(display_name="Lead\r\nTvå"))
+        lead1, lead2 = people.get_user(session, "lead1"), people.get_user(session, "lead2")
+        params = {"activity": "2.1.1", "title": "T", "days": 14, "cause": "Ingen budget."}
+        notices.queue(session, [lead1, lead2], "notice.escalation", params, "deviation-5")
+    first = _run(ctx, _at(2026, 11, 2, 11), "deliver_mail")
+    later = _run(ctx, _at(2026, 11, 3, 11), "deliver_mail")  # a day on: no backoff left to wait for
+
+    assert first["mails_sent"] == 1 and later["mails_sent"] == 0
+    (mail,) = server.inbox.messages
+    assert str(mail["To"]) == "Lead Två <lead2@demo.planflow.invalid>"
+    with chain.db.reading() as session:
+        broken = session.scalars(
+            select(Notice).where(Notice.template == "notice.escalation", Notice.recipient_id == lead1.id)
+        ).one()
+        shown = mailer.outbox(session)
+        state = (broken.attempts, broken.next_attempt_at, broken.sent_at, broken.last_error)
+        broken_id = broken.id
+    assert state[:3] == (1, None, None)  # tried once, never again, not sent
+    assert state[3] is not None and state[3].startswith("cannot compose: ") and "CR or LF" in state[3]
+    assert [(row.id, row.recipient, row.last_error) for row in shown.failed] == [
+        (broken_id, "lead1", state[3])
+    ]
+    assert shown.waiting == 0
+    assert any(f"mail {broken_id} (notice.escalation) given up" in r.getMessage() for r in caplog.records)
+
+
+def test_a_name_on_more_than_one_line_is_refused(chain: Chain) -> None:
+    """Found: a display name with a line break was taken, and no mail to that person could then be
+    written. One rule (engine.forms.ON_A_LINE) for the service every front end calls."""
+    for name in ("Anna\nNilsson", "Anna\rNilsson", "Anna\tNilsson", "Anna\x85Nilsson"):
+        with chain.db.transaction() as session, pytest.raises(InvalidInput) as refused:
+            people.add_user(session, OPERATOR_ACTOR, "anna.ny", name, "anna.ny@example.org")
+        assert set(refused.value.fields) == {"display_name"}, name
+    with chain.db.transaction() as session:
+        assert people.add_user(session, OPERATOR_ACTOR, "anna.ny", "Anna Nilsson", "anna.ny@example.org")

@@ -6,19 +6,22 @@ administrators, who read the queue, had no meetings, and a chair's substitute ha
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
+import icalendar
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
+from planflow import clock
 from planflow.db import Database
-from planflow.models import User
+from planflow.models import Activity, User
 from planflow.services.authority import access, people
 from planflow.services.authority.access import UseCase
 from planflow.services.outputs import calendar_feed
 from planflow.services.records.audit import OPERATOR_ACTOR
+from tests.services.chain import Chain
 from tests.web.dialogue import open_dialogue
 from tests.web.two_plans import B_PERIOD, B_TITLE, B, build
 
@@ -43,7 +46,7 @@ def test_the_feed_shows_meetings_to_whoever_may_read_the_steering_queue(
     sees = {
         u
         for u in usernames
-        if f"UID:meeting-{meeting.id}@" in client.get(f"/calendar/{secrets[u]}.ics").get_data(as_text=True)
+        if f"UID:meeting-{meeting.id}." in client.get(f"/calendar/{secrets[u]}.ics").get_data(as_text=True)
     }
     assert sees == may_read
     assert {"kommunstyrelsen", "admin", "lead1", "ordforande", "styrgrupp.nk", "processledare"} <= sees
@@ -73,3 +76,35 @@ def test_the_calendar_feed_can_be_one_plans_and_names_the_plan_of_a_meeting(
     assert f"URL:http://127.0.0.1:5000/steering?plan={B}" in unfolded  # the page its readers may open
     assert client.get(f"/calendar/{two.calendar_secret}.ics?plan=no-such-plan").status_code == 404
     assert f"DTSTART;VALUE=DATE:{two.b_meeting_due:%Y%m%d}" in b_only
+
+
+def test_event_uids_stay_when_the_site_moves_and_titles_name_the_activity(app: Flask, web: Database) -> None:
+    """Found: a UID held the site's host, so a site moved to a new address showed every event twice
+    in its subscribers' calendars; and a deadline's title named the activity by its code alone.
+    Read back with the icalendar package, a parser that is not ours."""
+    clock.set_now(datetime(2026, 11, 2, 9, tzinfo=UTC))
+    Chain(web).start_cycle()
+    with web.transaction() as session:
+        secret = calendar_feed.rotate_secret(session, OPERATOR_ACTOR, "anna.nilsson")
+        titles = dict(
+            session.execute(
+                select(Activity.code, Activity.title)
+                .join(User, User.id == Activity.owner_id)
+                .where(User.username == "anna.nilsson")
+            ).all()
+        )
+    client = app.test_client()
+
+    def feed(base_url: str) -> list[icalendar.Event]:
+        app.config["BASE_URL"] = base_url
+        calendar = icalendar.Calendar.from_ical(client.get(f"/calendar/{secret}.ics").get_data())
+        return list(calendar.walk("VEVENT"))
+
+    before, after = feed("https://planflow.gamla-kommunen.se"), feed("https://plan.nya-kommunen.se/planflow")
+    uids = [str(event["UID"]) for event in before]
+    assert uids and uids == [str(event["UID"]) for event in after] and len(set(uids)) == len(uids)
+    assert not any("kommunen" in uid for uid in uids)
+    assert all(str(event["URL"]).startswith("https://plan.nya-kommunen.se/planflow/") for event in after)
+    summaries = [str(event["SUMMARY"]) for event in after]
+    for code, title in titles.items():
+        assert f"Rapportera status {code} {title}" in summaries

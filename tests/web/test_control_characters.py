@@ -52,6 +52,7 @@ SAMPLES = {
     "fmt": ["html"],
     "report_id": ["1"],
     "secret": ["no-such-secret"],
+    "token": ["1.no-such-token"],
     "username": ["erik.berg"],
     "filename": ["planflow.css"],
 }

@@ -66,7 +66,8 @@ def scheduler_runs(job: str | None, limit: int) -> None:
 @scheduler.command("outbox")
 @click.option("--limit", default=30, show_default=True, type=click.IntRange(1, 1000))
 def scheduler_outbox(limit: int) -> None:
-    """Mail that waits to be sent (no SMTP configured, or failing): to whom, tries, last error."""
+    """Mail that waits to be sent (no SMTP configured, or failing): to whom, tries, last error; and
+    mail given up because it cannot be composed (fix the person's address, then queue it again)."""
     outbox = reading(lambda session: mailer.outbox(session, limit))
     waiting = say("cli.scheduler.waiting", count=outbox.waiting)
     click.echo(waiting if app().config["SMTP_HOST"] else f"{waiting} {say('cli.scheduler.no_smtp')}")
@@ -81,6 +82,11 @@ def scheduler_outbox(limit: int) -> None:
         )
         error = f"; {say('cli.scheduler.last_error', error=row.last_error)}" if row.last_error else ""
         click.echo(f"  {line}{error}")
+    if outbox.failed:  # given up: they cannot be composed, so no attempt would ever send them
+        click.echo(say("cli.scheduler.failed", count=len(outbox.failed)))
+    for row in outbox.failed:
+        line = say("cli.scheduler.failed_row", id=row.id, template=row.template, recipient=row.recipient)
+        click.echo(f"  {line}; {say('cli.scheduler.last_error', error=row.last_error)}")
 
 
 @click.command()

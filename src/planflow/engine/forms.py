@@ -142,6 +142,9 @@ def untranslated(schema: Mapping[str, Any], where: str = "") -> list[str]:
 # Text may hold any printable Unicode, new lines and tabs: never a lone surrogate (it cannot be
 # stored or hashed as UTF-8) or another control character (a NUL breaks PostgreSQL's text).
 CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\ud800-\udfff]")
+# A name (a person's, a path's, a key) is one line: no control character at all, C1 included, so
+# nothing can end a mail header or a log line early ("address parts cannot contain CR or LF").
+ON_A_LINE = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 
 
 def _text_problems(data: dict[str, Any]) -> Iterator[tuple[str, Message]]:

@@ -1,15 +1,20 @@
 """Swedish working days: weekends, public holidays and the eves that are days off in practice
 (midsummer, Christmas and New Year's eve). A deadline or a reminder that falls on a day off moves
-to the working day before it."""
+to the working day before it; mail made on a day off waits for the next working day's morning."""
 
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
 from typing import Any
 
 import holidays
+
+from .. import clock
+
+# When a working day's mail begins, in the installation's zone: what waited over a day off leaves then.
+MORNING = time(7, 0)
 
 
 @cache
@@ -65,3 +70,12 @@ def between(first: date, last: date) -> int:
     """How many working days fall in (first, last]."""
     days = _working_days(last.year)
     return bisect_right(days, last) - bisect_left(days, first + timedelta(days=1))
+
+
+def mail_from(moment: datetime) -> datetime:
+    """When mail made at `moment` may leave: at once on a working day; made on a day off, at
+    MORNING of the next working day (in the installation's zone). The one rule for every mail."""
+    day = clock.local(moment).date()
+    if is_working_day(day):
+        return moment
+    return datetime.combine(after(day, 1), MORNING, tzinfo=clock.zone()).astimezone(UTC)

@@ -24,7 +24,7 @@ def feed(secret: str) -> Response:
             abort(404)
         events = calendar_feed.events(session, user, base_url, named_plan())
         name = user.display_name
-    body = to_ics(events, f"planflow – {name}", base_url)
+    body = to_ics(events, f"planflow – {name}")
     return Response(
         body,
         mimetype="text/calendar",
@@ -59,8 +59,7 @@ def _fold(line: str) -> list[str]:
     return [out[0], *(" " + part for part in out[1:])]
 
 
-def to_ics(events: list[calendar_feed.Event], title: str, base_url: str) -> str:
-    host = base_url.split("//")[-1].split("/")[0].split(":")[0] or "planflow"
+def to_ics(events: list[calendar_feed.Event], title: str) -> str:
     stamp = clock.now().astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
     lines = [
         "BEGIN:VCALENDAR",
@@ -74,7 +73,7 @@ def to_ics(events: list[calendar_feed.Event], title: str, base_url: str) -> str:
     for event in events:
         lines += [
             "BEGIN:VEVENT",
-            f"UID:{event.uid}@{host}",
+            f"UID:{event.uid}",
             f"DTSTAMP:{stamp}",
             f"DTSTART;VALUE=DATE:{event.day:%Y%m%d}",
             f"DTEND;VALUE=DATE:{event.day + timedelta(days=1):%Y%m%d}",

@@ -17,6 +17,7 @@ from typing import Any
 
 from flask import Flask, request
 
+from ..engine.forms import ON_A_LINE
 from ..i18n import Message
 from ..services.errors import InvalidInput, quote
 
@@ -25,7 +26,6 @@ FIELD = Message("form.control_characters")
 # A lone surrogate is refused with the controls: json.loads makes one of a "\ud800" escape (a pair
 # becomes one character), and it cannot be encoded as UTF-8, so cannot be stored.
 IN_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
-ON_A_LINE = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 IN_A_HEADER = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 # The bytes through which a refused character can reach a parsed JSON string: an escape's backslash,
 # a raw DEL, and the lead byte of a C1 control in UTF-8 (raw C0 controls fail the parse itself).

@@ -15,7 +15,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from werkzeug.security import generate_password_hash
 
 from ... import clock
-from ...engine.forms import CONTROL
+from ...engine.forms import CONTROL, ON_A_LINE
 from ...i18n import LANGUAGES, Message
 from ...models import ApiToken, FocusArea, Role, RoleAssignment, Substitution, User
 from ..errors import Conflict, InvalidInput, NotFound, quote
@@ -121,7 +121,9 @@ def add_user(
         fields["username"] = Message("form.username")
     elif username in (audit.SYSTEM, audit.OPERATOR):  # the audit trail's names for no account
         fields["username"] = Message("form.username_reserved")
-    if not display_name.strip() or len(display_name) > 200 or CONTROL.search(display_name):
+    if ON_A_LINE.search(display_name):  # one line: a mail's To, a log line, a list's row
+        fields["display_name"] = Message("form.control_characters")
+    elif not display_name.strip() or len(display_name) > 200:
         fields["display_name"] = Message("form.text", {"max": 200})
     if not EMAIL.match(email) or CONTROL.search(email):
         fields["email"] = Message("form.email")

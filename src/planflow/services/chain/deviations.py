@@ -363,7 +363,13 @@ def _escalated(session: Session, step: Step) -> None:
         session,
         recipients,
         "notice.escalation",
-        {"activity": activity.code, "title": quoted(activity.title), "days": days, "cause": deviation.cause},
+        {
+            "activity": activity.code,
+            "title": quoted(activity.title),
+            "days": days,
+            "cause": deviation.cause,
+            "path": f"/processes/{step.instance.id}",  # the deviation's handling, where it stands
+        },
         f"deviation-{deviation.id}",
     )
     audit.record(

@@ -1,20 +1,34 @@
 """A person's calendar feed: the deadlines of the tasks in their inbox and, for those who may read
 the steering group's queue, its meetings, for Outlook (or any calendar) to subscribe to; all plans,
 or one (`?plan=<slug>`). The feed's address holds a random secret; only its SHA-256 is kept, and
-the operator can replace it (`planflow users calendar USERNAME`)."""
+the operator can replace it (`planflow users calendar USERNAME`).
+
+An event's UID (RFC 5545: the same event keeps it for good) names the event and this installation,
+never the site's address: a site moved to another host keeps every subscriber's events, instead of
+each showing twice."""
 
 from __future__ import annotations
 
 import hashlib
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ...i18n import text
-from ...models import Activity, AnnualReport, FocusArea, OpenTask, Plan, ProcessInstance, ReportingCycle, User
+from ...models import (
+    Activity,
+    AnnualReport,
+    AuditEvent,
+    FocusArea,
+    OpenTask,
+    Plan,
+    ProcessInstance,
+    ReportingCycle,
+    User,
+)
 from ..authority import access
 from ..authority.access import UseCase
 from ..chain import tasks
@@ -50,7 +64,7 @@ def user_for_secret(session: Session, secret: str) -> User | None:
 
 @dataclass(frozen=True)
 class Event:
-    uid: str
+    uid: str  # unique in the world, the same wherever the site is served from
     day: date
     summary: str
     description: str
@@ -66,7 +80,17 @@ def events(session: Session, user: User, base_url: str, plan_slug: str | None = 
     found = _task_events(session, user, base_url, plan_slug) + _meeting_events(
         session, user, base_url, plan_slug
     )
-    return sorted({e.uid: e for e in found}.values(), key=lambda e: (e.day, e.uid))
+    site = _installation(session)
+    unique = {e.uid: e for e in found}.values()
+    return sorted((replace(e, uid=f"{e.uid}.{site}@planflow") for e in unique), key=lambda e: (e.day, e.uid))
+
+
+def _installation(session: Session) -> str:
+    """This installation, as an event's UID names it: the start of the first hash of its audit
+    trail, which stays with the database when the site moves (its address does not) and differs
+    between installations."""
+    first = session.scalar(select(AuditEvent.hash).order_by(AuditEvent.seq).limit(1))
+    return first[:16] if first else "new"
 
 
 def _task_events(session: Session, user: User, base_url: str, plan_slug: str | None) -> list[Event]:
@@ -80,7 +104,8 @@ def _task_events(session: Session, user: User, base_url: str, plan_slug: str | N
     found = []
     for task in inbox:
         assert task.due_on is not None
-        about = task.activity_code or task.period or ""
+        # The activity by its code and title (a code alone says little in a calendar's grid).
+        about = " ".join(filter(None, (task.activity_code, task.activity_title))) or task.period or ""
         found.append(
             Event(
                 uid=f"task-{task.id}",

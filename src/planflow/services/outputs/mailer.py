@@ -19,11 +19,18 @@ One mail per person per batch: when several of a person's notices are due at onc
 arrived in a morning), the claim folds them into one "batch" notice, in the same transaction, and
 that one is claimed, sent and marked like any other (its own key, so its own Message-ID on every
 attempt); the notices it holds leave the outbox (digest_id names the batch, as for a digest) and
-are marked sent with it. Escalations and the digests themselves are never folded (notices.ALONE).
+are marked sent with it. Escalations fold too; the digests themselves never (notices.ALONE).
 
 A failure (server down, refused) releases the notice with exponential backoff: next_attempt_at =
-now + first × 2^(attempts-1), at most retry_max; nothing is given up, and the error is kept for
-the admin (`planflow scheduler outbox`)."""
+now + first × 2^(attempts-1), at most retry_max, moved to a working day (workdays.mail_from); it is
+not given up, and the error is kept for the admin (`planflow scheduler outbox`). A mail that cannot
+be composed (an address no mail can carry) would fail the same way on every attempt: it is given up
+at once, its error kept and logged, and the outbox lists it as failed for good (`undeliverable`).
+
+Every mail carries the headers a receiving server and a mail client look for: Date and Message-ID
+(RFC 5322), Auto-Submitted: auto-generated (RFC 3834: no vacation replies; Exchange reads
+X-Auto-Response-Suppress), Content-Language, and List-Unsubscribe with List-Unsubscribe-Post
+(RFC 2369, RFC 8058): a POST to the person's signed link turns their mail off."""
 
 from __future__ import annotations
 
@@ -31,21 +38,25 @@ import email.policy
 import hashlib
 import html
 import logging
+import secrets
 import smtplib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.headerregistry import Address
 from email.message import EmailMessage
+from email.utils import format_datetime
 from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from ... import clock
+from ...engine.forms import ON_A_LINE
 from ...i18n import text
 from ...models import Notice, User
+from .. import workdays
 from ..chain.timers import Transaction
-from .notices import ALONE, FOLDS, link
+from .notices import ALONE, FOLDS, link, unsubscribe_token
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +71,9 @@ class SmtpSettings:
     sender: str = "planflow@localhost"
     base_url: str = "http://127.0.0.1:5000"
     timeout: float = 30.0
+    # Signs each person's unsubscribe link: the installation's SECRET_KEY, which the web checks it
+    # with (a random one when none is given: links no one can forge, nor use).
+    unsubscribe_key: str = field(default_factory=lambda: secrets.token_hex(32), repr=False)
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> SmtpSettings | None:
@@ -74,6 +88,7 @@ class SmtpSettings:
             starttls=bool(config.get("SMTP_STARTTLS")),
             sender=config["MAIL_FROM"],
             base_url=config["BASE_URL"].rstrip("/"),
+            unsubscribe_key=config["SECRET_KEY"],
         )
 
 
@@ -88,10 +103,31 @@ class DeliveryRules:
         seconds = self.retry_first_seconds * 2 ** max(0, min(attempts - 1, 30))
         return timedelta(seconds=min(seconds, self.retry_max_seconds))
 
+    def retry_at(self, now: datetime, attempts: int) -> datetime:
+        """When a mail that failed its `attempts`-th time is tried again: after the backoff, on a
+        working day."""
+        return workdays.mail_from(now + self.backoff(attempts))
+
 
 def outbox_due(now: datetime) -> Any:
     """The condition of a notice that waits to be mailed now (read by ix_notice_outbox)."""
     return (Notice.sent_at.is_(None)) & (Notice.next_attempt_at <= now)
+
+
+# The error of a mail given up (it could not be composed), kept for the admin.
+CANNOT_COMPOSE = "cannot compose"
+
+
+def undeliverable() -> Any:
+    """The condition of a mail given up for good: a mail that was never sent, is not waiting, did
+    not go in a digest or batch, and kept the error that stopped it."""
+    return (
+        (Notice.channel == "mail")
+        & Notice.sent_at.is_(None)
+        & Notice.next_attempt_at.is_(None)
+        & Notice.digest_id.is_(None)
+        & Notice.last_error.is_not(None)
+    )
 
 
 def waiting(session: Session) -> int:
@@ -108,12 +144,13 @@ def waiting(session: Session) -> int:
 
 @dataclass(frozen=True)
 class OutboxRow:
-    """A notice that waits to be mailed: to whom, when it is tried next, how often it was tried."""
+    """A notice that waits to be mailed (or was given up): to whom, when it is tried next (None:
+    never again), how often it was tried, what went wrong last."""
 
     id: int
     template: str
     recipient: str  # the username
-    next_attempt_at: datetime
+    next_attempt_at: datetime | None
     attempts: int
     last_error: str | None
 
@@ -122,31 +159,38 @@ class OutboxRow:
 class Outbox:
     waiting: int  # every notice that waits, due or not
     rows: list[OutboxRow]  # the first of them, the next due first
+    failed: list[OutboxRow]  # the newest of the mails given up for good (undeliverable)
 
 
 def outbox(session: Session, limit: int = 30) -> Outbox:
-    """The mail that waits to be sent (no SMTP configured, or failing), for the admin to read."""
-    rows = session.execute(
-        select(
-            Notice.id,
-            Notice.template,
-            User.username,
-            Notice.next_attempt_at,
-            Notice.attempts,
-            Notice.last_error,
-        )
+    """The mail that waits to be sent (no SMTP configured, or failing), and the mail given up
+    because it cannot be composed, for the admin to read."""
+    columns = (
+        Notice.id,
+        Notice.template,
+        User.username,
+        Notice.next_attempt_at,
+        Notice.attempts,
+        Notice.last_error,
+    )
+    waiting_rows = session.execute(
+        select(*columns)
         .join(User, User.id == Notice.recipient_id)
         .where(Notice.sent_at.is_(None), Notice.next_attempt_at.is_not(None))
         .order_by(Notice.next_attempt_at, Notice.id)
         .limit(limit)
     ).all()
+    failed_rows = session.execute(
+        select(*columns)
+        .join(User, User.id == Notice.recipient_id)
+        .where(undeliverable())
+        .order_by(Notice.id.desc())
+        .limit(limit)
+    ).all()
     return Outbox(
         waiting(session),
-        [
-            OutboxRow(notice_id, template, username, next_at, attempts, error)
-            for notice_id, template, username, next_at, attempts, error in rows
-            if next_at is not None  # as the query says: for the type checker
-        ],
+        [OutboxRow(*row) for row in waiting_rows],
+        [OutboxRow(*row) for row in failed_rows],
     )
 
 
@@ -206,25 +250,56 @@ def _claim(
             notice.attempts += 1
             try:
                 message = compose(session, notice, sender_id, smtp)
-            except Exception as exc:  # e.g. an address no mail can carry: kept, tried later, said
-                notice.next_attempt_at = now + rules.backoff(notice.attempts)
-                notice.last_error = f"cannot compose: {exc}"[:500]
+            except Exception as exc:  # e.g. an address no mail can carry: the same on every attempt
+                _give_up(notice, exc)
                 continue
             notice.claimed_by, notice.claimed_until = sender_id, until
             claimed.append(_Claimed(notice.id, until, notice.attempts, message))
         return claimed
 
 
+def _give_up(notice: Notice, error: Exception) -> None:
+    """Stop trying a mail that cannot be composed: it would fail the same way for ever. The error
+    stays on it (the outbox lists it as failed) and is logged for the administrator."""
+    notice.next_attempt_at = None
+    notice.last_error = f"{CANNOT_COMPOSE}: {str(error).strip() or type(error).__name__}"[:500]
+    log.error("mail %s (%s) given up: %s", notice.id, notice.template, notice.last_error)
+
+
+def _foldable(notice: Notice) -> bool:
+    """Whether a notice may go in a batch: a plain one, not tried before (one tried before goes
+    again alone: a copy a dead sender may have delivered keeps its Message-ID, so mail clients
+    still show it once)."""
+    return notice.template not in ALONE and notice.digest_id is None and notice.attempts == 0
+
+
 def _folded(session: Session, notices: list[Notice], now: datetime) -> list[Notice]:
     """The notices to mail, one person's several due at once folded into one batch notice (the
     ones it holds leave the outbox): what the caller claims. In the claim's transaction, on notices
-    it has locked, so each is folded once."""
+    it has locked, so each is folded once. A person's due notices beyond the claim's first
+    `batch` come along (locked the same way): one mail per person per run, however many."""
     by_person: dict[int, list[Notice]] = {}
     for notice in notices:
-        # One tried before goes again alone: a copy a dead sender may have delivered keeps its
-        # Message-ID, so mail clients still show it once.
-        if notice.template not in ALONE and notice.digest_id is None and notice.attempts == 0:
+        if _foldable(notice):
             by_person.setdefault(notice.recipient_id, []).append(notice)
+    if by_person:
+        claimed = {notice.id for notice in notices}
+        more = session.scalars(
+            select(Notice)
+            .where(
+                outbox_due(now),
+                (Notice.claimed_until.is_(None)) | (Notice.claimed_until < now),
+                Notice.recipient_id.in_(sorted(by_person)),
+                Notice.template.not_in(sorted(ALONE)),
+                Notice.digest_id.is_(None),
+                Notice.attempts == 0,
+            )
+            .order_by(Notice.id)
+            .with_for_update(skip_locked=True)
+        ).all()
+        for notice in more:
+            if notice.id not in claimed:
+                by_person[notice.recipient_id].append(notice)
     batches = {person: held for person, held in by_person.items() if len(held) > 1}
     if not batches:
         return notices
@@ -335,7 +410,7 @@ def _release(
     """Give a claimed notice back: after a failure, with backoff and the error kept."""
     values: dict[str, Any] = {"claimed_by": None, "claimed_until": None}
     if error is not None:
-        values["next_attempt_at"] = clock.now() + rules.backoff(item.attempts)
+        values["next_attempt_at"] = rules.retry_at(clock.now(), item.attempts)
         values["last_error"] = (str(error).strip() or type(error).__name__)[:500]
     else:
         values["attempts"] = Notice.attempts - 1  # not tried: the attempt does not count
@@ -356,16 +431,19 @@ def compose(session: Session, notice: Notice, sender_id: str, smtp: SmtpSettings
     recipient = session.get(User, notice.recipient_id)
     assert recipient is not None
     language = recipient.language
-    plain, rich = _body(session, notice, language, smtp.base_url)
-    message = _headed(notice, recipient, sender_id, smtp)
+    stop = f"{smtp.base_url}/mail/unsubscribe/{unsubscribe_token(smtp.unsubscribe_key, recipient.id)}"
+    plain, rich = _body(session, notice, language, smtp.base_url, stop)
+    message = _headed(notice, recipient, sender_id, smtp, stop)
     message.set_content(plain)
     message.add_alternative(
         f'<!doctype html><html lang="{html.escape(language)}"><body>{rich}</body></html>', subtype="html"
     )
+    # After the content: set_content() and add_alternative() drop or move the Content-* headers.
+    message["Content-Language"] = language
     return message
 
 
-def _body(session: Session, notice: Notice, language: str, base_url: str) -> tuple[str, str]:
+def _body(session: Session, notice: Notice, language: str, base_url: str, stop: str) -> tuple[str, str]:
     """The mail's text, plain and as HTML: a digest's introduction, each notice it holds (under
     its title in a digest) with a link to its task, and the footer."""
     is_digest = notice.template in FOLDS
@@ -374,7 +452,6 @@ def _body(session: Session, notice: Notice, language: str, base_url: str) -> tup
         if is_digest
         else [notice]
     )
-    open_task, open_site = text(language, "mail.open_task"), text(language, "mail.open_site")
     plain: list[str] = []
     rich: list[str] = []
     if is_digest:
@@ -384,7 +461,7 @@ def _body(session: Session, notice: Notice, language: str, base_url: str) -> tup
     for item in items:
         path = link(item.params)
         url = f"{base_url}{path}" if path else None
-        label = open_task if item.params.get("task_id") else open_site
+        label = text(language, _link_words(item))
         title = text(language, f"{item.template}.subject", item.params) if is_digest else ""
         body = text(language, f"{item.template}.body", item.params)
         plain.append(
@@ -398,13 +475,24 @@ def _body(session: Session, notice: Notice, language: str, base_url: str) -> tup
             + (f'<p><a href="{html.escape(url)}">{html.escape(label)}</a></p>' if url else "")
         )
     footer = text(language, "mail.footer", {"url": base_url})
-    plain.append(f"-- \n{footer}")
-    rich.append(f"<hr><p><small>{html.escape(footer)}</small></p>")
+    stop_words = text(language, "mail.stop")
+    plain.append(f"-- \n{footer}\n{stop_words}: {stop}")
+    rich.append(
+        f"<hr><p><small>{html.escape(footer)}<br>"
+        f'<a href="{html.escape(stop)}">{html.escape(stop_words)}</a></small></p>'
+    )
     return "\n\n".join(plain), "".join(rich)
 
 
-def _headed(notice: Notice, recipient: User, sender_id: str, smtp: SmtpSettings) -> EmailMessage:
-    """A message with the notice's headers and no body yet."""
+def _link_words(notice: Notice) -> str:
+    """The words of a notice's link: to its task, its deviation, or the site."""
+    if notice.params.get("task_id"):
+        return "mail.open_task"
+    return "mail.open_deviation" if notice.template == "notice.escalation" else "mail.open_site"
+
+
+def _headed(notice: Notice, recipient: User, sender_id: str, smtp: SmtpSettings, stop: str) -> EmailMessage:
+    """A message with the notice's headers and no body yet (Content-Language comes with the body)."""
     language = recipient.language
     # An address with å/ä/ö needs SMTPUTF8: its headers are then written as UTF-8 (smtplib asks the
     # server for SMTPUTF8 on its own); other mail keeps RFC 2047 headers any server takes.
@@ -415,13 +503,23 @@ def _headed(notice: Notice, recipient: User, sender_id: str, smtp: SmtpSettings)
     message["From"] = smtp.sender
     # By parts: addr_spec= refuses a local part with å/ä/ö even under the SMTPUTF8 policy.
     local, _, domain_part = recipient.email.rpartition("@")
-    message["To"] = Address(recipient.display_name, local, domain_part)
+    # A name is one line; one stored before that rule still is, rather than stopping every mail.
+    name = " ".join(ON_A_LINE.sub(" ", recipient.display_name).split())
+    message["To"] = Address(name, local, domain_part)
     domain = smtp.sender.rpartition("@")[2] or "planflow.invalid"
     domain = domain if domain.isascii() else domain.encode("idna").decode("ascii")
     digest = hashlib.sha256(notice.dedupe_key.encode("utf-8")).hexdigest()[:16]
     # The same on every attempt: a mail re-sent after a lost "sent" mark is recognisably the same.
     message["Message-ID"] = f"<notice-{notice.id}-{digest}@{domain}>"
-    message["Content-Language"] = language
+    message["Date"] = format_datetime(clock.now())
+    # Made by a machine: no out-of-office or vacation reply should answer it (RFC 3834; Exchange
+    # and Outlook read their own header for the same).
+    message["Auto-Submitted"] = "auto-generated"
+    message["X-Auto-Response-Suppress"] = "All"
+    # The person's own link that turns their mail off: a POST does it (RFC 8058 one-click), a GET
+    # shows a page asking first (a link scanner must not unsubscribe anyone).
+    message["List-Unsubscribe"] = f"<{stop}>"
+    message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     message["X-Planflow-Notice"] = str(notice.id)
     message["X-Planflow-Sender"] = sender_id
     return message

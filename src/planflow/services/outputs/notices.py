@@ -6,10 +6,17 @@ Each person chooses how notices reach them by mail (`set_mail_delivery`, their o
 administrator, anyone's): one digest a working day (the default), each at once, or none; on the site
 they are all listed (`page`), the unread ones counted in the header (`unread_count`). Escalations are
 mailed at once whatever the choice but "off". The mailer folds what is due for one person at once
-into one mail (mailer.py); the digest folds the day's."""
+into one mail (mailer.py); the digest folds the day's. Mail leaves on working days only
+(workdays.mail_from): what is made on a day off waits for the next working day's morning.
+
+Every mail carries a link that turns the recipient's mail off (`unsubscribe_token`, `unsubscribe`):
+the token, signed with the installation's secret, is the authority, so no login is needed."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
@@ -34,14 +41,16 @@ from ..records.audit import Actor, _plain
 Transaction = Callable[[], AbstractContextManager[Session]]
 
 
-# Mailed on their own at once (unless the person wants no mail): everything else waits for the
-# person's daily digest, or is mailed at once for those who chose "immediate".
+# Mailed at once (unless the person wants no mail): everything else waits for the person's daily
+# digest, or is mailed at once for those who chose "immediate".
 IMMEDIATE_TEMPLATES = {"notice.escalation", "notice.overdue_escalation", "notice.digest", "notice.verbatim"}
 # Mails that carry other notices (digest_id names the one a notice went in): the daily digest, and
 # the batch of one person's notices that were due at the same moment (mailer.py).
 FOLDS = frozenset({"notice.digest", "notice.batch"})
-# Mailed on their own, never folded into a batch: escalations, the folds themselves, the verbatim.
-ALONE = frozenset(IMMEDIATE_TEMPLATES | FOLDS)
+# Mailed on their own, never folded into a batch: the folds themselves, and the verbatim text of
+# notices from before templates (its own subject). Escalations due at once fold like the rest: ten
+# overdue tasks escalated to one lead in one run are one mail listing them.
+ALONE = frozenset(FOLDS | {"notice.verbatim"})
 MAIL_DELIVERIES = ("digest", "immediate", "off")
 # The header counts unread notices up to this many ("99+" beyond): a bounded read on every page.
 UNREAD_CAP = 100
@@ -73,7 +82,8 @@ def row(
         "created_at": now,
         "attempts": 0,
         "channel": how,
-        "next_attempt_at": now if how == "mail" else None,
+        # Mail made on a day off (an escalation's timer on Christmas Eve) waits for a working day.
+        "next_attempt_at": workdays.mail_from(now) if how == "mail" else None,
     }
 
 
@@ -251,3 +261,30 @@ def set_mail_delivery(session: Session, actor: Actor, username: str, delivery: s
         raise NotFound("error.user.not_found", username=quote(username))
     user.mail_delivery = delivery
     audit.record(session, actor, "user.mail_delivery", "user", username, {"delivery": delivery})
+
+
+def unsubscribe_token(key: str, user_id: int) -> str:
+    """The token in every mail to a person that turns their mail off (RFC 8058 one-click): their id
+    and a MAC of it under the installation's secret `key`, so no one can make another's."""
+    mac = hmac.new(key.encode("utf-8"), f"planflow-unsubscribe:{user_id}".encode(), hashlib.sha256)
+    return f"{user_id}.{base64.urlsafe_b64encode(mac.digest()[:16]).rstrip(b'=').decode('ascii')}"
+
+
+def unsubscriber(session: Session, key: str, token: str) -> User | None:
+    """The active person a token of `unsubscribe_token` names, or None for any other string."""
+    user_id = token.partition(".")[0]
+    if not (0 < len(user_id) <= 12 and user_id.isascii() and user_id.isdigit()):
+        return None
+    if not hmac.compare_digest(token.encode("utf-8"), unsubscribe_token(key, int(user_id)).encode("utf-8")):
+        return None
+    user = session.get(User, int(user_id))
+    return user if user is not None and user.active else None
+
+
+def unsubscribe(session: Session, key: str, token: str) -> User | None:
+    """Turn off the mail of the person the token names (their own act, audited; the token is the
+    authority, as the link in their mail): returns them, or None when the token names no one."""
+    user = unsubscriber(session, key, token)
+    if user is not None and user.mail_delivery != "off":
+        set_mail_delivery(session, Actor(user), user.username, "off")
+    return user
