@@ -92,10 +92,10 @@ def _table(word: WordDocument, table: Table, language: str) -> None:
     if table.total:
         for cell, text in zip(grid.add_row().cells, table.total, strict=True):
             _bold(cell, text)
-    scale = WIDTH / sum(c.width for c in table.columns)
+    widths = table.widths()
     for row in grid.rows:
-        for cell, column in zip(row.cells, table.columns, strict=True):
-            cell.width = Cm(column.width * scale)
+        for cell, column, share in zip(row.cells, table.columns, widths, strict=True):
+            cell.width = Cm(share * WIDTH)
             if column.numeric:
                 cell.paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.RIGHT
     word.add_paragraph()

@@ -1,19 +1,50 @@
-"""A document as PDF with fpdf2, which installs from PyPI alone; the font is the DejaVu Sans shipped in
-planflow/reports/fonts (Swedish letters, typographic dashes). A4, the organisation and the title
-at the head of every page, page numbers as "Sida 2 (5)", the issue (or "working copy") at the
-foot; charts carry their alternative text."""
+"""A document as PDF/A-2a with fpdf2, which installs from PyPI alone; the font is the DejaVu Sans
+shipped in planflow/reports/fonts (Swedish letters, typographic dashes), embedded. A4, the
+organisation and the title at the head of every page, page numbers as "Sida 2 (5)", the issue
+(or "working copy") at the foot.
+
+For the archive (PDF/A-2, ISO 19005-2): PDF 1.7, XMP metadata that says part 2, conformance A,
+the title, author and language, and agrees with the document information; an sRGB output intent
+with its ICC profile (the ICC's sRGB2014, shipped with fpdf2 under the ICC's free licence); every
+font embedded; no encryption, no JavaScript. For a screen reader (PDF/UA-1 in spirit): tagged
+throughout (planflow.reports.structure), the language set, the title shown in the window, a
+bookmark per heading. Words in table cells break only where the hyphenation dictionary
+(pyphen's Swedish or English) allows, with a hyphen, and columns are as wide as their content
+asks (Table.widths, the same rule the Word writer uses)."""
 
 from __future__ import annotations
 
 import io
+import re
+from contextlib import nullcontext
+from functools import lru_cache
+from xml.sax.saxutils import escape
 
-from fpdf import FPDF, FontFace
-from fpdf.enums import TableCellFillMode
-from fpdf.table import Row
+import pyphen
+from fpdf import FPDF, FPDF_VERSION
+from fpdf.enums import MethodReturnValue, OutputIntentSubType
+from fpdf.output import PDFICCProfile
+from fpdf.prefs import ViewerPreferences
+from fpdf.util import builtin_srgb2014_bytes
 
 from .. import i18n
-from ..documents.model import Block, BulletList, Cell, Chart, Document, Paragraph, Section, Stamp, Table, Text
+from ..documents.model import (
+    Block,
+    BulletList,
+    Cell,
+    Chart,
+    Document,
+    Paragraph,
+    Phrase,
+    Quoted,
+    Section,
+    Stamp,
+    Status,
+    Table,
+    Text,
+)
 from . import chart, fonts
+from .structure import Structure
 
 FONT = "DejaVu"
 BLUE = (0, 59, 92)
@@ -24,68 +55,125 @@ TINTS = {
     "red": (248, 220, 219),
     "unreported": (255, 255, 255),
 }
-HEAD = FontFace(emphasis="BOLD", fill_color=(238, 242, 245))
-BOLD = FontFace(emphasis="BOLD")
-WIDTH = 170  # mm between the margins
+HEAD_FILL = (238, 242, 245)
+LEFT, WIDTH = 20, 170  # mm: the left margin, and the width between the margins
 SIZES = {"body": 10.0, "lead": 11.0, "muted": 9.0}
+CELL = 8.5  # pt: a table's type, and its line height in mm
+CELL_LINE = 4.4
+ASIDE = 7.5
+PADDING = 1.2  # mm inside a table cell
+CONFORMANCE = ("2", "A")  # PDF/A part and conformance level, as the XMP says them
 
 
 class _Pages(FPDF):
-    """A4 pages with the document's running head and foot."""
+    """A4 pages with the document's running head and foot, both artifacts."""
 
     def __init__(self, document: Document) -> None:
         super().__init__(orientation="portrait", unit="mm", format="A4")
         self.document = document
+        self.structure = Structure(self)
         self.add_font(FONT, "", str(fonts.REGULAR))
         self.add_font(FONT, "B", str(fonts.BOLD))
-        self.set_margins(20, 22, 20)
+        self.set_margins(LEFT, 22, LEFT)
         self.set_auto_page_break(True, margin=20)
         self.set_font(FONT, size=10)
 
     def header(self) -> None:
-        self.set_font(FONT, size=8)
-        self.set_text_color(*GREY)
-        self.set_xy(20, 10)
-        self.cell(85, 5, self.document.author)
-        self.cell(0, 5, self.document.title, align="R")
-        self.set_draw_color(*BLUE)
-        self.set_line_width(0.4)
-        self.line(20, 16, 190, 16)
-        self.set_text_color(0, 0, 0)
+        with self.structure.artifact():
+            self.set_font(FONT, size=8)
+            self.set_text_color(*GREY)
+            self.set_xy(LEFT, 10)
+            self.cell(85, 5, self.document.author)
+            self.cell(0, 5, self.document.title, align="R")
+            self.set_draw_color(*BLUE)
+            self.set_line_width(0.4)
+            self.line(LEFT, 16, LEFT + WIDTH, 16)
+            self.set_text_color(0, 0, 0)
         self.set_y(22)
         self.set_font(FONT, size=10)
+        self.structure.resume()
 
     def footer(self) -> None:
-        self.set_y(-14)
-        self.set_font(FONT, size=7.5)
-        self.set_text_color(*GREY)
-        self.cell(140, 5, self.document.footer)
-        page = i18n.text(self.document.language, "report.page", {"page": self.page_no(), "pages": "{nb}"})
-        self.cell(0, 5, page, align="R")
-        self.set_text_color(0, 0, 0)
+        self.structure.pause()
+        with self.structure.artifact():
+            self.set_y(-14)
+            self.set_font(FONT, size=7.5)
+            self.set_text_color(*GREY)
+            self.cell(140, 5, self.document.footer)
+            page = i18n.text(self.document.language, "report.page", {"page": self.page_no(), "pages": "{nb}"})
+            self.cell(0, 5, page, align="R")
+            self.set_text_color(0, 0, 0)
 
 
 def write(document: Document) -> bytes:
-    """The document as PDF bytes."""
+    """The document as PDF/A-2a bytes."""
     pdf = _Pages(document)
+    _archival(pdf, document)
+    pdf.add_page()
+    writer = _Writer(pdf, document.language)
+    for line in document.meta:
+        writer.paragraph(Paragraph(line, "muted"))
+    writer.heading(document.heading, 1)
+    writer.blocks(document.blocks, 2)
+    return bytes(pdf.output())
+
+
+def _archival(pdf: FPDF, document: Document) -> None:
+    """What PDF/A-2 asks of the file as a whole, and what a reader shows of it."""
+    pdf.pdf_version = "1.7"
     pdf.set_creation_date(document.created)
     pdf.set_title(document.title)
     pdf.set_author(document.author)
     pdf.set_subject(document.subject)
     pdf.set_creator("planflow")
+    pdf.set_producer(f"fpdf2 {FPDF_VERSION}")
     pdf.set_lang(document.language)
-    pdf.add_page()
-    writer = _Writer(pdf)
-    for line in document.meta:
-        writer.paragraph(Paragraph(line, "muted"))
-    writer.title(document.heading)
-    writer.blocks(document.blocks, 2)
-    return bytes(pdf.output())
+    pdf.viewer_preferences = ViewerPreferences(display_doc_title=True)
+    pdf.page_mode = "USE_OUTLINES"
+    pdf.add_output_intent(
+        OutputIntentSubType.PDFA,
+        output_condition_identifier="sRGB",
+        output_condition="IEC 61966-2-1:1999",
+        registry_name="http://www.color.org",
+        dest_output_profile=PDFICCProfile(contents=builtin_srgb2014_bytes(), n=3, alternate="DeviceRGB"),
+        info="sRGB2014 (v2)",
+    )
+    pdf.set_xmp_metadata(_xmp(document, f"fpdf2 {FPDF_VERSION}"))
+
+
+def _xmp(document: Document, producer: str) -> str:
+    """The XMP packet's body: PDF/A identification, and the document information said again."""
+    at = document.created.isoformat(timespec="seconds")
+    return f"""<x:xmpmeta xmlns:x="adobe:ns:meta/">
+ <rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">
+  <rdf:Description rdf:about=""
+    xmlns:pdfaid="http://www.aiim.org/pdfa/ns/id/"
+    xmlns:dc="http://purl.org/dc/elements/1.1/"
+    xmlns:xmp="http://ns.adobe.com/xap/1.0/"
+    xmlns:pdf="http://ns.adobe.com/pdf/1.3/">
+   <pdfaid:part>{CONFORMANCE[0]}</pdfaid:part>
+   <pdfaid:conformance>{CONFORMANCE[1]}</pdfaid:conformance>
+   <dc:format>application/pdf</dc:format>
+   <dc:title><rdf:Alt><rdf:li xml:lang="x-default">{escape(document.title)}</rdf:li></rdf:Alt></dc:title>
+   <dc:creator><rdf:Seq><rdf:li>{escape(document.author)}</rdf:li></rdf:Seq></dc:creator>
+   <dc:description><rdf:Alt><rdf:li xml:lang="x-default">{escape(document.subject)}</rdf:li></rdf:Alt>
+   </dc:description>
+   <dc:language><rdf:Bag><rdf:li>{escape(document.language)}</rdf:li></rdf:Bag></dc:language>
+   <xmp:CreatorTool>planflow</xmp:CreatorTool>
+   <xmp:CreateDate>{at}</xmp:CreateDate>
+   <xmp:ModifyDate>{at}</xmp:ModifyDate>
+   <xmp:MetadataDate>{at}</xmp:MetadataDate>
+   <pdf:Producer>{escape(producer)}</pdf:Producer>
+  </rdf:Description>
+ </rdf:RDF>
+</x:xmpmeta>"""
 
 
 class _Writer:
-    def __init__(self, pdf: FPDF) -> None:
+    def __init__(self, pdf: _Pages, language: str) -> None:
         self.pdf = pdf
+        self.tags = pdf.structure
+        self.language = language
 
     def blocks(self, blocks: tuple[Block, ...], level: int) -> None:
         for block in blocks:
@@ -94,8 +182,7 @@ class _Writer:
             elif isinstance(block, Paragraph):
                 self.paragraph(block)
             elif isinstance(block, BulletList):
-                for item in block.items:
-                    self.paragraph(Paragraph(f"• {item}"))
+                self.bullets(block)
             elif isinstance(block, Table):
                 self.table(block)
             elif isinstance(block, Chart):
@@ -103,12 +190,17 @@ class _Writer:
             elif isinstance(block, Stamp):
                 self.stamp(block)
 
-    def title(self, text: str) -> None:
-        self.pdf.set_font(FONT, "B", 18)
-        self.pdf.set_text_color(*BLUE)
-        self.pdf.multi_cell(0, 9, text, new_x="LMARGIN", new_y="NEXT")
-        self.pdf.set_text_color(0, 0, 0)
-        self.pdf.set_font(FONT, size=10)
+    def heading(self, text: str, level: int) -> None:
+        """A heading, tagged H1–H6 by its level and bookmarked at the same depth."""
+        pdf = self.pdf
+        size, line, colour = {1: (18, 9, BLUE), 2: (13, 7, BLUE)}.get(level, (10.5, 6, (0, 0, 0)))
+        pdf.start_section(text, level - 1)
+        pdf.set_font(FONT, "B", size)
+        pdf.set_text_color(*colour)
+        with self.tags.element(f"H{level}"), self.tags.content():
+            pdf.multi_cell(0, line, text, align="L", new_x="LMARGIN", new_y="NEXT")
+        pdf.set_text_color(0, 0, 0)
+        pdf.set_font(FONT, size=10)
 
     def section(self, section: Section, level: int) -> None:
         """A heading kept with what follows it (a chart needs more room than text), then the section."""
@@ -118,19 +210,17 @@ class _Writer:
             if pdf.will_page_break(100 if leads_to_chart else 30):
                 pdf.add_page()
             pdf.ln(4)
-            pdf.set_font(FONT, "B", 13)
-            pdf.set_text_color(*BLUE)
-            pdf.multi_cell(0, 7, section.heading, new_x="LMARGIN", new_y="NEXT")
-            pdf.line(20, pdf.get_y(), 190, pdf.get_y())
+            self.heading(section.heading, level)
+            with self.tags.artifact():
+                pdf.set_draw_color(*BLUE)
+                pdf.set_line_width(0.4)
+                pdf.line(LEFT, pdf.get_y(), LEFT + WIDTH, pdf.get_y())
             pdf.ln(2)
-            pdf.set_text_color(0, 0, 0)
         else:
             if pdf.will_page_break(22):
                 pdf.add_page()
             pdf.ln(2)
-            pdf.set_font(FONT, "B", 10.5)
-            pdf.multi_cell(0, 6, section.heading, new_x="LMARGIN", new_y="NEXT")
-        pdf.set_font(FONT, size=10)
+            self.heading(section.heading, level)
         self.blocks(section.blocks, level + 1)
 
     def paragraph(self, paragraph: Paragraph) -> None:
@@ -138,59 +228,196 @@ class _Writer:
         self.pdf.set_font(FONT, size=size)
         if paragraph.tone == "muted":
             self.pdf.set_text_color(*GREY)
-        self.pdf.multi_cell(0, size * 0.5, paragraph.text, new_x="LMARGIN", new_y="NEXT")
+        with self.tags.element("P"), self.tags.content():
+            self.pdf.multi_cell(0, size * 0.5, paragraph.text, align="L", new_x="LMARGIN", new_y="NEXT")
         self.pdf.set_text_color(0, 0, 0)
         self.pdf.set_font(FONT, size=10)
         self.pdf.ln(1.5)
 
+    def bullets(self, bullets: BulletList) -> None:
+        """A list: each item a label (the bullet) and a body, as a screen reader announces lists."""
+        pdf = self.pdf
+        pdf.set_font(FONT, size=10)
+        with self.tags.element("L"):
+            for item in bullets.items:
+                with self.tags.element("LI"):
+                    with self.tags.element("Lbl"), self.tags.content():
+                        pdf.cell(5, 5, "•")
+                    with self.tags.element("LBody"), self.tags.content():
+                        pdf.multi_cell(WIDTH - 5, 5, item, align="L", new_x="LMARGIN", new_y="NEXT")
+                pdf.ln(1.5)
+
     def stamp(self, stamp: Stamp) -> None:
-        self.pdf.set_draw_color(*BLUE)
-        self.pdf.set_line_width(0.3)
-        self.pdf.set_font(FONT, size=8.5)
+        """The issue in a frame, kept on one page."""
+        pdf = self.pdf
+        pdf.set_font(FONT, size=8.5)
         text = "\n".join(stamp.lines)
-        self.pdf.multi_cell(0, 4.5, text, border=1, padding=2, new_x="LMARGIN", new_y="NEXT")
-        self.pdf.set_font(FONT, size=10)
-        self.pdf.ln(3)
+        height = self._tall(WIDTH - 4, 4.5, text) + 4
+        if pdf.will_page_break(height):
+            pdf.add_page()
+        top = pdf.get_y()
+        with self.tags.artifact():
+            pdf.set_draw_color(*BLUE)
+            pdf.set_line_width(0.3)
+            pdf.rect(LEFT, top, WIDTH, height)
+        pdf.set_xy(LEFT + 2, top + 2)
+        with self.tags.element("P"), self.tags.content():
+            pdf.multi_cell(WIDTH - 4, 4.5, text, align="L")
+        pdf.set_xy(LEFT, top + height)
+        pdf.set_font(FONT, size=10)
+        pdf.ln(3)
 
     def table(self, table: Table) -> None:
-        """A table with its header row repeated on every page; a status cell is tinted, in bold, in words."""
-        scale = WIDTH / sum(c.width for c in table.columns)
-        self.pdf.set_font(FONT, size=8.5)
-        with self.pdf.table(
-            col_widths=[c.width * scale for c in table.columns],
-            headings_style=HEAD,
-            line_height=4.4,
-            text_align="LEFT",
-            padding=1.2,
-            cell_fill_mode=TableCellFillMode.NONE,
-            repeat_headings=1,
-        ) as grid:
-            aligns = ["RIGHT" if c.numeric else "LEFT" for c in table.columns]
-            heading = grid.row()
-            for column, align in zip(table.columns, aligns, strict=True):
-                heading.cell(column.heading, align=align)
-            for values in table.rows:
-                row = grid.row()
-                for value, align in zip(values, aligns, strict=True):
-                    _cell(row, value, align)
-            if table.total:
-                row = grid.row()
-                for text, align in zip(table.total, aligns, strict=True):
-                    row.cell(text, align=align, style=BOLD)
+        """A table with its header row repeated on every page (the repeats are artifacts); a
+        status cell is tinted, in bold, in words; an aside is set apart, smaller and grey."""
+        self.pdf.c_margin, margin = PADDING, self.pdf.c_margin  # a cell's text stands off its sides
+        self.pdf.set_font(FONT, "B", CELL)  # measured in bold, the wider: no word is cut short
+        shares = table.widths(WIDTH, self.pdf.get_string_width, 2 * PADDING + 0.5)
+        widths = [share * WIDTH for share in shares]
+        aligns = ["R" if c.numeric else "L" for c in table.columns]
+        header = [
+            _Cell(self._hyphenated(c.heading), "TH", "Column", bold=True, fill=HEAD_FILL)
+            for c in table.columns
+        ]
+        rows = [[self._cell(value) for value in values] for values in table.rows]
+        if table.total:
+            first, *rest = table.total
+            rows.append([_Cell(first, "TH", "Row", bold=True), *(_Cell(t, "TD", bold=True) for t in rest)])
+        if self.pdf.will_page_break(self._height(header, widths) + self._height(rows[0], widths)):
+            self.pdf.add_page()  # not a header row alone at the foot of a page
+        with self.tags.element("Table"):
+            self._row(header, widths, aligns)
+            for cells in rows:
+                if self.pdf.will_page_break(self._height(cells, widths)):
+                    self.pdf.add_page()
+                    with self.tags.artifact():
+                        self._draw_row(header, widths, aligns, tagged=False)
+                self._row(cells, widths, aligns)
+        self.pdf.c_margin = margin
         self.pdf.set_font(FONT, size=10)
         self.pdf.ln(2)
 
+    def _cell(self, value: Cell) -> _Cell:
+        if isinstance(value, Status):
+            return _Cell(value.words, "TD", bold=True, fill=TINTS[value.key])
+        if isinstance(value, Text):
+            return _Cell(self._hyphenated(value.text), "TD", aside=self._hyphenated(value.aside or ""))
+        return _Cell(self._hyphenated(value), "TD")
+
+    def _hyphenated(self, text: str) -> str:
+        """The text with soft hyphens where its words may break: quoted words by their language."""
+        parts = text.parts if isinstance(text, Phrase | Quoted) else (text,)
+        return "".join(
+            _soft_hyphens(part, part.language if isinstance(part, Quoted) else self.language)
+            for part in parts
+        )
+
+    def _row(self, cells: list[_Cell], widths: list[float], aligns: list[str]) -> None:
+        with self.tags.element("TR"):
+            self._draw_row(cells, widths, aligns, tagged=True)
+
+    def _draw_row(self, cells: list[_Cell], widths: list[float], aligns: list[str], tagged: bool) -> None:
+        """One row, every cell as tall as the tallest: a cell's frame is an artifact, its text the
+        content of a TH or TD (`tagged`), or, in a repeated header, an artifact with the rest."""
+        pdf = self.pdf
+        height, top, x = self._height(cells, widths), pdf.get_y(), float(LEFT)
+        for cell, width, align in zip(cells, widths, aligns, strict=True):
+            frame = self.tags.artifact() if tagged else nullcontext()
+            with frame:
+                pdf.set_draw_color(160, 160, 160)
+                pdf.set_line_width(0.2)
+                if cell.fill:
+                    pdf.set_fill_color(*cell.fill)
+                pdf.rect(x, top, width, height, style="DF" if cell.fill else "D")
+            pdf.set_xy(x, top + PADDING)
+            if tagged:
+                scope = f"<</O /Table /Scope /{cell.scope}>>" if cell.scope else None
+                with self.tags.element(cell.role, attributes=scope), self.tags.content():
+                    self._text(cell, width, align)
+            else:
+                self._text(cell, width, align)
+            x += width
+        pdf.set_xy(LEFT, top + height)
+
+    def _text(self, cell: _Cell, width: float, align: str) -> None:
+        pdf, x = self.pdf, self.pdf.get_x()
+        pdf.set_font(FONT, "B" if cell.bold else "", CELL)
+        pdf.multi_cell(width, CELL_LINE, cell.text, align=align, new_x="LEFT", new_y="NEXT")
+        if cell.aside:
+            pdf.set_xy(x, pdf.get_y() + 0.8)
+            pdf.set_font(FONT, size=ASIDE)
+            pdf.set_text_color(*GREY)
+            pdf.multi_cell(width, ASIDE * 0.48, cell.aside, align=align)
+            pdf.set_text_color(0, 0, 0)
+
+    def _height(self, cells: list[_Cell], widths: list[float]) -> float:
+        pdf, tallest = self.pdf, 0.0
+        for cell, width in zip(cells, widths, strict=True):
+            pdf.set_font(FONT, "B" if cell.bold else "", CELL)
+            height = self._tall(width, CELL_LINE, cell.text)
+            if cell.aside:
+                pdf.set_font(FONT, size=ASIDE)
+                height += 0.8 + self._tall(width, ASIDE * 0.48, cell.aside)
+            tallest = max(tallest, height)
+        return tallest + 2 * PADDING
+
+    def _tall(self, width: float, line: float, text: str) -> float:
+        """How tall the text sets in the current font, `width` wide."""
+        height = self.pdf.multi_cell(width, line, text, dry_run=True, output=MethodReturnValue.HEIGHT)
+        assert isinstance(height, float | int)
+        return float(height)
+
     def chart(self, figure: Chart) -> None:
-        if self.pdf.will_page_break(80):
-            self.pdf.add_page()
-        self.pdf.image(io.BytesIO(chart.png(figure)), w=WIDTH, alt_text=figure.alt)
-        self.pdf.ln(2)
+        """The chart as a figure with its alternative text, and its place on the page."""
+        pdf = self.pdf
+        image = chart.png(figure)
+        height = WIDTH * 360 / 800  # the chart's aspect (planflow.reports.chart)
+        if pdf.will_page_break(height + 2):
+            pdf.add_page()
+        top = pdf.get_y()
+        k = pdf.k
+        bottom = pdf.h - top - height  # PDF's y runs up from the foot of the page, in points
+        box = f"[{LEFT * k:.2f} {bottom * k:.2f} {(LEFT + WIDTH) * k:.2f} {(bottom + height) * k:.2f}]"
+        with self.tags.element("Figure", alt=figure.alt, attributes=f"<</O /Layout /BBox {box}>>"):
+            with self.tags.content():
+                pdf.image(io.BytesIO(image), x=LEFT, y=top, w=WIDTH, h=height)
+        pdf.set_y(top + height)
+        pdf.ln(2)
 
 
-def _cell(row: Row, value: Cell, align: str) -> None:
-    if isinstance(value, Text):
-        row.cell(value.text + (f"\n{value.aside}" if value.aside else ""), align=align)
-    elif isinstance(value, str):
-        row.cell(value, align=align)
-    else:  # a status: in words, in bold, tinted
-        row.cell(value.words, align=align, style=FontFace(emphasis="BOLD", fill_color=TINTS[value.key]))
+class _Cell:
+    """A table cell as laid out: its text (soft-hyphenated), its role (TH with a scope, or TD),
+    its weight and tint, and an aside set beneath it."""
+
+    def __init__(
+        self,
+        text: str,
+        role: str,
+        scope: str | None = None,
+        bold: bool = False,
+        fill: tuple[int, int, int] | None = None,
+        aside: str = "",
+    ) -> None:
+        self.text, self.role, self.scope, self.bold, self.fill, self.aside = (
+            text,
+            role,
+            scope,
+            bold,
+            fill,
+            aside,
+        )
+
+
+WORD = re.compile(r"\w{6,}")
+
+
+@lru_cache(maxsize=4)
+def _dictionary(language: str) -> pyphen.Pyphen:
+    return pyphen.Pyphen(lang="sv" if language == "sv" else "en_GB", left=3, right=3)
+
+
+def _soft_hyphens(text: str, language: str) -> str:
+    """Soft hyphens where the language's hyphenation dictionary breaks each longer word: fpdf2
+    breaks a line at one only when it must, and then prints a hyphen there."""
+    dictionary = _dictionary(language)
+    return WORD.sub(lambda word: dictionary.inserted(word.group(), hyphen="\u00ad"), text)
