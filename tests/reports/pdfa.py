@@ -11,6 +11,7 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 import pikepdf
 from PIL import ImageCms
@@ -297,12 +298,67 @@ def words(document: Document, pages: int) -> set[str]:
     return {word for text in texts for word in text.split()}
 
 
-def broken_words(data: bytes, document: Document) -> list[str]:
-    """Words of the PDF's text that the document does not say: a word broken across lines without
-    a hyphen shows as two pieces that are not words. A line that ends in a hyphen inside a word is
-    taken with the next line's first word (the writer breaks at no hyphen the text itself has)."""
+class _MarkedText:
+    """Text shown inside marked-content sequences with an MCID, gathered as pypdf reads a page."""
+
+    def __init__(self) -> None:
+        self.page = 0
+        self.stack: list[int | None] = []
+        self.pieces: dict[tuple[int, int], list[str]] = {}  # (page object, MCID) → text
+
+    def operator(self, operator: bytes, operands: list[Any], *_: object) -> None:
+        if operator == b"BDC":
+            properties = operands[1]
+            self.stack.append(properties.get("/MCID") if hasattr(properties, "get") else None)
+        elif operator == b"BMC":
+            self.stack.append(None)
+        elif operator == b"EMC":
+            self.stack.pop()
+
+    def text(self, text: str, *_: object) -> None:
+        mcid = self.stack[-1] if self.stack else None
+        if mcid is not None:
+            self.pieces.setdefault((self.page, int(mcid)), []).append(text)
+
+
+def tagged_texts(data: bytes) -> list[tuple[str, str]]:
+    """What a screen reader reads: each structure element that owns content, by role, with its
+    text gathered from every page it is on (lines joined by "\\n"), in the tree's order. Artifacts
+    (running heads and feet, repeated header rows) are not in it. Text by pypdf, tree by pikepdf."""
     reader = PdfReader(io.BytesIO(data))
-    text = "\n".join(page.extract_text() or "" for page in reader.pages)
-    text = re.sub(r"(?<=\w)-\n(?=\w)", "", text)
-    known = words(document, len(reader.pages))
-    return [word for word in text.split() if word not in known]
+    marked = _MarkedText()
+    for page in reader.pages:
+        assert page.indirect_reference is not None
+        marked.page = page.indirect_reference.idnum
+        page.extract_text(visitor_operand_before=marked.operator, visitor_text=marked.text)
+    pieces = marked.pieces
+
+    found: list[tuple[str, str]] = []
+    with pikepdf.open(io.BytesIO(data)) as pdf:
+
+        def walk(element: pikepdf.Dictionary) -> None:
+            own, kids = [], element.get("/K", [])
+            for kid in kids if isinstance(kids, pikepdf.Array) else [kids]:
+                if isinstance(kid, pikepdf.Dictionary) and kid.get("/Type") == "/MCR":
+                    own.append("".join(pieces.get((kid.Pg.objgen[0], int(kid.MCID)), [])).strip("\n"))
+                elif isinstance(kid, pikepdf.Dictionary) and "/S" in kid:
+                    walk(kid)
+            if own:
+                found.append((str(element.S)[1:], "\n".join(own)))
+
+        walk(pdf.Root.StructTreeRoot.K[0])
+    return found
+
+
+def broken_words(data: bytes, document: Document) -> list[str]:
+    """Words the tagged text holds that the document does not say: a word broken across lines
+    without a hyphen shows as two pieces that are not words. A line that ends in a hyphen inside a
+    word is taken with the next line's first word (the writer breaks at no hyphen the text itself
+    has). Read per element, so a cell continued on the next page is read whole."""
+    known = words(document, len(PdfReader(io.BytesIO(data)).pages))
+    return [word for _, text in tagged_texts(data) for word in read(text).split() if word not in known]
+
+
+def read(text: str) -> str:
+    """Text as read: words hyphenated at a line's end whole again, lines and spaces as one space."""
+    return " ".join(re.sub(r"(?<=\w)-\n(?=\w)", "", text).split())

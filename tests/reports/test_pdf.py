@@ -10,6 +10,7 @@ from collections import Counter
 
 import pikepdf
 import pytest
+from pypdf import PdfReader
 
 from planflow import reports
 from planflow.documents.compose import compose
@@ -17,7 +18,7 @@ from planflow.documents.files import FORMATS
 from planflow.documents.model import BulletList, Chart, Column, Document, Paragraph, Stamp, Table, Text
 from planflow.reports import pdf
 
-from .pdfa import broken_words, pdf_a_problems, read_structure, walk
+from .pdfa import broken_words, pdf_a_problems, read, read_structure, tagged_texts, walk
 from .test_document_model import ISSUE, annual_content, steering_content
 
 CONTENTS = {"steering": steering_content(), "annual": annual_content()}
@@ -64,7 +65,8 @@ def _expected(document: Document) -> Counter[str]:
 @pytest.mark.parametrize("kind", PDF_KINDS)
 def test_the_structure_tree_tags_everything_the_document_holds(kind: str) -> None:
     document = compose(CONTENTS[kind], "sv", ISSUE)
-    tree, bookmarks = read_structure(pdf.write(document))
+    data = pdf.write(document)
+    tree, bookmarks = read_structure(data)
 
     assert tree.count() == _expected(document)
     assert [int(role[1]) for role in tree.roles if role[0] == "H"] == [
@@ -82,6 +84,13 @@ def test_the_structure_tree_tags_everything_the_document_holds(kind: str) -> Non
     assert scopes == +Counter(
         Column=sum(len(t.columns) for t in tables), Row=sum(bool(t.total) for t in tables)
     )
+
+    # and what a screen reader reads out of them: the headings' words, the header cells' words
+    read_out = [(role, read(text)) for role, text in tagged_texts(data)]
+    headings = [(int(role[1]), text) for role, text in read_out if role[0] == "H"]
+    assert headings == [(level, " ".join(heading.split())) for level, heading in document.headings()]
+    header_cells = [c.heading for t in tables for c in t.columns] + [t.total[0] for t in tables if t.total]
+    assert sorted(text for role, text in read_out if role == "TH") == sorted(header_cells)
 
 
 @pytest.mark.parametrize("kind", PDF_KINDS)
@@ -119,3 +128,21 @@ def test_column_widths_follow_what_the_columns_hold() -> None:
     assert shares["comment"] > shares["activity"] > shares["change"]
     assert shares["owner"] * 100 >= len("Stadsbyggnadskontoret")
     assert shares["change"] * 100 >= len("Förändring")
+
+
+def test_a_cell_longer_than_a_page_goes_on_over_the_next_pages_and_stays_one_cell() -> None:
+    comment = " ".join(f"Mening {n} om handläggningen hos Stadsbyggnadskontoret." for n in range(180))
+    table = Table(
+        (Column("Kod"), Column("Aktivitet"), Column("Kommentar")),
+        (("1.1.1", "Näringslivsråd", comment[:10_000]), ("1.1.2", "Företagsbesök", "Kort.")),
+    )
+    document = compose(steering_content(), "sv", ISSUE)
+    document = Document(**{**document.__dict__, "blocks": (table,)})
+    data = pdf.write(document)
+
+    assert pdf_a_problems(data) == [] and broken_words(data, document) == []
+    assert len(PdfReader(io.BytesIO(data)).pages) >= 3
+    cells = [read(text) for role, text in tagged_texts(data) if role == "TD"]
+    assert cells == ["1.1.1", "Näringslivsråd", comment[:10_000], "1.1.2", "Företagsbesök", "Kort."]
+    tree, _ = read_structure(data)
+    assert (tree.count()["TR"], tree.count()["TH"], tree.count()["TD"]) == (3, 3, 6)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import io
 import re
 from contextlib import nullcontext
+from dataclasses import dataclass
 from functools import lru_cache
 from xml.sax.saxutils import escape
 
@@ -44,7 +45,7 @@ from ..documents.model import (
     Text,
 )
 from . import chart, fonts
-from .structure import Structure
+from .structure import Element, Structure
 
 FONT = "DejaVu"
 BLUE = (0, 59, 92)
@@ -60,7 +61,9 @@ LEFT, WIDTH = 20, 170  # mm: the left margin, and the width between the margins
 SIZES = {"body": 10.0, "lead": 11.0, "muted": 9.0}
 CELL = 8.5  # pt: a table's type, and its line height in mm
 CELL_LINE = 4.4
-ASIDE = 7.5
+ASIDE = 7.5  # pt: an aside's type, its line height and the gap above it in mm
+ASIDE_LINE = 3.6
+ASIDE_GAP = 0.8
 PADDING = 1.2  # mm inside a table cell
 CONFORMANCE = ("2", "A")  # PDF/A part and conformance level, as the XMP says them
 
@@ -252,7 +255,7 @@ class _Writer:
         pdf = self.pdf
         pdf.set_font(FONT, size=8.5)
         text = "\n".join(stamp.lines)
-        height = self._tall(WIDTH - 4, 4.5, text) + 4
+        height = self.tall(WIDTH - 4, 4.5, text) + 4
         if pdf.will_page_break(height):
             pdf.add_page()
         top = pdf.get_y()
@@ -268,43 +271,11 @@ class _Writer:
         pdf.ln(3)
 
     def table(self, table: Table) -> None:
-        """A table with its header row repeated on every page (the repeats are artifacts); a
-        status cell is tinted, in bold, in words; an aside is set apart, smaller and grey."""
-        self.pdf.c_margin, margin = PADDING, self.pdf.c_margin  # a cell's text stands off its sides
-        self.pdf.set_font(FONT, "B", CELL)  # measured in bold, the wider: no word is cut short
-        shares = table.widths(WIDTH, self.pdf.get_string_width, 2 * PADDING + 0.5)
-        widths = [share * WIDTH for share in shares]
-        aligns = ["R" if c.numeric else "L" for c in table.columns]
-        header = [
-            _Cell(self._hyphenated(c.heading), "TH", "Column", bold=True, fill=HEAD_FILL)
-            for c in table.columns
-        ]
-        rows = [[self._cell(value) for value in values] for values in table.rows]
-        if table.total:
-            first, *rest = table.total
-            rows.append([_Cell(first, "TH", "Row", bold=True), *(_Cell(t, "TD", bold=True) for t in rest)])
-        if self.pdf.will_page_break(self._height(header, widths) + self._height(rows[0], widths)):
-            self.pdf.add_page()  # not a header row alone at the foot of a page
-        with self.tags.element("Table"):
-            self._row(header, widths, aligns)
-            for cells in rows:
-                if self.pdf.will_page_break(self._height(cells, widths)):
-                    self.pdf.add_page()
-                    with self.tags.artifact():
-                        self._draw_row(header, widths, aligns, tagged=False)
-                self._row(cells, widths, aligns)
-        self.pdf.c_margin = margin
+        _TableWriter(self, table).write()
         self.pdf.set_font(FONT, size=10)
         self.pdf.ln(2)
 
-    def _cell(self, value: Cell) -> _Cell:
-        if isinstance(value, Status):
-            return _Cell(value.words, "TD", bold=True, fill=TINTS[value.key])
-        if isinstance(value, Text):
-            return _Cell(self._hyphenated(value.text), "TD", aside=self._hyphenated(value.aside or ""))
-        return _Cell(self._hyphenated(value), "TD")
-
-    def _hyphenated(self, text: str) -> str:
+    def hyphenated(self, text: str) -> str:
         """The text with soft hyphens where its words may break: quoted words by their language."""
         parts = text.parts if isinstance(text, Phrase | Quoted) else (text,)
         return "".join(
@@ -312,56 +283,7 @@ class _Writer:
             for part in parts
         )
 
-    def _row(self, cells: list[_Cell], widths: list[float], aligns: list[str]) -> None:
-        with self.tags.element("TR"):
-            self._draw_row(cells, widths, aligns, tagged=True)
-
-    def _draw_row(self, cells: list[_Cell], widths: list[float], aligns: list[str], tagged: bool) -> None:
-        """One row, every cell as tall as the tallest: a cell's frame is an artifact, its text the
-        content of a TH or TD (`tagged`), or, in a repeated header, an artifact with the rest."""
-        pdf = self.pdf
-        height, top, x = self._height(cells, widths), pdf.get_y(), float(LEFT)
-        for cell, width, align in zip(cells, widths, aligns, strict=True):
-            frame = self.tags.artifact() if tagged else nullcontext()
-            with frame:
-                pdf.set_draw_color(160, 160, 160)
-                pdf.set_line_width(0.2)
-                if cell.fill:
-                    pdf.set_fill_color(*cell.fill)
-                pdf.rect(x, top, width, height, style="DF" if cell.fill else "D")
-            pdf.set_xy(x, top + PADDING)
-            if tagged:
-                scope = f"<</O /Table /Scope /{cell.scope}>>" if cell.scope else None
-                with self.tags.element(cell.role, attributes=scope), self.tags.content():
-                    self._text(cell, width, align)
-            else:
-                self._text(cell, width, align)
-            x += width
-        pdf.set_xy(LEFT, top + height)
-
-    def _text(self, cell: _Cell, width: float, align: str) -> None:
-        pdf, x = self.pdf, self.pdf.get_x()
-        pdf.set_font(FONT, "B" if cell.bold else "", CELL)
-        pdf.multi_cell(width, CELL_LINE, cell.text, align=align, new_x="LEFT", new_y="NEXT")
-        if cell.aside:
-            pdf.set_xy(x, pdf.get_y() + 0.8)
-            pdf.set_font(FONT, size=ASIDE)
-            pdf.set_text_color(*GREY)
-            pdf.multi_cell(width, ASIDE * 0.48, cell.aside, align=align)
-            pdf.set_text_color(0, 0, 0)
-
-    def _height(self, cells: list[_Cell], widths: list[float]) -> float:
-        pdf, tallest = self.pdf, 0.0
-        for cell, width in zip(cells, widths, strict=True):
-            pdf.set_font(FONT, "B" if cell.bold else "", CELL)
-            height = self._tall(width, CELL_LINE, cell.text)
-            if cell.aside:
-                pdf.set_font(FONT, size=ASIDE)
-                height += 0.8 + self._tall(width, ASIDE * 0.48, cell.aside)
-            tallest = max(tallest, height)
-        return tallest + 2 * PADDING
-
-    def _tall(self, width: float, line: float, text: str) -> float:
+    def tall(self, width: float, line: float, text: str) -> float:
         """How tall the text sets in the current font, `width` wide."""
         height = self.pdf.multi_cell(width, line, text, dry_run=True, output=MethodReturnValue.HEIGHT)
         assert isinstance(height, float | int)
@@ -385,27 +307,166 @@ class _Writer:
         pdf.ln(2)
 
 
+@dataclass(frozen=True)
 class _Cell:
     """A table cell as laid out: its text (soft-hyphenated), its role (TH with a scope, or TD),
     its weight and tint, and an aside set beneath it."""
 
-    def __init__(
-        self,
-        text: str,
-        role: str,
-        scope: str | None = None,
-        bold: bool = False,
-        fill: tuple[int, int, int] | None = None,
-        aside: str = "",
-    ) -> None:
-        self.text, self.role, self.scope, self.bold, self.fill, self.aside = (
-            text,
-            role,
-            scope,
-            bold,
-            fill,
-            aside,
+    text: str
+    role: str
+    scope: str | None = None
+    bold: bool = False
+    fill: tuple[int, int, int] | None = None
+    aside: str = ""
+
+
+@dataclass(frozen=True)
+class _Lines:
+    """A cell's text and aside broken into lines, or the part of them that goes on one page."""
+
+    cell: _Cell
+    text: tuple[str, ...]
+    aside: tuple[str, ...]
+
+    @property
+    def height(self) -> float:
+        gap = ASIDE_GAP if self.text and self.aside else 0
+        return len(self.text) * CELL_LINE + gap + len(self.aside) * ASIDE_LINE
+
+    @property
+    def empty(self) -> bool:
+        return not self.text and not self.aside
+
+    def split(self, room: float) -> tuple[_Lines, _Lines]:
+        """The lines that fit in `room`, and the rest."""
+        n = min(len(self.text), int(room / CELL_LINE + 1e-6))
+        left = room - n * CELL_LINE - (ASIDE_GAP if n else 0)
+        m = min(len(self.aside), int(left / ASIDE_LINE + 1e-6)) if n == len(self.text) else 0
+        return (
+            _Lines(self.cell, self.text[:n], self.aside[:m]),
+            _Lines(self.cell, self.text[n:], self.aside[m:]),
         )
+
+
+class _TableWriter:
+    """A table: columns as wide as Table.widths says, measured in this type; every row as tall as
+    its tallest cell, and a row taller than the room left goes on the next page, or, taller than
+    a page, is continued there; the header row is repeated on every page (the repeats are
+    artifacts). A status cell is tinted, in bold, in words; an aside is set apart, smaller, grey."""
+
+    def __init__(self, writer: _Writer, table: Table) -> None:
+        self.writer, self.pdf, self.tags = writer, writer.pdf, writer.tags
+        self.table = table
+        self.pdf.set_font(FONT, "B", CELL)  # measured in bold, the wider: no word is cut short
+        shares = table.widths(WIDTH, self.pdf.get_string_width, 2 * PADDING + 0.5)
+        self.widths = [share * WIDTH for share in shares]
+        self.aligns = ["R" if c.numeric else "L" for c in table.columns]
+
+    def write(self) -> None:
+        pdf, table, hyphenated = self.pdf, self.table, self.writer.hyphenated
+        pdf.c_margin, margin = PADDING, pdf.c_margin  # a cell's text stands off its sides
+        header = [
+            _Cell(hyphenated(c.heading), "TH", "Column", bold=True, fill=HEAD_FILL) for c in table.columns
+        ]
+        rows = [[self._cell(value) for value in values] for values in table.rows]
+        if table.total:
+            first, *rest = table.total
+            rows.append([_Cell(first, "TH", "Row", bold=True), *(_Cell(t, "TD", bold=True) for t in rest)])
+        self.header = self._lines(header)
+        with self.tags.element("Table"):
+            self._row(self.header, first=True)
+            for cells in rows:
+                self._row(self._lines(cells))
+        pdf.c_margin = margin
+
+    def _cell(self, value: Cell) -> _Cell:
+        if isinstance(value, Status):
+            return _Cell(value.words, "TD", bold=True, fill=TINTS[value.key])
+        if isinstance(value, Text):
+            return _Cell(
+                self.writer.hyphenated(value.text), "TD", aside=self.writer.hyphenated(value.aside or "")
+            )
+        return _Cell(self.writer.hyphenated(value), "TD")
+
+    def _lines(self, cells: list[_Cell]) -> list[_Lines]:
+        laid = []
+        for cell, width in zip(cells, self.widths, strict=True):
+            self.pdf.set_font(FONT, "B" if cell.bold else "", CELL)
+            text = self._break(width, cell.text)
+            self.pdf.set_font(FONT, size=ASIDE)
+            laid.append(_Lines(cell, text, self._break(width, cell.aside) if cell.aside else ()))
+        return laid
+
+    def _break(self, width: float, text: str) -> tuple[str, ...]:
+        lines = self.pdf.multi_cell(width, CELL_LINE, text, dry_run=True, output=MethodReturnValue.LINES)
+        assert isinstance(lines, list)
+        return tuple(lines)
+
+    def _row(self, cells: list[_Lines], first: bool = False) -> None:
+        """One row, tagged TR with a TH or TD per cell, on as many pages as it takes."""
+        pdf = self.pdf
+        with self.tags.element("TR"):
+            owners = [
+                self.tags.add(
+                    c.cell.role, attributes=f"<</O /Table /Scope /{c.cell.scope}>>" if c.cell.scope else None
+                )
+                for c in cells
+            ]
+            room_on_a_page = pdf.page_break_trigger - pdf.t_margin - self._height(self.header)
+            while True:
+                height, room = self._height(cells), pdf.page_break_trigger - pdf.get_y()
+                if first:  # the header row with at least a line of the first row
+                    height += CELL_LINE + 2 * PADDING
+                if height > room and (height <= room_on_a_page or room < 3 * CELL_LINE + 2 * PADDING):
+                    self._next_page(repeat=not first)
+                    room = pdf.page_break_trigger - pdf.get_y()
+                now, rest = zip(*(c.split(room - 2 * PADDING) for c in cells), strict=True)
+                self._draw(list(now), owners)
+                if all(r.empty for r in rest):
+                    return
+                cells = list(rest)
+                self._next_page(repeat=True)
+
+    def _next_page(self, repeat: bool) -> None:
+        self.pdf.add_page()
+        if repeat:
+            with self.tags.artifact():
+                self._draw(self.header, None)
+
+    def _height(self, cells: list[_Lines]) -> float:
+        return max(c.height for c in cells) + 2 * PADDING
+
+    def _draw(self, cells: list[_Lines], owners: list[Element] | None) -> None:
+        """Cells side by side, as tall as the tallest: a cell's frame is an artifact, its text the
+        content of its TH or TD; without `owners` (a repeated header) all is drawn as it comes."""
+        pdf = self.pdf
+        height, top, x = self._height(cells), pdf.get_y(), float(LEFT)
+        for index, (lines, width, align) in enumerate(zip(cells, self.widths, self.aligns, strict=True)):
+            cell = lines.cell
+            with self.tags.artifact() if owners else nullcontext():
+                pdf.set_draw_color(160, 160, 160)
+                pdf.set_line_width(0.2)
+                if cell.fill:
+                    pdf.set_fill_color(*cell.fill)
+                pdf.rect(x, top, width, height, style="DF" if cell.fill else "D")
+            pdf.set_xy(x, top + PADDING)
+            if not lines.empty:
+                with self.tags.content(owners[index]) if owners else nullcontext():
+                    self._text(lines, width, align)
+            x += width
+        pdf.set_xy(LEFT, top + height)
+
+    def _text(self, lines: _Lines, width: float, align: str) -> None:
+        pdf, x = self.pdf, self.pdf.get_x()
+        if lines.text:
+            pdf.set_font(FONT, "B" if lines.cell.bold else "", CELL)
+            pdf.multi_cell(width, CELL_LINE, "\n".join(lines.text), align=align, new_x="LEFT", new_y="NEXT")
+        if lines.aside:
+            pdf.set_xy(x, pdf.get_y() + (ASIDE_GAP if lines.text else 0))
+            pdf.set_font(FONT, size=ASIDE)
+            pdf.set_text_color(*GREY)
+            pdf.multi_cell(width, ASIDE_LINE, "\n".join(lines.aside), align=align)
+            pdf.set_text_color(0, 0, 0)
 
 
 WORD = re.compile(r"\w{6,}")

@@ -71,24 +71,30 @@ class Structure:
         self._parents_keys: dict[int, int] = {}  # page → its key in the parent tree
         pdf.struct_builder = self  # type: ignore[assignment]
 
+    def add(self, role: str, alt: str | None = None, attributes: str | None = None) -> Element:
+        """A structure element under the one open, the last of its kids."""
+        parent = self._open[-1]
+        added = Element(role, parent, alt, attributes)
+        parent.k.append(added)
+        self.elements.append(added)
+        return added
+
     @contextmanager
     def element(self, role: str, alt: str | None = None, attributes: str | None = None) -> Iterator[Element]:
         """A structure element under the one open, open while the block runs."""
-        parent = self._open[-1]
-        opened = Element(role, parent, alt, attributes)
-        parent.k.append(opened)
-        self.elements.append(opened)
-        self._open.append(opened)
+        self._open.append(self.add(role, alt, attributes))
         try:
-            yield opened
+            yield self._open[-1]
         finally:
             self._open.pop()
 
     @contextmanager
-    def content(self) -> Iterator[None]:
-        """What is drawn in the block is the open element's content (on as many pages as it takes)."""
+    def content(self, owner: Element | None = None) -> Iterator[None]:
+        """What is drawn in the block is content of `owner` (the open element unless given), on as
+        many pages as it takes; an element may have content in several places (a table cell
+        continued on the next page)."""
         assert self._marking is None, "marked content does not nest"
-        self._begin(self._open[-1])
+        self._begin(owner or self._open[-1])
         yield
         self._end()
 
