@@ -209,8 +209,7 @@ class _Writer:
         """A heading kept with what follows it (a chart needs more room than text), then the section."""
         pdf = self.pdf
         if level <= 2:
-            leads_to_chart = any(isinstance(b, Chart) for b in section.blocks[:2])
-            if pdf.will_page_break(100 if leads_to_chart else 30):
+            if pdf.will_page_break(15 + _lead(section.blocks)):
                 pdf.add_page()
             pdf.ln(4)
             self.heading(section.heading, level)
@@ -220,7 +219,7 @@ class _Writer:
                 pdf.line(LEFT, pdf.get_y(), LEFT + WIDTH, pdf.get_y())
             pdf.ln(2)
         else:
-            if pdf.will_page_break(22):
+            if pdf.will_page_break(8 + _lead(section.blocks)):
                 pdf.add_page()
             pdf.ln(2)
             self.heading(section.heading, level)
@@ -305,6 +304,16 @@ class _Writer:
                 pdf.image(io.BytesIO(image), x=LEFT, y=top, w=WIDTH, h=height)
         pdf.set_y(top + height)
         pdf.ln(2)
+
+
+def _lead(blocks: tuple[Block, ...]) -> float:
+    """The room (mm) the start of a section's blocks needs for its heading to be kept with it: a
+    chart's height, a subsection's heading and its own start, or a few lines."""
+    if any(isinstance(b, Chart) for b in blocks[:2]):
+        return 85
+    if blocks and isinstance(blocks[0], Section):
+        return 8 + _lead(blocks[0].blocks)
+    return 15
 
 
 @dataclass(frozen=True)
