@@ -146,3 +146,15 @@ def test_a_cell_longer_than_a_page_goes_on_over_the_next_pages_and_stays_one_cel
     assert cells == ["1.1.1", "Näringslivsråd", comment[:10_000], "1.1.2", "Företagsbesök", "Kort."]
     tree, _ = read_structure(data)
     assert (tree.count()["TR"], tree.count()["TH"], tree.count()["TD"]) == (3, 3, 6)
+
+
+def test_the_proposals_focus_area_column_shows_the_focus_area() -> None:
+    document = compose(steering_content(), "sv", ISSUE)
+    proposals = next(
+        b for b in walk(document.blocks) if isinstance(b, Table) and b.columns[1].heading == "Fokusområde"
+    )
+    assert [row[1] for row in proposals.rows] == [
+        "FO 3"
+    ]  # the proposal's focus area, not its intervention area "3.4"
+    cells = [read(text) for role, text in tagged_texts(pdf.write(document)) if role == "TD"]
+    assert "FO 3" in cells and "3.4" not in cells
