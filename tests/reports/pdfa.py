@@ -273,10 +273,16 @@ def walk(blocks: tuple[Block, ...]) -> Iterator[Block]:
 
 def words(document: Document, pages: int) -> set[str]:
     """Every word the document says (space-separated), and the page furniture's."""
-    texts = [document.title, document.heading, document.author, document.footer, *document.meta, "•"]
+    texts = [document.title, document.author, document.footer, "•"]
     texts += [
         i18n.text(document.language, "report.page", {"page": n, "pages": pages}) for n in range(1, pages + 1)
     ]
+    return {word for text in texts for word in text.split()} | body_words(document)
+
+
+def body_words(document: Document) -> set[str]:
+    """Every word of the document's body: what a reader of the tagged text must be given."""
+    texts = [document.heading, *document.meta]
     for block in walk(document.blocks):
         if isinstance(block, Section):
             texts.append(block.heading)
@@ -357,6 +363,12 @@ def broken_words(data: bytes, document: Document) -> list[str]:
     has). Read per element, so a cell continued on the next page is read whole."""
     known = words(document, len(PdfReader(io.BytesIO(data)).pages))
     return [word for _, text in tagged_texts(data) for word in read(text).split() if word not in known]
+
+
+def unread_words(data: bytes, document: Document) -> set[str]:
+    """Words of the document's body that no tagged element gives a screen reader."""
+    read_out = {word for _, text in tagged_texts(data) for word in read(text).split()}
+    return body_words(document) - read_out
 
 
 def read(text: str) -> str:

@@ -18,7 +18,15 @@ from planflow.documents.files import FORMATS
 from planflow.documents.model import BulletList, Chart, Column, Document, Paragraph, Stamp, Table, Text
 from planflow.reports import pdf
 
-from .pdfa import broken_words, pdf_a_problems, read, read_structure, tagged_texts, walk
+from .pdfa import (
+    broken_words,
+    pdf_a_problems,
+    read,
+    read_structure,
+    tagged_texts,
+    unread_words,
+    walk,
+)
 from .test_document_model import ISSUE, annual_content, steering_content
 
 CONTENTS = {"steering": steering_content(), "annual": annual_content()}
@@ -96,7 +104,8 @@ def test_the_structure_tree_tags_everything_the_document_holds(kind: str) -> Non
 @pytest.mark.parametrize("kind", PDF_KINDS)
 def test_no_word_breaks_without_a_hyphen(kind: str) -> None:
     document = compose(CONTENTS[kind], "sv", ISSUE)
-    assert broken_words(pdf.write(document), document) == []
+    data = pdf.write(document)
+    assert broken_words(data, document) == [] and unread_words(data, document) == set()
 
 
 NARROW = Table(
