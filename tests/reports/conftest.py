@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from pathlib import Path
 
 import pypdfium2
@@ -12,9 +13,15 @@ ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 
 
 def pdf_text(data: bytes) -> str:
-    """The PDF's text with line breaks and runs of space as single spaces (lines wrap anywhere)."""
+    """The PDF's text with line breaks and runs of space as single spaces (lines wrap anywhere),
+    and a word hyphenated at the end of a line whole again."""
     text = " ".join(page.extract_text() or "" for page in PdfReader(io.BytesIO(data)).pages)
-    return " ".join(text.split())
+    return " ".join(HYPHENATED.sub("", text).split())
+
+
+# a line that ends in a hyphen inside a word: the writer broke the word there (it breaks at no hyphen
+# the text itself has)
+HYPHENATED = re.compile(r"(?<=\w)-\n(?=\w)")
 
 
 def save_pages(data: bytes, name: str) -> list[Path]:

@@ -259,12 +259,17 @@ def test_a_cell_with_an_aside_keeps_both_lines_in_every_writer() -> None:
         b for b in _walk(document.blocks) if isinstance(b, Table) and b.columns[0].heading == "Aktivitet"
     )
     decided = table.rows[0][4]
-    assert isinstance(decided, Text) and decided.aside == "Förstärk."
+    assert isinstance(decided, Text) and decided.aside == "Motivering: Förstärk."  # apart from the decision
     word = python_docx.Document(io.BytesIO(docx.write(document)))
     assert any(
-        cell.text == f"{decided.text}\nFörstärk." for t in word.tables for row in t.rows for cell in row.cells
+        cell.text == f"{decided.text}\nMotivering: Förstärk."
+        for t in word.tables
+        for row in t.rows
+        for cell in row.cells
     )
     page = lxml.html.fromstring(html.write(document))
     assert any(
-        span.text_content() == "Förstärk." for span in page.iter("span") if span.get("class") == "meta"
+        span.text_content() == "Motivering: Förstärk."
+        for span in page.iter("span")
+        if span.get("class") == "meta"
     )

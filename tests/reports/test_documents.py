@@ -12,6 +12,7 @@ from flask import Flask
 
 from planflow import reports
 from planflow.db import Database
+from planflow.documents.compose import compose
 from planflow.services.authority import people
 from planflow.services.outputs.reports import annual_report_content, steering_report
 from planflow.services.plan import plans
@@ -19,6 +20,7 @@ from planflow.services.records.audit import OPERATOR_ACTOR
 
 from ..web.conftest import login
 from .conftest import pdf_text, save_pages
+from .pdfa import broken_words, pdf_a_problems, unread_words
 from .year import scripted_year
 
 
@@ -75,6 +77,9 @@ def test_reports_of_a_scripted_year_carry_its_figures(year: Database, app: Flask
     assert "Nöjda med takten – handläggningen tar tid." in text and "Synpunkt 2026-Q4." in text
     assert "Lokalguide för nyetablerade företag" in text and "Styrgruppen noterar Q4." in text
     assert re.search(r"Sida 1 \(\d\)", text) and "inte utfärdad" in text
+    # PDF/A-2, and the plan's long words ("Stadsbyggnadskontoret") break only with a hyphen
+    document = compose(q4, "sv")
+    assert pdf_a_problems(pdf) == [] and broken_words(pdf, document) == [] and not unread_words(pdf, document)
     save_pages(pdf, "steering-2026-Q4")
 
     # the annual report's PDF
@@ -84,6 +89,8 @@ def test_reports_of_a_scripted_year_carry_its_figures(year: Database, app: Flask
     assert "Totalt 61 aktiviteter: 57 gröna, 1 gula, 2 röda, 1 ej rapporterade." in text
     assert "Styrgruppen fattade 5 beslut" in text
     assert "Avslutad genom styrgruppens beslut" in text and text.count("Tidplanen avslutad") == 2
+    document = compose(annual, "sv")
+    assert pdf_a_problems(pdf) == [] and broken_words(pdf, document) == [] and not unread_words(pdf, document)
     save_pages(pdf, "annual-2026")
 
     # the annual report in Word: paragraphs and tables

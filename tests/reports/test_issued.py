@@ -24,6 +24,7 @@ from planflow.services.records.audit import Actor
 from ..conftest import Cli
 from ..services.chain import Chain
 from .conftest import pdf_text
+from .pdfa import pdf_a_problems
 
 
 @pytest.fixture
@@ -68,6 +69,7 @@ def test_an_issued_report_does_not_change_when_the_plan_does(cycle: Chain, signe
         assert event.data["checkpoint"] == {"seq": seq, "hash": head_hash}
     text = pdf_text(first.data)
     assert f"händelse {seq}, SHA-256 {head_hash}" in text and "Utfärdad" in text
+    assert pdf_a_problems(first.data) == []  # the file the archive keeps is PDF/A-2
     assert "Företagsbesök politiker" in text
 
     with db.transaction() as session:  # the plan changes afterwards

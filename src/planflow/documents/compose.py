@@ -94,9 +94,13 @@ class _Words:
         k = key or "unreported"
         return Status(k, self(f"status.{k}"))
 
-    def columns(self, *spec: tuple[str, float]) -> tuple[Column, ...]:
-        """Columns headed by report.col.<name>, with their widths."""
-        return tuple(Column(self(f"report.col.{name}"), width) for name, width in spec)
+    def columns(self, *names: str) -> tuple[Column, ...]:
+        """Columns headed by report.col.<name>."""
+        return tuple(Column(self(f"report.col.{name}")) for name in names)
+
+    def rationale(self, rationale: str | None) -> str | None:
+        """A decision's rationale, labelled, so that it reads apart from the decision above it."""
+        return f"{self('report.col.rationale')}: {rationale}" if rationale else None
 
     def name(self, title: str, closed: bool) -> str:
         """An activity by its title (the plan's words), "(closed)" after it when it is."""
@@ -149,11 +153,10 @@ def _counts(
     t: _Words, rows: Sequence[tuple[str, Mapping[str, int]]], totals: Mapping[str, int] | None, first: str
 ) -> Table:
     """Status counts, a row per focus area or period, with a total row when `totals` is given."""
-    widths = (24, 24, 24, 34)
     columns = (
-        Column(t(f"report.col.{first}"), 40),
-        *(Column(t(f"status.{k}"), w, numeric=True) for k, w in zip(COUNT_KEYS, widths, strict=True)),
-        Column(t("report.col.total"), 24, numeric=True),
+        Column(t(f"report.col.{first}")),
+        *(Column(t(f"status.{k}"), numeric=True) for k in COUNT_KEYS),
+        Column(t("report.col.total"), numeric=True),
     )
 
     def figures(counts: Mapping[str, int]) -> tuple[str, ...]:
@@ -180,7 +183,7 @@ def _deviations(t: _Words, deviations: Sequence[DeviationLine]) -> Section:
             said = t("report.decided", decision=t(f"decision.{d.decision}"), on=d.decided_on, by=d.decided_by)
             if d.case_number:
                 said = f"{said}, {t('report.case_number', number=d.case_number)}"
-            decision = Text(said, d.rationale)
+            decision = Text(said, t.rationale(d.rationale))
         else:
             decision = Text(t("report.no_decision"), t(f"report.deviation_state.{d.state}"))
         rows.append(
@@ -192,9 +195,7 @@ def _deviations(t: _Words, deviations: Sequence[DeviationLine]) -> Section:
                 decision,
             )
         )
-    columns = t.columns(
-        ("activity", 40), ("level", 16), ("cause", 36), ("recommendation", 38), ("decision", 40)
-    )
+    columns = t.columns("activity", "level", "cause", "recommendation", "decision")
     return _section(heading, Table(columns, tuple(rows)))
 
 
@@ -243,9 +244,7 @@ def _steering_area(t: _Words, area: AreaLines) -> Section:
         rows.append(
             (a.code, t.name(a.title, a.closed), a.owner or "–", t.status(a.status), change, a.comment or "")
         )
-    columns = t.columns(
-        ("code", 12), ("activity", 58), ("owner", 28), ("status", 20), ("change", 24), ("comment", 28)
-    )
+    columns = t.columns("code", "activity", "owner", "status", "change", "comment")
     return _section(heading, *summary, Table(columns, tuple(rows)))
 
 
@@ -275,13 +274,13 @@ def _proposals(t: _Words, proposals: Sequence[ProposalLine]) -> Section:
     rows = tuple(
         (
             Text(p.title or "–", p.why),
-            p.intervention_area or str(p.focus_area),
+            t("report.focus_area_short", number=p.focus_area),
             p.proposed_by,
-            Text(t(f"report.proposal_state.{p.state}", code=p.activity_code), p.rationale),
+            Text(t(f"report.proposal_state.{p.state}", code=p.activity_code), t.rationale(p.rationale)),
         )
         for p in proposals
     )
-    columns = t.columns(("proposal", 70), ("focus_area", 22), ("proposed_by", 34), ("state", 44))
+    columns = t.columns("proposal", "focus_area", "proposed_by", "state")
     return _section(heading, Table(columns, rows))
 
 
@@ -374,7 +373,7 @@ def _completed(t: _Words, r: AnnualReportContent) -> Section:
         (c.code, t.plan(c.title), t(f"report.completed.{c.how}"), str(c.on or "–"), t.status(c.status))
         for c in r.completed
     )
-    columns = t.columns(("code", 14), ("activity", 70), ("how", 40), ("date", 24), ("status", 22))
+    columns = t.columns("code", "activity", "how", "date", "status")
     return _section(heading, Table(columns, rows))
 
 
@@ -383,10 +382,10 @@ def _new_activities(t: _Words, r: AnnualReportContent) -> Section:
     if not r.new_activities:
         return _section(heading, Paragraph(t("report.no_new")))
     rows = tuple(
-        (n.code, t.plan(n.title), n.owner or "–", Text(str(n.decided_on), n.rationale))
+        (n.code, t.plan(n.title), n.owner or "–", Text(str(n.decided_on), t.rationale(n.rationale)))
         for n in r.new_activities
     )
-    columns = t.columns(("code", 14), ("activity", 76), ("owner", 36), ("decision", 44))
+    columns = t.columns("code", "activity", "owner", "decision")
     return _section(heading, Table(columns, rows))
 
 
@@ -394,7 +393,7 @@ def _year_area(t: _Words, area: YearArea) -> Section:
     rows = tuple(
         (a.code, t.name(a.title, a.closed), a.owner or "–", t.status(a.status)) for a in area.activities
     )
-    columns = t.columns(("code", 14), ("activity", 100), ("owner", 34), ("status", 22))
+    columns = t.columns("code", "activity", "owner", "status")
     return _section(
         t("report.focus_area", number=area.number, title=t.plan(area.title)), Table(columns, rows)
     )

@@ -13,6 +13,7 @@ marks the quoted words with theirs."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import ClassVar, Literal
@@ -92,12 +93,14 @@ class BulletList:
 
 @dataclass(frozen=True)
 class Column:
-    """A table column: its header cell, its share of the width (any unit: a writer scales the sum to
-    its page) and whether it holds figures (set flush right)."""
+    """A table column: its header cell and whether it holds figures (set flush right)."""
 
     heading: str
-    width: float
     numeric: bool = False
+
+
+# The characters a table's line holds in the writers' pages: 170 mm of DejaVu Sans at 8.5 pt.
+TABLE_LINE = 100
 
 
 @dataclass(frozen=True)
@@ -109,6 +112,42 @@ class Table:
     rows: tuple[tuple[Cell, ...], ...]
     total: tuple[str, ...] | None = None
     block: ClassVar[str] = "table"
+
+    def widths(
+        self, line: float = TABLE_LINE, measure: Callable[[str], float] = len, padding: float = 2
+    ) -> tuple[float, ...]:
+        """Each column's share of the table's width (they add up to 1), from what it holds, so that
+        every writer sizes columns by one rule: first every column as wide as its longest word, so
+        that no word need break; what is left of a `line` goes to the columns whose lines are
+        longer than that, in proportion to how much longer (as a browser lays out an HTML table).
+        A column of one word stays narrow, a column of sentences takes the room. `measure` is the
+        width of a text and `padding` a cell's inner margins, in the unit of `line`: characters by
+        default, or what a writer measures in its own type."""
+        cells = [[column.heading] for column in self.columns]
+        for row in (*self.rows, *((self.total,) if self.total else ())):
+            for texts, cell in zip(cells, row, strict=True):
+                texts.extend(_cell_lines(cell))
+        narrowest = [
+            padding + max(measure(w) for text in texts for w in [*text.split(), ""]) for texts in cells
+        ]
+        widest = [padding + max(measure(text) for text in texts) for texts in cells]
+        room, wanted = line - sum(narrowest), sum(widest) - sum(narrowest)
+        if wanted <= 0 or room <= 0:
+            shares = narrowest
+        elif wanted <= room:
+            shares = widest
+        else:
+            shares = [n + (w - n) * room / wanted for n, w in zip(narrowest, widest, strict=True)]
+        return tuple(share / sum(shares) for share in shares)
+
+
+def _cell_lines(cell: Cell) -> list[str]:
+    """A cell's lines of text, as a writer sets them."""
+    if isinstance(cell, Status):
+        return [cell.words]
+    if isinstance(cell, Text):
+        return [*cell.text.split("\n"), *(cell.aside.split("\n") if cell.aside else ())]
+    return cell.split("\n")
 
 
 @dataclass(frozen=True)

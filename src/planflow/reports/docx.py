@@ -7,7 +7,6 @@ document's title) and foot (its issue and the page number) in the document's lan
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
 from datetime import UTC
 from functools import cache
 from pathlib import Path
@@ -33,7 +32,6 @@ from ..documents.model import (
     Paragraph,
     Section,
     Stamp,
-    Status,
     Table,
     Text,
 )
@@ -207,38 +205,11 @@ CELL_MARGINS = Cm(0.38).pt
 
 
 def column_widths(table: Table, width: float) -> list[float]:
-    """Each column's width, summing to `width`, from what its cells hold, as browsers lay out a
-    table (CSS 2.1 automatic table layout): every column at least as wide as its longest word, so
-    that no word is broken; the room left over shared in proportion to how much more each column
-    would take to set its longest line unbroken. (The column widths in the document model, when it
-    carries them, are to be read here instead.)"""
-    shortest, longest = [], []
-    for index, column in enumerate(table.columns):
-        lines = [(line, True) for line in column.heading.split("\n")]
-        lines += [line for row in table.rows for line in _lines(row[index])]
-        lines += [(line, True) for line in (table.total[index] if table.total else "").split("\n")]
-        words = [(word, bold) for line, bold in lines for word in line.split()]
-        shortest.append(max((_measure(word, bold) for word, bold in words), default=0) + CELL_MARGINS)
-        longest.append(max((_measure(line, bold) for line, bold in lines), default=0) + CELL_MARGINS)
-    room = Cm(width).pt
-    if sum(longest) <= room:  # everything fits on one line: widen in proportion
-        shares = longest
-    elif sum(shortest) >= room:  # words longer than the page is wide: they break anyway
-        shares = shortest
-    else:
-        spare = (room - sum(shortest)) / (sum(longest) - sum(shortest))
-        shares = [low + (high - low) * spare for low, high in zip(shortest, longest, strict=True)]
-    return [width * share / sum(shares) for share in shares]
-
-
-def _lines(value: Cell) -> Iterator[tuple[str, bool]]:
-    """A cell's lines as written, each with whether it is set in bold."""
-    if isinstance(value, Status):
-        yield value.words, True
-    elif isinstance(value, Text):
-        yield from ((line, False) for line in f"{value.text}\n{value.aside or ''}".split("\n"))
-    else:
-        yield from ((line, False) for line in value.split("\n"))
+    """Each column's width, summing to `width`, by the document model's one rule (Table.widths),
+    measured in this writer's type: every word as if bold, so that a bold heading or status fits
+    the width measured for it and no word is broken."""
+    shares = table.widths(line=Cm(width).pt, measure=lambda text: _measure(text, True), padding=CELL_MARGINS)
+    return [width * share for share in shares]
 
 
 @cache
