@@ -207,8 +207,10 @@ CELL_MARGINS = Cm(0.38).pt
 def column_widths(table: Table, width: float) -> list[float]:
     """Each column's width, summing to `width`, by the document model's one rule (Table.widths),
     measured in this writer's type: every word as if bold, so that a bold heading or status fits
-    the width measured for it and no word is broken."""
-    shares = table.widths(line=Cm(width).pt, measure=lambda text: _measure(text, True), padding=CELL_MARGINS)
+    the width measured for it and no word is broken (a point spare for rounding to twips)."""
+    shares = table.widths(
+        line=Cm(width).pt, measure=lambda text: _measure(text, True), padding=CELL_MARGINS + 1
+    )
     return [width * share for share in shares]
 
 
