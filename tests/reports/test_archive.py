@@ -21,8 +21,9 @@ from planflow import audit_keys, clock
 from planflow.db import Database
 from planflow.models import Notice
 from planflow.services.authority import people
-from planflow.services.chain import proposals
+from planflow.services.chain import annual, proposals
 from planflow.services.outputs.archive import layout
+from planflow.services.records.audit import Actor
 
 from ..conftest import Cli
 from ..services.chain import Chain
@@ -167,7 +168,9 @@ def test_an_edited_decision_with_a_recomputed_manifest_is_refused(package: Path,
     _refused(_verify(str(package)), "the manifest's signature does not hold")
     # even the key's holder cannot make the rows say other than the signed events
     _resign(package, tmp_path / "instance", [decisions])
-    _refused(_verify(str(package)), "decisions: decision 1's rationale is not what signed event")
+    _refused(
+        _verify(str(package)), "decisions: decision 1 (deviation 1 #1): rationale is 'Ingen åtgärd behövs.'"
+    )
 
 
 def test_an_edited_csv_with_a_resigned_manifest_is_refused(package: Path, tmp_path: Path) -> None:
@@ -180,12 +183,15 @@ def test_an_edited_csv_with_a_resigned_manifest_is_refused(package: Path, tmp_pa
 @pytest.mark.parametrize(
     ("statement", "problem"),
     [
-        ("UPDATE decision SET rationale = 'Ändrad i efterhand.'", "decision 1's rationale is not what"),
+        ("UPDATE decision SET rationale = 'Ändrad i efterhand.'",
+         "decisions: decision 1 (deviation 1 #1): rationale is 'Ändrad i efterhand.'; its audit events say"),
         ("UPDATE status_report SET comment = 'Ändrad.' WHERE status = 'YELLOW' OR status = 'yellow'",
-         "'s comment is not what"),
-        ("UPDATE deviation SET recommendation = 'Ingen.'", "deviations 1's recommendation is not what"),
-        ("UPDATE activity_proposal SET why = 'Ändrad.'", "proposals 1's why is not what"),
-        ("DELETE FROM decision WHERE subject_type = 'proposal'", "the row signed event"),
+         ": comment is 'Ändrad.'; its audit events say"),
+        ("UPDATE deviation SET recommendation = 'Ingen.'",
+         "deviations: deviation 1: recommendation is 'Ingen.'"),
+        ("UPDATE activity_proposal SET why = 'Ändrad.'", "proposals: proposal 1: why is 'Ändrad.'"),
+        ("DELETE FROM decision WHERE subject_type = 'proposal'",
+         "decisions: decision proposal 1 #1: its audit events say it was made; it is not there"),
     ],
 )  # fmt: skip
 def test_a_record_edited_in_the_database_before_export_is_refused(
@@ -195,6 +201,28 @@ def test_a_record_edited_in_the_database_before_export_is_refused(
     with seeded.transaction() as session:
         assert session.execute(text(statement)).rowcount >= 1  # type: ignore[attr-defined]
     _refused(_verify(str(_export(cli, tmp_path, "package"))), problem)
+
+
+def test_an_annual_report_edited_in_the_database_before_export_is_refused(
+    cli: Cli, seeded: Database, tmp_path: Path
+) -> None:
+    """The year's report compiled, approved by the steering group and noted by the board; then its
+    paragraph in the board's minutes is changed past the use cases."""
+    _history(seeded)
+    with seeded.transaction() as session:
+        annual.start_annual_report(session, Actor(people.get_user(session, "processledare")), 2026)
+    chain = Chain(seeded)
+    chain.do("processledare", "compile_annual_report", {"summary": "I stort enligt plan."})
+    chain.do("ordforande", "approve_annual_report", {"outcome": "approve"})
+    chain.do(
+        "kommunstyrelsen", "board_note", {"noted": True, "decided_on": "2026-12-10", "paragraph": "§ 12"}
+    )
+    with seeded.transaction() as session:
+        session.execute(text("UPDATE annual_report SET board_paragraph = '§ 99'"))
+    _refused(
+        _verify(str(_export(cli, tmp_path, "package"))),
+        "annual_reports: annual_report 1: board_paragraph is '§ 99'; its audit events say '§ 12'",
+    )
 
 
 def test_an_issued_report_changed_with_its_hash_is_refused(package: Path, tmp_path: Path) -> None:
@@ -207,7 +235,9 @@ def test_an_issued_report_changed_with_its_hash_is_refused(package: Path, tmp_pa
 
     _rewrite(package, layout.ISSUED, rehash)
     _resign(package, tmp_path / "instance", [layout.ISSUED, report.relative_to(package).as_posix()])
-    _refused(_verify(str(package)), "issued_reports: issued_reports 1's files is not what signed event")
+    refused = _verify(str(package))
+    _refused(refused, "issued_reports: issued_report 1: files is '")
+    assert f'"pdf":"{digest}"}}\'; its audit events say' in refused.stderr
 
 
 def test_a_dropped_tail_is_refused(package: Path, tmp_path: Path) -> None:

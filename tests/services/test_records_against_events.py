@@ -4,17 +4,20 @@ report's status, a deviation's state) is named with its field by the check and b
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import select, text
 
-from planflow import clock
+from planflow import audit_keys, clock
 from planflow.db import Database
 from planflow.models import AuditEvent
 from planflow.services.authority import people
-from planflow.services.chain import annual, proposals
+from planflow.services.chain import annual, proposals, timers
+from planflow.services.outputs import issued
+from planflow.services.outputs.archive import codebook, export, verify
 from planflow.services.records import audit, consistency
 from planflow.services.records.audit import Actor
 from planflow.services.records.consistency import derived
@@ -41,11 +44,11 @@ def _propose(chain: Chain, title: str) -> None:
 
 
 @pytest.fixture
-def walked(seeded: Database) -> Chain:
+def walked(seeded: Database, tmp_path: Path) -> Chain:
     """The chain walked through every record kind: reports (one returned), a deviation returned by
-    the group then closed, areas (one returned), the dialogue, the meeting, three proposals (one
+    the group, escalated, then closed, areas (one returned), the dialogue, the meeting, three proposals (one
     returned by the process leader, one sent back, approved and rejected), the annual report
-    returned, approved and noted by the board."""
+    returned, approved and noted by the board; the quarter's steering report issued."""
     clock.set_now(START)
     chain = Chain(seeded)
     chain.start_cycle()
@@ -53,6 +56,8 @@ def walked(seeded: Database) -> Chain:
     chain.do("lead1", "review_report", {"outcome": "return", "comment": "Mer."}, "1.1.1")
     returned_by_the_chair(chain)  # every report accepted, RETURNED red, its decision a return
     recommended_and_agreed(chain)
+    clock.set_now(START + timedelta(days=14, seconds=1))  # undecided for 14 days: escalated
+    assert timers.fire_due_timers(seeded.transaction, clock.now()) >= 1
     chain.do("ordforande", "steering_decision", {"decision": "close", "rationale": "Avsluta."}, RETURNED)
     chain.do("lead1", "area_summary", {"summary": "Område 1."})
     chain.do("processledare", "confirm_area", {"outcome": "return", "comment": "Utveckla."})
@@ -96,7 +101,22 @@ def walked(seeded: Database) -> Chain:
     chain.do(
         "kommunstyrelsen", "board_note", {"noted": True, "decided_on": "2027-01-20", "paragraph": "§ 12"}
     )
+    with seeded.transaction() as session:
+        issued.issue_report(
+            session,
+            Actor(people.get_user(session, "processledare")),
+            audit_keys.load_signing_key(None, tmp_path / "instance"),  # the installation's (cli's)
+            "steering",
+            "2026-Q4",
+            render=_stand_in,
+        )
     return chain
+
+
+def _stand_in(content: object, fmt: str, language: str, issue: object) -> bytes:
+    """A file per format, each its own bytes: what the records hold of it is its SHA-256, not how it
+    was drawn (the reports' own tests render them)."""
+    return f"{fmt} {language}".encode()
 
 
 def _proposal_form(title: str) -> dict[str, str]:
@@ -144,6 +164,11 @@ EDITS = {
         "UPDATE deviation SET state = 'agreed' WHERE state = 'decided'",
         "deviation",
         "state is 'agreed'; its audit events say 'decided'",
+    ),
+    "an issued report's hash": (
+        "UPDATE issued_report SET sha256 = '" + "0" * 64 + "'",
+        "issued_report",
+        f"content_sha256 is '{'0' * 64}'; its audit events say",
     ),
 }
 
@@ -208,3 +233,20 @@ def test_compare_reads_rows_as_an_archive_holds_them(walked: Chain, tmp_path: Pa
     assert problem.subject == f"decision {as_text[0]['id']} (deviation 1 #1)"
     del as_text[-1]
     assert "it is not there" in derived.compare(expected, {"decision": as_text})[-1].detail
+
+
+def test_the_archive_codebook_names_every_column_its_events_vouch_for(walked: Chain) -> None:
+    """The README tells the archivist which columns verify holds against the events: exactly the
+    columns of each archive table that the events of every record kind say something of."""
+    expected = derived.expected_rows(_events(walked.db))
+    columns = {table.name: set(table.columns) for table in export.TABLES}
+    columns["issued_reports"] = set(export.ISSUED_COLUMNS)
+    vouched = {
+        table: {name for row in expected[kind].values() for name in row} & columns[table]
+        for table, kind in verify.RECORD_KINDS.items()
+    }
+    named = {
+        table: {column for listed in sources.values() for column in listed}
+        for table, sources in codebook.SIGNED_COLUMNS.items()
+    }
+    assert named == vouched

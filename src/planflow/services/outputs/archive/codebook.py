@@ -35,6 +35,7 @@ COLUMNS: dict[str, dict[str, str]] = {
         "case_number": "styrgruppsrapportens diarienummer (tom: inget satt)",
     },
     "annual_reports": {
+        "id": "årsrapportens nummer (beslutens subject_id)",
         "plan": "planens kortnamn",
         "year": "året rapporten gäller",
         "state": "årsrapportens läge, se Årsrapportläge",
@@ -124,23 +125,46 @@ COLUMNS: dict[str, dict[str, str]] = {
     },
 }
 
-# What each table's columns are checked against: the signed audit event each comes from
-# (signed.py). Columns not named are covered by the manifest's signature only.
-SIGNED_COLUMNS: dict[str, str] = {
-    "status_reports": "activity, reporter, status, comment, cause (status.reported); review, review_comment,"
-    " reviewed_by (status.accepted, status.returned)",
-    "deviations": "activity, level, cause (deviation.opened); recommendation (deviation.recommended); state"
-    " (händelsernas följd)",
-    "decisions": "body, subject_type, subject_id, decision, rationale, recorded_by, on_behalf_of för"
-    " styrgruppens"
-    " beslut om avvikelser och förslag (deviation.decided, proposal.decided) och kommunstyrelsens"
-    " (annual_report.noted)",
-    "proposals": "title, owner, starts_on, ends_on, why (proposal.submitted); state och activity"
-    " (händelsernas"
-    " följd, activity.added)",
-    "issued_reports": "plan, kind, subject, number, issued_by, on_behalf_of, checkpoint, content_sha256"
-    " och varje"
-    " fils SHA-256 (report.issued); filernas innehåll mot dessa hashar",
+# Which columns of each table verify holds against the signed audit events, by the events that say
+# them (records/consistency/derived.py maps events to records, for audit verify and archive verify
+# alike; a test holds this to what it covers). Columns not named are covered by the manifest's
+# signature only.
+SIGNED_COLUMNS: dict[str, dict[str, tuple[str, ...]]] = {
+    "annual_reports": {
+        "annual_report.compiled": ("compiled_at",),
+        "annual_report.approved": ("approved_at",),
+        "annual_report.noted": ("noted_at", "board_decided_on", "board_paragraph"),
+        "händelsernas följd": ("state",),
+    },
+    "status_reports": {
+        "status.reported": ("activity", "reporter", "status", "comment", "cause", "reported_at"),
+        "status.accepted, status.returned": ("review", "review_comment", "reviewed_by", "reviewed_at"),
+    },
+    "deviations": {
+        "deviation.opened": ("activity", "level", "cause", "opened_at"),
+        "deviation.recommended": ("recommendation",),
+        "deviation.escalated": ("escalated_at",),
+        "deviation.owner_informed": ("decided_at",),
+        "händelsernas följd": ("state",),
+    },
+    "decisions": {
+        "deviation.decided, proposal.decided, annual_report.approved, annual_report.returned,"
+        " annual_report.noted": (
+            *("body", "subject_type", "subject_id", "decision", "rationale", "recorded_by", "on_behalf_of"),
+        ),
+        "deviation.decided, proposal.decided": ("decided_at",),
+    },
+    "proposals": {
+        "proposal.submitted": ("title", "owner", "starts_on", "ends_on", "why"),
+        "activity.added": ("activity",),
+        "händelsernas följd": ("state",),
+    },
+    "issued_reports": {
+        "report.issued": (
+            *("plan", "kind", "subject", "number", "issued_by", "on_behalf_of", "checkpoint"),
+            *("content_sha256", "files"),
+        ),
+    },
 }
 
 VALUES: dict[str, dict[str, str]] = {
@@ -258,14 +282,18 @@ def readme(made_at: datetime, package: str, public_key: PublicKey, csv_format: s
         "## Vilka kolumner händelserna täcker",
         "",
         "Händelserna i granskningsloggen är hashkedjade och signerade. Kolumnerna nedan kontrolleras mot",
-        "dem; en databasadministratör som ändrat en sådan rad före exporten avslöjas. Övriga kolumner",
-        "(tider som reported_at och decided_at, perioder, aktivitetstabellen, omgångarna, utskicken) bärs",
-        "inte av någon händelse: de skyddas av manifestets signatur, alltså bara från exporten och framåt.",
-        "Styrgruppens svar på en årsrapport (godkänd/återsänd) kontrolleras inte: händelsen bär årtalet",
-        "men inte årsrapportens nummer.",
+        "dem, med samma regler som `planflow audit verify` använder för databasen; en databasadministratör",
+        "som ändrat en sådan rad före exporten avslöjas. En rad som händelserna säger finns men som saknas",
+        "avslöjas också, liksom en statusrapport, avvikelse, ett beslut, förslag eller en utfärdad rapport",
+        "som ingen händelse nämner (en årsrapport som ännu inte sammanställts har ingen händelse). Övriga",
+        "kolumner (perioder, diarienummer, aktivitetstabellen, omgångarna, utskicken) bärs inte av någon",
+        "händelse: de skyddas av manifestets signatur, alltså bara från exporten och framåt. Händelser som",
+        "en äldre planflow skrev bär färre uppgifter (till exempel inga tider); de kontrolleras på det de bär.",
         "",
     ]
-    lines += [f"- {table}: {columns}" for table, columns in SIGNED_COLUMNS.items()]
+    for table, sources in SIGNED_COLUMNS.items():
+        said = "; ".join(f"{', '.join(columns)} ({source})" for source, columns in sources.items())
+        lines.append(f"- {table}: {said}")
     lines += ["", "## Kodbok", ""]
     for table, columns in COLUMNS.items():
         name = "audit/events" if table == "events" else table

@@ -145,7 +145,7 @@ def _cycles(session: Session, names: _Names) -> Iterator[list[Any]]:
 def _annual_reports(session: Session, names: _Names) -> Iterator[list[Any]]:
     for r in session.scalars(select(AnnualReport).order_by(AnnualReport.id)):
         yield [
-            *(names.slugs[r.plan_id], r.year, r.state, r.compiled_at, r.approved_at, r.noted_at),
+            *(r.id, names.slugs[r.plan_id], r.year, r.state, r.compiled_at, r.approved_at, r.noted_at),
             *(r.board_decided_on, r.board_paragraph, r.case_number),
         ]
 
@@ -254,7 +254,7 @@ TABLES: tuple[Table, ...] = (
     Table(
         "annual_reports",
         tuple(
-            "plan year state compiled_at approved_at noted_at board_decided_on board_paragraph"
+            "id plan year state compiled_at approved_at noted_at board_decided_on board_paragraph"
             " case_number".split()
         ),
         _annual_reports,
@@ -292,6 +292,11 @@ TABLES: tuple[Table, ...] = (
         tuple("id recipient template subject body channel carried_by created_at sent_at".split()),
         _mails,
     ),
+)
+# The fields of each issued_reports.json entry.
+ISSUED_COLUMNS = (
+    *("id", "plan", "kind", "subject", "number", "issued_at", "issued_by", "on_behalf_of", "checkpoint"),
+    *("content_sha256", "case_number", "content", "files"),
 )
 EVENT_COLUMNS = (
     *("seq", "occurred_at", "actor", "on_behalf_of", "role", "action"),

@@ -25,8 +25,9 @@ from typing import IO, Any
 from ....audit_keys import PublicKey, read_public_key
 from ...records import checkpoints
 from ...records.audit import GENESIS, fields_hash
-from . import layout, signed
-from .export import EVENT_COLUMNS, TABLES, csv_of, event_csv
+from ...records.consistency import derived
+from . import layout
+from .export import EVENT_COLUMNS, ISSUED_COLUMNS, TABLES, csv_of, event_csv
 
 CHUNK = 1 << 20  # bytes hashed at a time
 MAX_LINE = 16 << 20  # one element of a JSON list (an event, a row, an issued report)
@@ -34,6 +35,17 @@ MAX_DOCUMENT = 16 << 20  # a whole JSON document (the manifest, the head)
 MAX_DEPTH = 64  # JSON nesting: planflow writes at most a dozen levels
 MAX_FILES = 100_000
 MAX_KEY = 4096  # a PEM public key
+
+# The tables whose rows are checked against the events they come from, each by the record kind the
+# one mapping of events to records (records/consistency/derived.py) knows it as.
+RECORD_KINDS = {
+    "annual_reports": "annual_report",
+    "status_reports": "status_report",
+    "deviations": "deviation",
+    "decisions": "decision",
+    "proposals": "proposal",
+    "issued_reports": "issued_report",
+}
 
 
 class _Refused(Exception):
@@ -193,7 +205,7 @@ def elements(archive: Archive, name: str) -> Iterator[Any]:
 class _Check:
     def __init__(self, archive: Archive) -> None:
         self.archive = archive
-        self.expected = signed.Expected()
+        self.events = derived.Fold()  # what the events read so far say the records hold
 
     def run(self, public_key: PublicKey | None) -> ArchiveVerification:
         manifest, key = self._manifest(public_key)
@@ -212,7 +224,7 @@ class _Check:
             for row in rows:
                 if set(row) != set(table.columns):
                     raise _Refused(f"{layout.table_json(table.name)}: row {row.get('id')} has other columns")
-            if table.name in signed.KEYS or table.name == "decisions":
+            if table.name in RECORD_KINDS:
                 self._compare(table.name, rows)
             if hashlib.sha256(csv_of(table, rows)).hexdigest() != digests.get(layout.table_csv(table.name)):
                 raise _Refused(
@@ -222,9 +234,10 @@ class _Check:
         return ArchiveVerification(events, len(wanted), max(wanted, default=0), reports)
 
     def _compare(self, table: str, rows: list[dict[str, Any]]) -> None:
-        problem = signed.compare(self.expected, table, rows)
-        if problem:
-            raise _Refused(problem)
+        """Refused at the first way `table`'s rows differ from what the signed events say."""
+        problems = derived.compare(self.events.expected, {RECORD_KINDS[table]: rows})
+        if problems:
+            raise _Refused(f"{table}: {problems[0].subject}: {problems[0].detail}")
 
     def _manifest(self, public_key: PublicKey | None) -> tuple[dict[str, Any], PublicKey]:
         """The manifest, once its signature holds and every file has its SHA-256."""
@@ -278,7 +291,7 @@ class _Check:
             if wanted.get(seq, event["hash"]) != event["hash"]:
                 raise _Refused(f"event {seq} does not match its signed checkpoint")
             previous = event["hash"]
-            self.expected.observe(event)
+            self.events.observe(event)
             written.update(event_csv([event])[len(header) :])
         cut = [seq for seq in wanted if seq > count]
         if cut:
@@ -304,13 +317,18 @@ class _Check:
         reports = []
         for report in elements(self.archive, layout.ISSUED):
             report = _mapping(report, layout.ISSUED)
+            if set(report) != set(ISSUED_COLUMNS):
+                raise _Refused(f"{layout.ISSUED}: report {report.get('id')} has other fields")
             for fmt, entry in _mapping(report["files"], layout.ISSUED).items():
                 if digests.get(layout.DATA + entry["path"]) != entry["sha256"]:
                     raise _Refused(f"issued report {report['id']} ({fmt}) was changed")
             content = json.dumps(report["content"], sort_keys=True, separators=(",", ":"), ensure_ascii=False)
             if hashlib.sha256(content.encode("utf-8")).hexdigest() != report["content_sha256"]:
                 raise _Refused(f"issued report {report['id']}'s content was changed")
-            reports.append(signed.issued_row(report))
+            # as its event holds it: each file by its SHA-256
+            reports.append(
+                {**report, "files": {fmt: entry["sha256"] for fmt, entry in report["files"].items()}}
+            )
         self._compare("issued_reports", reports)
         return len(reports)
 

@@ -1,14 +1,15 @@
 """The records as their audit events say they are: every status report, deviation, decision,
-proposal, annual report, area review, steering meeting and business dialogue holds, field by
-field, what the events its handlers wrote with it say (the latest event for a state). Someone who
+proposal, annual report, area review, steering meeting, business dialogue and issued report holds,
+field by field, what the events its handlers wrote with it say (the latest event for a state). Someone who
 edits a record in the database, past the use cases, changes what every page and report says; the
 events are hash-chained and signed, the records are not: this is where the two are held together.
 
 One mapping per record kind (TABLES): an event's action → which record it is about (its key) and
 what it says of the record's fields. It works on plain dicts, so the same mapping checks the
-database (`check`, reading in batches of BATCH) and an archive's data rows (`expected_rows` from
-its events, `compare` with its rows). A field an event does not carry is not expected: events
-written before a field was added to their payload are checked on what they have.
+database (`check`, reading in batches of BATCH) and an archive package's rows (archive/verify.py
+folds its events into a Fold as it streams them, then `compare`s its rows). A field an event does
+not carry is not expected: events written before a field was added to their payload are checked on
+what they have.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from datetime import UTC, date, datetime
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 
 from ....models import (
@@ -34,6 +35,9 @@ from ....models import (
     Deviation,
     FocusArea,
     InterventionArea,
+    IssuedReport,
+    IssuedReportFile,
+    Plan,
     ReportingCycle,
     StatusReport,
     SteeringMeeting,
@@ -49,12 +53,23 @@ Expected = dict[str, dict[str, Row]]  # table → record key → the fields its 
 
 
 @dataclass
-class _Fold:
-    """What reading the events in order keeps beyond the expected rows: how many decisions each
-    subject has had, and which record each subject's events last named."""
+class Fold:
+    """The events read so far, in chain order, folded into what the records must hold (`expected`),
+    one event at a time (`observe`): a reader that streams its events keeps only this. Beside the
+    rows it keeps how many decisions each subject has had, and which record each subject's events
+    last named."""
 
+    expected: Expected = field(default_factory=lambda: {table: {} for table in TABLES})
     decisions: Counter[tuple[str, str]] = field(default_factory=Counter)
     named: dict[tuple[str, ...], str] = field(default_factory=dict)
+
+    def observe(self, event: Event) -> None:
+        """Fold in the next event: each record it speaks of takes the fields it says."""
+        for table, spec in TABLES.items():
+            says = spec.says.get(event["action"])
+            if says is not None and (said := says(event, self)) is not None:
+                key, row = said
+                self.expected[table].setdefault(key, {}).update(row)
 
     def record(self, event: Event, name: str, *subject: str) -> str | None:
         """The record an event is about: the id it names as `name`, else the one the last event
@@ -80,7 +95,7 @@ class _Fold:
 UNSAID = "\x00unsaid"
 
 # What an event says of a record: its key and the fields it sets, or None when it names none.
-Says = Callable[[Event, _Fold], tuple[str, Row] | None]
+Says = Callable[[Event, Fold], tuple[str, Row] | None]
 
 
 def _principal(event: Event) -> str:
@@ -110,7 +125,7 @@ def _subject(event: Event) -> str:
 # ---- status reports: the owner's report and the lead's review ----------------------------------
 
 
-def _reported(event: Event, fold: _Fold) -> tuple[str, Row] | None:
+def _reported(event: Event, fold: Fold) -> tuple[str, Row] | None:
     if (key := _named("report")(event)) is None:
         return None
     data = event["data"]
@@ -119,7 +134,7 @@ def _reported(event: Event, fold: _Fold) -> tuple[str, Row] | None:
 
 
 def _reviewed(outcome: str) -> Says:
-    def says(event: Event, fold: _Fold) -> tuple[str, Row] | None:
+    def says(event: Event, fold: Fold) -> tuple[str, Row] | None:
         if (key := _named("report")(event)) is None:
             return None
         row = {"review": outcome, "review_comment": event["reason"], "reviewed_by": _principal(event)}
@@ -141,7 +156,7 @@ DEVIATION_STATES = {
 }
 
 
-def _deviation(event: Event, fold: _Fold) -> tuple[str, Row] | None:
+def _deviation(event: Event, fold: Fold) -> tuple[str, Row] | None:
     row = _picked(
         event["data"],
         "activity",
@@ -165,7 +180,7 @@ def _decision(body: str | None = None, outcome: str | None = None) -> Says:
     """A decision event: the decision on its subject that comes next, with its outcome (the event's
     `decision`, else `outcome`) and body (the event's `body`, else `body`)."""
 
-    def says(event: Event, fold: _Fold) -> tuple[str, Row] | None:
+    def says(event: Event, fold: Fold) -> tuple[str, Row] | None:
         kind = event["subject_type"]
         subject = fold.annual_report(event) if kind == "annual_report" else _subject(event)
         if subject is None:
@@ -203,7 +218,7 @@ PROPOSAL_STATES = {
 }
 
 
-def _proposal(event: Event, fold: _Fold) -> tuple[str, Row] | None:
+def _proposal(event: Event, fold: Fold) -> tuple[str, Row] | None:
     data = event["data"]
     row = _picked(data, "title", "owner", "why", "intervention_area", starts_on="start", ends_on="end")
     if (state := PROPOSAL_STATES[event["action"]]) is not None:
@@ -213,7 +228,7 @@ def _proposal(event: Event, fold: _Fold) -> tuple[str, Row] | None:
     return _subject(event), row
 
 
-def _activity_added(event: Event, fold: _Fold) -> tuple[str, Row] | None:
+def _activity_added(event: Event, fold: Fold) -> tuple[str, Row] | None:
     key = _named("proposal")(event)
     return None if key is None else (key, {"state": "approved", "activity": event["subject_id"]})
 
@@ -228,7 +243,7 @@ ANNUAL_STATES = {
 }
 
 
-def _annual(event: Event, fold: _Fold) -> tuple[str, Row] | None:
+def _annual(event: Event, fold: Fold) -> tuple[str, Row] | None:
     if (key := fold.annual_report(event)) is None:
         return None
     row: Row = {"state": ANNUAL_STATES[event["action"]]}
@@ -252,7 +267,7 @@ def _annual(event: Event, fold: _Fold) -> tuple[str, Row] | None:
 AREA_STATES = {"area.summarised": "summarised", "area.returned": "summarising", "area.confirmed": "confirmed"}
 
 
-def _area(event: Event, fold: _Fold) -> tuple[str, Row] | None:
+def _area(event: Event, fold: Fold) -> tuple[str, Row] | None:
     if (key := fold.area_review(event)) is None:
         return None
     row: Row = {"state": AREA_STATES[event["action"]], "focus_area": event["subject_id"]}
@@ -266,12 +281,22 @@ def _area(event: Event, fold: _Fold) -> tuple[str, Row] | None:
 def _cycle_step(*names: str, by: str) -> Says:
     """A step recorded once per cycle, keyed by the cycle's id: the fields `names`, and who (`by`)."""
 
-    def says(event: Event, fold: _Fold) -> tuple[str, Row] | None:
+    def says(event: Event, fold: Fold) -> tuple[str, Row] | None:
         if (key := _named("cycle")(event)) is None:
             return None
         return key, {by: _principal(event)} | _picked(event["data"], *names)
 
     return says
+
+
+# ---- issued reports: the report.issued event holds each hash ------------------------------------
+
+
+def _issued(event: Event, fold: Fold) -> tuple[str, Row] | None:
+    data = event["data"]
+    row = {"issued_by": event["actor"], "on_behalf_of": event["on_behalf_of"]}
+    said = _picked(data, "plan", "kind", "subject", "number", "files", "checkpoint", content_sha256="sha256")
+    return _subject(event), row | said
 
 
 # ---- the mapping -------------------------------------------------------------------------------
@@ -332,6 +357,7 @@ TABLES: dict[str, Table] = {
         "cycle",
         False,
     ),
+    "issued_report": Table({"report.issued": _issued}, "id", True),
 }
 # Every action some record comes from: the events `check` reads.
 ACTIONS = frozenset(action for table in TABLES.values() for action in table.says)
@@ -340,15 +366,10 @@ ACTIONS = frozenset(action for table in TABLES.values() for action in table.says
 def expected_rows(events: Iterable[Event]) -> Expected:
     """What the records must hold by their events (`events` in chain order): table → key → field →
     value, later events overriding earlier ones."""
-    expected: Expected = {table: {} for table in TABLES}
-    fold = _Fold()
+    fold = Fold()
     for event in events:
-        for table, spec in TABLES.items():
-            says = spec.says.get(event["action"])
-            if says is not None and (said := says(event, fold)) is not None:
-                key, row = said
-                expected[table].setdefault(key, {}).update(row)
-    return expected
+        fold.observe(event)
+    return fold.expected
 
 
 def keyed(table: str, rows: Iterable[Row]) -> Iterator[tuple[str, Row]]:
@@ -618,6 +639,34 @@ def _business_dialogues() -> Any:
     ), _as_is
 
 
+def _issued_reports() -> Any:
+    def shape(row: Row) -> Row:
+        seq, hash_ = row.pop("checkpoint_seq"), row.pop("checkpoint_hash")
+        files = dict(entry.split(":") for entry in (row["files"] or "").split())
+        return row | {"checkpoint": {"seq": seq, "hash": hash_}, "files": files}
+
+    files = (
+        select(func.aggregate_strings(IssuedReportFile.format + ":" + IssuedReportFile.sha256, " "))
+        .where(IssuedReportFile.report_id == IssuedReport.id)
+        .scalar_subquery()
+    )
+    return (
+        select(
+            IssuedReport.id,
+            Plan.slug.label("plan"),
+            IssuedReport.kind,
+            IssuedReport.subject,
+            IssuedReport.number,
+            IssuedReport.sha256.label("content_sha256"),
+            files.label("files"),
+            IssuedReport.checkpoint_seq,
+            IssuedReport.checkpoint_hash,
+            IssuedReport.issued_by,
+            IssuedReport.on_behalf_of,
+        ).join(Plan, Plan.id == IssuedReport.plan_id)
+    ), shape
+
+
 # Each table's query (its id first: the batches walk it) and how a row of it becomes a Row.
 READERS: dict[str, Callable[[], Any]] = {
     "status_report": _status_reports,
@@ -628,4 +677,5 @@ READERS: dict[str, Callable[[], Any]] = {
     "area_review": _area_reviews,
     "steering_meeting": _steering_meetings,
     "business_dialogue": _business_dialogues,
+    "issued_report": _issued_reports,
 }
