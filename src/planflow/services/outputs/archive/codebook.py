@@ -287,8 +287,9 @@ def readme(made_at: datetime, package: str, public_key: PublicKey, csv_format: s
         "avslöjas också, liksom en statusrapport, avvikelse, ett beslut, förslag eller en utfärdad rapport",
         "som ingen händelse nämner (en årsrapport som ännu inte sammanställts har ingen händelse). Övriga",
         "kolumner (perioder, diarienummer, aktivitetstabellen, omgångarna, utskicken) bärs inte av någon",
-        "händelse: de skyddas av manifestets signatur, alltså bara från exporten och framåt. Händelser som",
-        "en äldre planflow skrev bär färre uppgifter (till exempel inga tider); de kontrolleras på det de bär.",
+        "händelse: de skyddas av manifestets signatur, alltså bara från exporten och framåt. Händelser",
+        "som en äldre planflow skrev bär färre uppgifter (till exempel inga tider); de kontrolleras på det",
+        "de bär.",
         "",
     ]
     for table, sources in SIGNED_COLUMNS.items():
