@@ -66,6 +66,12 @@ MATRIX: dict[str, tuple[str, str, set[str]]] = {
     # a blank number clears it: 302 for the allowed
     "/reports/case-number/<kind>/<subject>": ("POST", "/reports/case-number/steering/2026-Q4", PLAN_KEEPERS),
     "/reports/issue/<kind>/<subject>": ("GET", "/reports/issue/steering/2026-Q4", PLAN_KEEPERS),
+    # 404 for the allowed: the period has no decision
+    "/reports/steering/<period>/decisions/<int:decision_id>/case-number": (
+        "POST",
+        "/reports/steering/2026-Q4/decisions/1/case-number",
+        PLAN_KEEPERS,
+    ),
     "/reports/issued/<int:report_id>": ("GET", "/reports/issued/1", MUNICIPAL),  # 404: none issued
     "/admin/plan": ("GET", "/admin/plan", PLAN_KEEPERS),
     "/admin/plan.xlsx": ("GET", "/admin/plan.xlsx", PLAN_KEEPERS),
@@ -85,6 +91,7 @@ OUTSIDE = {
     "/tasks/<task_id>/unclaim",
     "/reviews/accept",  # acts on review tasks, each checked: tests/web/api/test_review_list.py
     "/calendar/<secret>.ics",  # authenticated by its secret: tests/web/test_calendar.py
+    "/mail/unsubscribe/<token>",  # authenticated by its signed token: tests/web/test_mail_headers.py
     "/reports/issued/<int:report_id>.<fmt>",  # an issued report: tests/reports
 }
 POSTS = [

@@ -6,9 +6,8 @@ from pathlib import Path
 
 import click
 
-from ..services.records import checkpoints
+from ..services.records import checkpoints, trail_check
 from ..services.records.audit import OPERATOR_ACTOR
-from ..services.records.consistency import derived
 from .base import (
     echo,
     error,
@@ -39,21 +38,18 @@ def audit_verify(key_file: Path | None) -> None:
     say; exits non-zero naming the first bad event, when checkpoints exist that no key is at hand
     to check, or naming each record and field that differs from its events."""
     public_key = public_key_file(key_file) or verifying_key()
-    result = reading(lambda session: checkpoints.integrity(session, OPERATOR_ACTOR, public_key))
+    answer = reading(lambda session: trail_check.check(session, OPERATOR_ACTOR, public_key))
+    result = answer.trail
     if result.verdict is checkpoints.Verdict.BROKEN:
         raise error("cli.audit.broken", seq=result.first_bad, problem=result.problem)
     if result.verdict is checkpoints.Verdict.UNCHECKED:
         raise error("cli.audit.unchecked", events=result.events, count=result.checkpoints)
-    disagreeing = reading(derived.check)
-    for problem in disagreeing[:SHOWN]:
-        click.echo(f"  {problem.subject}: {problem.detail}", err=True)
-    if disagreeing:
-        raise error("cli.audit.records_disagree", count=len(disagreeing), shown=min(len(disagreeing), SHOWN))
+    for record in answer.differing:
+        click.echo(f"  {record.subject}: {record.detail}", err=True)
+    if not answer.records_agree:
+        raise error("cli.audit.records_disagree", count=answer.records_differing, shown=len(answer.differing))
     _say_intact(result)
     echo("cli.audit.records_agree")
-
-
-SHOWN = 50  # records named before the count: an edit of many rows is seen from the first ones
 
 
 def _say_intact(result: checkpoints.Integrity) -> None:

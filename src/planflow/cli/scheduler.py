@@ -85,7 +85,13 @@ def scheduler_outbox(limit: int) -> None:
     if outbox.failed:  # given up: they cannot be composed, so no attempt would ever send them
         click.echo(say("cli.scheduler.failed", count=len(outbox.failed)))
     for row in outbox.failed:
-        line = say("cli.scheduler.failed_row", id=row.id, template=row.template, recipient=row.recipient)
+        line = say(
+            "cli.scheduler.failed_row",
+            id=row.id,
+            template=row.template,
+            recipient=row.recipient,
+            queued=f"{row.queued_at:%Y-%m-%d %H:%M}",
+        )
         click.echo(f"  {line}; {say('cli.scheduler.last_error', error=row.last_error)}")
 
 

@@ -1,4 +1,5 @@
-"""Administration: users and roles, substitutes, activity owners, reassigning tasks, API tokens.
+"""Administration: users and roles, substitutes, activity owners, reassigning tasks, API tokens,
+and the mail that waits or was given up (mailer.outbox, as `planflow scheduler outbox` shows it).
 Every change goes through services.people / services.tasks with the signed-in Actor: the services
 check the authority and write the audit event."""
 
@@ -19,6 +20,7 @@ from ..services.authority import people, peopleview
 from ..services.authority.access import UseCase
 from ..services.chain import tasks
 from ..services.errors import InvalidInput, ServiceError
+from ..services.outputs import mailer
 from ..services.records.audit import Actor
 from .site import form_error, me, require, t
 
@@ -100,9 +102,12 @@ def _page(status: int = 200, **extra: Any) -> tuple[str, int]:
     with get_db().reading() as session:
         users = peopleview.directory(session, Actor(me(session)))
         roles = people.role_choices(session)
+        outbox = mailer.outbox(session)  # as `planflow scheduler outbox` lists it
     extra.setdefault("errors", {})
     extra.setdefault("action", None)
-    return render_template("admin/index.html", users=users, roles=roles, form=request.form, **extra), status
+    return render_template(
+        "admin/index.html", users=users, roles=roles, outbox=outbox, form=request.form, **extra
+    ), status
 
 
 @bp.get("/admin")

@@ -1,6 +1,6 @@
 """The steering group's queue and meeting, and the audit trail with its verification state: the
 audit page and its CSV show what the one search (services.trail) finds and what the one check
-(checkpoints.integrity) says, as the API does."""
+(trail_check.check: the chain, its checkpoints and the records) says, as the API does."""
 
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ from ..services.chain import counsel, deviations
 from ..services.errors import Conflict, InvalidInput
 from ..services.outputs import csvfile
 from ..services.plan import plans
-from ..services.records import checkpoints, trail
+from ..services.records import trail, trail_check
 from ..services.views import meetings, steeringview
 from .plan import named_plan
 from .site import action_words, form_error, me, t
@@ -156,7 +156,7 @@ def index_audit() -> tuple[str, int]:
             found, errors, status = trail.AuditPage([], None), refused.rendered(), refused.status
         if request.args.get("verify") == "1":
             key = audit_keys.verifying_key(current_app.config, current_app.instance_path)
-            verification = checkpoints.integrity(session, user, key)
+            verification = trail_check.check(session, user, key)
     query_args = {k: v for k, v in filters.items() if v}
     return render_template(
         "audit/index.html",

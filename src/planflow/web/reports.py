@@ -104,9 +104,19 @@ def start_annual() -> Any:
     return redirect(url_for("reports.index", plan=named_plan()))
 
 
-def _page(content: Content, errors: dict[str, str] | None = None, case_number: str | None = None) -> str:
+def _page(
+    content: Content,
+    errors: dict[str, str] | None = None,
+    case_number: str | None = None,
+    decision_failed: dict[str, Any] | None = None,
+) -> str:
+    """A report's page; `errors` and `case_number` a refused report's number as typed, and
+    `decision_failed` a refused decision's: its id, the messages and what was typed."""
     document = compose(content, _language())
     formats = files.FORMATS[content.kind]
+    decisions: list[case_numbers.NumberedDecision] = []
+    if content.kind == "steering" and may(UseCase.ISSUE_REPORT):
+        decisions = _decisions(content.subject)
     return render_template(
         "reports/page.html",
         r=content,
@@ -115,8 +125,15 @@ def _page(content: Content, errors: dict[str, str] | None = None, case_number: s
         can_issue=may(UseCase.ISSUE_REPORT),
         errors=errors or {},
         case_number=content.case_number if case_number is None else case_number,
+        decisions=decisions,
+        decision_failed=decision_failed,
         **report_html.context(document),
     )
+
+
+def _decisions(period: str) -> list[case_numbers.NumberedDecision]:
+    with get_db().reading() as session:
+        return case_numbers.cycle_decisions(session, Actor(me(session)), period, named_plan())
 
 
 # The record whose case number a report prints: a steering report's cycle, the annual report.
@@ -141,6 +158,29 @@ def case_number(kind: str, subject: str) -> Any:
     if kind == "steering":
         return redirect(url_for("reports.steering", period=subject, plan=named_plan()))
     return redirect(url_for("reports.annual", year=int(subject), plan=named_plan()))
+
+
+@bp.post("/steering/<period>/decisions/<int:decision_id>/case-number")
+def decision_case_number(period: str, decision_id: int) -> Any:
+    """Register the diarienummer of a steering decision the period's report prints (the process
+    leader, as `planflow report case-number decision`)."""
+    require(UseCase.ISSUE_REPORT)
+    if decision_id not in {d.id for d in _decisions(period)}:
+        abort(404)  # not a decision of this report: its page would not show the number
+    typed = request.form.get("case_number", "")
+    try:
+        with get_db().transaction() as session:
+            kept = case_numbers.set_case_number(
+                session, Actor(me(session)), "decision", str(decision_id), typed, named_plan()
+            )
+    except InvalidInput as exc:
+        refused = form_error(exc)
+        failed = {"id": decision_id, "errors": refused.rendered(), "typed": typed}
+        return _page(_content("steering", period), decision_failed=failed), refused.status
+    flash(t("ui.case_number.saved", number=kept.number) if kept.number else t("ui.case_number.cleared"))
+    return redirect(
+        url_for("reports.steering", period=period, plan=named_plan(), _anchor=f"decision-{decision_id}")
+    )
 
 
 @bp.get("/steering/<period>")

@@ -13,14 +13,15 @@ from urllib.parse import urlencode
 
 import pytest
 from flask.testing import FlaskClient
-from sqlalchemy import delete, select
+from markupsafe import escape
+from sqlalchemy import delete, select, text
 
 from planflow import audit_keys, clock
 from planflow.db import Database
 from planflow.models import AuditEvent, AuditHead
 from planflow.services.authority import people
 from planflow.services.plan import plans
-from planflow.services.records import audit, checkpoints
+from planflow.services.records import audit, checkpoints, trail_check
 from planflow.services.records.audit import SYSTEM_ACTOR, Actor
 
 from ...conftest import Cli
@@ -282,7 +283,37 @@ def test_the_api_schemas_are_the_views_fields() -> None:
     for name, view in (
         ("AuditEvent", EventView),
         ("AuditPage", AuditPage),
-        ("Verification", checkpoints.Integrity),
+        ("DifferingRecord", trail_check.DifferingRecord),
     ):
         schema = COMPONENTS[name]
         assert list(schema["properties"]) == schema["required"] == [f.name for f in sent(view)], name
+    # The trail's fields, then whether the records agree (trail_check.TrailCheck, flattened).
+    records = ["records_agree", "records_differing", "differing_records"]
+    verification = COMPONENTS["Verification"]
+    assert list(verification["properties"]) == [f.name for f in sent(checkpoints.Integrity)] + records
+
+
+def test_a_record_edited_with_sql_is_named_alike_by_the_command_line_the_page_and_the_api(
+    chain: Chain, cli: Cli, api: Api, signed_in: Callable[[str], FlaskClient]
+) -> None:
+    _deviation_decided_with_a_substitute(chain)
+    client = signed_in("processledare")
+    assert cli("audit", "verify").exit_code == 0
+    assert 'id="records-check">✓ Registren stämmer' in client.get("/audit?verify=1").get_data(as_text=True)
+    assert api("GET", "/audit/verify", "processledare").json["records_agree"] is True
+    with chain.db.transaction() as session:  # past every use case: the trail still holds
+        session.execute(text("UPDATE deviation SET state = 'agreed' WHERE state = 'decided'"))
+
+    refused = cli("--language", "en", "audit", "verify")
+    named = re.findall(r"^  (deviation \d+): (.*)$", refused.output, re.MULTILINE)
+    assert refused.exit_code != 0 and len(named) == 1
+    assert "state is 'agreed'; its audit events say 'decided'" in named[0][1]
+    answer = api("GET", "/audit/verify", "processledare").json
+    assert (answer["intact"], answer["chain_intact"], answer["verdict"]) == (False, True, "unanchored")
+    assert (answer["records_agree"], answer["records_differing"]) == (False, 1)
+    assert [(r["subject"], r["detail"]) for r in answer["differing_records"]] == named
+    html = client.get("/audit?verify=1").get_data(as_text=True)
+    assert "Kedjan är hel" in html  # the chain itself holds; the records do not
+    assert "1 uppgift(er) i registren stämmer inte med sina granskningshändelser" in html
+    subject, detail = named[0]
+    assert f"<li><code>{subject}</code>: {escape(detail)}</li>" in html

@@ -145,7 +145,7 @@ def waiting(session: Session) -> int:
 @dataclass(frozen=True)
 class OutboxRow:
     """A notice that waits to be mailed (or was given up): to whom, when it is tried next (None:
-    never again), how often it was tried, what went wrong last."""
+    never again), how often it was tried, what went wrong last, when it was queued."""
 
     id: int
     template: str
@@ -153,6 +153,7 @@ class OutboxRow:
     next_attempt_at: datetime | None
     attempts: int
     last_error: str | None
+    queued_at: datetime
 
 
 @dataclass(frozen=True)
@@ -164,7 +165,7 @@ class Outbox:
 
 def outbox(session: Session, limit: int = 30) -> Outbox:
     """The mail that waits to be sent (no SMTP configured, or failing), and the mail given up
-    because it cannot be composed, for the admin to read."""
+    because it cannot be composed, for the admin to read: `planflow scheduler outbox` and /admin."""
     columns = (
         Notice.id,
         Notice.template,
@@ -172,6 +173,7 @@ def outbox(session: Session, limit: int = 30) -> Outbox:
         Notice.next_attempt_at,
         Notice.attempts,
         Notice.last_error,
+        Notice.created_at,
     )
     waiting_rows = session.execute(
         select(*columns)

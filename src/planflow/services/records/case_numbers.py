@@ -6,13 +6,14 @@ same number is refused or kept alike from every front end, and the trail holds e
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ...engine.forms import CONTROL
 from ...i18n import Message
-from ...models import AnnualReport, DecidingBody, Decision, ReportingCycle
+from ...models import Activity, AnnualReport, DecidingBody, Decision, Deviation, ReportingCycle
 from ...models.reporting import CASE_NUMBER_LENGTH
 from ..authority import access
 from ..authority.access import UseCase
@@ -69,6 +70,43 @@ def set_case_number(
         {"record": record.id, "case_number": kept, "before": before},
     )
     return CaseNumber(subject, key, kept)
+
+
+@dataclass(frozen=True)
+class NumberedDecision:
+    """A steering decision whose case number may be registered: which, on what, and its number."""
+
+    id: int
+    activity_code: str
+    activity_title: str
+    decision: str  # its decision.* key
+    decided_at: datetime
+    case_number: str | None
+
+
+def cycle_decisions(
+    session: Session, asking: Actor, period: str, plan_slug: str | None = None
+) -> list[NumberedDecision]:
+    """The steering group's decisions on the deviations of a plan's cycle, oldest first: those its
+    steering report prints with their case numbers (the latest of each deviation), and any the group
+    took before on the same deviations, which the registry may also have numbered."""
+    access.require(session, asking, UseCase.READ_INTERNAL)
+    cycle = cycles.get_cycle(session, period, plan_slug)
+    rows = session.execute(
+        select(Decision, Activity.code, Activity.title)
+        .join(Deviation, Deviation.id == Decision.subject_id)
+        .join(Activity, Activity.id == Deviation.activity_id)
+        .where(
+            Decision.subject_type == "deviation",
+            Decision.body == DecidingBody.STEERING_GROUP,
+            Deviation.cycle_id == cycle.id,
+        )
+        .order_by(Decision.id)
+    ).all()
+    return [
+        NumberedDecision(d.id, code, title, d.decision, d.decided_at, d.case_number)
+        for d, code, title in rows
+    ]
 
 
 def _record(

@@ -1,6 +1,6 @@
 """The audit trail: events found by the one search (services.trail) with a cursor, the trail's
-integrity by the one check (checkpoints.integrity), the chain's head. The audit page shows the
-same answers."""
+integrity and the records' agreement with it by the one check (trail_check.check), the chain's
+head. The audit page shows the same answers."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from flask import current_app
 
 from ... import audit_keys
 from ...db import get_db
-from ...services.records import checkpoints, trail
+from ...services.records import trail, trail_check
 from ...services.views.plain import to_json
 from . import schemas as sc
 from .auth import caller
@@ -59,13 +59,22 @@ def audit_events(query: dict[str, Any], body: None) -> dict[str, Any]:
 
 
 @operation("GET", "/audit/verify", summary="Is the trail intact: the hash chain walked and every signed "
-           "checkpoint checked with this installation's public key; without the key the checkpoints "
-           "are not checked and the trail is not called intact", tag="audit",
-           response=sc.VERIFICATION)  # fmt: skip
+           "checkpoint checked with this installation's public key (without the key the checkpoints "
+           "are not checked and the trail is not called intact), and do the records hold what their "
+           "events say (the first differing ones named); `intact` only when both hold, as `planflow "
+           "audit verify` answers", tag="audit", response=sc.VERIFICATION)  # fmt: skip
 def audit_verify(query: dict[str, Any], body: None) -> dict[str, Any]:
     key = audit_keys.verifying_key(current_app.config, current_app.instance_path)
     with get_db().reading() as session:
-        return to_json(checkpoints.integrity(session, caller(session), key))  # type: ignore[no-any-return]
+        answer = trail_check.check(session, caller(session), key)
+    # The trail's fields stand at the top, as before the records were checked too.
+    return {
+        **to_json(answer.trail),
+        "intact": answer.intact,
+        "records_agree": answer.records_agree,
+        "records_differing": answer.records_differing,
+        "differing_records": to_json(answer.differing),
+    }
 
 
 @operation("GET", "/audit/head", summary="The latest event's sequence number and hash, to keep "

@@ -8,6 +8,7 @@ from typing import Any
 from ...services.authority import access
 from ...services.chain import counsel, cycles, deviations, reviews
 from ...services.plan import activity_edits
+from ...services.records import trail_check
 from ...services.views import cases, cycleview, steeringview
 from .registry import component
 from .views import schema_of
@@ -306,11 +307,11 @@ DEVIATIONS = component(
 STEERING_COMMENT = component("SteeringComment", schema_of(counsel.CommentView))
 AWAITING_GROUP = component("AwaitingGroup", schema_of(steeringview.AwaitingGroup))
 AUDIT_PAGE = component("AuditPage", obj({"items": array(EVENT), "next_cursor": opt(s(32))}))
-VERIFICATION = component(  # checkpoints.Integrity
+VERIFICATION = component(  # trail_check.TrailCheck: its checkpoints.Integrity, and the records
     "Verification",
     obj(
         {
-            "intact": BOOL,
+            "intact": BOOL,  # the trail intact and the records agree
             "verdict": {"type": "string", "enum": ["anchored", "unanchored", "unchecked", "broken"]},
             "events": INT,
             "first_bad": opt(INT),
@@ -323,6 +324,9 @@ VERIFICATION = component(  # checkpoints.Integrity
             "anchored_seq": INT,
             "anchored_at": opt(TIME),
             "unanchored": INT,
+            "records_agree": BOOL,
+            "records_differing": INT,
+            "differing_records": array(component("DifferingRecord", schema_of(trail_check.DifferingRecord))),
         }
     ),
 )
