@@ -10,8 +10,12 @@ run: $(VENV)/.installed
 	$(BIN)/planflow init --demo
 	$(BIN)/planflow serve --host 127.0.0.1 --port 5000
 
+# The suite on every core: each test file in one worker, its tests in order (the template databases
+# and servers a test starts are its own). PYTEST_WORKERS=0 runs it in this process.
+PYTEST_WORKERS ?= auto
+
 test: $(VENV)/.installed-test
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed-test
 	$(BIN)/python -m ruff check src tests

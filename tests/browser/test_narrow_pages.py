@@ -34,7 +34,7 @@ LONG_WORD = "Näringslivsutvecklingssamverkansöverenskommelseuppföljningsrappo
 
 def _world(live: LiveApp) -> dict[str, Any]:
     """A cycle of this quarter with a red deviation recommended on, long words in the comments,
-    this year's annual report compiled and the steering report issued."""
+    this year's annual report approved and the steering report issued."""
     chain = Chain(live.db)
     today = clock.now().date()
     quarter = (today.month - 1) // 3 + 1
@@ -49,6 +49,7 @@ def _world(live: LiveApp) -> dict[str, Any]:
         leader = Actor(people.get_user(session, "processledare"))
         annual.start_annual_report(session, leader, today.year)
     chain.do("processledare", "compile_annual_report", {"summary": f"Planen följs. {LONG_WORD}."})
+    chain.do("ordforande", "approve_annual_report", {"outcome": "approve"})  # so it may be issued
     with live.db.transaction() as session:
         leader = Actor(people.get_user(session, "processledare"))
         signer = SigningKey(Ed25519PrivateKey.generate())
@@ -117,9 +118,10 @@ def test_the_report_pages_pass_axe_and_show_downloads_as_a_list(browser: Any, li
         leader.check(name)
     leader.go(f"/reports/steering/{world['period']}")
     links = leader.page.locator(".downloads ul.links li a")
-    assert links.count() == 2
-    first, second = (links.nth(i).bounding_box() for i in range(2))
-    assert first and second and second["x"] >= first["x"] + first["width"] + 8  # room between them
+    assert links.count() == 3  # Word, HTML, PDF
+    boxes = [links.nth(i).bounding_box() for i in range(3)]
+    for first, second in zip(boxes, boxes[1:], strict=False):  # room between them
+        assert first and second and second["x"] >= first["x"] + first["width"] + 8
     # a data table scrolls in its own labelled region, reachable by keyboard
     region = leader.page.locator(".report .table-scroll").first
     assert region.get_attribute("tabindex") == "0" and region.get_attribute("aria-labelledby")

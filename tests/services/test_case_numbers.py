@@ -5,8 +5,6 @@ control characters is refused with the field and the reason."""
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 
 import pytest
@@ -18,7 +16,8 @@ from planflow.audit_keys import SigningKey
 from planflow.models import Decision
 from planflow.services.authority import people
 from planflow.services.errors import Forbidden, InvalidInput, NotFound
-from planflow.services.outputs import archive, issued
+from planflow.services.outputs import archive, csvfile, issued
+from planflow.services.outputs.archive import layout
 from planflow.services.records import audit, case_numbers
 from planflow.services.records.audit import Actor
 
@@ -57,16 +56,16 @@ def test_case_numbers_are_printed_archived_and_audited(chain: Chain) -> None:
     said = pdf_text(pdf)  # read back by pypdf
     assert "Diarienummer KS 2026/12" in said and "Diarienummer KS 2026/13" in said
 
-    with chain.db.reading() as session:
-        files = archive.export_archive(session, signer.public_key)
+    with chain.db.transaction() as session:  # export signs a checkpoint of the head first
+        files = archive.export_archive(session, signer)
         events = [
             (e.action, e.subject_type, e.subject_id, e.data)
             for e in audit.events(session, action="case_number.set")
         ]
-    cycles = list(csv.DictReader(io.StringIO(files["cycles.csv"].decode("utf-8"))))
-    decisions = list(csv.DictReader(io.StringIO(files["decisions.csv"].decode("utf-8"))))
-    annual = list(csv.DictReader(io.StringIO(files["annual_reports.csv"].decode("utf-8"))))
-    (issue,) = json.loads(files["issued_reports.json"])
+    cycles = csvfile.read_csv(files[layout.table_csv("cycles")])
+    decisions = csvfile.read_csv(files[layout.table_csv("decisions")])
+    annual = csvfile.read_csv(files[layout.table_csv("annual_reports")])
+    (issue,) = json.loads(files[layout.ISSUED])
     assert [c["case_number"] for c in cycles] == ["KS 2026/12"]
     assert [(d["id"], d["case_number"]) for d in decisions] == [(str(decision), "KS 2026/13")]
     assert [(a["year"], a["case_number"], a["state"]) for a in annual] == [("2026", "KS 2026/14", "compiled")]

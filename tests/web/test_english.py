@@ -199,7 +199,7 @@ def test_a_report_quotes_the_plan_in_swedish(signed_in: Callable[[str], FlaskCli
     word = client.get("/reports/files/annual/2026.docx")  # Word checks the plan's words as Swedish
     with zipfile.ZipFile(io.BytesIO(word.get_data())) as docx:
         body = docx.read("word/document.xml").decode("utf-8")
-    quoted = re.findall(r'<w:r><w:rPr><w:lang w:val="sv"/></w:rPr><w:t[^>]*>([^<]*)</w:t>', body)
+    quoted = re.findall(r'<w:r><w:rPr><w:lang w:val="sv-SE"/></w:rPr><w:t[^>]*>([^<]*)</w:t>', body)
     assert "Företagsbesök politiker" in quoted and "Status" not in quoted
     post(client, "/language", {"language": "sv"})
     assert "<td>Företagsbesök politiker</td>" in client.get("/reports/steering/2026-Q4").get_data(

@@ -97,6 +97,7 @@ NO_PLAN = {
     "/admin/users/<username>/deactivate": "a person and what they hold, in every plan",
     "/audit": "the audit trail of the whole installation (h-audit: an activity filter is a code)",
     "/audit.csv": "the audit trail of the whole installation, as a file",
+    "/mail/unsubscribe/<token>": "one person's mail, by the signed token in it",
     "/reports/issued/<int:report_id>.<fmt>": "an issued file, named by its own id",
     "/processes/<int:instance_id>": "a process by its own id: its diagram and the record it is about",
     "/reports/issued/<int:report_id>": "an issued report, named by its own id",
