@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Mapping
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +41,24 @@ DEFAULTS: dict[str, Any] = {
     # The session cookie is sent over HTTPS only; `planflow serve` on a loopback address (local
     # development) turns this off, as may PLANFLOW_SECURE_COOKIES=false behind plain HTTP.
     "SECURE_COOKIES": True,
+    # The accessibility statement (/tillganglighet, lag 2018:1937): who answers for the service and
+    # how well it complies. A value left at its default is the demo's example, and the page says so.
+    "ACCESSIBILITY_ORGANISATION": "Södertälje kommun",
+    "ACCESSIBILITY_SERVICE": "planflow",
+    "ACCESSIBILITY_EMAIL": "tillganglighet@sodertalje.example",
+    "ACCESSIBILITY_PHONE": "",  # shown when set
+    "ACCESSIBILITY_RESPONSE_DAYS": 10,  # working days within which feedback is answered
+    "ACCESSIBILITY_COMPLIANCE": "partly",  # fully, partly or not compliant with the law
+    "ACCESSIBILITY_ASSESSED_ON": "2026-12-05",  # the last assessment, YYYY-MM-DD
+    "ACCESSIBILITY_UPDATED_ON": "2026-12-05",  # the statement's last update, YYYY-MM-DD
 }
+# The organisation's own parts of the accessibility statement: at their defaults, an example.
+ACCESSIBILITY_EXAMPLE_KEYS = (
+    "ACCESSIBILITY_ORGANISATION",
+    "ACCESSIBILITY_EMAIL",
+    "ACCESSIBILITY_ASSESSED_ON",
+)
+COMPLIANCE_LEVELS = ("fully", "partly", "not")
 
 PREFIX = "PLANFLOW_"
 # The databases planflow's migrations and tests run on: backend -> the driver it ships.
@@ -75,6 +93,7 @@ def load(instance_path: Path, overrides: Mapping[str, Any] | None = None) -> dic
         _make_folder(instance_path)
         config["DATABASE_URL"] = f"sqlite:///{instance_path / 'planflow.sqlite3'}"
     _check_database_url(config["DATABASE_URL"])
+    _check_accessibility(config)
     if not config["SECRET_KEY"]:
         _make_folder(instance_path)
         try:
@@ -115,6 +134,30 @@ def _check_database_url(raw: str) -> None:
         raise ValueError(
             f"{PREFIX}DATABASE_URL {shown}: write {backend}+{DRIVERS[backend]}://…, the driver planflow ships"
         )
+
+
+def _check_accessibility(config: Mapping[str, Any]) -> None:
+    """Refuse an accessibility statement that could not be true: an unknown level of compliance,
+    a date that is no date, no way to give feedback."""
+    level = config["ACCESSIBILITY_COMPLIANCE"]
+    if level not in COMPLIANCE_LEVELS:
+        levels = ", ".join(COMPLIANCE_LEVELS)
+        raise ValueError(
+            f"{PREFIX}ACCESSIBILITY_COMPLIANCE must be one of {levels}, not {_excerpt(str(level))}"
+        )
+    for key in ("ACCESSIBILITY_ASSESSED_ON", "ACCESSIBILITY_UPDATED_ON"):
+        try:
+            date.fromisoformat(str(config[key]))
+        except ValueError:
+            raise ValueError(
+                f"{PREFIX}{key} must be a date, YYYY-MM-DD, not {_excerpt(str(config[key]))}"
+            ) from None
+    if not str(config["ACCESSIBILITY_EMAIL"]).strip() and not str(config["ACCESSIBILITY_PHONE"]).strip():
+        raise ValueError(
+            f"{PREFIX}ACCESSIBILITY_EMAIL or {PREFIX}ACCESSIBILITY_PHONE must say where feedback goes"
+        )
+    if config["ACCESSIBILITY_RESPONSE_DAYS"] < 1:
+        raise ValueError(f"{PREFIX}ACCESSIBILITY_RESPONSE_DAYS must be at least 1")
 
 
 def _coerce(raw: str, default: Any, key: str) -> Any:

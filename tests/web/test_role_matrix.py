@@ -9,6 +9,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
+from werkzeug.test import TestResponse
 
 from planflow.db import Database
 from planflow.models import ProcessInstance
@@ -77,9 +78,15 @@ MATRIX: dict[str, tuple[str, str, set[str]]] = {
     "/admin/plan.xlsx": ("GET", "/admin/plan.xlsx", PLAN_KEEPERS),
     "/admin/plan/import": ("POST", "/admin/plan/import", PLAN_KEEPERS),
     "/admin/activities/<code>": ("GET", "/admin/activities/1.1.1", PLAN_KEEPERS),
+    "/tillganglighet": ("GET", "/tillganglighet", EVERYONE),
+    # in English for a visitor; a reader with a language of their own is sent to /tillganglighet
+    "/accessibility": ("GET", "/accessibility", EVERYONE),
 }
-# Pages a visitor reads without signing in: the plan as adopted (a public document).
-PUBLIC = {"/"}
+# Pages a visitor reads without signing in: the plan as adopted (a public document) and the
+# accessibility statement (the law asks that anyone can read it).
+PUBLIC = {"/", "/tillganglighet", "/accessibility"}
+# Every page links the accessibility statement from its footer (lag 2018:1937: from every page).
+STATEMENT_LINK = '<a href="/tillganglighet">'
 # Routes whose answer does not depend on a role (sign-in itself) or that act on a task, checked by
 # the tests of the inbox and the task form.
 OUTSIDE = {
@@ -123,6 +130,7 @@ def test_role_matrix(app: Flask, web: Database, role: str) -> None:
     if role != "anonymous":
         assert login(client, role).status_code == 302
     cases = [*MATRIX.values(), *POST_ONLY.values(), *POSTS]
+    pages = 0
     for method, template, allowed in cases:
         url = template.format(task=task.id, instance=instance)
         if method == "GET":
@@ -143,6 +151,17 @@ def test_role_matrix(app: Flask, web: Database, role: str) -> None:
         else:
             assert response.status_code == 403, (role, url, response.status_code)
             assert "Du har inte behörighet" in response.get_data(as_text=True)
+        if _is_page(response):
+            assert STATEMENT_LINK in response.get_data(as_text=True), (role, method, url)
+            pages += 1
+    assert pages >= (len(PUBLIC) if role == "anonymous" else len(MATRIX) // 2), pages
+
+
+def _is_page(response: TestResponse) -> bool:
+    """An answer shown as a page: HTML, neither a redirect nor a file to save (a report's HTML)."""
+    saved = response.headers.get("Content-Disposition", "").startswith("attachment")
+    moved = 300 <= response.status_code < 400
+    return response.mimetype == "text/html" and not moved and not saved
 
 
 def test_signed_in_pages_show_only_the_menu_the_reader_may_use(

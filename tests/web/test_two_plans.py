@@ -89,6 +89,8 @@ WALK: dict[str, tuple[str, str | None, tuple[str, ...]]] = {
 # GET routes no plan is involved in, and why.
 NO_PLAN = {
     "/login": "signing in",
+    "/tillganglighet": "the accessibility statement, of the whole service",
+    "/accessibility": "the accessibility statement in English, of the whole service",
     "/static/<path:filename>": "the style sheets and scripts",
     "/inbox": "a person's tasks in every plan; each leads to its own task page (walked above)",
     "/reviews/accept": "reviews picked in the inbox by their task ids, each shown with its own activity",
