@@ -38,6 +38,7 @@ def create_app(overrides: Mapping[str, Any] | None = None, instance_path: str | 
         notices,
         oversight,
         pages,
+        passwords,
         plan,
         processes,
         proposals,
@@ -64,6 +65,7 @@ def create_app(overrides: Mapping[str, Any] | None = None, instance_path: str | 
         calendar.bp,
         proposals.bp,
         dialogue.bp,
+        passwords.bp,
     ):
         app.register_blueprint(blueprint)
     web_clock.init_app(app)
