@@ -182,9 +182,11 @@ def test_roles_owners_and_tasks_are_chosen_by_name(
     admin = signed_in("admin")
     page = admin.get("/admin").get_data(as_text=True)
     # A role, a person and an activity are chosen from lists that name them; nothing is typed.
-    assert re.search(
-        r'<option value="focus_area_lead:[a-z0-9-]+/1">Fokusområdesansvarig – 1 Ett företagsklimat', page
-    )
+    # A focus area's roles under its number and title (the plan's words), each role by name.
+    group = re.search(r'<optgroup label="1 Ett företagsklimat[^"]*">(.*?)</optgroup>', page, re.S)
+    assert group is not None
+    option = r'<option value="focus_area_lead:[a-z0-9-]+/1">Fokusområdesansvarig – 1</option>'
+    assert re.search(option, group.group(1))
     assert '<option value="lead1">' in page and 'list="pf-roles"' not in page
     assert 'name="task_id" type=' not in page and '<select id="reassign-task_id"' in page
     spec = re.search(r'<option value="(focus_area_lead:[a-z0-9-]+/2)">', page)
