@@ -205,8 +205,10 @@ class Holdings:
     active: bool
     owned_activities: int
     open_tasks: int
+    owned: list[tuple[str, str, str]]  # (plan title, code, title) of the first OWNED_SHOWN owned
 
 
+OWNED_SHOWN = 50  # named on the page; beyond, the count says how many more
 # As the header counts an inbox: a bounded read, however full the inbox (tasks.INBOX_COUNT_CAP).
 OPEN_TASKS_CAP = 1000
 
@@ -223,7 +225,15 @@ def holdings(session: Session, actor: Actor, username: str) -> Holdings:
     )
     waiting = select(OpenTask.id).where(access.standing(session, user).task_condition()).limit(OPEN_TASKS_CAP)
     open_tasks = session.scalar(select(func.count()).select_from(waiting.subquery()))
-    return Holdings(user.username, user.display_name, user.active, owned or 0, open_tasks or 0)
+    named = session.execute(
+        select(Plan.title, Activity.code, Activity.title)
+        .join(Plan, Plan.id == Activity.plan_id)
+        .where(Activity.owner_id == user.id, Activity.state != ActivityState.CLOSED)
+        .order_by(Plan.id, Activity.id)
+        .limit(OWNED_SHOWN)
+    ).all()
+    owned_rows = [(plan, code, title) for plan, code, title in named]
+    return Holdings(user.username, user.display_name, user.active, owned or 0, open_tasks or 0, owned_rows)
 
 
 @dataclass(frozen=True)
