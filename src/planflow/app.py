@@ -39,6 +39,7 @@ def create_app(overrides: Mapping[str, Any] | None = None, instance_path: str | 
         notices,
         oversight,
         pages,
+        passwords,
         plan,
         processes,
         proposals,
@@ -66,6 +67,7 @@ def create_app(overrides: Mapping[str, Any] | None = None, instance_path: str | 
         proposals.bp,
         dialogue.bp,
         accessibility.bp,
+        passwords.bp,
     ):
         app.register_blueprint(blueprint)
     web_clock.init_app(app)

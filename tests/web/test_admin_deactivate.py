@@ -59,6 +59,7 @@ def test_deactivating_asks_first_naming_the_person_and_what_they_hold(
     assert page.status_code == 200
     assert "<h1>Stäng av kontot för Anna Nilsson (demo) (anna.nilsson)?</h1>" in html
     assert f"Ansvarig för {owned} pågående aktiviteter" in html
+    assert html.count("data-owned=") == owned and 'data-owned="1.1.1">1.1.1 ' in html  # each named
     assert f"{waiting} uppgifter i inkorgen" in html
     assert 'name="confirmed" value="1"' in html
     assert _active(web, "anna.nilsson")  # asking changes nothing

@@ -51,6 +51,8 @@ SAMPLES = {
     "subject": ["2026-Q4"],
     "fmt": ["html"],
     "report_id": ["1"],
+    "substitution_id": ["1"],
+    "token_id": ["1"],
     "decision_id": ["1"],
     "secret": ["no-such-secret"],
     "token": ["1.no-such-token"],

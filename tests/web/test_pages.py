@@ -90,18 +90,20 @@ def test_audit_page_verifies_and_exports(signed_in: Callable[[str], FlaskClient]
     assert "<td>Cycle started</td><td>Cycle 2026-Q4</td>" in html and "<td>the system</td>" in html
 
 
-def test_admin_forms_suggest_usernames_and_the_roles_there_are(
+def test_admin_forms_list_people_and_the_roles_there_are(
     signed_in: Callable[[str], FlaskClient], web: Database
 ) -> None:
+    """People and roles are chosen from lists that name them (issue 20), never typed as codes."""
     html = signed_in("admin").get("/admin").get_data(as_text=True)
-    assert 'id="grant-username" name="username" type="text" value="" list="pf-users"' in html
-    assert '<option value="anna.nilsson">Anna Nilsson (demo)</option>' in html
-    roles = html[html.index('<datalist id="pf-roles">') :]
-    roles = roles[: roles.index("</datalist>")]
-    for spec in ("focus_area_lead:1", "focus_area_lead:5", "working_group:3", "process_leader", "admin"):
+    assert '<select id="grant-username" name="username" required>' in html
+    assert '<option value="anna.nilsson">Anna Nilsson (demo) (anna.nilsson)</option>' in html
+    roles = html[html.index('<select id="grant-role"') :]
+    roles = roles[: roles.index("</select>")]
+    for spec in ("focus_area_lead:sodertalje-2016/1", "focus_area_lead:sodertalje-2016/5",
+                 "working_group:sodertalje-2016/3", "process_leader", "admin"):  # fmt: skip
         assert f'<option value="{spec}">' in roles
-    assert "focus_area_lead:6" not in roles and 'value="focus_area_lead"' not in roles
-    # the users' roles in words, each with the spec to type
+    assert "/6" not in roles and 'value="focus_area_lead"' not in roles
+    # the users' roles in words, each with the spec the command line takes
     assert 'Fokusområdesansvarig, fokusområde 1 <span class="muted">(focus_area_lead:1)</span>' in html
     assert 'Administratör <span class="muted">(admin)</span>' in html
 

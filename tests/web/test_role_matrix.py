@@ -99,6 +99,7 @@ OUTSIDE = {
     "/reviews/accept",  # acts on review tasks, each checked: tests/web/api/test_review_list.py
     "/calendar/<secret>.ics",  # authenticated by its secret: tests/web/test_calendar.py
     "/mail/unsubscribe/<token>",  # authenticated by its signed token: tests/web/test_mail_headers.py
+    "/password/<token>",  # authenticated by its signed, one-time token: tests/web/test_admin_people.py
     "/reports/issued/<int:report_id>.<fmt>",  # an issued report: tests/reports
 }
 POSTS = [
@@ -106,6 +107,14 @@ POSTS = [
     ("POST", "/dialogue/2026-Q4", DIALOGUE),  # 409 for the allowed: the dialogue is not open
     ("POST", "/reports/issue/steering/2026-Q4", PLAN_KEEPERS),  # 409 for the allowed: no number confirmed
     ("POST", "/cycles/2026-Q4/cancel", {"processledare", "admin"}),  # 400: no reason given
+    # People on the web (issue 20): 400 or 404 for the admin, "nobody" being no one
+    ("POST", "/admin/invite", {"admin"}),
+    ("POST", "/admin/send_link", {"admin"}),
+    ("POST", "/admin/end_substitution", {"admin"}),
+    ("POST", "/admin/end_token", {"admin"}),
+    ("POST", "/admin/grant", {"admin"}),
+    ("POST", "/admin/owner", {"admin"}),
+    ("POST", "/admin/reassign", {"admin"}),
 ]
 POST_ONLY = {
     "/cycles": ("POST", "/cycles", {"processledare", "admin"}),

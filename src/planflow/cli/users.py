@@ -10,7 +10,7 @@ import click
 from sqlalchemy.orm import Session
 
 from ..i18n import LANGUAGES
-from ..services.authority import people, peopleview
+from ..services.authority import invitations, people, peopleview
 from ..services.outputs import calendar_feed, notices
 from ..services.records.audit import OPERATOR_ACTOR
 from .base import app, echo, in_transaction, print_json, reading, say
@@ -160,3 +160,28 @@ def users_calendar(username: str) -> None:
     their tasks and the steering meetings, for Outlook or any calendar to subscribe to."""
     secret = in_transaction(lambda session: calendar_feed.rotate_secret(session, OPERATOR_ACTOR, username))
     click.echo(f"{app().config['BASE_URL'].rstrip('/')}/calendar/{secret}.ics")
+
+
+def _send_link(username: str, kind: str) -> None:
+    """Mail USERNAME a link that sets their password (as the admin page does) and print it, for an
+    operator whose mail is not configured yet."""
+    config = app().config
+    sent = in_transaction(
+        lambda session: invitations.send_link(session, OPERATOR_ACTOR, username, kind, config["SECRET_KEY"])
+    )
+    echo("cli.users.invite_sent" if kind == "invite" else "cli.users.reset_sent", username=username)
+    click.echo(f"{config['BASE_URL'].rstrip('/')}{sent.path}")
+
+
+@users.command("invite")
+@click.argument("username")
+def users_invite(username: str) -> None:
+    """Mail USERNAME an invitation with a one-time link that sets their password, and print it."""
+    _send_link(username, "invite")
+
+
+@users.command("reset")
+@click.argument("username")
+def users_reset(username: str) -> None:
+    """Mail USERNAME a one-time link that sets a new password, and print it."""
+    _send_link(username, "reset")

@@ -1,4 +1,5 @@
-"""Administration: users and roles, substitutes, activity owners, reassigning tasks, API tokens,
+"""Administration: users (added with an invitation mail, sent a reset link) and roles,
+substitutes, activity owners, reassigning tasks, API tokens (each chosen from a list of names),
 and the mail that waits or was given up (mailer.outbox, as `planflow scheduler outbox` shows it).
 Every change goes through services.people / services.tasks with the signed-in Actor: the services
 check the authority and write the audit event."""
@@ -9,14 +10,14 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import login_required
 from sqlalchemy.orm import Session
 from werkzeug.datastructures import MultiDict
 
 from ..db import get_db
 from ..i18n import Message
-from ..services.authority import people, peopleview
+from ..services.authority import invitations, people, peopleview
 from ..services.authority.access import UseCase
 from ..services.chain import tasks
 from ..services.errors import InvalidInput, ServiceError
@@ -59,10 +60,10 @@ def _substitute(session: Session, actor: Actor, form: MultiDict[str, str]) -> st
 
 
 def _owner(session: Session, actor: Actor, form: MultiDict[str, str]) -> str:
+    # The list's value is `plan/code` (peopleview.activity_choices): an activity in any plan.
+    plan, _, code = form.get("code", "").strip().rpartition("/")
     try:
-        people.set_activity_owner(
-            session, actor, form.get("code", "").strip(), form.get("username", "").strip()
-        )
+        people.set_activity_owner(session, actor, code, form.get("username", "").strip(), plan or None)
     except InvalidInput as exc:  # the edit's owner is this form's username
         fields = {"username" if name == "owner" else name: m for name, m in exc.fields.items()}
         raise InvalidInput(exc.code, fields=fields, **exc.params) from None
@@ -87,6 +88,48 @@ def _revoke_tokens(session: Session, actor: Actor, form: MultiDict[str, str]) ->
     return t("ui.admin.done.tokens_revoked", count=count)
 
 
+def _invite(session: Session, actor: Actor, form: MultiDict[str, str]) -> str:
+    """Add a person without a password and mail them the link that sets one."""
+    user = people.add_user(
+        session,
+        actor,
+        form.get("username", "").strip(),
+        form.get("display_name", ""),
+        form.get("email", "").strip(),
+        language=form.get("language", ""),
+    )
+    invitations.send_link(session, actor, user.username, "invite", current_app.config["SECRET_KEY"])
+    return t("ui.admin.done.invited", name=user.display_name, email=user.email)
+
+
+def _send_link(session: Session, actor: Actor, form: MultiDict[str, str]) -> str:
+    """Mail a person a new link that sets their password (an invitation again, or a reset)."""
+    kind = form.get("kind", "")
+    sent = invitations.send_link(
+        session, actor, form.get("username", "").strip(), kind, current_app.config["SECRET_KEY"]
+    )
+    user = people.get_user(session, sent.username)
+    done = "ui.admin.done.invite_sent" if kind == "invite" else "ui.admin.done.reset_sent"
+    return t(done, name=user.display_name, email=user.email)
+
+
+def _number(form: MultiDict[str, str], name: str) -> int:
+    text = form.get(name, "").strip()
+    if not (text.isascii() and text.isdigit() and len(text) <= 12):
+        raise InvalidInput("error.input.invalid", fields={"": Message("form.choose")})
+    return int(text)
+
+
+def _end_substitution(session: Session, actor: Actor, form: MultiDict[str, str]) -> str:
+    ended = people.end_substitution(session, actor, _number(form, "id"))
+    return t("ui.admin.done.substitution_ended", absent=ended.absent.display_name)
+
+
+def _end_token(session: Session, actor: Actor, form: MultiDict[str, str]) -> str:
+    people.revoke_token(session, actor, _number(form, "id"))
+    return t("ui.admin.done.token_ended")
+
+
 ACTIONS: dict[str, Callable[[Session, Actor, MultiDict[str, str]], str]] = {
     "grant": _grant,
     "revoke": _revoke,
@@ -95,19 +138,30 @@ ACTIONS: dict[str, Callable[[Session, Actor, MultiDict[str, str]], str]] = {
     "reassign": _reassign,
     "active": _active,
     "revoke_tokens": _revoke_tokens,
+    "invite": _invite,
+    "send_link": _send_link,
+    "end_substitution": _end_substitution,
+    "end_token": _end_token,
 }
 
 
 def _page(status: int = 200, **extra: Any) -> tuple[str, int]:
     with get_db().reading() as session:
-        users = peopleview.directory(session, Actor(me(session)))
-        roles = people.role_choices(session)
-        outbox = mailer.outbox(session)  # as `planflow scheduler outbox` lists it
+        actor = Actor(me(session))
+        users = peopleview.directory(session, actor)
+        lists: dict[str, Any] = {
+            "users": users,
+            "roles": peopleview.role_choices(session, actor),
+            "activities": peopleview.activity_choices(session, actor),
+            "open_tasks": peopleview.open_task_choices(session, actor),
+            "substitutions": peopleview.current_substitutes(session, actor),
+            "tokens": peopleview.tokens(session, actor),
+            "outbox": mailer.outbox(session),  # as `planflow scheduler outbox` lists it
+        }
     extra.setdefault("errors", {})
     extra.setdefault("action", None)
-    return render_template(
-        "admin/index.html", users=users, roles=roles, outbox=outbox, form=request.form, **extra
-    ), status
+    names = {u.username: u.display_name for u in users}
+    return render_template("admin/index.html", names=names, form=request.form, **lists, **extra), status
 
 
 @bp.get("/admin")

@@ -164,6 +164,15 @@ CASES: dict[tuple[str, str], tuple[str, object, Callable[[str], int]]] = {
         },
         allowed({"admin"}, 201),
     ),
+    ("DELETE", "/substitutes/<int:substitution_id>"): ("/substitutes/999999", None, allowed({"admin"}, 404)),
+    ("GET", "/roles"): ("/roles", None, allowed({"admin"}, 200)),
+    ("GET", "/tokens"): ("/tokens", None, allowed({"admin"}, 200)),
+    ("DELETE", "/tokens/<int:token_id>"): ("/tokens/999999", None, allowed({"admin"}, 404)),
+    ("POST", "/users/<username>/password-link"): (
+        "/users/erik.berg/password-link",
+        {"kind": "reset"},
+        allowed({"admin"}, 204),
+    ),
     ("GET", "/notices"): ("/notices", None, allowed(EVERYONE, 200)),  # each their own
     ("POST", "/notices/read"): ("/notices/read", {}, allowed(EVERYONE, 200)),
     ("PUT", "/notices/delivery"): ("/notices/delivery", {"delivery": "immediate"}, allowed(EVERYONE, 204)),

@@ -370,3 +370,40 @@ def active_user(session: Session, user_id: int) -> User | None:
     a token stands for now (a deactivated account stops at its next request)."""
     user = session.get(User, user_id)
     return user if user is not None and user.active else None
+
+
+def end_substitution(session: Session, actor: Actor, substitution_id: int) -> Substitution:
+    """End a substitution at once (an admin's act, audited): its last day becomes yesterday, or the
+    day before its start when it had not begun. Ending an ended one changes nothing."""
+    actor = access.require(session, actor, UseCase.MANAGE_PEOPLE)
+    substitution = session.get(Substitution, substitution_id)
+    if substitution is None:
+        raise NotFound("error.substitute.not_found", id=substitution_id)
+    yesterday = clock.today() - timedelta(days=1)
+    if substitution.ends_on is not None and substitution.ends_on <= yesterday:
+        return substitution
+    substitution.ends_on = max(yesterday, substitution.starts_on - timedelta(days=1))
+    audit.record(
+        session,
+        actor,
+        "substitute.ended",
+        "user",
+        substitution.absent.username,
+        {"substitution_id": substitution.id, "substitute": substitution.substitute.username},
+    )
+    return substitution
+
+
+def revoke_token(session: Session, actor: Actor, token_id: int) -> bool:
+    """Revoke one API token by its id (an admin's act, audited); False when it was revoked already."""
+    actor = access.require(session, actor, UseCase.MANAGE_TOKENS)
+    token = session.get(ApiToken, token_id)
+    if token is None:
+        raise NotFound("error.token.not_found", id=token_id)
+    if token.revoked_at is not None:
+        return False
+    token.revoked_at = clock.now()
+    owner = session.get(User, token.user_id)
+    assert owner is not None  # a foreign key
+    audit.record(session, actor, "token.revoked", "user", owner.username, {"token_ids": [token.id]})
+    return True

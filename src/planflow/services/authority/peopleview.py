@@ -4,17 +4,20 @@ is with what it may do (GET /api/v1/me, beside the header's menu: both `access.a
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
+from ... import clock
 from ...models import (
     Activity,
     ActivityState,
+    ApiToken,
     FocusArea,
     OpenTask,
     Plan,
+    Role,
     RoleAssignment,
     Substitution,
     User,
@@ -22,7 +25,7 @@ from ...models import (
 from ..records.audit import Actor
 from . import access
 from .access import UseCase
-from .people import ACTIVITY_OWNER, get_user
+from .people import ACTIVITY_OWNER, FOCUS_AREA_ROLES, RoleSpec, get_user
 
 
 @dataclass(frozen=True)
@@ -202,8 +205,10 @@ class Holdings:
     active: bool
     owned_activities: int
     open_tasks: int
+    owned: list[tuple[str, str, str]]  # (plan title, code, title) of the first OWNED_SHOWN owned
 
 
+OWNED_SHOWN = 50  # named on the page; beyond, the count says how many more
 # As the header counts an inbox: a bounded read, however full the inbox (tasks.INBOX_COUNT_CAP).
 OPEN_TASKS_CAP = 1000
 
@@ -220,4 +225,148 @@ def holdings(session: Session, actor: Actor, username: str) -> Holdings:
     )
     waiting = select(OpenTask.id).where(access.standing(session, user).task_condition()).limit(OPEN_TASKS_CAP)
     open_tasks = session.scalar(select(func.count()).select_from(waiting.subquery()))
-    return Holdings(user.username, user.display_name, user.active, owned or 0, open_tasks or 0)
+    named = session.execute(
+        select(Plan.title, Activity.code, Activity.title)
+        .join(Plan, Plan.id == Activity.plan_id)
+        .where(Activity.owner_id == user.id, Activity.state != ActivityState.CLOSED)
+        .order_by(Plan.id, Activity.id)
+        .limit(OWNED_SHOWN)
+    ).all()
+    owned_rows = [(plan, code, title) for plan, code, title in named]
+    return Holdings(user.username, user.display_name, user.active, owned or 0, open_tasks or 0, owned_rows)
+
+
+@dataclass(frozen=True)
+class RoleChoice:
+    """A role an administrator can grant, as `RoleSpec.parse` reads it (`spec`), with what the page
+    names it by: the role, and for a focus-area role the plan and the focus area's number and title."""
+
+    spec: str
+    role: str  # a Role's value
+    plan: str | None
+    plan_title: str | None
+    focus_area: int | None
+    focus_area_title: str | None
+
+
+def role_choices(session: Session, actor: Actor) -> list[RoleChoice]:
+    """Every role that can be granted: each unscoped role once, each focus-area role once per focus
+    area of every plan (the scope written `plan/number`, so no plan is taken for another)."""
+    access.require(session, actor, UseCase.MANAGE_PEOPLE)
+    areas = session.execute(
+        select(Plan.slug, Plan.title, FocusArea.number, FocusArea.title)
+        .join(Plan, Plan.id == FocusArea.plan_id)
+        .order_by(Plan.id, FocusArea.number)
+    ).all()
+    choices = []
+    for role in Role:
+        if role in FOCUS_AREA_ROLES:
+            for slug, plan_title, number, title in areas:
+                spec = RoleSpec(role, focus_area=number, plan=slug)
+                choices.append(RoleChoice(str(spec), role.value, slug, plan_title, number, title))
+        else:
+            choices.append(RoleChoice(str(RoleSpec(role)), role.value, None, None, None, None))
+    return choices
+
+
+@dataclass(frozen=True)
+class ActivityChoice:
+    """An activity whose owner can be set: its plan, code and title, and its owner's username."""
+
+    plan: str
+    plan_title: str
+    code: str
+    title: str
+    owner: str | None
+
+
+def activity_choices(session: Session, actor: Actor) -> list[ActivityChoice]:
+    """Every activity not closed, in every plan, by plan and code order."""
+    access.require(session, actor, UseCase.MANAGE_PEOPLE)
+    rows = session.execute(
+        select(Plan.slug, Plan.title, Activity.code, Activity.title, User.username)
+        .join(Plan, Plan.id == Activity.plan_id)
+        .outerjoin(User, User.id == Activity.owner_id)
+        .where(Activity.state != ActivityState.CLOSED)
+        .order_by(Plan.id, Activity.id)
+    ).all()
+    return [ActivityChoice(*row) for row in rows]
+
+
+@dataclass(frozen=True)
+class OpenTaskChoice:
+    """An open task an administrator can reassign: its id (the form's value, never typed), the
+    task's kind (`task.<name>` words), the activity's code and title or the focus area's number
+    when it has one, and who holds it now."""
+
+    id: str
+    name: str
+    activity: str | None
+    activity_title: str | None
+    focus_area: int | None
+    assignee: str | None
+    due_on: date | None
+
+
+# The reassign list is bounded: a municipality has a few hundred open tasks at a time.
+OPEN_TASK_CHOICES_CAP = 1000
+
+
+def open_task_choices(session: Session, actor: Actor) -> list[OpenTaskChoice]:
+    """Open tasks, by activity code, then kind, for the reassign form."""
+    access.require(session, actor, UseCase.MANAGE_PEOPLE)
+    rows = session.execute(
+        select(
+            OpenTask.id,
+            OpenTask.name,
+            Activity.code,
+            Activity.title,
+            FocusArea.number,
+            User.username,
+            OpenTask.due_on,
+        )
+        .outerjoin(Activity, Activity.id == OpenTask.activity_id)
+        .outerjoin(FocusArea, FocusArea.id == OpenTask.focus_area_id)
+        .outerjoin(User, User.id == OpenTask.assignee_id)
+        .order_by(Activity.id, OpenTask.name, OpenTask.created_at)
+        .limit(OPEN_TASK_CHOICES_CAP)
+    ).all()
+    return [OpenTaskChoice(*row) for row in rows]
+
+
+@dataclass(frozen=True)
+class TokenView:
+    """A live API token, never the token itself: whose, when made, until when, last used."""
+
+    id: int
+    username: str
+    display_name: str
+    created_at: datetime
+    expires_at: datetime | None
+    last_used_at: datetime | None
+
+
+def tokens(session: Session, actor: Actor) -> list[TokenView]:
+    """Every API token not revoked and not expired, newest first, for an administrator."""
+    access.require(session, actor, UseCase.MANAGE_PEOPLE)
+    now = clock.now()
+    rows = session.execute(
+        select(
+            ApiToken.id,
+            User.username,
+            User.display_name,
+            ApiToken.created_at,
+            ApiToken.expires_at,
+            ApiToken.last_used_at,
+        )
+        .join(User, User.id == ApiToken.user_id)
+        .where(ApiToken.revoked_at.is_(None), or_(ApiToken.expires_at.is_(None), ApiToken.expires_at > now))
+        .order_by(ApiToken.id.desc())
+    ).all()
+    return [TokenView(*row) for row in rows]
+
+
+def current_substitutes(session: Session, actor: Actor) -> list[SubstitutionView]:
+    """The substitutions in force today or later (an ended one is history, in the audit trail)."""
+    today = clock.today()
+    return [s for s in substitutes(session, actor) if s.ends_on is None or s.ends_on >= today]

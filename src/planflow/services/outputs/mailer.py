@@ -56,7 +56,7 @@ from ...i18n import text
 from ...models import Notice, User
 from .. import workdays
 from ..chain.timers import Transaction
-from .notices import ALONE, FOLDS, link, unsubscribe_token
+from .notices import ACCOUNT_TEMPLATES, ALONE, FOLDS, link, unsubscribe_token
 
 log = logging.getLogger(__name__)
 
@@ -488,6 +488,8 @@ def _body(session: Session, notice: Notice, language: str, base_url: str, stop: 
 
 def _link_words(notice: Notice) -> str:
     """The words of a notice's link: to its task, its deviation, or the site."""
+    if notice.template in ACCOUNT_TEMPLATES:
+        return "mail.set_password"
     if notice.params.get("task_id"):
         return "mail.open_task"
     return "mail.open_deviation" if notice.template == "notice.escalation" else "mail.open_site"

@@ -50,7 +50,10 @@ FOLDS = frozenset({"notice.digest", "notice.batch"})
 # Mailed on their own, never folded into a batch: the folds themselves, and the verbatim text of
 # notices from before templates (its own subject). Escalations due at once fold like the rest: ten
 # overdue tasks escalated to one lead in one run are one mail listing them.
-ALONE = frozenset(FOLDS | {"notice.verbatim"})
+# A link that sets a person's password (authority.invitations): mailed at once, alone, on any
+# day and whatever the person chose for notices, since it is how they get in at all.
+ACCOUNT_TEMPLATES = frozenset({"notice.account_invite", "notice.password_reset"})
+ALONE = frozenset(FOLDS | ACCOUNT_TEMPLATES | {"notice.verbatim"})
 MAIL_DELIVERIES = ("digest", "immediate", "off")
 # The header counts unread notices up to this many ("99+" beyond): a bounded read on every page.
 UNREAD_CAP = 100
@@ -61,6 +64,8 @@ INSERT_CHUNK = 1000
 
 def channel(template: str, mail_delivery: str | None) -> str:
     """How a notice of `template` reaches a person who chose `mail_delivery`: mail, digest or inapp."""
+    if template in ACCOUNT_TEMPLATES:
+        return "mail"
     if mail_delivery == "off":
         return "inapp"
     if template in IMMEDIATE_TEMPLATES or mail_delivery == "immediate":
@@ -83,7 +88,9 @@ def row(
         "attempts": 0,
         "channel": how,
         # Mail made on a day off (an escalation's timer on Christmas Eve) waits for a working day.
-        "next_attempt_at": workdays.mail_from(now) if how == "mail" else None,
+        "next_attempt_at": (now if template in ACCOUNT_TEMPLATES else workdays.mail_from(now))
+        if how == "mail"
+        else None,
     }
 
 

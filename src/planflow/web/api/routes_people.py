@@ -5,9 +5,11 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from flask import current_app
+
 from ...db import get_db
 from ...i18n import LANGUAGES
-from ...services.authority import people, peopleview
+from ...services.authority import invitations, people, peopleview
 from ...services.records.audit import Actor
 from ...services.views import plain
 from . import schemas as sc
@@ -135,3 +137,50 @@ def set_owner(code: str, query: dict[str, Any], body: dict[str, Any]) -> dict[st
             session, admin(session), code, body["owner"], query.get("plan"), body.get("version")
         )
     return plain.to_json(view)  # type: ignore[no-any-return]
+
+
+@operation("GET", "/roles", summary="Every role that can be granted, with the names of its plan and focus "
+           "area; `spec` is what POST /users/{username}/roles takes (administrators)", tag="people",
+           response=sc.ROLE_CHOICES)  # fmt: skip
+def role_choices(query: dict[str, Any], body: None) -> dict[str, Any]:
+    with get_db().reading() as session:
+        return {"items": plain.to_json(peopleview.role_choices(session, admin(session)))}
+
+
+@operation("DELETE", "/substitutes/<int:substitution_id>", summary="End a substitution at once "
+           "(administrators)", tag="people", response=sc.SUBSTITUTION)  # fmt: skip
+def end_substitute(substitution_id: int, query: dict[str, Any], body: None) -> dict[str, Any]:
+    with get_db().transaction() as session:
+        ended = people.end_substitution(session, admin(session), substitution_id)
+        return plain.to_json(peopleview.substitution_view(ended))  # type: ignore[no-any-return]
+
+
+@operation("GET", "/tokens", summary="Every API token in force, never the token itself (administrators)",
+           tag="people", response=sc.TOKENS)  # fmt: skip
+def api_tokens(query: dict[str, Any], body: None) -> dict[str, Any]:
+    with get_db().reading() as session:
+        return {"items": plain.to_json(peopleview.tokens(session, admin(session)))}
+
+
+@operation("DELETE", "/tokens/<int:token_id>", summary="Revoke one API token (administrators)",
+           tag="people", response=sc.REVOKED)  # fmt: skip
+def end_token(token_id: int, query: dict[str, Any], body: None) -> dict[str, Any]:
+    with get_db().transaction() as session:
+        return {"revoked": int(people.revoke_token(session, admin(session), token_id))}
+
+
+@operation(
+    "POST",
+    "/users/<username>/password-link",
+    summary="Mail a person a one-time link that sets their password: an invitation or a reset "
+    "(administrators); the link is mailed, never answered",
+    tag="people",
+    response=None,
+    status=NO_CONTENT,
+    body=sc.obj({"kind": {"enum": list(invitations.KINDS)}}),
+)
+def password_link(username: str, query: dict[str, Any], body: dict[str, Any]) -> None:
+    with get_db().transaction() as session:
+        invitations.send_link(
+            session, admin(session), username, body["kind"], current_app.config["SECRET_KEY"]
+        )

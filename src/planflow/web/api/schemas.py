@@ -401,3 +401,25 @@ REVIEWS_ACCEPTED = component(
         }
     ),
 )
+TOKEN = obj(
+    {
+        "id": INT,
+        "username": s(64),
+        "display_name": s(200),
+        "created_at": TIME,
+        "expires_at": opt(TIME),
+        "last_used_at": opt(TIME),
+    }
+)
+TOKENS = component("ApiTokens", obj({"items": array(TOKEN)}))
+ROLE_CHOICE = obj(
+    {
+        "spec": s(100),
+        "role": s(32),
+        "plan": opt(s(64)),
+        "plan_title": opt(s(300)),
+        "focus_area": opt(INT),
+        "focus_area_title": opt(s(300)),
+    }
+)
+ROLE_CHOICES = component("RoleChoices", obj({"items": array(ROLE_CHOICE)}))
