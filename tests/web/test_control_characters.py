@@ -51,10 +51,12 @@ SAMPLES = {
     "subject": ["2026-Q4"],
     "fmt": ["html"],
     "report_id": ["1"],
+    "decision_id": ["1"],
     "secret": ["no-such-secret"],
     "token": ["1.no-such-token"],
     "username": ["erik.berg"],
     "filename": ["planflow.css"],
+    "name": ["entra"],  # an OpenID Connect provider (none configured here)
 }
 # The query parameters the pages read (the API's come from its declared operations).
 PAGE_QUERY = (

@@ -89,6 +89,8 @@ WALK: dict[str, tuple[str, str | None, tuple[str, ...]]] = {
 # GET routes no plan is involved in, and why.
 NO_PLAN = {
     "/login": "signing in",
+    "/login/oidc/<name>": "signing in through an OpenID Connect provider",
+    "/login/oidc/<name>/callback": "the provider's answer to a sign-in",
     "/static/<path:filename>": "the style sheets and scripts",
     "/inbox": "a person's tasks in every plan; each leads to its own task page (walked above)",
     "/reviews/accept": "reviews picked in the inbox by their task ids, each shown with its own activity",

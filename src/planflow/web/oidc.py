@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import secrets
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 import requests
 from authlib.common.errors import AuthlibBaseError
@@ -37,6 +38,7 @@ from ..db import get_db
 from ..i18n import Message
 from ..services.authority import access, identities
 from ..services.errors import InvalidInput
+from . import site
 from .site import WebUser, t
 
 if TYPE_CHECKING:
@@ -88,9 +90,27 @@ class Providers:
 
 
 def init_app(app: Flask) -> None:
-    app.extensions[EXTENSION] = Providers(app)
+    providers = Providers(app)
+    app.extensions[EXTENSION] = providers
     app.register_blueprint(bp)
     app.jinja_env.globals["sign_in_providers"] = buttons
+    if providers.providers:
+        # The logout form's answer redirects to the provider's end_session_endpoint, and a form's
+        # redirects are held to form-action: the providers' origins are let in, nothing else.
+        origins = sorted({_origin(settings["issuer"]) for settings in providers.settings.values()})
+        widened = site.CSP.replace("form-action 'self'", "form-action 'self' " + " ".join(origins))
+
+        @app.after_request
+        def _let_logout_reach_providers(response: Response) -> Response:
+            # Runs after site's headers (after_request runs in reverse order of registration).
+            if response.headers.get("Content-Security-Policy") == site.CSP:
+                response.headers["Content-Security-Policy"] = widened
+            return response
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 def buttons() -> list[tuple[str, str]]:
