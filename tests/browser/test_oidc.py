@@ -27,7 +27,6 @@ from planflow import migrate
 from planflow.app import create_app
 from planflow.db import Database, get_db
 from planflow.models import AuditEvent
-from planflow.services.authority import people
 from planflow.services.plan import demo, plans
 from planflow.services.records.audit import OPERATOR_ACTOR
 from tests.browser.conftest import LiveApp
@@ -45,6 +44,8 @@ ACCOUNTS = {
         "groups": ["planflow-process", "everyone"],
     },
     "stranger": {"email": "stranger@elsewhere.example", "name": "Okänd Person", "groups": ["planflow-board"]},
+    # Entra ID's group overage: in too many groups to list them, it sends `hasgroups` instead.
+    "u-lead3": {"email": "lead3@demo.planflow.invalid", "hasgroups": True},
 }
 
 
@@ -235,7 +236,9 @@ def test_sign_in_through_the_provider_maps_groups_to_roles_and_logs_out_there(
         visitor.close()
 
 
-def test_an_unknown_person_is_refused_and_a_replayed_answer_too(browser: Any, oidc_live: OidcLive) -> None:
+def test_an_unknown_person_a_replayed_answer_and_unlisted_groups_are_refused(
+    browser: Any, oidc_live: OidcLive
+) -> None:
     live = oidc_live
     visitor = Visitor(browser, live, {})
     visitor.page.route(re.compile(r"^https://fonts\."), lambda route: route.abort())
@@ -252,8 +255,18 @@ def test_an_unknown_person_is_refused_and_a_replayed_answer_too(browser: Any, oi
         assert "kunde inte slutföras" in error.inner_text()
         visitor.go("/inbox")
         assert "/login" in visitor.page.url
-        with live.db.sessions() as session:
-            assert people.get_user(session, "lead2").roles[0].granted_by_provider is None
+
+    finally:
+        visitor.close()
+    # Groups not listed (overage) are not "no groups": refused, and lead3's roles stay. (Another
+    # browser: this one is still signed in at the provider as the stranger.)
+    visitor = Visitor(browser, live, {})
+    visitor.page.route(re.compile(r"^https://fonts\."), lambda route: route.abort())
+    try:
+        visitor.go("/login")
+        _at_provider(visitor, live, "u-lead3")
+        assert "kunde inte slutföras" in visitor.page.locator("#login-error").inner_text()
+        assert roles_of(live.db, "lead3") == {"focus_area_lead:3"}
     finally:
         visitor.close()
 

@@ -36,7 +36,7 @@ server.listen(0, '127.0.0.1', () => {
     jwks: JSON.parse(fs.readFileSync(env('JWKS'), 'utf8')),
     cookies: { keys: ['planflow-test-cookie-key'] },
     scopes: ['openid', 'email', 'profile', 'groups'],
-    claims: { email: ['email', 'email_verified'], profile: ['name'], groups: ['groups'] },
+    claims: { email: ['email', 'email_verified'], profile: ['name'], groups: ['groups', 'hasgroups'] },
     // The claims in the ID token, as Entra ID sends them (not only from the userinfo endpoint).
     conformIdTokenClaims: false,
     pkce: { required: () => true },

@@ -153,6 +153,11 @@ def callback(name: str) -> str | Response | tuple[str, int]:
     claims = token.get("userinfo")
     if not claims or not isinstance(claims.get("sub"), str):  # no ID token: not OpenID Connect
         return _refused(Message("login.provider.failed", {"provider": provider.label}), 400)
+    if claims.get("hasgroups") or "groups" in (claims.get("_claim_names") or {}):
+        # Entra ID's group overage: too many groups to list, so none are. Signing in with none
+        # would take every role the groups gave; refused instead, and the log says why.
+        log.warning("sign-in through %s refused: the ID token lists no groups (overage)", name)
+        return _refused(Message("login.provider.failed", {"provider": provider.label}), 400)
     groups = claims.get(providers.settings[name]["groups_claim"]) or []
     groups = [str(group) for group in groups] if isinstance(groups, list) else []
     email, display = claims.get("email"), claims.get("name")
