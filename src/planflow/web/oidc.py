@@ -161,6 +161,8 @@ def callback(name: str) -> str | Response | tuple[str, int]:
     groups = claims.get(providers.settings[name]["groups_claim"]) or []
     groups = [str(group) for group in groups] if isinstance(groups, list) else []
     email, display = claims.get("email"), claims.get("name")
+    if claims.get("email_verified") is False:  # the provider says it has not checked the address
+        email = None
     with get_db().transaction() as db_session:
         outcome = identities.identify(
             db_session,
