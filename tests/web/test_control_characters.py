@@ -51,7 +51,6 @@ SAMPLES = {
     "subject": ["2026-Q4"],
     "fmt": ["html"],
     "report_id": ["1"],
-    "decision_id": ["1"],
     "secret": ["no-such-secret"],
     "token": ["1.no-such-token"],
     "username": ["erik.berg"],
