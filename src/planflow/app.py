@@ -37,6 +37,7 @@ def create_app(overrides: Mapping[str, Any] | None = None, instance_path: str | 
         dialogue,
         inbox,
         notices,
+        oidc,
         oversight,
         pages,
         passwords,
@@ -70,6 +71,7 @@ def create_app(overrides: Mapping[str, Any] | None = None, instance_path: str | 
         passwords.bp,
     ):
         app.register_blueprint(blueprint)
+    oidc.init_app(app)
     web_clock.init_app(app)
     site.init_app(app)
     api.init_app(app)  # after the pages' error handlers: its own take /api/v1 and pass the rest on

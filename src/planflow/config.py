@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import secrets
+import tomllib
 from collections.abc import Mapping
 from datetime import date
 from pathlib import Path
@@ -51,6 +54,13 @@ DEFAULTS: dict[str, Any] = {
     "ACCESSIBILITY_COMPLIANCE": "partly",  # fully, partly or not compliant with the law
     "ACCESSIBILITY_ASSESSED_ON": "2026-12-05",  # the last assessment, YYYY-MM-DD
     "ACCESSIBILITY_UPDATED_ON": "2026-12-05",  # the statement's last update, YYYY-MM-DD
+    # OpenID Connect providers people may sign in through (README, "Sign-in through Entra ID"):
+    # a JSON object, or the path of a TOML file, with one table per provider (see oidc_providers).
+    # None: local passwords only, as `make run` needs.
+    "OIDC_PROVIDERS": None,
+    # The username and password form on the login page; false where everyone signs in through a
+    # provider (the command line still sets passwords, for an administrator locked out of one).
+    "LOCAL_LOGIN": True,
 }
 # The organisation's own parts of the accessibility statement: at their defaults, an example.
 ACCESSIBILITY_EXAMPLE_KEYS = (
@@ -94,6 +104,7 @@ def load(instance_path: Path, overrides: Mapping[str, Any] | None = None) -> dic
         config["DATABASE_URL"] = f"sqlite:///{instance_path / 'planflow.sqlite3'}"
     _check_database_url(config["DATABASE_URL"])
     _check_accessibility(config)
+    config["OIDC_PROVIDERS"] = oidc_providers(config["OIDC_PROVIDERS"])
     if not config["SECRET_KEY"]:
         _make_folder(instance_path)
         try:
@@ -188,3 +199,73 @@ def _kept_secret_key(instance_path: Path) -> str:
     with os.fdopen(fd, "w") as handle:
         handle.write(key)
     return key
+
+
+PROVIDER_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,31}$")
+# A provider's settings: name -> (type, default); a name with no default must be given.
+OIDC_SETTINGS: dict[str, tuple[type, Any]] = {
+    "issuer": (str, None),
+    "client_id": (str, None),
+    "client_secret": (str, None),
+    "scopes": (str, "openid profile email"),
+    "label": (str, None),  # the button's text; the provider's name when unset
+    "groups_claim": (str, "groups"),
+    "link_by_email": (bool, False),
+    "create_unknown": (bool, False),
+    "group_roles": (dict, {}),
+}
+
+
+def oidc_providers(raw: object) -> dict[str, dict[str, Any]]:
+    """The OpenID Connect providers, by name, each with every setting of OIDC_SETTINGS: from a dict
+    (tests), a JSON object, or the path of a TOML file. Refuses an unknown or missing setting, an
+    issuer that is not HTTPS (plain HTTP only on this machine), and scopes without `openid`."""
+    where = f"{PREFIX}OIDC_PROVIDERS"
+    if raw is None or raw == "":
+        return {}
+    if isinstance(raw, str):
+        text = raw.strip()
+        try:
+            if text.startswith("{"):
+                raw = json.loads(text)
+            else:
+                where = f"{where} file {_excerpt(text)}"
+                raw = tomllib.loads(Path(text).expanduser().read_text(encoding="utf-8"))
+        except OSError as exc:
+            raise ValueError(f"{where}: cannot be read: {exc.strerror or type(exc).__name__}") from None
+        except (json.JSONDecodeError, tomllib.TOMLDecodeError) as exc:
+            raise ValueError(f"{where}: not valid JSON or TOML: {exc}") from None
+    if not isinstance(raw, Mapping):
+        raise ValueError(f"{where}: expected a table of providers by name")
+    providers = {}
+    for name, settings in raw.items():
+        if not isinstance(name, str) or not PROVIDER_NAME.match(name):
+            raise ValueError(f"{where}: provider name {_excerpt(str(name))} must be a-z, 0-9 and -")
+        if not isinstance(settings, Mapping):
+            raise ValueError(f"{where}: provider {name}: expected a table of settings")
+        unknown = sorted(set(settings) - set(OIDC_SETTINGS))
+        if unknown:
+            raise ValueError(f"{where}: provider {name}: unknown setting {_excerpt(unknown[0])}")
+        provider: dict[str, Any] = {}
+        for key, (kind, default) in OIDC_SETTINGS.items():
+            value = settings.get(key, default if key != "label" else name)
+            if value is None:
+                raise ValueError(f"{where}: provider {name}: {key} is missing")
+            if not isinstance(value, kind):
+                raise ValueError(f"{where}: provider {name}: {key} must be a {kind.__name__}")
+            provider[key] = value
+        provider["issuer"] = provider["issuer"].rstrip("/")
+        host = provider["issuer"].split("://", 1)[-1].split("/")[0].split(":")[0]
+        if not provider["issuer"].startswith("https://") and not (
+            provider["issuer"].startswith("http://") and host in ("127.0.0.1", "localhost", "[::1]")
+        ):
+            raise ValueError(f"{where}: provider {name}: issuer must be an https:// address")
+        if "openid" not in provider["scopes"].split():
+            raise ValueError(f"{where}: provider {name}: scopes must include openid")
+        for group, roles in provider["group_roles"].items():
+            if not isinstance(roles, list) or not all(isinstance(role, str) for role in roles):
+                raise ValueError(
+                    f"{where}: provider {name}: group_roles {_excerpt(group)}: a list of role specs"
+                )
+        providers[name] = provider
+    return providers

@@ -58,6 +58,7 @@ SAMPLES = {
     "token": ["1.no-such-token"],
     "username": ["erik.berg"],
     "filename": ["planflow.css"],
+    "name": ["entra"],  # an OpenID Connect provider (none configured here)
 }
 # The query parameters the pages read (the API's come from its declared operations).
 PAGE_QUERY = (

@@ -92,6 +92,8 @@ STATEMENT_LINK = '<a href="/tillganglighet">'
 OUTSIDE = {
     "/login",
     "/logout",
+    "/login/oidc/<name>",  # sign-in through a provider: tests/browser/test_oidc.py
+    "/login/oidc/<name>/callback",
     "/language",
     "/static/<path:filename>",
     "/tasks/<task_id>/claim",

@@ -91,6 +91,8 @@ NO_PLAN = {
     "/login": "signing in",
     "/tillganglighet": "the accessibility statement, of the whole service",
     "/accessibility": "the accessibility statement in English, of the whole service",
+    "/login/oidc/<name>": "signing in through an OpenID Connect provider",
+    "/login/oidc/<name>/callback": "the provider's answer to a sign-in",
     "/static/<path:filename>": "the style sheets and scripts",
     "/inbox": "a person's tasks in every plan; each leads to its own task page (walked above)",
     "/reviews/accept": "reviews picked in the inbox by their task ids, each shown with its own activity",

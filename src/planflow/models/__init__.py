@@ -5,7 +5,16 @@ from .base import Base
 from .issued import IssuedReport, IssuedReportFile
 from .login import LoginFailure
 from .mail import Notice
-from .people import ApiToken, AuthFailure, IdempotencyKey, Role, RoleAssignment, Substitution, User
+from .people import (
+    ApiToken,
+    AuthFailure,
+    IdempotencyKey,
+    Role,
+    RoleAssignment,
+    Substitution,
+    User,
+    UserIdentity,
+)
 from .plan import Activity, ActivityState, FocusArea, InterventionArea, Plan, Status
 from .reporting import (
     ActivityProposal,
@@ -90,4 +99,5 @@ __all__ = [
     "StatusReport",
     "Substitution",
     "User",
+    "UserIdentity",
 ]

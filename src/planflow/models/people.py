@@ -63,10 +63,30 @@ class RoleAssignment(Base):
     role: Mapped[Role] = mapped_column(enum_column(Role))
     focus_area_id: Mapped[int | None] = mapped_column(ForeignKey("focus_area.id"), index=True)
     activity_id: Mapped[int | None] = mapped_column(ForeignKey("activity.id"), index=True)
+    # The issuer of the identity provider whose group claim gave this role (None: given in
+    # planflow): a group removed at the provider takes away only what the provider gave.
+    granted_by_provider: Mapped[str | None] = mapped_column(String(255))
 
     user: Mapped[User] = relationship(back_populates="roles")
     focus_area: Mapped[FocusArea | None] = relationship()
     activity: Mapped[Activity | None] = relationship()
+
+
+class UserIdentity(Base):
+    """Who a person is at an identity provider (OpenID Connect `iss` and `sub`, or a SAML IdP's
+    entity id and NameID): how a sign-in there finds the planflow account, never by a name."""
+
+    __tablename__ = "user_identity"
+    __table_args__ = (UniqueConstraint("issuer", "subject"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    issuer: Mapped[str] = mapped_column(String(255))
+    subject: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]
+
+    user: Mapped[User] = relationship()
 
 
 class ApiToken(Base):

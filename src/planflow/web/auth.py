@@ -5,14 +5,14 @@ from __future__ import annotations
 import secrets
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 from werkzeug.wrappers import Response
 
 from .. import i18n
 from ..db import get_db
 from ..services.authority import access, logins
-from . import site
+from . import oidc, site
 from .site import WebUser, me, t
 
 bp = Blueprint("auth", __name__)
@@ -31,6 +31,8 @@ def login() -> str | Response | tuple[str, int]:
         if current_user.is_authenticated:
             return redirect(_safe_next(request.args.get("next"), site.home()))
         return render_template("auth/login.html", username="", error=None)
+    if not current_app.config["LOCAL_LOGIN"]:  # everyone signs in through a provider
+        abort(404)
     username = request.form.get("username", "")
     password = request.form.get("password", "")
     with get_db().transaction() as db_session:
@@ -53,9 +55,10 @@ def login() -> str | Response | tuple[str, int]:
 
 @bp.post("/logout")
 def logout() -> Response:
+    at_provider = oidc.single_logout_url()  # ends the provider's session too, where it can
     logout_user()
     session.clear()
-    return redirect(url_for("auth.login"))
+    return redirect(at_provider or url_for("auth.login"))
 
 
 @bp.post("/language")
