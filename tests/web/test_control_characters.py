@@ -55,6 +55,7 @@ SAMPLES = {
     "token": ["1.no-such-token"],
     "username": ["erik.berg"],
     "filename": ["planflow.css"],
+    "name": ["no-such-provider"],  # a SAML provider's name: none is configured here
 }
 # The query parameters the pages read (the API's come from its declared operations).
 PAGE_QUERY = (

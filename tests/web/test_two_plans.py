@@ -89,6 +89,9 @@ WALK: dict[str, tuple[str, str | None, tuple[str, ...]]] = {
 # GET routes no plan is involved in, and why.
 NO_PLAN = {
     "/login": "signing in",
+    "/login/saml/<name>": "signing in at a SAML identity provider",
+    "/saml/<name>/metadata": "planflow's SAML service-provider metadata",
+    "/saml/<name>/slo": "the end of a SAML single logout",
     "/static/<path:filename>": "the style sheets and scripts",
     "/inbox": "a person's tasks in every plan; each leads to its own task page (walked above)",
     "/reviews/accept": "reviews picked in the inbox by their task ids, each shown with its own activity",

@@ -3,7 +3,7 @@
 from .audit import AuditCheckpoint, AuditEvent, AuditHead
 from .base import Base
 from .issued import IssuedReport, IssuedReportFile
-from .login import LoginFailure
+from .login import LoginFailure, SamlSeenId
 from .mail import Notice
 from .people import ApiToken, AuthFailure, IdempotencyKey, Role, RoleAssignment, Substitution, User
 from .plan import Activity, ActivityState, FocusArea, InterventionArea, Plan, Status
@@ -56,6 +56,7 @@ __all__ = [
     "IssuedReport",
     "IssuedReportFile",
     "LoginFailure",
+    "SamlSeenId",
     "Notice",
     "NEVER_DUE",
     "RUNNING_ONLY",
