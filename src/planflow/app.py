@@ -46,6 +46,7 @@ def create_app(overrides: Mapping[str, Any] | None = None, instance_path: str | 
         proposals,
         reports,
         retry,
+        saml,
         site,
         upkeep,
     )
@@ -72,6 +73,7 @@ def create_app(overrides: Mapping[str, Any] | None = None, instance_path: str | 
     ):
         app.register_blueprint(blueprint)
     oidc.init_app(app)
+    saml.init_app(app)
     web_clock.init_app(app)
     site.init_app(app)
     api.init_app(app)  # after the pages' error handlers: its own take /api/v1 and pass the rest on

@@ -61,6 +61,9 @@ DEFAULTS: dict[str, Any] = {
     # The username and password form on the login page; false where everyone signs in through a
     # provider (the command line still sets passwords, for an administrator locked out of one).
     "LOCAL_LOGIN": True,
+    # SAML 2 identity providers, as a JSON list of objects (see saml_providers() for the keys);
+    # none by default: `make run` signs in with local passwords only.
+    "SAML_PROVIDERS": None,
 }
 # The organisation's own parts of the accessibility statement: at their defaults, an example.
 ACCESSIBILITY_EXAMPLE_KEYS = (
@@ -105,6 +108,7 @@ def load(instance_path: Path, overrides: Mapping[str, Any] | None = None) -> dic
     _check_database_url(config["DATABASE_URL"])
     _check_accessibility(config)
     config["OIDC_PROVIDERS"] = oidc_providers(config["OIDC_PROVIDERS"])
+    config["SAML_PROVIDERS"] = saml_providers(config["SAML_PROVIDERS"])
     if not config["SECRET_KEY"]:
         _make_folder(instance_path)
         try:
@@ -114,6 +118,73 @@ def load(instance_path: Path, overrides: Mapping[str, Any] | None = None) -> dic
             where = _excerpt(str(instance_path))
             raise ValueError(f"instance folder {where}: cannot keep the secret key: {reason}") from None
     return config
+
+
+NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,31}$")
+# A SAML provider's keys: those without a default must be given.
+SAML_KEYS: dict[str, Any] = {
+    "name": None,  # in its addresses: /login/saml/<name>, /saml/<name>/acs, …
+    "label": None,  # on its button: "Logga in med Sambi"
+    "idp_metadata": None,  # the IdP's metadata: a file path or an https:// URL
+    "sp_entity_id": "",  # planflow's entity id; "" means the metadata's URL
+    "sp_key": "",  # planflow's signing key and certificate (PEM paths); "" means the instance
+    "sp_cert": "",  # folder's saml/<name>-key.pem and -cert.pem, made once
+    "groups_attribute": "groups",
+    "name_attribute": "displayName",
+    "email_attribute": "mail",
+    "link_by_email": False,
+    "create_unknown": False,
+    "group_roles": {},  # group -> list of role specs ("planner", "focus_area_lead:1")
+}
+
+
+def saml_providers(raw: str | list[dict[str, Any]] | None) -> tuple[dict[str, Any], ...]:
+    """The SAML providers from PLANFLOW_SAML_PROVIDERS (JSON) or an override (a list): each with
+    every key of SAML_KEYS, checked; a wrong one stops the start with what is wrong."""
+    setting = f"{PREFIX}SAML_PROVIDERS"
+    if not raw:
+        return ()
+    if isinstance(raw, str):
+        try:
+            raw = json.loads(raw)
+        except ValueError as exc:
+            raise ValueError(f"{setting} is not JSON: {exc}") from None
+    if not isinstance(raw, list | tuple):
+        raise ValueError(f"{setting} must be a JSON list of providers")
+    providers: list[dict[str, Any]] = []
+    for number, given in enumerate(raw, 1):
+        if not isinstance(given, dict):
+            raise ValueError(f"{setting}: provider {number} must be an object")
+        unknown = sorted(set(given) - set(SAML_KEYS))
+        if unknown:
+            raise ValueError(f"{setting}: provider {number} has unknown keys {', '.join(unknown)}")
+        provider = {**SAML_KEYS, **given}
+        for key, default in SAML_KEYS.items():
+            value = provider[key]
+            if default is None and not (isinstance(value, str) and value.strip()):
+                raise ValueError(f"{setting}: provider {number} needs {key!r}")
+            if isinstance(default, bool) and not isinstance(value, bool):
+                raise ValueError(f"{setting}: provider {number}: {key!r} must be true or false")
+            if isinstance(default, str) and not isinstance(value, str):
+                raise ValueError(f"{setting}: provider {number}: {key!r} must be text")
+        if not NAME.match(provider["name"]):
+            raise ValueError(
+                f"{setting}: provider {number}: name {_excerpt(provider['name'])} must be lowercase"
+                " letters, digits and hyphens"
+            )
+        if any(p["name"] == provider["name"] for p in providers):
+            raise ValueError(f"{setting}: two providers are named {provider['name']!r}")
+        roles = provider["group_roles"]
+        if not isinstance(roles, dict) or not all(
+            isinstance(specs, list) and all(isinstance(spec, str) for spec in specs)
+            for specs in roles.values()
+        ):
+            raise ValueError(
+                f"{setting}: provider {number}: group_roles maps a group to a list of role specs"
+            )
+        provider["group_roles"] = {group: tuple(specs) for group, specs in roles.items()}
+        providers.append(provider)
+    return tuple(providers)
 
 
 def _excerpt(text: str, limit: int = 80) -> str:

@@ -58,7 +58,7 @@ SAMPLES = {
     "token": ["1.no-such-token"],
     "username": ["erik.berg"],
     "filename": ["planflow.css"],
-    "name": ["entra"],  # an OpenID Connect provider (none configured here)
+    "name": ["no-such-provider"],  # an OpenID Connect or SAML provider's name: none is configured here
 }
 # The query parameters the pages read (the API's come from its declared operations).
 PAGE_QUERY = (

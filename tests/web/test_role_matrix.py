@@ -103,6 +103,11 @@ OUTSIDE = {
     "/mail/unsubscribe/<token>",  # authenticated by its signed token: tests/web/test_mail_headers.py
     "/password/<token>",  # authenticated by its signed, one-time token: tests/web/test_admin_people.py
     "/reports/issued/<int:report_id>.<fmt>",  # an issued report: tests/reports
+    # SAML sign-in, metadata and single logout, before any role: tests/web/test_saml.py
+    "/login/saml/<name>",
+    "/saml/<name>/acs",
+    "/saml/<name>/metadata",
+    "/saml/<name>/slo",
 }
 POSTS = [
     ("POST", "/proposals/new", PROPOSERS),

@@ -3,7 +3,7 @@
 from .audit import AuditCheckpoint, AuditEvent, AuditHead
 from .base import Base
 from .issued import IssuedReport, IssuedReportFile
-from .login import LoginFailure
+from .login import LoginFailure, SamlSeenId
 from .mail import Notice
 from .people import (
     ApiToken,
@@ -65,6 +65,7 @@ __all__ = [
     "IssuedReport",
     "IssuedReportFile",
     "LoginFailure",
+    "SamlSeenId",
     "Notice",
     "NEVER_DUE",
     "RUNNING_ONLY",

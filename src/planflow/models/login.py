@@ -21,3 +21,15 @@ class LoginFailure(Base):
     failed_at: Mapped[datetime]
 
     __table_args__ = (Index("ix_login_failure_key_failed_at", "key", "failed_at"),)
+
+
+class SamlSeenId(Base):
+    """A SAML response's or assertion's ID, kept until it has expired, so that the same signed
+    response posted again (a replay) is refused by whichever web worker receives it."""
+
+    __tablename__ = "saml_seen_id"
+
+    # "<provider name> <ID>": an IdP's IDs are unique to it, not across federations.
+    key: Mapped[str] = mapped_column(String(300), primary_key=True)
+    seen_at: Mapped[datetime]
+    keep_until: Mapped[datetime] = mapped_column(index=True)

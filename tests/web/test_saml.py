@@ -1,0 +1,179 @@
+"""SAML 2 sign-in against a real IdP (pysaml2's, tests/saml_idp.py) started by the test: the
+signed response it posts is handed to planflow's ACS by the Flask test client."""
+
+from __future__ import annotations
+
+import base64
+import re
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from planflow import migrate
+from planflow.app import create_app
+from planflow.db import get_db
+from planflow.models import AuditEvent, RoleAssignment, User
+from planflow.services.authority import people
+from planflow.services.plan import demo, plans
+from planflow.services.records.audit import OPERATOR_ACTOR
+from tests.saml_idp import LocalIdP
+
+FIELD = re.compile(r'name="(SAMLResponse|RelayState)" value="([^"]*)"')
+GROUP_ROLES = {"planners": ["process_leader"], "steering": ["steering_group"]}
+
+
+@pytest.fixture
+def idp(tmp_path: Path) -> Iterator[LocalIdP]:
+    idp = LocalIdP(tmp_path / "idp")
+    yield idp
+    idp.close()
+
+
+@pytest.fixture
+def saml_app(idp: LocalIdP, database_url: str, tmp_path: Path) -> Iterator[Flask]:
+    provider = {
+        "name": "test",
+        "label": "Test IdP",
+        "idp_metadata": str(idp.metadata_file),
+        "group_roles": GROUP_ROLES,
+    }
+    app = create_app(
+        {
+            "DATABASE_URL": database_url,
+            "SECRET_KEY": "test",
+            "TESTING": True,
+            "SAML_PROVIDERS": [provider],
+            "BASE_URL": "http://localhost",
+        },
+        str(tmp_path),
+    )
+    with app.app_context():
+        db = get_db()
+        migrate.upgrade(db.engine)
+    with db.transaction() as session:
+        plans.load_plan(session, OPERATOR_ACTOR, plans.read_plan_document())
+        demo.create_demo_data(session)
+        people.add_user(session, OPERATOR_ACTOR, "anna.sso", "Anna Sso", "anna@example.se")
+    idp.trust_xml(app.test_client().get("/saml/test/metadata").get_data(as_text=True))
+    idp.people["anna.sso"] = {
+        "mail": ["anna@example.se"],
+        "displayName": ["Anna Sso"],
+        "groups": ["planners"],
+    }
+    idp.people["stranger"] = {"mail": ["x@example.se"], "displayName": ["Stranger"], "groups": ["planners"]}
+    yield app
+    db.dispose()
+
+
+def signed_response(client: FlaskClient, idp: LocalIdP, username: str) -> dict[str, str]:
+    """Start sign-in at planflow, sign in at the IdP: the form the IdP's page would post."""
+    location = client.get("/login/saml/test").headers["Location"]
+    assert location.startswith(idp.url + "/sso?")
+    with urllib.request.urlopen(location, timeout=10) as answer:
+        key = re.search(r'name="key" value="([^"]+)"', answer.read().decode()).group(1)  # type: ignore[union-attr]
+    body = urllib.parse.urlencode({"key": key, "username": username}).encode()
+    with urllib.request.urlopen(f"{idp.url}/login", body, timeout=10) as answer:
+        return dict(FIELD.findall(answer.read().decode()))
+
+
+def roles_of(app: Flask, username: str) -> set[str]:
+    with app.app_context(), get_db().sessions() as session:
+        user = session.scalar(select(User).where(User.username == username))
+        assert user is not None
+        return {
+            str(a.role)
+            for a in session.scalars(select(RoleAssignment).where(RoleAssignment.user_id == user.id))
+        }
+
+
+def test_sign_in_maps_groups_to_roles_and_a_second_changes_them(saml_app: Flask, idp: LocalIdP) -> None:
+    client = saml_app.test_client()
+    response = client.post("/saml/test/acs", data=signed_response(client, idp, "anna.sso"))
+    assert response.status_code == 302, response.get_data(as_text=True)
+    assert client.get("/inbox").status_code == 200
+    assert roles_of(saml_app, "anna.sso") == {"process_leader"}
+    idp.people["anna.sso"]["groups"] = ["steering"]
+    other = saml_app.test_client()
+    assert other.post("/saml/test/acs", data=signed_response(other, idp, "anna.sso")).status_code == 302
+    assert roles_of(saml_app, "anna.sso") == {"steering_group"}
+
+
+def test_an_unknown_person_is_refused(saml_app: Flask, idp: LocalIdP) -> None:
+    client = saml_app.test_client()
+    response = client.post("/saml/test/acs", data=signed_response(client, idp, "stranger"))
+    assert response.status_code == 401
+    assert "finns inte i planflow" in response.get_data(as_text=True)
+    assert client.get("/inbox").status_code == 302
+
+
+def test_a_tampered_assertion_is_refused(saml_app: Flask, idp: LocalIdP) -> None:
+    client = saml_app.test_client()
+    form = signed_response(client, idp, "anna.sso")
+    xml = base64.b64decode(form["SAMLResponse"]).decode()
+    assert ">planners<" in xml
+    form["SAMLResponse"] = base64.b64encode(xml.replace(">planners<", ">steering<").encode()).decode()
+    response = client.post("/saml/test/acs", data=form)
+    assert response.status_code == 401
+    assert roles_of(saml_app, "anna.sso") == set()
+    with saml_app.app_context(), get_db().sessions() as session:
+        refused = session.scalars(select(AuditEvent).where(AuditEvent.action == "login.saml.refused")).all()
+    assert [e.data["reason"] for e in refused] == ["SignatureError"]
+
+
+def test_an_expired_assertion_is_refused(saml_app: Flask, idp: LocalIdP) -> None:
+    idp.lifetime = {"minutes": -5}  # past the 60 s of skew allowed
+    client = saml_app.test_client()
+    assert client.post("/saml/test/acs", data=signed_response(client, idp, "anna.sso")).status_code == 401
+    assert client.get("/inbox").status_code == 302
+
+
+def test_a_replayed_response_is_refused_even_with_the_cookie_from_before(
+    saml_app: Flask, idp: LocalIdP
+) -> None:
+    client = saml_app.test_client()
+    form = signed_response(client, idp, "anna.sso")
+    cookie_before = client.get_cookie("session")
+    assert cookie_before is not None
+    assert client.post("/saml/test/acs", data=form).status_code == 302
+    thief = saml_app.test_client()
+    thief.set_cookie("session", cookie_before.value)  # the outstanding request ID still in it
+    response = thief.post("/saml/test/acs", data=form)
+    assert response.status_code == 401
+    assert "redan använts" in response.get_data(as_text=True)
+
+
+def test_metadata_names_the_acs_and_single_logout_reaches_the_idp(saml_app: Flask, idp: LocalIdP) -> None:
+    metadata = saml_app.test_client().get("/saml/test/metadata")
+    assert metadata.mimetype == "application/samlmetadata+xml"
+    text = metadata.get_data(as_text=True)
+    assert 'Location="http://localhost/saml/test/acs"' in text and 'WantAssertionsSigned="true"' in text
+    client = saml_app.test_client()
+    assert client.post("/saml/test/acs", data=signed_response(client, idp, "anna.sso")).status_code == 302
+    page = client.get("/inbox").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
+    location = client.post("/saml/test/slo", data={"csrf_token": token}).headers["Location"]
+    assert location.startswith(idp.url + "/slo?SAMLRequest=")
+    assert client.get("/inbox").status_code == 302  # signed out here at once
+    try:
+        NO_REDIRECTS.open(location, timeout=10)
+    except urllib.error.HTTPError as answer:
+        assert answer.code == 303
+        assert answer.headers["Location"].startswith("http://localhost/saml/test/slo?SAMLResponse=")
+    else:
+        pytest.fail("the IdP did not send the browser back")
+    assert idp.logged_out == ["anna.sso"]
+
+
+class _Stay(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: object, **kwargs: object) -> None:
+        return None
+
+
+NO_REDIRECTS = urllib.request.build_opener(_Stay)
