@@ -29,6 +29,7 @@ def create_app(overrides: Mapping[str, Any] | None = None, instance_path: str | 
     app.jinja_env.globals["t"] = lambda key, **params: i18n.text(app.config["DEFAULT_LANGUAGE"], key, params)
 
     from .web import (
+        account,
         admin,
         api,
         auth,
@@ -64,6 +65,7 @@ def create_app(overrides: Mapping[str, Any] | None = None, instance_path: str | 
         calendar.bp,
         proposals.bp,
         dialogue.bp,
+        account.bp,
     ):
         app.register_blueprint(blueprint)
     web_clock.init_app(app)

@@ -40,6 +40,8 @@ DEFAULTS: dict[str, Any] = {
     # The session cookie is sent over HTTPS only; `planflow serve` on a loopback address (local
     # development) turns this off, as may PLANFLOW_SECURE_COOKIES=false behind plain HTTP.
     "SECURE_COOKIES": True,
+    # A signed-in session left unused this many minutes ends (services.authority.sessions).
+    "SESSION_IDLE_MINUTES": 480,
 }
 
 PREFIX = "PLANFLOW_"

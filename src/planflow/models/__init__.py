@@ -3,7 +3,7 @@
 from .audit import AuditCheckpoint, AuditEvent, AuditHead
 from .base import Base
 from .issued import IssuedReport, IssuedReportFile
-from .login import LoginFailure
+from .login import LoginFailure, UserSession
 from .mail import Notice
 from .people import ApiToken, AuthFailure, IdempotencyKey, Role, RoleAssignment, Substitution, User
 from .plan import Activity, ActivityState, FocusArea, InterventionArea, Plan, Status
@@ -90,4 +90,5 @@ __all__ = [
     "StatusReport",
     "Substitution",
     "User",
+    "UserSession",
 ]
