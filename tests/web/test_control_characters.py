@@ -51,6 +51,7 @@ SAMPLES = {
     "subject": ["2026-Q4"],
     "fmt": ["html"],
     "report_id": ["1"],
+    "decision_id": ["1"],
     "secret": ["no-such-secret"],
     "token": ["1.no-such-token"],
     "username": ["erik.berg"],
@@ -70,7 +71,7 @@ def _form_fields() -> list[str]:
     names = {
         "username", "password", "language", "next", "period", "deadline", "year", "role", "absent",
         "substitute", "starts_on", "ends_on", "code", "task_id", "reason", "active", "seen", "area",
-        *upkeep.FIELDS,
+        "session", *upkeep.FIELDS,
     }  # fmt: skip
     for form in instances.library().forms.forms.values():
         names |= set(form.schema.get("properties", {}))
