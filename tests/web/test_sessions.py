@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from planflow import clock
 from planflow.db import Database
 from planflow.models import LoginFailure, UserSession
-from planflow.services.authority import logins, people
+from planflow.services.authority import logins, people, sessions
 from planflow.services.errors import InvalidInput
 from planflow.services.records import audit
 from planflow.services.records.audit import OPERATOR_ACTOR
@@ -133,6 +133,26 @@ def test_the_account_page_lists_two_sessions_and_ends_one(
         )
     post(client, "/account/sessions/end", {"session": str(eriks)}, "/account")
     assert third.get("/inbox").status_code == 200
+
+
+def test_ending_this_session_signs_this_browser_out(
+    app: Flask, web: Database, signed_in: Callable[[str], FlaskClient]
+) -> None:
+    client = signed_in("anna.nilsson")
+    with web.reading() as session:
+        (mine,) = session.scalars(select(UserSession.id)).all()
+    ended = post(client, "/account/sessions/end", {"session": mine}, "/account")
+    assert ended.headers["Location"] == "/login"
+    assert client.get("/inbox").status_code == 302
+
+
+def test_old_sessions_are_forgotten(web: Database, signed_in: Callable[[str], FlaskClient]) -> None:
+    clock.set_now(clock.now())
+    signed_in("anna.nilsson")
+    clock.set_now(clock.now() + sessions.KEEP + timedelta(minutes=1))
+    signed_in("anna.nilsson")
+    with web.reading() as session:
+        assert session.scalar(select(func.count()).select_from(UserSession)) == 1
 
 
 def test_ending_all_other_sessions_keeps_this_one(

@@ -14,7 +14,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -32,7 +32,11 @@ ADDRESS_CHARS = 64
 HOW_CHARS = 300
 
 
-def _hash(token: str) -> str:
+KEEP = timedelta(days=90)  # an ended or idle session's row is kept this long: who signed in, how
+
+
+def session_id(token: str) -> str:
+    """The id a token's session is kept under (its SHA-256): names it, opens nothing."""
     return hashlib.sha256(token.encode()).hexdigest()
 
 
@@ -41,9 +45,10 @@ def start(session: Session, user: User, how: str, address: str, user_agent: str)
     "saml:<entity id>"); returns the token for the cookie (stored only as its hash)."""
     token = secrets.token_urlsafe(32)
     now = clock.now()
+    session.execute(delete(UserSession).where(UserSession.last_seen_at < now - KEEP))
     session.add(
         UserSession(
-            id=_hash(token),
+            id=session_id(token),
             user_id=user.id,
             created_at=now,
             last_seen_at=now,
@@ -75,7 +80,7 @@ def live(session: Session, token: str, idle: timedelta) -> LiveSession | None:
         select(User.id, User.username, User.display_name, User.language, UserSession.last_seen_at)
         .join(User, User.id == UserSession.user_id)
         .where(
-            UserSession.id == _hash(token),
+            UserSession.id == session_id(token),
             UserSession.ended_at.is_(None),
             UserSession.last_seen_at > now - idle,
             User.active.is_(True),
@@ -91,14 +96,14 @@ def seen(session: Session, token: str) -> None:
     """Note that a session was used now (called at most once a minute per session: see `live`)."""
     session.execute(
         update(UserSession)
-        .where(UserSession.id == _hash(token), UserSession.ended_at.is_(None))
+        .where(UserSession.id == session_id(token), UserSession.ended_at.is_(None))
         .values(last_seen_at=clock.now())
     )
 
 
 def end(session: Session, token: str, why: str = "signed_out") -> None:
     """End the session a token opens (signing out); an unknown or ended one is left as it is."""
-    _end(session, [UserSession.id == _hash(token)], why)
+    _end(session, [UserSession.id == session_id(token)], why)
 
 
 def end_all(session: Session, user: User, why: str) -> int:
@@ -146,7 +151,7 @@ def open_sessions(
     session: Session, user: User, idle: timedelta, current_token: str | None
 ) -> list[SessionView]:
     """A person's open sessions, the most recently used first, the one asking marked."""
-    current = _hash(current_token) if current_token else None
+    current = session_id(current_token) if current_token else None
     rows = session.scalars(
         select(UserSession)
         .where(
@@ -162,14 +167,14 @@ def open_sessions(
     ]
 
 
-def end_own(session: Session, user: User, session_id: str, why: str = "ended_by_owner") -> bool:
+def end_own(session: Session, user: User, chosen: str, why: str = "ended_by_owner") -> bool:
     """A person ends one of their own sessions by its id (`SessionView.id`); another person's
     session is not theirs to end. Returns whether one ended."""
-    where = [UserSession.id == session_id[:64], UserSession.user_id == user.id]
+    where = [UserSession.id == chosen[:64], UserSession.user_id == user.id]
     return _end(session, where, why) > 0
 
 
 def end_others(session: Session, user: User, current_token: str) -> int:
     """A person ends every session of theirs but the one asking; returns how many."""
-    where = [UserSession.user_id == user.id, UserSession.id != _hash(current_token)]
+    where = [UserSession.user_id == user.id, UserSession.id != session_id(current_token)]
     return _end(session, where, "ended_by_owner")
