@@ -9,13 +9,13 @@ from werkzeug.wrappers import Response
 
 from ..db import get_db
 from ..services.authority import sessions
-from .site import idle_limit, me, t
+from .site import SESSION_TOKEN, idle_limit, me, t
 
 bp = Blueprint("account", __name__)
 
 
 def _token() -> str:
-    token = session.get("sid")  # auth.SESSION_TOKEN: a live session has one (site._load_user)
+    token = session.get(SESSION_TOKEN)  # a live session has one (site._load_user)
     return token if isinstance(token, str) else ""
 
 

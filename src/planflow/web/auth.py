@@ -14,13 +14,12 @@ from .. import i18n
 from ..db import get_db
 from ..services.authority import access, logins, sessions
 from . import site
-from .site import WebUser, me, t
+from .site import SESSION_TOKEN, WebUser, me, t
 
 if TYPE_CHECKING:  # the row services hand back, named for the type checker only
     from ..models import User
 
 bp = Blueprint("auth", __name__)
-SESSION_TOKEN = "sid"  # the Flask session's key for the server-side session's token
 
 
 def begin_session(db_session: Session, user: User, how: str) -> None:

@@ -34,6 +34,7 @@ if TYPE_CHECKING:  # the row services hand back, named for the type checker only
 
 csrf = CSRFProtect()
 login_manager = LoginManager()
+SESSION_TOKEN = "sid"  # the Flask session's key for the token of the session kept on the server
 
 # No inline script or style anywhere: everything comes from /static.
 CSP = (
@@ -284,7 +285,7 @@ def idle_limit() -> timedelta:
 def _load_user(user_id: str) -> WebUser | None:
     """The signed-in person, while the session the cookie's token names is live on the server
     (sessions.live: not ended, not idle too long, the account active); else nobody."""
-    token = session.get("sid")  # auth.SESSION_TOKEN, set by auth.begin_session
+    token = session.get(SESSION_TOKEN)  # set by auth.begin_session
     if not isinstance(token, str) or not user_id.isdigit():
         return None
     with get_db().reading() as db_session:
