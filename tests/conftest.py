@@ -24,7 +24,7 @@ from planflow import clock, migrate
 from planflow.app import create_app
 from planflow.cli import main
 from planflow.db import Database, get_db
-from planflow.services.authority import people
+from planflow.services.authority import logins
 from planflow.services.plan import demo, plans
 from planflow.services.records.audit import OPERATOR_ACTOR
 
@@ -77,7 +77,7 @@ def _fill(url: str, kind: str, instance: Path) -> None:
         migrate.upgrade(database.engine)
         if kind == "seeded":
             with pytest.MonkeyPatch.context() as patch:
-                patch.setattr(people, "generate_password_hash", _cheap_hash)
+                patch.setattr(logins, "generate_password_hash", _cheap_hash)
                 with database.transaction() as session:
                     plans.load_plan(session, OPERATOR_ACTOR, plans.read_plan_document())
                     demo.create_demo_data(session)
@@ -216,7 +216,7 @@ def session(seeded: Database) -> Iterator[Session]:
 
 @pytest.fixture(autouse=True)
 def _cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(people, "generate_password_hash", _cheap_hash)
+    monkeypatch.setattr(logins, "generate_password_hash", _cheap_hash)
 
 
 @pytest.fixture(autouse=True)

@@ -30,6 +30,7 @@ def create_app(overrides: Mapping[str, Any] | None = None, instance_path: str | 
 
     from .web import (
         accessibility,
+        account,
         admin,
         api,
         auth,
@@ -70,6 +71,7 @@ def create_app(overrides: Mapping[str, Any] | None = None, instance_path: str | 
         dialogue.bp,
         accessibility.bp,
         passwords.bp,
+        account.bp,
     ):
         app.register_blueprint(blueprint)
     oidc.init_app(app)

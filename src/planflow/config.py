@@ -64,6 +64,8 @@ DEFAULTS: dict[str, Any] = {
     # SAML 2 identity providers, as a JSON list of objects (see saml_providers() for the keys);
     # none by default: `make run` signs in with local passwords only.
     "SAML_PROVIDERS": None,
+    # A signed-in session left unused this many minutes ends (services.authority.sessions).
+    "SESSION_IDLE_MINUTES": 480,
 }
 # The organisation's own parts of the accessibility statement: at their defaults, an example.
 ACCESSIBILITY_EXAMPLE_KEYS = (

@@ -74,7 +74,7 @@ def _form_fields() -> list[str]:
     names = {
         "username", "password", "language", "next", "period", "deadline", "year", "role", "absent",
         "substitute", "starts_on", "ends_on", "code", "task_id", "reason", "active", "seen", "area",
-        *upkeep.FIELDS,
+        "session", *upkeep.FIELDS,
     }  # fmt: skip
     for form in instances.library().forms.forms.values():
         names |= set(form.schema.get("properties", {}))

@@ -61,10 +61,10 @@ def test_plan_page_without_a_plan_says_how_to_load_one(app: Flask, db: Database)
     from tests.web.conftest import login, set_passwords
 
     with db.transaction() as session:
-        people.add_user(session, OPERATOR_ACTOR, "eva", "Eva", "eva@example.org", password="pw-eva-2026")
+        people.add_user(session, OPERATOR_ACTOR, "eva", "Eva", "eva@example.org", password="pw-eva-2026-plan")
     set_passwords  # noqa: B018  (the account above has its own password)
     client = app.test_client()
-    login(client, "eva", "pw-eva-2026")
+    login(client, "eva", "pw-eva-2026-plan")
     html = client.get("/").get_data(as_text=True)
     assert "planflow init" in html
 

@@ -41,6 +41,9 @@ MATRIX: dict[str, tuple[str, str, set[str]]] = {
     "/notices": ("GET", "/notices", EVERYONE),  # each person's own
     "/notices/read": ("POST", "/notices/read", EVERYONE),
     "/notices/delivery": ("POST", "/notices/delivery", EVERYONE),  # 400: no choice sent
+    "/account": ("GET", "/account", EVERYONE),  # each person's own sessions
+    "/account/sessions/end": ("POST", "/account/sessions/end", EVERYONE),  # ends only one's own
+    "/account/sessions/end-others": ("POST", "/account/sessions/end-others", EVERYONE),
     "/tasks/<task_id>": ("GET", "/tasks/{task}", {"anna.nilsson"}),
     "/activities/<code>": ("GET", "/activities/1.1.1", MUNICIPAL),
     "/cycles": ("GET", "/cycles", MUNICIPAL),

@@ -100,6 +100,7 @@ NO_PLAN = {
     "/inbox": "a person's tasks in every plan; each leads to its own task page (walked above)",
     "/reviews/accept": "reviews picked in the inbox by their task ids, each shown with its own activity",
     "/notices": "a person's notices from every plan, worded when read",
+    "/account": "a person's own sessions, in no plan",
     "/admin": "people and their roles, in every plan",
     "/admin/users/<username>/deactivate": "a person and what they hold, in every plan",
     "/audit": "the audit trail of the whole installation (h-audit: an activity filter is a code)",

@@ -3,7 +3,7 @@
 from .audit import AuditCheckpoint, AuditEvent, AuditHead
 from .base import Base
 from .issued import IssuedReport, IssuedReportFile
-from .login import LoginFailure, SamlSeenId
+from .login import LoginFailure, SamlSeenId, UserSession
 from .mail import Notice
 from .people import (
     ApiToken,
@@ -101,4 +101,5 @@ __all__ = [
     "Substitution",
     "User",
     "UserIdentity",
+    "UserSession",
 ]

@@ -17,7 +17,7 @@ from werkzeug.datastructures import MultiDict
 
 from ..db import get_db
 from ..i18n import Message
-from ..services.authority import invitations, people, peopleview
+from ..services.authority import invitations, people, peopleview, sessions
 from ..services.authority.access import UseCase
 from ..services.chain import tasks
 from ..services.errors import InvalidInput, ServiceError
@@ -83,6 +83,11 @@ def _active(session: Session, actor: Actor, form: MultiDict[str, str]) -> str:
     return t(done, name=user.display_name, username=user.username)
 
 
+def _sign_out(session: Session, actor: Actor, form: MultiDict[str, str]) -> str:
+    user, count = sessions.sign_out_everywhere(session, actor, form.get("username", "").strip())
+    return t("ui.admin.done.signed_out", name=user.display_name, username=user.username, count=count)
+
+
 def _revoke_tokens(session: Session, actor: Actor, form: MultiDict[str, str]) -> str:
     count = people.revoke_tokens(session, actor, form.get("username", "").strip())
     return t("ui.admin.done.tokens_revoked", count=count)
@@ -142,6 +147,7 @@ ACTIONS: dict[str, Callable[[Session, Actor, MultiDict[str, str]], str]] = {
     "send_link": _send_link,
     "end_substitution": _end_substitution,
     "end_token": _end_token,
+    "sign_out": _sign_out,
 }
 
 
@@ -193,8 +199,9 @@ def act(action: str) -> Any:
         except ServiceError as exc:
             refused = form_error(exc)
             return _page(refused.status, action=action, errors=refused.rendered())
-        # Shown once, on this page only: never put in a cookie or a redirect.
-        return _page(token=token, token_user=username, action=action)
+        # Shown once, on this page only: never put in a cookie, a redirect or any cache.
+        page, status = _page(token=token, token_user=username, action=action)
+        return page, status, {"Cache-Control": "no-store"}
     handler = ACTIONS.get(action)
     if handler is None:
         return _page(404)

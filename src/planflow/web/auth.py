@@ -2,34 +2,29 @@
 
 from __future__ import annotations
 
-import secrets
-from urllib.parse import urlsplit
+from typing import TYPE_CHECKING
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
-from flask_login import current_user, login_user, logout_user
+from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from .. import i18n
 from ..db import get_db
 from ..services.authority import access, logins
-from . import oidc, site
-from .site import WebUser, me, t
+from . import oidc, saml, signin, site
+from .site import me, t
+
+if TYPE_CHECKING:  # the row services hand back, named for the type checker only
+    pass
 
 bp = Blueprint("auth", __name__)
 
 
-def _safe_next(target: str | None, home: str = "inbox.index") -> str:
-    """Only a path on this site: never an address elsewhere (an open redirect); else `home`."""
-    if target and target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc:
-        return target
-    return url_for(home)
-
-
 @bp.route("/login", methods=["GET", "POST"])
 def login() -> str | Response | tuple[str, int]:
-    if request.method == "GET":
+    if request.method != "POST":  # GET, and HEAD (which CSRF protection lets through): a page only
         if current_user.is_authenticated:
-            return redirect(_safe_next(request.args.get("next"), site.home()))
+            return redirect(signin.safe_next(request.args.get("next"), site.home()))
         return render_template("auth/login.html", username="", error=None)
     if not current_app.config["LOCAL_LOGIN"]:  # everyone signs in through a provider
         abort(404)
@@ -38,26 +33,26 @@ def login() -> str | Response | tuple[str, int]:
     with get_db().transaction() as db_session:
         outcome = logins.sign_in(db_session, username, password, request.remote_addr or "-")
         user = outcome.user
-        web_user = WebUser(user.id, user.username, user.display_name, user.language) if user else None
-        # Where the person's work is: their inbox, or the business dialogue (access.Abilities.home).
-        home = f"{access.abilities(db_session, user).home}.index" if user else "inbox.index"
-    if web_user is None:
+        if user is not None:
+            name = user.display_name
+            # Where the person's work is: their inbox, or the business dialogue (access.Abilities.home).
+            home = f"{access.abilities(db_session, user).home}.index"
+            signin.begin_session(db_session, user, "password")
+    if user is None:
         assert outcome.refusal is not None
         message = outcome.refusal.render(i18n.language_or_default(session.get("language")))
         return render_template("auth/login.html", username=username[:64], error=message), 401
-    # A new session at sign-in: nothing set before it (by anyone who planted a cookie) carries over.
-    session.clear()
-    login_user(web_user)
-    session["sid"] = secrets.token_urlsafe(24)
-    flash(t("ui.login.welcome", name=web_user.display_name))
-    return redirect(_safe_next(request.args.get("next"), home))
+    flash(t("ui.login.welcome", name=name))
+    return redirect(signin.safe_next(request.args.get("next"), home))
 
 
 @bp.post("/logout")
 def logout() -> Response:
-    at_provider = oidc.single_logout_url()  # ends the provider's session too, where it can
-    logout_user()
-    session.clear()
+    """Sign out: the session ends on the server, so a copy of the cookie opens nothing either, and
+    at the identity provider where it can (OpenID Connect's end-session endpoint, SAML's single
+    logout)."""
+    at_provider = oidc.single_logout_url() or saml.single_logout_url()  # read before the end
+    signin.end_session()
     return redirect(at_provider or url_for("auth.login"))
 
 
@@ -70,4 +65,4 @@ def choose_language() -> Response:
             with get_db().transaction() as db_session:
                 logins.set_language(db_session, me(db_session), chosen)
         session["language"] = chosen
-    return redirect(_safe_next(request.form.get("next")))
+    return redirect(signin.safe_next(request.form.get("next")))

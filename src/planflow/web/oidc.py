@@ -9,7 +9,6 @@ Who the person is in planflow is decided by services.authority.identities, as fo
 from __future__ import annotations
 
 import logging
-import secrets
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -28,9 +27,7 @@ from flask import (
     session,
     url_for,
 )
-from flask_login import login_user
 from joserfc.errors import JoseError
-from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
 from .. import i18n
@@ -38,11 +35,11 @@ from ..db import get_db
 from ..i18n import Message
 from ..services.authority import access, identities
 from ..services.errors import InvalidInput
-from . import site
-from .site import WebUser, t
+from . import signin, site
+from .site import t
 
 if TYPE_CHECKING:
-    from ..models import User
+    pass
 
 bp = Blueprint("oidc", __name__)
 log = logging.getLogger(__name__)
@@ -178,28 +175,18 @@ def callback(name: str) -> str | Response | tuple[str, int]:
             log.info("sign-in through %s refused from %s: %s", name, request.remote_addr, outcome.refusal.key)
             refusal = outcome.refusal
         else:
-            home = _begin_session(db_session, outcome.user, f"oidc:{name}")
+            user = outcome.user
+            home = url_for(f"{access.abilities(db_session, user).home}.index")
+            signin.begin_session(db_session, user, f"oidc:{name}")
+            welcome = t("ui.login.welcome", name=user.display_name)
     if outcome.user is None:
         return _refused(refusal, 403)
+    flash(welcome)
     session[SIGNED_IN_AT] = name
     id_token = token.get("id_token", "")
     if len(id_token) <= LONGEST_KEPT_ID_TOKEN:
         session[ID_TOKEN] = id_token
     return redirect(home)
-
-
-def _begin_session(db_session: Session, user: User, how: str) -> str:
-    """Start the signed-in session for `user` and say where their work is. The same steps as
-    web.auth.login's success path; `how` names the way in (for web.auth.begin_session, which the
-    integrator swaps this for)."""
-    web_user = WebUser(user.id, user.username, user.display_name, user.language)
-    home = f"{access.abilities(db_session, user).home}.index"
-    # A new session at sign-in: nothing set before it (by anyone who planted a cookie) carries over.
-    session.clear()
-    login_user(web_user)
-    session["sid"] = secrets.token_urlsafe(24)
-    flash(t("ui.login.welcome", name=web_user.display_name))
-    return url_for(home)
 
 
 def _label(name: str) -> str:

@@ -3,20 +3,28 @@ posts back to, planflow's SP metadata at a stable address, and single logout."""
 
 from __future__ import annotations
 
-import secrets
 from pathlib import Path
 
-from flask import Blueprint, Flask, abort, current_app, flash, redirect, render_template, request, session
-from flask_login import login_user, logout_user
+from flask import (
+    Blueprint,
+    Flask,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from werkzeug.wrappers import Response
 
 from .. import i18n
 from ..db import get_db
 from ..services.authority import access
 from ..services.authority.saml import ServiceProvider
-from . import site
-from .auth import _safe_next
-from .site import WebUser, t
+from . import signin, site
+from .site import t
 
 bp = Blueprint("saml", __name__)
 OUTSTANDING = "saml_outstanding"  # session: the AuthnRequest IDs this browser sent -> next page
@@ -48,7 +56,7 @@ def login(name: str) -> Response:
     provider = _provider(name)
     request_id, location = provider.login_redirect()
     outstanding = dict(session.get(OUTSTANDING, {}))
-    outstanding[request_id] = _safe_next(request.args.get("next"), "inbox.index")
+    outstanding[request_id] = signin.safe_next(request.args.get("next"), "inbox.index")
     session[OUTSTANDING] = dict(list(outstanding.items())[-MAX_OUTSTANDING:])
     return redirect(location)
 
@@ -62,28 +70,21 @@ def acs(name: str) -> str | Response | tuple[str, int]:
             db_session, request.form.get("SAMLResponse", ""), outstanding, request.remote_addr or "-"
         )
         user = signed_in.outcome.user
-        web_user = WebUser(user.id, user.username, user.display_name, user.language) if user else None
-        home = f"{access.abilities(db_session, user).home}.index" if user else "inbox.index"
-    if web_user is None:
+        if user is not None:
+            name_shown = user.display_name
+            home = f"{access.abilities(db_session, user).home}.index"
+            signin.begin_session(db_session, user, f"saml:{name}")
+    if user is None:
         assert signed_in.outcome.refusal is not None
         message = signed_in.outcome.refusal.render(i18n.language_or_default(session.get("language")))
         return render_template("auth/login.html", username="", error=message), 401
-    _begin_session(web_user)
     session[LOGOUT] = {
         "provider": name,
         "name_id": signed_in.name_id,
         "session_index": signed_in.session_index,
     }
-    flash(t("ui.login.welcome", name=web_user.display_name))
-    return redirect(_safe_next(None, home))
-
-
-def _begin_session(web_user: WebUser) -> None:
-    """As auth.login does on success: a new session, nothing set before it (by anyone who planted
-    a cookie) carries over. (The integrator swaps in auth.begin_session.)"""
-    session.clear()
-    login_user(web_user)
-    session["sid"] = secrets.token_urlsafe(24)
+    flash(t("ui.login.welcome", name=name_shown))
+    return redirect(signin.safe_next(None, home))
 
 
 @bp.get("/saml/<name>/metadata")
@@ -92,18 +93,16 @@ def metadata(name: str) -> Response:
     return Response(provider.metadata_xml(), mimetype="application/samlmetadata+xml")
 
 
-@bp.post("/saml/<name>/slo")
-def start_logout(name: str) -> Response:
-    """Sign out here, then at the IdP when it has single logout (it comes back to GET slo)."""
-    provider = _provider(name)
+def single_logout_url() -> str | None:
+    """Where to send the browser to end the session at the IdP too (SP-initiated single logout;
+    it comes back to GET slo), when the person signed in through one that has it; read before the
+    session ends."""
     held = session.get(LOGOUT) or {}
-    logout_user()
-    session.clear()
-    if held.get("provider") == name and held.get("name_id"):
-        location = provider.logout_redirect(held["name_id"], held.get("session_index"))
-        if location:
-            return redirect(location)
-    return redirect("/login")
+    provider = current_app.extensions["planflow.saml"].get(held.get("provider"))
+    if provider is None or not held.get("name_id"):
+        return None
+    location: str | None = provider.logout_redirect(held["name_id"], held.get("session_index"))
+    return location
 
 
 @bp.get("/saml/<name>/slo")
@@ -111,6 +110,5 @@ def finish_logout(name: str) -> Response:
     """The IdP's answer to our LogoutRequest, or its own LogoutRequest (the person signed out
     elsewhere): either way this browser's session ends here."""
     _provider(name)
-    logout_user()
-    session.clear()
-    return redirect("/login")
+    signin.end_session()
+    return redirect(url_for("auth.login"))

@@ -5,12 +5,12 @@ wires it into the app."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from babel.dates import format_date, format_datetime
-from flask import Flask, Response, abort, g, render_template, request, session
+from flask import Flask, Response, abort, current_app, g, render_template, request, session
 from flask_login import LoginManager, UserMixin, current_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from markupsafe import Markup, escape
@@ -20,7 +20,7 @@ from werkzeug.exceptions import HTTPException
 from .. import clock, i18n
 from ..db import get_db
 from ..i18n import Message
-from ..services.authority import access, people
+from ..services.authority import access, people, sessions
 from ..services.authority.access import UseCase
 from ..services.chain import tasks
 from ..services.errors import Forbidden, ServiceError
@@ -34,6 +34,7 @@ if TYPE_CHECKING:  # the row services hand back, named for the type checker only
 
 csrf = CSRFProtect()
 login_manager = LoginManager()
+SESSION_TOKEN = "sid"  # the Flask session's key for the token of the session kept on the server
 
 # No inline script or style anywhere: everything comes from /static.
 CSP = (
@@ -276,12 +277,25 @@ def unread_notices() -> str:
     return str(count) if count < notices.UNREAD_CAP else f"{notices.UNREAD_CAP - 1}+"
 
 
+def idle_limit() -> timedelta:
+    """How long a signed-in session may go unused before it ends (SESSION_IDLE_MINUTES)."""
+    return timedelta(minutes=int(current_app.config["SESSION_IDLE_MINUTES"]))
+
+
 def _load_user(user_id: str) -> WebUser | None:
+    """The signed-in person, while the session the cookie's token names is live on the server
+    (sessions.live: not ended, not idle too long, the account active); else nobody."""
+    token = session.get(SESSION_TOKEN)  # set by auth.begin_session
+    if not isinstance(token, str) or not user_id.isdigit():
+        return None
     with get_db().reading() as db_session:
-        user = people.active_user(db_session, int(user_id)) if user_id.isdigit() else None
-        if user is None:
-            return None
-        return WebUser(user.id, user.username, user.display_name, user.language)
+        found = sessions.live(db_session, token, idle_limit())
+    if found is None or found.user_id != int(user_id):
+        return None
+    if found.stale:  # at most once a minute: a page that only reads rarely writes
+        with get_db().transaction() as db_session:
+            sessions.seen(db_session, token)
+    return WebUser(found.user_id, found.username, found.display_name, found.language)
 
 
 def _unauthorized() -> Any:

@@ -34,7 +34,7 @@ from planflow.app import create_app
 from planflow.db import Database
 from planflow.engine.forms import CONTROL, FormError
 from planflow.models import Activity, AuditHead, Base, FocusArea, InterventionArea, OpenTask, User
-from planflow.services.authority import people
+from planflow.services.authority import logins, people
 from planflow.services.chain import annual, cycles, instances, proposals, tasks
 from planflow.services.errors import InvalidInput, ServiceError
 from planflow.services.plan import demo, plans
@@ -305,7 +305,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     migrate.upgrade(db.engine)
     with pytest.MonkeyPatch.context() as patch:  # conftest's cheap hashing is per test
         patch.setattr(
-            people, "generate_password_hash", lambda p: generate_password_hash(p, "pbkdf2:sha256:1000")
+            logins, "generate_password_hash", lambda p: generate_password_hash(p, "pbkdf2:sha256:1000")
         )
         clock.set_now(START)
         try:

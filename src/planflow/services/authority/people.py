@@ -12,7 +12,6 @@ from datetime import date, timedelta
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.sql.elements import ColumnElement
-from werkzeug.security import generate_password_hash
 
 from ... import clock
 from ...engine.forms import CONTROL, ON_A_LINE
@@ -22,7 +21,7 @@ from ..errors import Conflict, InvalidInput, NotFound, quote
 from ..plan import activity_edits, plans
 from ..records import audit
 from ..records.audit import Actor
-from . import access
+from . import access, logins, sessions
 from .access import UseCase
 
 USERNAME = re.compile(r"^[a-z0-9._-]{2,64}$")
@@ -129,6 +128,9 @@ def add_user(
         fields["email"] = Message("form.email")
     if language not in LANGUAGES:
         fields["language"] = Message("form.one_of", {"choices": ", ".join(LANGUAGES)})
+    refusal = logins.password_refusal(password) if password else None
+    if refusal is not None:
+        fields["password"] = refusal
     if fields:
         raise InvalidInput("error.input.invalid", fields=fields)
     if session.scalar(select(User.id).where(User.username == username)) is not None:
@@ -139,7 +141,7 @@ def add_user(
         email=email,
         language=language,
         office=office,
-        password_hash=generate_password_hash(password) if password else None,
+        password_hash=logins.new_password_hash(password) if password else None,
         is_demo=is_demo,
         created_at=clock.now(),
     )
@@ -218,6 +220,8 @@ def revoke_role(session: Session, actor: Actor, username: str, spec: RoleSpec) -
     session.expire(user, ["roles"])
     if assignments:
         audit.record(session, actor, "role.revoked", "user", username, {"role": str(spec)})
+        if not user.roles:  # nothing left to do here: the person's sessions end with the last role
+            sessions.end_all(session, user, "roles_revoked")
     return len(assignments)
 
 
@@ -229,6 +233,8 @@ def set_active(session: Session, actor: Actor, username: str, active: bool) -> U
     if user.active != active:
         user.active = active
         audit.record(session, actor, "user.activated" if active else "user.deactivated", "user", username)
+    if not active:
+        sessions.end_all(session, user, "deactivated")
     return user
 
 
@@ -273,12 +279,13 @@ def _self_or(session: Session, actor: Actor, username: str, use_case: UseCase) -
 
 
 def set_password(session: Session, actor: Actor, username: str, password: str) -> None:
-    """Set a login password (audited, the password never)."""
+    """Set a login password (audited, the password never), refused unless long enough and not a
+    common one (logins.new_password_hash). Every session of the person ends: whoever knew the old
+    password is signed out too (a caller that keeps the person signed in starts a new session)."""
     actor, user = _self_or(session, actor, username, UseCase.MANAGE_PEOPLE)
-    if not 8 <= len(password) <= 256:
-        raise InvalidInput("error.input.invalid", fields={"password": Message("form.password")})
-    user.password_hash = generate_password_hash(password)
-    audit.record(session, actor, "user.password_set", "user", username)
+    user.password_hash = logins.new_password_hash(password)
+    ended = sessions.end_all(session, user, "password_changed")
+    audit.record(session, actor, "user.password_set", "user", username, {"sessions_ended": ended})
 
 
 def token_hash(token: str) -> str:

@@ -1,6 +1,12 @@
 """Opening an API request with a bearer token: which user it is, when the token was last used,
 and slowing down an address that keeps sending bad tokens.
 
+A live token is always looked at and accepted, however many bad ones its address has sent: an
+address is often a whole town hall behind one NAT or proxy, and one person's broken script must
+not shut out everyone else's good tokens. Only unknown tokens are counted and, once an address has
+used its free tries, refused unlooked-at until it has waited. A good token does not clear the
+count either (a guesser holding one valid token could otherwise reset it between guesses).
+
 The check reads; only what it found that must be remembered (a bad token counted, an address's
 count cleared, a token's last use) is written, in a short transaction of its own, so that a
 request that only reads never takes the write lock for its token. Counts are kept in the
@@ -12,7 +18,7 @@ import math
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import delete, literal, select, true, update
+from sqlalchemy import literal, select, true, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -30,23 +36,24 @@ TOUCH_EVERY = timedelta(minutes=1)  # last_used_at is kept to this precision
 class TokenCheck:
     """What checking one token from one address found."""
 
-    user_id: int | None  # None: no live token (or not checked, when the address must wait)
+    user_id: int | None  # None: no live token
     token_id: int | None = None
-    retry_after: int | None = None  # seconds the address must wait; the token was not looked at
+    retry_after: int | None = None  # seconds the address must wait: the (unknown) token is refused
     failures: int = 0  # bad tokens counted for the address in the current window
     touch: bool = False  # the token's last use is older than TOUCH_EVERY
     language: str | None = None  # the user's own language, for the words of errors
 
     @property
     def needs_writing(self) -> bool:
-        if self.retry_after is not None:
-            return False
-        return self.user_id is None or self.failures > 0 or self.touch
+        if self.user_id is not None:
+            return self.touch
+        return self.retry_after is None  # a bad token counted (one refused unlooked-at is not)
 
 
 def check_token(session: Session, token: str, address: str) -> TokenCheck:
-    """Look a bearer token up, unless its address has sent too many bad ones lately: the
-    address's count and the token are read in one statement (every API request makes it)."""
+    """Look a bearer token up, with its address's count of bad tokens, in one statement (every API
+    request makes it): a live token opens the request whatever the count; an unknown one from an
+    address that must wait is refused with the wait."""
     now = clock.now()
     live = (
         select(ApiToken.id, ApiToken.user_id, ApiToken.last_used_at, User.language)
@@ -69,26 +76,22 @@ def check_token(session: Session, token: str, address: str) -> TokenCheck:
         .outerjoin(AuthFailure, AuthFailure.address == address[:64])
         .outerjoin(live, true())
     ).one()
-    counted = 0
-    if failures is not None and last_at > now - WINDOW:
-        if blocked_until is not None and blocked_until > now:
-            wait = math.ceil((blocked_until - now).total_seconds())
-            return TokenCheck(None, retry_after=max(wait, 1), failures=failures)
-        counted = failures
-    if user_id is None:
-        return TokenCheck(None, failures=counted)
-    touch = last_used is None or last_used <= now - TOUCH_EVERY
-    return TokenCheck(user_id, token_id, failures=counted, touch=touch, language=language)
+    counted = failures if failures is not None and last_at > now - WINDOW else 0
+    if user_id is not None:
+        touch = last_used is None or last_used <= now - TOUCH_EVERY
+        return TokenCheck(user_id, token_id, failures=counted, touch=touch, language=language)
+    if counted and blocked_until is not None and blocked_until > now:
+        wait = math.ceil((blocked_until - now).total_seconds())
+        return TokenCheck(None, retry_after=max(wait, 1), failures=counted)
+    return TokenCheck(None, failures=counted)
 
 
 def settle(session: Session, check: TokenCheck, address: str) -> int | None:
     """Remember what `check` found: count a bad token (and make the address wait once it has
-    used its free tries), clear an address's count after a good token, note a token's use.
-    Returns the seconds the address must now wait, if any."""
+    used its free tries), note a token's use. Returns the seconds the address must now wait, if
+    any."""
     now, address = clock.now(), address[:64]
     if check.user_id is not None:
-        if check.failures:
-            session.execute(delete(AuthFailure).where(AuthFailure.address == address))
         if check.touch:
             session.execute(update(ApiToken).where(ApiToken.id == check.token_id).values(last_used_at=now))
         return None

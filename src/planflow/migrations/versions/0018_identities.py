@@ -1,7 +1,7 @@
 """identities at OpenID Connect and SAML providers, and which roles a provider's groups gave
 
-Revision ID: 0019
-Revises: 0016
+Revision ID: 0018
+Revises: 0017
 Create Date: 2026-12-08 09:00:00.000000
 """
 
@@ -12,8 +12,8 @@ from alembic import op
 
 import planflow.models.base
 
-revision = "0019"
-down_revision = "0016"
+revision = "0018"
+down_revision = "0017"
 branch_labels = None
 depends_on = None
 

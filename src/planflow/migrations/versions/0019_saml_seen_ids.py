@@ -1,7 +1,7 @@
 """SAML response and assertion IDs seen: a replayed response is refused by every web worker
 
-Revision ID: 0020
-Revises: 0016
+Revision ID: 0019
+Revises: 0018
 Create Date: 2026-12-08 09:00:00.000000
 """
 
@@ -12,8 +12,8 @@ from alembic import op
 
 import planflow.models.base
 
-revision = "0020"
-down_revision = "0016"
+revision = "0019"
+down_revision = "0018"
 branch_labels = None
 depends_on = None
 
