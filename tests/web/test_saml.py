@@ -43,6 +43,8 @@ def saml_app(idp: LocalIdP, database_url: str, tmp_path: Path) -> Iterator[Flask
         "label": "Test IdP",
         "idp_metadata": str(idp.metadata_file),
         "group_roles": GROUP_ROLES,
+        # Anna's account exists before her first sign-in: her mail links it, then her NameID does.
+        "link_by_email": True,
     }
     app = create_app(
         {
@@ -109,7 +111,7 @@ def test_an_unknown_person_is_refused(saml_app: Flask, idp: LocalIdP) -> None:
     client = saml_app.test_client()
     response = client.post("/saml/test/acs", data=signed_response(client, idp, "stranger"))
     assert response.status_code == 401
-    assert "finns inte i planflow" in response.get_data(as_text=True)
+    assert "inget konto i planflow" in response.get_data(as_text=True)
     assert client.get("/inbox").status_code == 302
 
 
@@ -158,7 +160,7 @@ def test_metadata_names_the_acs_and_single_logout_reaches_the_idp(saml_app: Flas
     assert client.post("/saml/test/acs", data=signed_response(client, idp, "anna.sso")).status_code == 302
     page = client.get("/inbox").get_data(as_text=True)
     token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
-    location = client.post("/saml/test/slo", data={"csrf_token": token}).headers["Location"]
+    location = client.post("/logout", data={"csrf_token": token}).headers["Location"]  # here, then at the IdP
     assert location.startswith(idp.url + "/slo?SAMLRequest=")
     assert client.get("/inbox").status_code == 302  # signed out here at once
     try:
