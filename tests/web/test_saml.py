@@ -23,6 +23,7 @@ from planflow.models import AuditEvent, RoleAssignment, User
 from planflow.services.authority import people
 from planflow.services.plan import demo, plans
 from planflow.services.records.audit import OPERATOR_ACTOR
+from planflow.web.saml import OUTSTANDING
 from tests.saml_idp import LocalIdP
 
 FIELD = re.compile(r'name="(SAMLResponse|RelayState)" value="([^"]*)"')
@@ -53,6 +54,7 @@ def saml_app(idp: LocalIdP, database_url: str, tmp_path: Path) -> Iterator[Flask
             "TESTING": True,
             "SAML_PROVIDERS": [provider],
             "BASE_URL": "http://localhost",
+            "SECURE_COOKIES": True,  # as in production: the request cookie must cross sites
         },
         str(tmp_path),
     )
@@ -141,14 +143,75 @@ def test_a_replayed_response_is_refused_even_with_the_cookie_from_before(
 ) -> None:
     client = saml_app.test_client()
     form = signed_response(client, idp, "anna.sso")
-    cookie_before = client.get_cookie("session")
+    cookie_before = client.get_cookie(OUTSTANDING, path="/saml/")
     assert cookie_before is not None
     assert client.post("/saml/test/acs", data=form).status_code == 302
+    assert client.get_cookie(OUTSTANDING, path="/saml/") is None  # the ACS used it up
     thief = saml_app.test_client()
-    thief.set_cookie("session", cookie_before.value)  # the outstanding request ID still in it
+    thief.set_cookie(OUTSTANDING, cookie_before.value, path="/saml/")  # the request ID still in it
     response = thief.post("/saml/test/acs", data=form)
     assert response.status_code == 401
     assert "redan använts" in response.get_data(as_text=True)
+
+
+def test_the_idps_cross_site_post_needs_only_the_request_cookie(saml_app: Flask, idp: LocalIdP) -> None:
+    """A browser does not send the SameSite=Lax session cookie with the IdP's POST from another
+    site: the request it answers is known from planflow's own request cookie alone, which is set
+    to cross sites (SameSite=None; Secure) in production."""
+    client = saml_app.test_client()
+    form = signed_response(client, idp, "anna.sso")
+    cookie = client.get_cookie(OUTSTANDING, path="/saml/")
+    assert cookie is not None
+    cross_site = saml_app.test_client()  # no session cookie at all, as the browser would post it
+    cross_site.set_cookie(OUTSTANDING, cookie.value, path="/saml/")
+    response = cross_site.post("/saml/test/acs", data=form)
+    assert response.status_code == 302, response.get_data(as_text=True)
+    assert cross_site.get("/inbox").status_code == 200
+    assert roles_of(saml_app, "anna.sso") == {"process_leader"}
+
+
+def test_the_request_cookie_crosses_sites_only_on_https(saml_app: Flask) -> None:
+    """In production (https) SameSite=None and Secure; on plain http a browser refuses SameSite=None
+    without Secure, so Lax, for the IdP on the same site in local development."""
+    set_cookie = saml_app.test_client().get("/login/saml/test").headers.get_all("Set-Cookie")
+    request_cookie = [c for c in set_cookie if c.startswith(OUTSTANDING + "=")]
+    assert len(request_cookie) == 1, set_cookie
+    attributes = {a.strip().split("=")[0].lower(): a.strip() for a in request_cookie[0].split(";")}
+    assert attributes["samesite"] == "SameSite=None"
+    assert {"secure", "httponly"} <= attributes.keys()
+    assert attributes["path"] == "Path=/saml/" and attributes["max-age"] == "Max-Age=600"
+    saml_app.config["SECURE_COOKIES"] = False
+    set_cookie = saml_app.test_client().get("/login/saml/test").headers.get_all("Set-Cookie")
+    request_cookie = [c for c in set_cookie if c.startswith(OUTSTANDING + "=")]
+    assert "SameSite=Lax" in request_cookie[0] and "Secure" not in request_cookie[0]
+
+
+def test_a_response_to_a_request_not_in_the_cookie_is_refused(saml_app: Flask, idp: LocalIdP) -> None:
+    client = saml_app.test_client()
+    form = signed_response(client, idp, "anna.sso")
+    client.get("/login/saml/test")  # a new start replaces the request `form` answers
+    assert client.post("/saml/test/acs", data=form).status_code == 401
+    other = saml_app.test_client()  # another browser's cookie, for a request of its own
+    other.get("/login/saml/test")
+    stolen = other.get_cookie(OUTSTANDING, path="/saml/")
+    assert stolen is not None
+    thief = saml_app.test_client()
+    thief.set_cookie(OUTSTANDING, stolen.value, path="/saml/")
+    assert (
+        thief.post(
+            "/saml/test/acs", data=signed_response(saml_app.test_client(), idp, "anna.sso")
+        ).status_code
+        == 401
+    )
+    forged = saml_app.test_client()  # its own request's cookie, altered: its signature fails
+    form = signed_response(forged, idp, "anna.sso")
+    own = forged.get_cookie(OUTSTANDING, path="/saml/")
+    assert own is not None
+    forged.set_cookie(
+        OUTSTANDING, own.value[:-4] + ("AAAA" if own.value[-4:] != "AAAA" else "BBBB"), path="/saml/"
+    )
+    assert forged.post("/saml/test/acs", data=form).status_code == 401
+    assert roles_of(saml_app, "anna.sso") == set()
 
 
 def test_metadata_names_the_acs_and_single_logout_reaches_the_idp(saml_app: Flask, idp: LocalIdP) -> None:

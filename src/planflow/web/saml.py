@@ -3,6 +3,7 @@ posts back to, planflow's SP metadata at a stable address, and single logout."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 from flask import (
@@ -11,12 +12,14 @@ from flask import (
     abort,
     current_app,
     flash,
+    make_response,
     redirect,
     render_template,
     request,
     session,
     url_for,
 )
+from itsdangerous import BadSignature, URLSafeTimedSerializer
 from werkzeug.wrappers import Response
 
 from .. import i18n
@@ -27,9 +30,16 @@ from . import signin, site
 from .site import t
 
 bp = Blueprint("saml", __name__)
-OUTSTANDING = "saml_outstanding"  # session: the AuthnRequest IDs this browser sent -> next page
+# The AuthnRequest this browser sent (its ID, the page to go to next, when it was sent) is kept in
+# a signed cookie of its own, not in the session: the IdP, on another site, posts its answer to the
+# ACS, and a browser does not send the SameSite=Lax session cookie with that cross-site POST. The
+# cookie goes only to /saml/ (the ACS), so /login/saml/ cannot read it and a new sign-in replaces
+# the request before: the one the person abandoned.
+OUTSTANDING = "planflow_saml_request"
+OUTSTANDING_PATH = "/saml/"
+OUTSTANDING_FOR = 600  # seconds a person has to sign in at the IdP
+MAX_NEXT = 500  # characters of the page to go to after signing in
 LOGOUT = "saml_logout"  # session: provider name, NameID (XML), session index for single logout
-MAX_OUTSTANDING = 5  # a few tabs may start signing in at once; older requests are forgotten
 
 
 def init_app(app: Flask) -> None:
@@ -55,16 +65,51 @@ def _provider(name: str) -> ServiceProvider:
 def login(name: str) -> Response:
     provider = _provider(name)
     request_id, location = provider.login_redirect()
-    outstanding = dict(session.get(OUTSTANDING, {}))
-    outstanding[request_id] = signin.safe_next(request.args.get("next"), "inbox.index")
-    session[OUTSTANDING] = dict(list(outstanding.items())[-MAX_OUTSTANDING:])
-    return redirect(location)
+    next_page = request.args.get("next", "")[:MAX_NEXT]  # checked when it is used
+    response = redirect(location)
+    _keep_sent_requests(response, {request_id: (next_page, int(time.time()))})
+    return response
+
+
+def _serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="planflow.saml.requests")
+
+
+def _sent_requests() -> dict[str, tuple[str, int]]:
+    """The request this browser sent, if still young enough to be answered; nothing from a cookie
+    that is unsigned, altered or old."""
+    try:
+        held = _serializer().loads(request.cookies.get(OUTSTANDING, ""), max_age=OUTSTANDING_FOR)
+    except (BadSignature, ValueError, TypeError):
+        return {}
+    oldest = time.time() - OUTSTANDING_FOR
+    return {
+        str(request_id): (str(next_page), int(sent_at))
+        for request_id, (next_page, sent_at) in dict(held).items()
+        if sent_at >= oldest
+    }
+
+
+def _keep_sent_requests(response: Response, sent: dict[str, tuple[str, int]]) -> None:
+    """HttpOnly, only for /saml/; in production (https) SameSite=None and Secure, so that the
+    IdP's cross-site POST carries it; on plain-http development Lax (a browser refuses
+    SameSite=None without Secure, and the IdP there is on the same site)."""
+    secure = bool(current_app.config.get("SECURE_COOKIES", True))
+    response.set_cookie(
+        OUTSTANDING,
+        _serializer().dumps({key: list(value) for key, value in sent.items()}),
+        max_age=OUTSTANDING_FOR,
+        path=OUTSTANDING_PATH,
+        secure=secure,
+        httponly=True,
+        samesite="None" if secure else "Lax",
+    )
 
 
 @bp.post("/saml/<name>/acs")
-def acs(name: str) -> str | Response | tuple[str, int]:
+def acs(name: str) -> Response:
     provider = _provider(name)
-    outstanding: dict[str, str] = dict(session.get(OUTSTANDING, {}))
+    outstanding = {request_id: next_page for request_id, (next_page, _) in _sent_requests().items()}
     with get_db().transaction() as db_session:
         signed_in = provider.sign_in(
             db_session, request.form.get("SAMLResponse", ""), outstanding, request.remote_addr or "-"
@@ -77,14 +122,26 @@ def acs(name: str) -> str | Response | tuple[str, int]:
     if user is None:
         assert signed_in.outcome.refusal is not None
         message = signed_in.outcome.refusal.render(i18n.language_or_default(session.get("language")))
-        return render_template("auth/login.html", username="", error=message), 401
+        refused = make_response(render_template("auth/login.html", username="", error=message), 401)
+        _forget_sent_requests(refused)
+        return refused
     session[LOGOUT] = {
         "provider": name,
         "name_id": signed_in.name_id,
         "session_index": signed_in.session_index,
     }
     flash(t("ui.login.welcome", name=name_shown))
-    return redirect(signin.safe_next(None, home))
+    signed_in_response = redirect(signin.safe_next(signed_in.next_page or None, home))
+    _forget_sent_requests(signed_in_response)
+    return signed_in_response
+
+
+def _forget_sent_requests(response: Response) -> None:
+    """An answer, accepted or not, uses up what this browser was waiting for."""
+    secure = bool(current_app.config.get("SECURE_COOKIES", True))
+    response.delete_cookie(
+        OUTSTANDING, path=OUTSTANDING_PATH, secure=secure, httponly=True, samesite="None" if secure else "Lax"
+    )
 
 
 @bp.get("/saml/<name>/metadata")

@@ -58,12 +58,13 @@ class Addresses:
 
 @dataclass(frozen=True)
 class SignedIn:
-    """A sign-in's outcome, and what single logout will need: the NameID (as XML) and the IdP's
-    session index."""
+    """A sign-in's outcome, what single logout will need (the NameID as XML and the IdP's session
+    index), and the page the request it answers asked to go to next (unchecked)."""
 
     outcome: LoginOutcome
     name_id: str | None = None
     session_index: str | None = None
+    next_page: str | None = None
 
 
 def _key_pair(settings: Mapping[str, Any], instance_path: Path) -> tuple[str, str]:
@@ -190,7 +191,7 @@ class ServiceProvider:
         self,
         session: Session,
         saml_response: str,
-        outstanding: Mapping[str, str],
+        outstanding: Mapping[str, str],  # the AuthnRequest IDs this browser sent -> next page
         address: str,
     ) -> SignedIn:
         """Check a posted SAMLResponse and sign its person in (identities.identify), or refuse it;
@@ -231,7 +232,8 @@ class ServiceProvider:
             {"provider": self.name, "address": address[:64]},
         )
         index = response.session_info().get("session_index")
-        return SignedIn(outcome, str(name_id), index if isinstance(index, str) else None)
+        came_from = response.came_from if isinstance(response.came_from, str) else None
+        return SignedIn(outcome, str(name_id), index if isinstance(index, str) else None, came_from)
 
     def logout_redirect(self, name_id_xml: str, session_index: str | None) -> str | None:
         """A signed LogoutRequest for the IdP's single logout (redirect binding), or None when the
