@@ -221,7 +221,10 @@ def test_metadata_names_the_acs_and_single_logout_reaches_the_idp(saml_app: Flas
     assert 'Location="http://localhost/saml/test/acs"' in text and 'WantAssertionsSigned="true"' in text
     client = saml_app.test_client()
     assert client.post("/saml/test/acs", data=signed_response(client, idp, "anna.sso")).status_code == 302
-    page = client.get("/inbox").get_data(as_text=True)
+    inbox = client.get("/inbox")
+    # The logout form's answer goes on to the IdP: CSP's form-action lets that origin in, no other.
+    assert f"form-action 'self' {idp.url};" in inbox.headers["Content-Security-Policy"]
+    page = inbox.get_data(as_text=True)
     token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
     location = client.post("/logout", data={"csrf_token": token}).headers["Location"]  # here, then at the IdP
     assert location.startswith(idp.url + "/slo?SAMLRequest=")

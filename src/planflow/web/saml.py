@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
@@ -51,7 +52,17 @@ def init_app(app: Flask) -> None:
     }
     app.register_blueprint(bp)
     site.csrf.exempt(acs)
+    # The logout form's answer redirects to the IdP's single logout service.
+    site.let_forms_reach(
+        app,
+        {_origin(url) for sp in app.extensions["planflow.saml"].values() if (url := sp.single_logout_url())},
+    )
     app.jinja_env.globals["saml_providers"] = lambda: list(app.extensions["planflow.saml"].values())
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 def _provider(name: str) -> ServiceProvider:

@@ -4,6 +4,7 @@ wires it into the app."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import lru_cache
@@ -306,8 +307,21 @@ def _unauthorized() -> Any:
     return redirect(url_for("auth.login", next=request.full_path if request.query_string else request.path))
 
 
+FORM_ACTION_ORIGINS = "planflow.form_action_origins"
+
+
+def let_forms_reach(app: Flask, origins: Iterable[str]) -> None:
+    """Let a form's answer redirect to these origins too: the logout form's answer goes on to an
+    identity provider (OpenID Connect's end-session endpoint, SAML's single logout service), and a
+    form's redirects are held to CSP's form-action. Only these origins are let in, nothing else."""
+    app.extensions.setdefault(FORM_ACTION_ORIGINS, set()).update(origins)
+
+
 def _headers(response: Response) -> Response:
+    origins = current_app.extensions.get(FORM_ACTION_ORIGINS)
     for name, value in SECURITY_HEADERS.items():
+        if name == "Content-Security-Policy" and origins:
+            value = value.replace("form-action 'self'", " ".join(["form-action 'self'", *sorted(origins)]))
         response.headers.setdefault(name, value)
     return response
 
