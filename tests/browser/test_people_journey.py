@@ -107,7 +107,7 @@ def test_invite_set_password_sign_in_reset_and_deactivate(
     held = admin.page.locator("ul[aria-labelledby=held-h]").inner_text()
     assert re.search(r"[1-9]\d* ", held), held  # she owns activities
     assert "1.1.1 " in held  # and they are named, not only counted
-    admin.page.get_by_role("button", name=re.compile("Anna Nilsson")).click()
+    admin.page.get_by_role("button", name=re.compile("Stäng av kontot för Anna Nilsson")).click()
     admin.page.wait_for_url(re.compile(r"/admin$"))
     flash = admin.page.locator(".flash").inner_text()
     assert "(anna.nilsson) är inaktiverat" in flash, flash
