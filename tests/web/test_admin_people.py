@@ -208,3 +208,23 @@ def test_roles_owners_and_tasks_are_chosen_by_name(
         ).status_code
         == 302
     )
+
+
+def test_where_everyone_signs_in_through_a_provider_an_invitation_says_how_and_a_reset_is_refused(
+    app: Flask, web: Database, signed_in: Callable[[str], FlaskClient]
+) -> None:
+    """With the password form off (LOCAL_LOGIN false), a password link would open nothing: the
+    invitation says to sign in with the organisation's account, and a reset is refused, by the
+    one rule the admin page, the API and the command line share (invitations.send_link)."""
+    admin = signed_in("admin")  # with a password, before the form goes
+    app.config["LOCAL_LOGIN"] = False
+    assert post(admin, "/admin/invite", PERSON, token_from="/admin").status_code == 302
+    with web.reading() as session:
+        notice = session.scalars(
+            select(Notice).join(User, User.id == Notice.recipient_id).where(User.username == "asa.oberg")
+        ).one()
+        assert notice.template == "notice.account_invite_sso" and notice.params["path"] == "/login"
+        assert people.get_user(session, "asa.oberg").password_hash is None
+    refused = post(admin, "/admin/send_link", {"username": "asa.oberg", "kind": "reset"}, token_from="/admin")
+    assert "inget lösenord att byta" in refused.get_data(as_text=True)
+    assert _count(web, Notice) == 1  # nothing more was mailed

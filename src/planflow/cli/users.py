@@ -167,7 +167,9 @@ def _send_link(username: str, kind: str) -> None:
     operator whose mail is not configured yet."""
     config = app().config
     sent = in_transaction(
-        lambda session: invitations.send_link(session, OPERATOR_ACTOR, username, kind, config["SECRET_KEY"])
+        lambda session: invitations.send_link(
+            session, OPERATOR_ACTOR, username, kind, config["SECRET_KEY"], config["LOCAL_LOGIN"]
+        )
     )
     echo("cli.users.invite_sent" if kind == "invite" else "cli.users.reset_sent", username=username)
     click.echo(f"{config['BASE_URL'].rstrip('/')}{sent.path}")

@@ -103,15 +103,19 @@ def _invite(session: Session, actor: Actor, form: MultiDict[str, str]) -> str:
         form.get("email", "").strip(),
         language=form.get("language", ""),
     )
-    invitations.send_link(session, actor, user.username, "invite", current_app.config["SECRET_KEY"])
+    config = current_app.config
+    invitations.send_link(
+        session, actor, user.username, "invite", config["SECRET_KEY"], config["LOCAL_LOGIN"]
+    )
     return t("ui.admin.done.invited", name=user.display_name, email=user.email)
 
 
 def _send_link(session: Session, actor: Actor, form: MultiDict[str, str]) -> str:
     """Mail a person a new link that sets their password (an invitation again, or a reset)."""
     kind = form.get("kind", "")
+    config = current_app.config
     sent = invitations.send_link(
-        session, actor, form.get("username", "").strip(), kind, current_app.config["SECRET_KEY"]
+        session, actor, form.get("username", "").strip(), kind, config["SECRET_KEY"], config["LOCAL_LOGIN"]
     )
     user = people.get_user(session, sent.username)
     done = "ui.admin.done.invite_sent" if kind == "invite" else "ui.admin.done.reset_sent"

@@ -32,6 +32,9 @@ KINDS = {
     "invite": ("notice.account_invite", timedelta(days=INVITE_DAYS), "user.invite_sent"),
     "reset": ("notice.password_reset", timedelta(hours=RESET_HOURS), "user.reset_sent"),
 }
+# Where people sign in through their organisation's identity provider get this instead of a link.
+SSO_INVITE = "notice.account_invite_sso"
+SIGN_IN = "/login"
 SALT = "planflow-password-link"
 MAX_TOKEN = 400  # a token is ~120 characters; anything much longer is not one
 
@@ -56,9 +59,13 @@ class SentLink:
     kind: str
 
 
-def send_link(session: Session, actor: Actor, username: str, kind: str, secret: str) -> SentLink:
+def send_link(
+    session: Session, actor: Actor, username: str, kind: str, secret: str, passwords: bool = True
+) -> SentLink:
     """Mail `username` a link that sets their password: an invitation or a reset (an admin's act,
-    audited without the link). Returns the link, which the command line prints."""
+    audited without the link). Returns the link, which the command line prints. Where people sign
+    in only through an identity provider (`passwords` off: the LOCAL_LOGIN setting), an invitation
+    says how to sign in there instead, and a reset is refused: there is no password to set."""
     actor = access.require(session, actor, UseCase.MANAGE_PEOPLE)
     if kind not in KINDS:
         choices = Message("form.one_of", {"choices": ", ".join(KINDS)})
@@ -66,6 +73,14 @@ def send_link(session: Session, actor: Actor, username: str, kind: str, secret: 
     user = people.get_user(session, username)
     if not user.active:
         raise Conflict("error.user.inactive", username=username)
+    if not passwords:
+        if kind == "reset":
+            raise Conflict("error.password.not_used", username=username)
+        params = {"name": user.display_name, "username": user.username, "path": SIGN_IN}
+        sent_at = hashlib.sha256(f"{user.id} {clock.now().isoformat()}".encode()).hexdigest()[:24]
+        notices.queue(session, [user], SSO_INVITE, params, sent_at)  # each invitation its own event
+        audit.record(session, actor, "user.invite_sent", "user", username, {"sign_in": "provider"})
+        return SentLink(user.username, SIGN_IN, kind)
     template, lasts, action = KINDS[kind]
     until = clock.now() + lasts
     payload = {"u": user.id, "f": _fingerprint(user), "k": kind, "e": int(until.timestamp())}

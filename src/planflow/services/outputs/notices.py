@@ -52,7 +52,7 @@ FOLDS = frozenset({"notice.digest", "notice.batch"})
 # overdue tasks escalated to one lead in one run are one mail listing them.
 # A link that sets a person's password (authority.invitations): mailed at once, alone, on any
 # day and whatever the person chose for notices, since it is how they get in at all.
-ACCOUNT_TEMPLATES = frozenset({"notice.account_invite", "notice.password_reset"})
+ACCOUNT_TEMPLATES = frozenset({"notice.account_invite", "notice.account_invite_sso", "notice.password_reset"})
 ALONE = frozenset(FOLDS | ACCOUNT_TEMPLATES | {"notice.verbatim"})
 MAIL_DELIVERIES = ("digest", "immediate", "off")
 # The header counts unread notices up to this many ("99+" beyond): a bounded read on every page.

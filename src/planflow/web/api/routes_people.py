@@ -181,6 +181,7 @@ def end_token(token_id: int, query: dict[str, Any], body: None) -> dict[str, Any
 )
 def password_link(username: str, query: dict[str, Any], body: dict[str, Any]) -> None:
     with get_db().transaction() as session:
+        config = current_app.config
         invitations.send_link(
-            session, admin(session), username, body["kind"], current_app.config["SECRET_KEY"]
+            session, admin(session), username, body["kind"], config["SECRET_KEY"], config["LOCAL_LOGIN"]
         )
