@@ -6,11 +6,13 @@ from __future__ import annotations
 import os
 import shutil
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
+from flask import Flask
 from werkzeug.serving import make_server
 
 from planflow import migrate
@@ -65,15 +67,23 @@ class LiveApp:
         self.url, self.db = url, db
 
 
-@pytest.fixture
-def live(tmp_path: Path) -> Iterator[LiveApp]:
-    """planflow served on a free port from a thread, on a seeded SQLite database."""
+@contextmanager
+def serving(
+    tmp_path: Path, settings: Callable[[str], dict[str, Any]] = lambda url: {}, host: str = "127.0.0.1"
+) -> Iterator[tuple[str, Database, Flask]]:
+    """planflow served on a free port from a thread, on a seeded SQLite database. `settings` are
+    made from the address it answers at (`host` and the port), which an identity provider must know
+    before the app is made; the app is handed to the server once it is."""
+    holder: dict[str, Flask] = {}
+    server = make_server("127.0.0.1", 0, lambda environ, start: holder["app"](environ, start), threaded=True)
+    url = f"http://{host}:{server.server_port}"
     app = create_app(
         {
             "DATABASE_URL": f"sqlite:///{tmp_path / 'planflow.sqlite3'}",
             "SECRET_KEY": "browser-test",
-            "SECURE_COOKIES": False,  # plain HTTP on 127.0.0.1
+            "SECURE_COOKIES": False,  # plain HTTP on the loopback
             "SCHEDULER_ENABLED": False,
+            **settings(url),
         },
         str(tmp_path),
     )
@@ -83,13 +93,20 @@ def live(tmp_path: Path) -> Iterator[LiveApp]:
     with db.transaction() as session:
         plans.load_plan(session, OPERATOR_ACTOR, plans.read_plan_document())
         demo.create_demo_data(session)
-    set_passwords(db)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    holder["app"] = app
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield LiveApp(f"http://127.0.0.1:{server.server_port}", db)
+        yield url, db, app
     finally:
         server.shutdown()
         thread.join(5)
         db.dispose()
+
+
+@pytest.fixture
+def live(tmp_path: Path) -> Iterator[LiveApp]:
+    """planflow served on a free port from a thread, on a seeded SQLite database."""
+    with serving(tmp_path) as (url, db, _):
+        set_passwords(db)
+        yield LiveApp(url, db)

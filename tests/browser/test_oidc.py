@@ -11,7 +11,6 @@ import re
 import select
 import shutil
 import subprocess
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,15 +20,10 @@ import pytest
 from joserfc import jwt
 from joserfc.jwk import RSAKey
 from sqlalchemy import select as query
-from werkzeug.serving import make_server
 
-from planflow import migrate
-from planflow.app import create_app
-from planflow.db import Database, get_db
+from planflow.db import Database
 from planflow.models import AuditEvent
-from planflow.services.plan import demo, plans
-from planflow.services.records.audit import OPERATOR_ACTOR
-from tests.browser.conftest import LiveApp
+from tests.browser.conftest import LiveApp, serving
 from tests.browser.test_journey import Visitor
 from tests.services.test_identities import roles_of
 
@@ -116,19 +110,15 @@ def _start_provider(folder: Path, planflow: str, key: RSAKey) -> tuple[subproces
 def oidc_live(tmp_path: Path) -> Iterator[OidcLive]:
     """planflow on a seeded database with one provider, `test`, which runs beside it."""
     _node_modules()
-    holder: dict[str, Any] = {}
-    server = make_server("127.0.0.1", 0, lambda environ, start: holder["app"](environ, start), threaded=True)
-    url = f"http://127.0.0.1:{server.server_port}"
     key = RSAKey.generate_key(
         2048, parameters={"kid": "test-key", "use": "sig", "alg": "RS256"}, private=True
     )
-    process, issuer = _start_provider(tmp_path, url, key)
-    app = create_app(
-        {
-            "DATABASE_URL": f"sqlite:///{tmp_path / 'planflow.sqlite3'}",
-            "SECRET_KEY": "browser-test",
-            "SECURE_COOKIES": False,
-            "SCHEDULER_ENABLED": False,
+    started: dict[str, Any] = {}
+
+    def settings(url: str) -> dict[str, Any]:
+        started["process"], issuer = _start_provider(tmp_path, url, key)
+        started["issuer"] = issuer
+        return {
             "BASE_URL": url,
             "OIDC_PROVIDERS": {
                 "test": {
@@ -141,28 +131,18 @@ def oidc_live(tmp_path: Path) -> Iterator[OidcLive]:
                     "group_roles": GROUP_ROLES,
                 }
             },
-        },
-        str(tmp_path),
-    )
-    with app.app_context():
-        db = get_db()
-        migrate.upgrade(db.engine)
-    with db.transaction() as session:
-        plans.load_plan(session, OPERATOR_ACTOR, plans.read_plan_document())
-        demo.create_demo_data(session)
-    holder["app"] = app
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
+        }
+
     try:
-        yield OidcLive(url, db, app, Provider(issuer, key, tmp_path / "accounts.json"))
+        with serving(tmp_path, settings) as (url, db, app):
+            yield OidcLive(url, db, app, Provider(started["issuer"], key, tmp_path / "accounts.json"))
     finally:
-        server.shutdown()
-        thread.join(5)
-        process.terminate()
-        process.wait(5)
-        assert process.stdout is not None
-        process.stdout.close()
-        db.dispose()
+        if "process" in started:
+            process = started["process"]
+            process.terminate()
+            process.wait(5)
+            assert process.stdout is not None
+            process.stdout.close()
 
 
 def _at_provider(visitor: Visitor, live: OidcLive, subject: str) -> None:

@@ -7,22 +7,16 @@ does not carry planflow's SameSite=Lax session cookie."""
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import select as query
-from werkzeug.serving import make_server
 
-from planflow import migrate
-from planflow.app import create_app
-from planflow.db import Database, get_db
+from planflow.db import Database
 from planflow.models import AuditEvent
-from planflow.services.plan import demo, plans
-from planflow.services.records.audit import OPERATOR_ACTOR
-from tests.browser.conftest import LiveApp
+from tests.browser.conftest import LiveApp, serving
 from tests.browser.test_journey import Visitor
 from tests.saml_idp import LocalIdP
 from tests.services.test_identities import roles_of
@@ -51,48 +45,27 @@ class SamlLive(LiveApp):
 def saml_live(tmp_path: Path) -> Iterator[SamlLive]:
     """planflow on a seeded database with one SAML provider, `test`, whose IdP runs beside it."""
     idp = LocalIdP(tmp_path / "idp")
-    holder: dict[str, Any] = {}
-    server = make_server("127.0.0.1", 0, lambda environ, start: holder["app"](environ, start), threaded=True)
-    url = f"http://localhost:{server.server_port}"
-    app = create_app(
-        {
-            "DATABASE_URL": f"sqlite:///{tmp_path / 'planflow.sqlite3'}",
-            "SECRET_KEY": "browser-test",
-            "SECURE_COOKIES": True,
-            "SCHEDULER_ENABLED": False,
-            "BASE_URL": url,
-            "SAML_PROVIDERS": [
-                {
-                    "name": "test",
-                    "label": LABEL,
-                    "idp_metadata": str(idp.metadata_file),
-                    "group_roles": GROUP_ROLES,
-                    "link_by_email": True,
-                }
-            ],
-        },
-        str(tmp_path),
-    )
-    with app.app_context():
-        db = get_db()
-        migrate.upgrade(db.engine)
-    with db.transaction() as session:
-        plans.load_plan(session, OPERATOR_ACTOR, plans.read_plan_document())
-        demo.create_demo_data(session)
-    holder["app"] = app
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
+    settings = {
+        "SECURE_COOKIES": True,  # as in production: the IdP's POST is cross-site (localhost ≠ 127.0.0.1)
+        "SAML_PROVIDERS": [
+            {
+                "name": "test",
+                "label": LABEL,
+                "idp_metadata": str(idp.metadata_file),
+                "group_roles": GROUP_ROLES,
+                "link_by_email": True,
+            }
+        ],
+    }
     try:
-        idp.trust(f"{url}/saml/test/metadata")  # from its published address, as a federation would
-        idp.people.update(
-            {name: {k: list(v) for k, v in attributes.items()} for name, attributes in PEOPLE.items()}
-        )
-        yield SamlLive(url, db, idp)
+        with serving(tmp_path, lambda url: {"BASE_URL": url, **settings}, host="localhost") as (url, db, _):
+            idp.trust(f"{url}/saml/test/metadata")  # from its published address, as a federation would
+            idp.people.update(
+                {name: {k: list(v) for k, v in attributes.items()} for name, attributes in PEOPLE.items()}
+            )
+            yield SamlLive(url, db, idp)
     finally:
-        server.shutdown()
-        thread.join(5)
         idp.close()
-        db.dispose()
 
 
 def _at_idp(visitor: Visitor, live: SamlLive, username: str) -> None:
